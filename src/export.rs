@@ -1,0 +1,157 @@
+//! Writers: `.npy` and multi-page `.tif`. Every write goes to a temporary file beside the
+//! target and is renamed into place, so a failed export never leaves half a file or
+//! destroys an existing one.
+
+use std::fs::File;
+use std::io::{BufWriter, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use crate::load::ext_of_path;
+use crate::stack::{Samples, Stack};
+
+/// An export that failed, naming the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {msg}", path.display())]
+    Encode { path: PathBuf, msg: String },
+    #[error("{}: unsupported output type '{ext}' (use .npy or .tif)", path.display())]
+    Unsupported { path: PathBuf, ext: String },
+}
+
+/// Runs `write` on a temporary file beside `path`, then renames it over `path`.
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> Result<(), ExportError>,
+) -> Result<(), ExportError> {
+    let io = |source| ExportError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let tmp = path.with_file_name(format!(".{name}.part-{}", std::process::id()));
+    let result = (|| {
+        let f = File::create(&tmp).map_err(io)?;
+        let mut w = BufWriter::with_capacity(1 << 20, f);
+        write(&mut w)?;
+        let f = w.into_inner().map_err(|e| io(e.into_error()))?;
+        f.sync_all().map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// `.npy` header (version 1.0) for a little-endian C-order array, padded to 64 bytes.
+pub fn npy_header(descr: &str, dims: &[usize]) -> Vec<u8> {
+    let shape = match dims {
+        [d] => format!("({d},)"),
+        _ => format!(
+            "({})",
+            dims.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let mut dict =
+        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}").into_bytes();
+    while (10 + dict.len() + 1) % 64 != 0 {
+        dict.push(b' ');
+    }
+    dict.push(b'\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend((dict.len() as u16).to_le_bytes());
+    out.extend(dict);
+    out
+}
+
+fn descr(s: &Samples<'_>) -> &'static str {
+    match s {
+        Samples::U8(_) => "|u1",
+        Samples::U16(_) => "<u2",
+        Samples::F32(_) => "<f4",
+    }
+}
+
+/// Writes samples as a `.npy` of shape `dims`.
+pub fn write_npy_samples(path: &Path, dims: &[usize], s: Samples<'_>) -> Result<(), ExportError> {
+    write_atomic(path, |w| {
+        let io = |source| ExportError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        w.write_all(&npy_header(descr(&s), dims)).map_err(io)?;
+        w.write_all(s.as_bytes()).map_err(io)
+    })
+}
+
+/// (T, H, W) for one channel, else (T, H, W, C).
+pub fn stack_dims(stack: &Stack) -> Vec<usize> {
+    let s = stack.shape();
+    if s.channels == 1 {
+        vec![s.frames, s.height, s.width]
+    } else {
+        vec![s.frames, s.height, s.width, s.channels]
+    }
+}
+
+/// Writes the stack as `.npy`, (T, H, W[, C]), in its own dtype.
+pub fn write_npy(path: &Path, stack: &Stack) -> Result<(), ExportError> {
+    write_npy_samples(path, &stack_dims(stack), stack.samples())
+}
+
+/// Writes every frame as one page of a TIFF (BigTIFF above 4 GB), in the stack's dtype.
+pub fn write_tiff(path: &Path, stack: &Stack) -> Result<(), ExportError> {
+    use tiff::encoder::{TiffEncoder, TiffKind, colortype};
+    let enc_err = |e: tiff::TiffError| ExportError::Encode {
+        path: path.to_path_buf(),
+        msg: e.to_string(),
+    };
+    fn pages<W: Write + Seek, K: TiffKind>(
+        enc: &mut TiffEncoder<W, K>,
+        stack: &Stack,
+    ) -> tiff::TiffResult<()> {
+        let s = stack.shape();
+        let (w, h) = (s.width as u32, s.height as u32);
+        for t in 0..s.frames {
+            match (stack.frame(t), s.channels) {
+                (Samples::U8(f), 1) => enc.write_image::<colortype::Gray8>(w, h, f)?,
+                (Samples::U8(f), _) => enc.write_image::<colortype::RGB8>(w, h, f)?,
+                (Samples::U16(f), 1) => enc.write_image::<colortype::Gray16>(w, h, f)?,
+                (Samples::U16(f), _) => enc.write_image::<colortype::RGB16>(w, h, f)?,
+                (Samples::F32(f), 1) => enc.write_image::<colortype::Gray32Float>(w, h, f)?,
+                (Samples::F32(f), _) => enc.write_image::<colortype::RGB32Float>(w, h, f)?,
+            }
+        }
+        Ok(())
+    }
+    write_atomic(path, |w| {
+        if stack.bytes() > (4u64 << 30) - (64 << 20) {
+            pages(&mut TiffEncoder::new_big(w).map_err(enc_err)?, stack).map_err(enc_err)
+        } else {
+            pages(&mut TiffEncoder::new(w).map_err(enc_err)?, stack).map_err(enc_err)
+        }
+    })
+}
+
+/// Writes the stack to `.npy` or `.tif`/`.tiff`, chosen by the extension.
+pub fn write_stack(path: &Path, stack: &Stack) -> Result<(), ExportError> {
+    match ext_of_path(path).as_str() {
+        "npy" => write_npy(path, stack),
+        "tif" | "tiff" => write_tiff(path, stack),
+        ext => Err(ExportError::Unsupported {
+            path: path.to_path_buf(),
+            ext: ext.to_string(),
+        }),
+    }
+}

@@ -1,0 +1,11 @@
+//! blitz: load, analyse and view huge image stacks and videos.
+//!
+//! Layout: [`stack`] is the data model, [`load`] turns sources into stacks, [`export`]
+//! writes them. See `README.md` and `docs/` for the whole picture.
+
+pub mod export;
+pub mod load;
+pub mod stack;
+
+pub use load::{LoadError, LoadOptions, NoProgress, Progress, load};
+pub use stack::{Dtype, Shape, Stack};

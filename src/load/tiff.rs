@@ -1,0 +1,174 @@
+//! Multi-page TIFF as a stack (8/16-bit integer and float pages). Pages are split into
+//! one contiguous run per worker; each worker opens its own decoder and decodes its run
+//! straight into the preallocated buffer.
+
+use std::io::{BufReader, Read, Seek};
+use std::path::Path;
+
+use rayon::prelude::*;
+use tiff::decoder::{Decoder, DecodingResult, Limits};
+use tiff::tags::Tag;
+use tiff::{ColorType, TiffResult};
+
+use crate::stack::{Shape, SourceInfo, Stack};
+
+use super::frame::{FramePipeline, RawData, RawFrame};
+use super::output::OutBuf;
+use super::{
+    Detail, LoadError, LoadOptions, Plan, Progress, Selection, SourceKind, SrcDtype, guard,
+};
+
+/// A decoder without the crate's default size limits (stacks are large by nature).
+pub fn decoder<R: Read + Seek>(r: R) -> TiffResult<Decoder<R>> {
+    Ok(Decoder::new(r)?.with_limits(Limits::unlimited()))
+}
+
+/// Height, width, channels (alpha counted) and sample type of the current page.
+pub fn page_header<R: Read + Seek>(
+    d: &mut Decoder<R>,
+) -> Result<(usize, usize, usize, SrcDtype), String> {
+    let e = |e: tiff::TiffError| e.to_string();
+    let (w, h) = d.dimensions().map_err(e)?;
+    let format = d
+        .find_tag_unsigned_vec::<u16>(Tag::SampleFormat)
+        .map_err(e)?
+        .and_then(|v| v.first().copied())
+        .unwrap_or(1);
+    let (c, bits) = match d.colortype().map_err(e)? {
+        ColorType::Gray(b) => (1, b),
+        ColorType::GrayA(b) => (2, b),
+        ColorType::RGB(b) => (3, b),
+        ColorType::RGBA(b) => (4, b),
+        other => return Err(format!("unsupported TIFF colour type {other:?}")),
+    };
+    let dtype = match (format, bits) {
+        (1, 8) => SrcDtype::U8,
+        (1, 16) => SrcDtype::U16,
+        (2, 16) => SrcDtype::I16,
+        (1, 32) => SrcDtype::U32,
+        (2, 32) => SrcDtype::I32,
+        (3, 32) => SrcDtype::F32,
+        (3, 64) => SrcDtype::F64,
+        _ => {
+            return Err(format!(
+                "unsupported TIFF sample format {format} with {bits} bits"
+            ));
+        }
+    };
+    Ok((h as usize, w as usize, c, dtype))
+}
+
+/// Decodes the current page.
+pub fn read_page<R: Read + Seek>(d: &mut Decoder<R>) -> Result<RawFrame, String> {
+    let (h, w, c, _) = page_header(d)?;
+    let data = match d.read_image().map_err(|e| e.to_string())? {
+        DecodingResult::U8(v) => RawData::U8(v),
+        DecodingResult::U16(v) => RawData::U16(v),
+        DecodingResult::F32(v) => RawData::F32(v),
+        DecodingResult::F64(v) => RawData::F32(v.into_iter().map(|x| x as f32).collect()),
+        DecodingResult::I16(v) => RawData::F32(v.into_iter().map(|x| x as f32).collect()),
+        DecodingResult::I32(v) => RawData::F32(v.into_iter().map(|x| x as f32).collect()),
+        DecodingResult::U32(v) => RawData::F32(v.into_iter().map(|x| x as f32).collect()),
+        _ => return Err("unsupported TIFF sample type".into()),
+    };
+    Ok(RawFrame { h, w, c, data })
+}
+
+fn open(path: &Path) -> Result<Decoder<BufReader<std::fs::File>>, LoadError> {
+    let f = std::fs::File::open(path).map_err(|e| LoadError::io(path, e))?;
+    decoder(BufReader::new(f))
+        .map_err(|e| LoadError::decode(path, format!("not a readable TIFF: {e}")))
+}
+
+/// Counts the pages and reads the first page's header.
+pub fn plan(path: &Path, opts: &LoadOptions, budget: u64) -> Result<Plan, LoadError> {
+    let err = |e| LoadError::decode(path, e);
+    let mut d = open(path)?;
+    let (h, w, c, dtype) = page_header(&mut d).map_err(err)?;
+    let mut pages = 1;
+    let (mut ch, mut cw) = (h, w);
+    let mut mixed = None;
+    while d.more_images() {
+        d.next_image().map_err(|e| err(e.to_string()))?;
+        let (ph, pw, _, _) = page_header(&mut d).map_err(err)?;
+        if (ph, pw) != (h, w) && mixed.is_none() {
+            mixed = Some((pages, ph, pw));
+        }
+        ch = ch.min(ph);
+        cw = cw.min(pw);
+        pages += 1;
+    }
+    if let Some((page, ph, pw)) = mixed
+        && !opts.crop_to_common
+    {
+        return Err(LoadError::MixedSizes {
+            path: path.join(format!("page {page}")),
+            first_path: path.join("page 0"),
+            first: (h, w),
+            other: (ph, pw),
+            common: (ch, cw),
+        });
+    }
+    let mut pipeline = FramePipeline::new(dtype, ch, cw, c, opts)?;
+    pipeline.crop = (ch, cw);
+    let sel = Selection::resolve(pages, opts)?;
+    let frame_bytes = (pipeline.frame_len() * pipeline.out.size()) as u64;
+    let (sel, report) = guard::apply(path, sel, frame_bytes, budget)?;
+    Ok(Plan {
+        path: path.to_path_buf(),
+        kind: SourceKind::TiffStack,
+        source_frames: pages,
+        frames_exact: true,
+        source_height: h,
+        source_width: w,
+        source_channels: if c <= 2 { 1 } else { 3 },
+        source_dtype: dtype,
+        selection: sel,
+        shape: Shape::new(sel.count(), pipeline.out_h, pipeline.out_w, pipeline.out_c),
+        dtype: pipeline.out,
+        mapped: false,
+        guard: report,
+        notes: vec![],
+        detail: Detail::Tiff(pipeline),
+    })
+}
+
+/// Decodes the selected pages, one contiguous run of pages per worker.
+pub fn load(
+    plan: &Plan,
+    pipe: &FramePipeline,
+    progress: &dyn Progress,
+) -> Result<Stack, LoadError> {
+    let path = &plan.path;
+    let n = pipe.frame_len();
+    let sel = plan.selection;
+    let count = sel.count();
+    let mut buf = OutBuf::new(path, pipe.out, count * n)?;
+    progress.start("decoding TIFF pages", count as u64);
+    let per_worker = count.div_ceil(rayon::current_num_threads().max(1)).max(1);
+    let mut slots = buf.slots(n);
+    slots.par_chunks_mut(per_worker).enumerate().try_for_each(
+        |(chunk, slots)| -> Result<(), LoadError> {
+            let mut d = open(path)?;
+            for (k, slot) in slots.iter_mut().enumerate() {
+                if progress.is_cancelled() {
+                    return Err(LoadError::Cancelled(path.clone()));
+                }
+                let page = sel.index(chunk * per_worker + k);
+                d.seek_to_image(page)
+                    .map_err(|e| LoadError::decode(path, format!("page {page}: {e}")))?;
+                let raw = read_page(&mut d)
+                    .map_err(|e| LoadError::decode(path, format!("page {page}: {e}")))?;
+                pipe.run(path, raw, slot.reborrow())?;
+                progress.advance(1);
+            }
+            Ok(())
+        },
+    )?;
+    drop(slots);
+    let source = SourceInfo {
+        frame_index: sel.indices().collect(),
+        ..Default::default()
+    };
+    Ok(buf.into_stack(plan.shape, source))
+}

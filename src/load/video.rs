@@ -1,0 +1,432 @@
+//! Video through FFmpeg (ffmpeg-next): every container and codec FFmpeg reads.
+//!
+//! Decoding is sequential with FFmpeg's own frame threads. Frames are converted (RGB24 or
+//! GRAY8, area-scaled to the output size) by swscale and copied row by row into their slot
+//! of the preallocated stack. For large steps the loader seeks to the keyframe before the
+//! next wanted frame instead of decoding everything in between (see [`VideoSeek`]).
+
+use std::path::Path;
+use std::sync::Once;
+
+use ff::format::Pixel;
+use ff::software::scaling;
+use ffmpeg_next as ff;
+
+use crate::stack::{Dtype, Shape, SourceInfo, Stack};
+
+use super::frame::{FramePipeline, RawData, RawFrame};
+use super::output::Slot;
+use super::{
+    Detail, LoadError, LoadOptions, Plan, Progress, Selection, SourceKind, SrcDtype, guard,
+};
+
+/// How to reach the frames of a stepped selection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum VideoSeek {
+    /// Seek when the step is longer than the keyframe interval seen while decoding.
+    #[default]
+    Auto,
+    /// Always decode every frame in between.
+    Never,
+    /// Seek before every wanted frame whenever the step is above 1.
+    Always,
+}
+
+/// What the video loader needs after planning.
+#[derive(Clone, Debug)]
+pub struct VideoPlan {
+    pipeline: FramePipeline,
+}
+
+fn init() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        let _ = ff::init();
+        ff::util::log::set_level(ff::util::log::Level::Fatal);
+    });
+}
+
+fn verr(path: &Path, msg: impl std::fmt::Display) -> LoadError {
+    LoadError::Video {
+        path: path.to_path_buf(),
+        msg: msg.to_string(),
+    }
+}
+
+fn rate(r: ff::Rational) -> Option<f64> {
+    (r.numerator() > 0 && r.denominator() > 0)
+        .then(|| r.numerator() as f64 / r.denominator() as f64)
+}
+
+struct Opened {
+    input: ff::format::context::Input,
+    stream: usize,
+    decoder: ff::decoder::Video,
+    time_base: f64,
+    start_pts: i64,
+    fps: f64,
+    frames_est: usize,
+    frames_exact: bool,
+}
+
+fn open(path: &Path) -> Result<Opened, LoadError> {
+    init();
+    if !path.exists() {
+        return Err(LoadError::NotFound(path.to_path_buf()));
+    }
+    let input = ff::format::input(path).map_err(|e| LoadError::Unsupported {
+        path: path.to_path_buf(),
+        hint: format!(" (neither an image, .npy nor a video FFmpeg can open: {e})"),
+    })?;
+    let st = input
+        .streams()
+        .best(ff::media::Type::Video)
+        .ok_or_else(|| verr(path, "no video stream in the file"))?;
+    let stream = st.index();
+    let mut ctx = ff::codec::context::Context::from_parameters(st.parameters())
+        .map_err(|e| verr(path, format!("codec parameters: {e}")))?;
+    ctx.set_threading(ff::threading::Config {
+        kind: ff::threading::Type::Frame,
+        count: 0,
+        ..Default::default()
+    });
+    let decoder = ctx
+        .decoder()
+        .video()
+        .map_err(|e| verr(path, format!("no decoder for this codec: {e}")))?;
+    let tb = st.time_base();
+    let time_base = tb.numerator() as f64 / tb.denominator().max(1) as f64;
+    let fps = rate(st.avg_frame_rate())
+        .or_else(|| rate(st.rate()))
+        .unwrap_or(25.0);
+    let start_pts = if st.start_time() == ff::ffi::AV_NOPTS_VALUE {
+        0
+    } else {
+        st.start_time()
+    };
+    let (frames_est, exact) = if st.frames() > 0 {
+        (st.frames() as usize, false)
+    } else if st.duration() > 0 {
+        (
+            (st.duration() as f64 * time_base * fps).round() as usize,
+            false,
+        )
+    } else if input.duration() > 0 {
+        (
+            (input.duration() as f64 / ff::ffi::AV_TIME_BASE as f64 * fps).round() as usize,
+            false,
+        )
+    } else {
+        (0, false)
+    };
+    let mut o = Opened {
+        input,
+        stream,
+        decoder,
+        time_base,
+        start_pts,
+        fps,
+        frames_est,
+        frames_exact: exact,
+    };
+    if o.frames_est == 0 {
+        // no count in the container: count the stream's packets (no decoding)
+        let n = o
+            .input
+            .packets()
+            .filter(|(s, _)| s.index() == stream)
+            .count();
+        o.frames_est = n;
+        o.frames_exact = true;
+        o.input
+            .seek(0, ..)
+            .map_err(|e| verr(path, format!("cannot rewind after counting: {e}")))?;
+    }
+    Ok(o)
+}
+
+/// Reads the container's header: size, frame-count estimate, rate.
+pub fn plan(path: &Path, opts: &LoadOptions, budget: u64) -> Result<Plan, LoadError> {
+    let o = open(path)?;
+    let (h, w) = (o.decoder.height() as usize, o.decoder.width() as usize);
+    if h == 0 || w == 0 {
+        return Err(verr(path, "the video stream has no frame size"));
+    }
+    if o.frames_est == 0 {
+        return Err(verr(path, "the video holds no frame"));
+    }
+    let pipeline = FramePipeline::new(SrcDtype::U8, h, w, 3, opts)?;
+    let sel = Selection::resolve(o.frames_est, opts)?;
+    let frame_bytes = pipeline.frame_len() as u64;
+    let (sel, report) = guard::apply(path, sel, frame_bytes, budget)?;
+    let mut notes = vec![format!("{:.3} frames/s", o.fps)];
+    if !o.frames_exact {
+        notes.push("frame count is the container's estimate; a full load counts exactly".into());
+    }
+    Ok(Plan {
+        path: path.to_path_buf(),
+        kind: SourceKind::Video,
+        source_frames: o.frames_est,
+        frames_exact: o.frames_exact,
+        source_height: h,
+        source_width: w,
+        source_channels: 3,
+        source_dtype: SrcDtype::U8,
+        selection: sel,
+        shape: Shape::new(sel.count(), pipeline.out_h, pipeline.out_w, pipeline.out_c),
+        dtype: Dtype::U8,
+        mapped: false,
+        guard: report,
+        notes,
+        detail: Detail::Video(VideoPlan { pipeline }),
+    })
+}
+
+/// Decoder state while walking the stream.
+struct Walk<'a> {
+    o: Opened,
+    path: &'a Path,
+    scaler: Option<scaling::Context>,
+    /// Index of the next frame when decoding sequentially.
+    next_index: usize,
+    /// True after a seek: the index comes from the frame's timestamp.
+    from_pts: bool,
+    eof_sent: bool,
+    last_key: Option<usize>,
+    /// Distance between the last two keyframes seen.
+    gop: Option<usize>,
+}
+
+impl Walk<'_> {
+    /// The next decoded frame and its index, None at the end of the stream.
+    fn next_frame(&mut self, frame: &mut ff::frame::Video) -> Result<Option<usize>, String> {
+        loop {
+            if self.o.decoder.receive_frame(frame).is_ok() {
+                let idx = if self.from_pts {
+                    let pts = frame
+                        .timestamp()
+                        .or(frame.pts())
+                        .unwrap_or(self.o.start_pts);
+                    let t = (pts - self.o.start_pts) as f64 * self.o.time_base;
+                    (t * self.o.fps).round().max(0.0) as usize
+                } else {
+                    self.next_index
+                };
+                self.from_pts = false;
+                self.next_index = idx + 1;
+                return Ok(Some(idx));
+            }
+            if self.eof_sent {
+                return Ok(None);
+            }
+            match self.o.input.packets().next() {
+                Some((s, p)) => {
+                    if s.index() != self.o.stream {
+                        continue;
+                    }
+                    if p.is_key() {
+                        let at = self.next_index;
+                        if let Some(k) = self.last_key
+                            && at > k
+                        {
+                            self.gop = Some(at - k);
+                        }
+                        self.last_key = Some(at);
+                    }
+                    if let Err(e) = self.o.decoder.send_packet(&p) {
+                        return Err(format!("corrupt data after frame {}: {e}", self.next_index));
+                    }
+                }
+                None => {
+                    self.eof_sent = true;
+                    let _ = self.o.decoder.send_eof();
+                }
+            }
+        }
+    }
+
+    /// Jumps to the keyframe at or before frame `target`.
+    fn seek(&mut self, target: usize) -> Result<(), String> {
+        let secs = target as f64 / self.o.fps + self.o.start_pts as f64 * self.o.time_base;
+        let ts = (secs * ff::ffi::AV_TIME_BASE as f64) as i64;
+        self.o
+            .input
+            .seek(ts, ..ts)
+            .map_err(|e| format!("seek to frame {target} failed: {e}"))?;
+        self.o.decoder.flush();
+        self.from_pts = true;
+        self.eof_sent = false;
+        self.last_key = None;
+        Ok(())
+    }
+
+    /// Converts a decoded frame to the output pixel format and size, and stores it.
+    fn store(
+        &mut self,
+        frame: &ff::frame::Video,
+        pipe: &FramePipeline,
+        slot: Slot<'_>,
+    ) -> Result<(), LoadError> {
+        let fmt = if pipe.out_c == 1 {
+            Pixel::GRAY8
+        } else {
+            Pixel::RGB24
+        };
+        let (ow, oh) = (pipe.out_w as u32, pipe.out_h as u32);
+        if self.scaler.is_none() {
+            let flags = if (ow, oh) == (frame.width(), frame.height()) {
+                scaling::Flags::POINT
+            } else {
+                scaling::Flags::AREA
+            };
+            let s = scaling::Context::get(
+                frame.format(),
+                frame.width(),
+                frame.height(),
+                fmt,
+                ow,
+                oh,
+                flags,
+            )
+            .map_err(|e| verr(self.path, format!("pixel conversion: {e}")))?;
+            self.scaler = Some(s);
+        }
+        let scaler = self.scaler.as_mut().expect("created above");
+        let mut out = ff::frame::Video::empty();
+        scaler
+            .run(frame, &mut out)
+            .map_err(|e| verr(self.path, format!("pixel conversion: {e}")))?;
+        let row = pipe.out_w * pipe.out_c;
+        let stride = out.stride(0);
+        let data = out.data(0);
+        let copy_rows = |dst: &mut [u8]| {
+            for (y, d) in dst.chunks_exact_mut(row).enumerate() {
+                d.copy_from_slice(&data[y * stride..y * stride + row]);
+            }
+        };
+        match slot {
+            Slot::U8(s) if pipe.is_identity(pipe.out_h, pipe.out_w, pipe.out_c, Dtype::U8) => {
+                copy_rows(s);
+                Ok(())
+            }
+            slot => {
+                // normalize: the pipeline works on the converted, resized frame
+                let mut v = vec![0u8; row * pipe.out_h];
+                copy_rows(&mut v);
+                let mut p = pipe.clone();
+                p.crop = (pipe.out_h, pipe.out_w);
+                let raw = RawFrame {
+                    h: pipe.out_h,
+                    w: pipe.out_w,
+                    c: pipe.out_c,
+                    data: RawData::U8(v),
+                };
+                p.run(self.path, raw, slot)
+            }
+        }
+    }
+}
+
+/// Decodes the selected frames into one preallocated buffer.
+pub fn load(
+    plan: &Plan,
+    vp: &VideoPlan,
+    opts: &LoadOptions,
+    progress: &dyn Progress,
+) -> Result<Stack, LoadError> {
+    let path = &plan.path;
+    let pipe = &vp.pipeline;
+    let sel = plan.selection;
+    let n = pipe.frame_len();
+    let mut data: Vec<u8> =
+        bytemuck::allocation::try_zeroed_vec(sel.count() * n).map_err(|_| {
+            LoadError::OutOfMemory {
+                path: path.clone(),
+                bytes: (sel.count() * n) as u64,
+            }
+        })?;
+    let o = open(path)?;
+    let mut walk = Walk {
+        o,
+        path,
+        scaler: None,
+        next_index: 0,
+        from_pts: false,
+        eof_sent: false,
+        last_key: None,
+        gop: None,
+    };
+    progress.start("decoding video", sel.count() as u64);
+    let mut frame = ff::frame::Video::empty();
+    let mut kept: Vec<usize> = Vec::with_capacity(sel.count());
+    let mut notes = Vec::new();
+    let mut want = sel.first;
+    if want > 0 {
+        if let Err(e) = walk.seek(want) {
+            notes.push(format!("{e}; decoded from the start instead"));
+            walk = Walk {
+                o: open(path)?,
+                ..walk
+            };
+        }
+    }
+    loop {
+        if progress.is_cancelled() {
+            return Err(LoadError::Cancelled(path.clone()));
+        }
+        let idx = match walk.next_frame(&mut frame) {
+            Ok(Some(i)) => i,
+            Ok(None) => break,
+            Err(e) => {
+                notes.push(format!(
+                    "decode stopped: {e}; kept the {} frames decoded so far",
+                    kept.len()
+                ));
+                break;
+            }
+        };
+        if idx < want {
+            continue;
+        }
+        if idx > sel.last {
+            break;
+        }
+        let k = kept.len();
+        if (k + 1) * n > data.len() {
+            // the container under-counted its frames
+            data.resize((k + 1) * n, 0);
+        }
+        walk.store(&frame, pipe, Slot::U8(&mut data[k * n..(k + 1) * n]))?;
+        kept.push(idx);
+        progress.advance(1);
+        want = idx + sel.step;
+        if want > sel.last {
+            break;
+        }
+        let seek = match opts.video_seek {
+            VideoSeek::Never => false,
+            VideoSeek::Always => sel.step > 1,
+            VideoSeek::Auto => walk.gop.is_some_and(|g| sel.step > g),
+        };
+        if seek && let Err(e) = walk.seek(want) {
+            notes.push(format!("{e}; decoding on instead"));
+        }
+    }
+    if kept.is_empty() {
+        return Err(verr(
+            path,
+            notes
+                .pop()
+                .unwrap_or_else(|| "no frame could be decoded".into()),
+        ));
+    }
+    data.truncate(kept.len() * n);
+    data.shrink_to_fit();
+    let source = SourceInfo {
+        notes,
+        frame_index: kept,
+        ..Default::default()
+    };
+    let shape = Shape::new(0, pipe.out_h, pipe.out_w, pipe.out_c);
+    Ok(super::output::OutBuf::U8(data).into_stack(shape, source))
+}

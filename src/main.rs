@@ -1,0 +1,293 @@
+//! The blitz command line: parse, call the library, print.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+use blitz::load::{self, LoadOptions, Plan, Progress, VideoSeek, human_bytes};
+use blitz::{Stack, export};
+
+#[derive(Parser)]
+#[command(
+    name = "blitz",
+    version,
+    about = "Load, analyse and view huge image stacks and videos"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Shape, dtype, bytes and what the memory guard does, from headers (or a full decode).
+    Info {
+        /// Image folder or file, TIFF stack, video, .npy, or `demo`.
+        path: PathBuf,
+        /// Decode the whole stack as a load would: exact frame count, time, value range.
+        #[arg(long)]
+        full: bool,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Load with options and write the stack as .npy or .tif, (T, H, W[, C]).
+    Convert {
+        path: PathBuf,
+        /// Output file: .npy or .tif.
+        #[arg(short, long)]
+        output: PathBuf,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+}
+
+/// Load options shared by every command that reads data.
+#[derive(Args, Clone)]
+struct LoadArgs {
+    /// Convert colour to luminance (0.299 R + 0.587 G + 0.114 B).
+    #[arg(long)]
+    gray: bool,
+    /// Scale to u8 (u16 / 65535 * 255, floats assumed 0..1).
+    #[arg(long = "8bit")]
+    eight_bit: bool,
+    /// Stretch each image from its own min..max.
+    #[arg(long)]
+    normalize: bool,
+    /// Spatial downscale in (0, 1], area averaging.
+    #[arg(long, default_value_t = 1.0, value_name = "R")]
+    size_ratio: f64,
+    /// Keep every ceil(1/S)-th frame, S in (0, 1].
+    #[arg(long, default_value_t = 1.0, value_name = "S")]
+    subset_ratio: f64,
+    /// Keep every K-th frame (overrides --subset-ratio).
+    #[arg(long, value_name = "K")]
+    step: Option<usize>,
+    /// First frame to keep (inclusive).
+    #[arg(long, value_name = "A")]
+    first: Option<usize>,
+    /// Last frame to keep (inclusive).
+    #[arg(long, value_name = "B")]
+    last: Option<usize>,
+    /// RAM budget in GiB (default: half of the available RAM).
+    #[arg(long, value_name = "GIB")]
+    max_ram: Option<f64>,
+    /// Cut frames of mixed sizes to their common top-left region instead of failing.
+    #[arg(long)]
+    crop_common: bool,
+    /// Video: how to skip frames between steps.
+    #[arg(long, value_enum, default_value_t = SeekArg::Auto)]
+    seek: SeekArg,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy)]
+enum SeekArg {
+    Auto,
+    Never,
+    Always,
+}
+
+impl LoadArgs {
+    fn options(&self) -> LoadOptions {
+        LoadOptions {
+            grayscale: self.gray,
+            to_8bit: self.eight_bit,
+            normalize: self.normalize,
+            size_ratio: self.size_ratio,
+            subset_ratio: self.subset_ratio,
+            step: self.step,
+            first: self.first,
+            last: self.last,
+            max_ram_gib: self.max_ram,
+            crop_to_common: self.crop_common,
+            video_seek: match self.seek {
+                SeekArg::Auto => VideoSeek::Auto,
+                SeekArg::Never => VideoSeek::Never,
+                SeekArg::Always => VideoSeek::Always,
+            },
+        }
+    }
+}
+
+/// An indicatif bar on stderr (hidden when stderr is not a terminal).
+struct Bar(ProgressBar);
+
+impl Bar {
+    fn new() -> Self {
+        let b = ProgressBar::new(0);
+        b.set_style(
+            ProgressStyle::with_template(
+                "{msg:>18} [{bar:40}] {pos}/{len} frames {per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        Bar(b)
+    }
+}
+
+impl Progress for Bar {
+    fn start(&self, what: &str, total: u64) {
+        self.0.set_message(what.to_string());
+        self.0.set_length(total);
+        self.0.set_position(0);
+    }
+    fn advance(&self, n: u64) {
+        self.0.inc(n);
+    }
+}
+
+fn load_with_bar(path: &Path, opts: &LoadOptions) -> Result<(Stack, f64)> {
+    let plan = load::plan(path, opts)?;
+    let bar = Bar::new();
+    let t0 = Instant::now();
+    let stack = load::load_plan(&plan, opts, &bar)?;
+    let secs = t0.elapsed().as_secs_f64();
+    bar.0.finish_and_clear();
+    for n in &stack.source.notes {
+        eprintln!("note: {n}");
+    }
+    Ok((stack, secs))
+}
+
+fn plan_json(p: &Plan) -> serde_json::Value {
+    json!({
+        "path": p.path.display().to_string(),
+        "kind": p.kind,
+        "frames": p.shape.frames,
+        "height": p.shape.height,
+        "width": p.shape.width,
+        "channels": p.shape.channels,
+        "dtype": p.dtype,
+        "bytes": p.bytes(),
+        "mapped": p.mapped,
+        "source": {
+            "frames": p.source_frames,
+            "frames_exact": p.frames_exact,
+            "height": p.source_height,
+            "width": p.source_width,
+            "channels": p.source_channels,
+            "dtype": p.source_dtype,
+        },
+        "selection": p.selection,
+        "guard": p.guard,
+        "notes": p.notes,
+    })
+}
+
+fn info(path: &Path, full: bool, as_json: bool, opts: &LoadOptions) -> Result<()> {
+    let plan = load::plan(path, opts)?;
+    let mut j = plan_json(&plan);
+    if full {
+        let (stack, secs) = load_with_bar(path, opts)?;
+        let range = stack.value_range();
+        let s = stack.shape();
+        j["frames"] = json!(s.frames);
+        j["bytes"] = json!(stack.bytes());
+        j["mapped"] = json!(stack.is_mapped());
+        j["seconds"] = json!(secs);
+        j["gbps"] = json!(stack.bytes() as f64 / secs.max(1e-9) / 1e9);
+        j["min"] = json!(range.map(|r| r.0));
+        j["max"] = json!(range.map(|r| r.1));
+        j["notes"] = json!(stack.source.notes);
+        j["skipped"] = json!(stack.source.skipped);
+    }
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&j)?);
+        return Ok(());
+    }
+    let g = &plan.guard;
+    println!("path      {}", plan.path.display());
+    println!("kind      {}", plan.kind.name());
+    println!(
+        "source    {} frames{} of {} x {} x {} {}",
+        plan.source_frames,
+        if plan.frames_exact {
+            ""
+        } else {
+            " (estimated)"
+        },
+        plan.source_height,
+        plan.source_width,
+        plan.source_channels,
+        plan.source_dtype.name()
+    );
+    println!(
+        "frames    {} (frames {}..={}, step {})",
+        j["frames"], plan.selection.first, plan.selection.last, plan.selection.step
+    );
+    println!(
+        "frame     {} x {} (H x W), {} channel(s), {}",
+        plan.shape.height, plan.shape.width, plan.shape.channels, plan.dtype
+    );
+    println!(
+        "bytes     {} ({}){}",
+        j["bytes"],
+        human_bytes(j["bytes"].as_u64().unwrap_or(0)),
+        if plan.mapped { ", memory-mapped" } else { "" }
+    );
+    if g.applies {
+        println!(
+            "guard     budget {}; {}",
+            human_bytes(g.budget_bytes),
+            g.describe()
+                .unwrap_or_else(|| format!("all {} frames fit", g.frames_kept))
+        );
+    } else {
+        println!("guard     not needed: the file is mapped, not copied");
+    }
+    if full {
+        println!(
+            "load      {:.3} s, {:.2} GB/s",
+            j["seconds"].as_f64().unwrap_or(0.0),
+            j["gbps"].as_f64().unwrap_or(0.0)
+        );
+        println!("range     {} ..= {}", j["min"], j["max"]);
+    }
+    for n in j["notes"].as_array().into_iter().flatten() {
+        println!("note      {}", n.as_str().unwrap_or_default());
+    }
+    Ok(())
+}
+
+fn convert(path: &Path, out: &Path, opts: &LoadOptions) -> Result<()> {
+    let (stack, secs) = load_with_bar(path, opts)?;
+    let t0 = Instant::now();
+    export::write_stack(out, &stack).with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "wrote {}: {} {} ({}), loaded in {:.2} s, written in {:.2} s",
+        out.display(),
+        stack.shape(),
+        stack.dtype(),
+        human_bytes(stack.bytes()),
+        secs,
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Info {
+            path,
+            full,
+            json,
+            load,
+        } => info(&path, full, json, &load.options()),
+        Command::Convert { path, output, load } => convert(&path, &output, &load.options()),
+    }
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        eprintln!("blitz: error: {e:#}");
+        std::process::exit(1);
+    }
+}
