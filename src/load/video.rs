@@ -292,27 +292,16 @@ impl Walk<'_> {
             self.scaler = Some(s);
         }
         let scaler = self.scaler.as_mut().expect("created above");
-        let mut out = ff::frame::Video::empty();
-        scaler
-            .run(frame, &mut out)
-            .map_err(|e| verr(self.path, format!("pixel conversion: {e}")))?;
         let row = pipe.out_w * pipe.out_c;
-        let stride = out.stride(0);
-        let data = out.data(0);
-        let copy_rows = |dst: &mut [u8]| {
-            for (y, d) in dst.chunks_exact_mut(row).enumerate() {
-                d.copy_from_slice(&data[y * stride..y * stride + row]);
-            }
-        };
         match slot {
             Slot::U8(s) if pipe.is_identity(pipe.out_h, pipe.out_w, pipe.out_c, Dtype::U8) => {
-                copy_rows(s);
+                scale_into(scaler, frame, s, row, pipe.out_h);
                 Ok(())
             }
             slot => {
                 // normalize: the pipeline works on the converted, resized frame
                 let mut v = vec![0u8; row * pipe.out_h];
-                copy_rows(&mut v);
+                scale_into(scaler, frame, &mut v, row, pipe.out_h);
                 let mut p = pipe.clone();
                 p.crop = (pipe.out_h, pipe.out_w);
                 let raw = RawFrame {
@@ -324,6 +313,39 @@ impl Walk<'_> {
                 p.run(self.path, raw, slot)
             }
         }
+    }
+}
+
+/// Converts and scales `frame` straight into `dst` (`rows` rows of `row` bytes), so no
+/// intermediate frame is allocated or copied.
+fn scale_into(
+    scaler: &mut scaling::Context,
+    frame: &ff::frame::Video,
+    dst: &mut [u8],
+    row: usize,
+    rows: usize,
+) {
+    assert!(dst.len() >= row * rows, "slot smaller than a frame");
+    let dst_data: [*mut u8; 4] = [
+        dst.as_mut_ptr(),
+        std::ptr::null_mut(),
+        std::ptr::null_mut(),
+        std::ptr::null_mut(),
+    ];
+    let dst_stride: [i32; 4] = [row as i32, 0, 0, 0];
+    // SAFETY: the context was made for this frame's size and format and for a packed
+    // output of `rows` x `row` bytes; `dst` holds at least that many bytes (asserted).
+    unsafe {
+        let f = &*frame.as_ptr();
+        ff::ffi::sws_scale(
+            scaler.as_mut_ptr(),
+            f.data.as_ptr() as *const *const u8,
+            f.linesize.as_ptr(),
+            0,
+            f.height,
+            dst_data.as_ptr(),
+            dst_stride.as_ptr(),
+        );
     }
 }
 
