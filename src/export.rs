@@ -65,7 +65,7 @@ pub fn npy_header(descr: &str, dims: &[usize]) -> Vec<u8> {
     };
     let mut dict =
         format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}").into_bytes();
-    while (10 + dict.len() + 1) % 64 != 0 {
+    while !(10 + dict.len() + 1).is_multiple_of(64) {
         dict.push(b' ');
     }
     dict.push(b'\n');

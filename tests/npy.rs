@@ -20,7 +20,7 @@ fn write_raw(
         if fortran { "True" } else { "False" }
     )
     .into_bytes();
-    while (10 + dict.len() + 1) % 64 != 0 {
+    while !(10 + dict.len() + 1).is_multiple_of(64) {
         dict.push(b' ');
     }
     dict.push(b'\n');

@@ -158,8 +158,9 @@ mod tests {
 
     #[test]
     fn user_step_is_never_lowered() {
-        let (s, _) = apply(Path::new("x"), sel(0, 9, 5), 100, 150).unwrap();
-        assert_eq!(s.step, 9);
+        // room for one frame of ten: step 9 would still keep frames 0 and 9, so 10
+        let (s, r) = apply(Path::new("x"), sel(0, 9, 5), 100, 150).unwrap();
+        assert_eq!((s.step, r.frames_kept), (10, 1));
         let (s, _) = apply(Path::new("x"), sel(0, 9, 5), 100, 10_000).unwrap();
         assert_eq!(s.step, 5);
     }

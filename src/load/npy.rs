@@ -363,8 +363,8 @@ mod tests {
     use super::*;
 
     fn header(dict: &str, data_len: u64) -> Result<NpyHeader, LoadError> {
-        let mut h = format!("{dict}").into_bytes();
-        while (10 + h.len() + 1) % 64 != 0 {
+        let mut h = dict.as_bytes().to_vec();
+        while !(10 + h.len() + 1).is_multiple_of(64) {
             h.push(b' ');
         }
         h.push(b'\n');

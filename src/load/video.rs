@@ -36,6 +36,9 @@ pub enum VideoSeek {
 #[derive(Clone, Debug)]
 pub struct VideoPlan {
     pipeline: FramePipeline,
+    /// The last frame the user asked for; None reads to the end of the stream, whatever
+    /// the container announced (its count is only an estimate).
+    last: Option<usize>,
 }
 
 fn init() {
@@ -67,6 +70,9 @@ struct Opened {
     fps: f64,
     frames_est: usize,
     frames_exact: bool,
+    /// The container has a seek index (MP4/MOV, Matroska/WebM): timestamps after a seek
+    /// are trustworthy. Others (MPEG-PS/TS, AVI) are decoded through.
+    indexed: bool,
 }
 
 fn open(path: &Path) -> Result<Opened, LoadError> {
@@ -119,7 +125,10 @@ fn open(path: &Path) -> Result<Opened, LoadError> {
     } else {
         (0, false)
     };
+    let format = input.format().name().to_string();
+    let indexed = format.contains("mp4") || format.contains("matroska");
     let mut o = Opened {
+        indexed,
         input,
         stream,
         decoder,
@@ -156,12 +165,18 @@ pub fn plan(path: &Path, opts: &LoadOptions, budget: u64) -> Result<Plan, LoadEr
         return Err(verr(path, "the video holds no frame"));
     }
     let pipeline = FramePipeline::new(SrcDtype::U8, h, w, 3, opts)?;
-    let sel = Selection::resolve(o.frames_est, opts)?;
+    // an estimated count must not refuse a first frame the stream may still hold
+    let n = if o.frames_exact {
+        o.frames_est
+    } else {
+        o.frames_est.max(opts.first.unwrap_or(0) + 1)
+    };
+    let sel = Selection::resolve(n, opts)?;
     let frame_bytes = pipeline.frame_len() as u64;
     let (sel, report) = guard::apply(path, sel, frame_bytes, budget)?;
     let mut notes = vec![format!("{:.3} frames/s", o.fps)];
     if !o.frames_exact {
-        notes.push("frame count is the container's estimate; a full load counts exactly".into());
+        notes.push("frame count from the container header (an estimate until decoded)".into());
     }
     Ok(Plan {
         path: path.to_path_buf(),
@@ -178,7 +193,10 @@ pub fn plan(path: &Path, opts: &LoadOptions, budget: u64) -> Result<Plan, LoadEr
         mapped: false,
         guard: report,
         notes,
-        detail: Detail::Video(VideoPlan { pipeline }),
+        detail: Detail::Video(VideoPlan {
+            pipeline,
+            last: opts.last,
+        }),
     })
 }
 
@@ -243,6 +261,16 @@ impl Walk<'_> {
                 }
             }
         }
+    }
+
+    /// Reopens the file and decodes from its first frame again.
+    fn restart(&mut self) -> Result<(), LoadError> {
+        self.o = open(self.path)?;
+        self.next_index = 0;
+        self.from_pts = false;
+        self.eof_sent = false;
+        self.last_key = None;
+        Ok(())
     }
 
     /// Jumps to the keyframe at or before frame `target`.
@@ -382,23 +410,38 @@ pub fn load(
     let mut frame = ff::frame::Video::empty();
     let mut kept: Vec<usize> = Vec::with_capacity(sel.count());
     let mut notes = Vec::new();
+    let stop = vp.last.unwrap_or(usize::MAX);
+    let budget_frames = if plan.guard.applies {
+        (plan.guard.budget_bytes / n.max(1) as u64) as usize
+    } else {
+        usize::MAX
+    };
+    let mut seekable = walk.o.indexed && opts.video_seek != VideoSeek::Never;
     let mut want = sel.first;
-    if want > 0 {
-        if let Err(e) = walk.seek(want) {
-            notes.push(format!("{e}; decoded from the start instead"));
-            walk = Walk {
-                o: open(path)?,
-                ..walk
-            };
-        }
-    }
+    // (target frame, frames to back off before it) of a seek still to be made / just made
+    let mut pending: Option<(usize, usize)> = (want > 0 && seekable).then_some((want, 0));
+    let mut landed: Option<(usize, usize)> = None;
+    let mut at_end = false;
     loop {
         if progress.is_cancelled() {
             return Err(LoadError::Cancelled(path.clone()));
         }
+        if let Some((target, back)) = pending.take() {
+            match walk.seek(target.saturating_sub(back)) {
+                Ok(()) => landed = Some((target, back)),
+                Err(e) => {
+                    notes.push(format!("{e}; decoded through instead"));
+                    walk.restart()?;
+                    seekable = false;
+                }
+            }
+        }
         let idx = match walk.next_frame(&mut frame) {
             Ok(Some(i)) => i,
-            Ok(None) => break,
+            Ok(None) => {
+                at_end = true;
+                break;
+            }
             Err(e) => {
                 notes.push(format!(
                     "decode stopped: {e}; kept the {} frames decoded so far",
@@ -407,13 +450,34 @@ pub fn load(
                 break;
             }
         };
+        if let Some((target, back)) = landed.take()
+            && idx > target
+        {
+            // landed past the wanted frame: back off further, else decode through
+            let fps = walk.o.fps.max(1.0) as usize;
+            let back = (back * 2).max(fps);
+            if back <= 8 * fps && target > 0 {
+                pending = Some((target, back));
+            } else {
+                notes.push("seeking landed past the wanted frames; decoded through instead".into());
+                walk.restart()?;
+                seekable = false;
+            }
+            continue;
+        }
         if idx < want {
             continue;
         }
-        if idx > sel.last {
+        if idx > stop {
             break;
         }
         let k = kept.len();
+        if k >= budget_frames {
+            notes.push(format!(
+                "the video holds more frames than its container announced; stopped at the memory budget after {k} frames"
+            ));
+            break;
+        }
         if (k + 1) * n > data.len() {
             // the container under-counted its frames
             data.resize((k + 1) * n, 0);
@@ -422,17 +486,37 @@ pub fn load(
         kept.push(idx);
         progress.advance(1);
         want = idx + sel.step;
-        if want > sel.last {
+        if want > stop {
             break;
         }
-        let seek = match opts.video_seek {
-            VideoSeek::Never => false,
-            VideoSeek::Always => sel.step > 1,
-            VideoSeek::Auto => walk.gop.is_some_and(|g| sel.step > g),
-        };
-        if seek && let Err(e) = walk.seek(want) {
-            notes.push(format!("{e}; decoding on instead"));
+        let seek = seekable
+            && match opts.video_seek {
+                VideoSeek::Never => false,
+                VideoSeek::Always => sel.step > 1,
+                VideoSeek::Auto => walk.gop.is_some_and(|g| sel.step > g),
+            };
+        if seek {
+            pending = Some((want, 0));
         }
+    }
+    if kept.is_empty() && at_end && sel.first > 0 {
+        return Err(LoadError::Option {
+            option: "--first",
+            msg: format!(
+                "frame {} is beyond the {} frames of {}",
+                sel.first,
+                walk.next_index,
+                path.display()
+            ),
+        });
+    }
+    if at_end && kept.len() < sel.count() {
+        notes.push(format!(
+            "the video ended after {} frames kept (last source frame {}); its container announced {} frames",
+            kept.len(),
+            walk.next_index.saturating_sub(1),
+            plan.source_frames
+        ));
     }
     if kept.is_empty() {
         return Err(verr(
