@@ -417,11 +417,23 @@ pub fn load(
         usize::MAX
     };
     let mut seekable = walk.o.indexed && opts.video_seek != VideoSeek::Never;
+    // seeking pays once the step is longer than half a keyframe interval: a seek decodes
+    // on average half an interval (docs/benchmarks.md, video seek rule)
+    let seek_pays = |gop: Option<usize>| match opts.video_seek {
+        VideoSeek::Never => false,
+        VideoSeek::Always => sel.step > 1,
+        VideoSeek::Auto => gop.is_some_and(|g| 2 * sel.step > g),
+    };
     let mut want = sel.first;
     // (target frame, frames to back off before it) of a seek still to be made / just made
     let mut pending: Option<(usize, usize)> = (want > 0 && seekable).then_some((want, 0));
     let mut landed: Option<(usize, usize)> = None;
+    let mut sought_for: Option<usize> = None;
     let mut at_end = false;
+    // Frames past the container's count land here and are appended at the end.
+    let mut overflow: Vec<u8> = Vec::new();
+    let mut in_data = 0;
+    let capacity = data.len() / n.max(1);
     loop {
         if progress.is_cancelled() {
             return Err(LoadError::Cancelled(path.clone()));
@@ -466,6 +478,16 @@ pub fn load(
             continue;
         }
         if idx < want {
+            // the keyframe interval may become known while skipping
+            if seekable
+                && opts.video_seek == VideoSeek::Auto
+                && seek_pays(walk.gop)
+                && sought_for != Some(want)
+                && walk.gop.is_some_and(|g| want - idx > g)
+            {
+                pending = Some((want, 0));
+                sought_for = Some(want);
+            }
             continue;
         }
         if idx > stop {
@@ -474,31 +496,33 @@ pub fn load(
         let k = kept.len();
         if k >= budget_frames {
             notes.push(format!(
-                "the video holds more frames than its container announced; stopped at the memory budget after {k} frames"
-            ));
+                    "the video holds more frames than its container announced; stopped at the memory budget after {k} frames"
+                ));
             break;
         }
-        if (k + 1) * n > data.len() {
+        if in_data < capacity {
+            let slot = &mut data[in_data * n..(in_data + 1) * n];
+            walk.store(&frame, pipe, Slot::U8(slot))?;
+            in_data += 1;
+        } else {
             // the container under-counted its frames
-            data.resize((k + 1) * n, 0);
+            let o = overflow.len();
+            overflow.resize(o + n, 0);
+            walk.store(&frame, pipe, Slot::U8(&mut overflow[o..]))?;
         }
-        walk.store(&frame, pipe, Slot::U8(&mut data[k * n..(k + 1) * n]))?;
         kept.push(idx);
         progress.advance(1);
         want = idx + sel.step;
         if want > stop {
             break;
         }
-        let seek = seekable
-            && match opts.video_seek {
-                VideoSeek::Never => false,
-                VideoSeek::Always => sel.step > 1,
-                VideoSeek::Auto => walk.gop.is_some_and(|g| sel.step > g),
-            };
-        if seek {
+        if seekable && seek_pays(walk.gop) {
             pending = Some((want, 0));
+            sought_for = Some(want);
         }
     }
+    data.truncate(in_data * n);
+    data.extend_from_slice(&overflow);
     if kept.is_empty() && at_end && sel.first > 0 {
         return Err(LoadError::Option {
             option: "--first",
@@ -526,7 +550,6 @@ pub fn load(
                 .unwrap_or_else(|| "no frame could be decoded".into()),
         ));
     }
-    data.truncate(kept.len() * n);
     data.shrink_to_fit();
     let source = SourceInfo {
         notes,
