@@ -211,11 +211,18 @@ struct Walk<'a> {
     from_pts: bool,
     eof_sent: bool,
     last_key: Option<usize>,
-    /// Distance between the last two keyframes seen.
-    gop: Option<usize>,
+    /// Sum and count of the distances between consecutive keyframes seen: encoders add
+    /// keyframes at scene cuts, so one distance says little, their mean says more.
+    key_gaps: (usize, usize),
 }
 
 impl Walk<'_> {
+    /// Mean keyframe interval seen so far.
+    fn gop(&self) -> Option<usize> {
+        let (sum, n) = self.key_gaps;
+        (n > 0).then(|| sum / n)
+    }
+
     /// The next decoded frame and its index, None at the end of the stream.
     fn next_frame(&mut self, frame: &mut ff::frame::Video) -> Result<Option<usize>, String> {
         loop {
@@ -247,7 +254,8 @@ impl Walk<'_> {
                         if let Some(k) = self.last_key
                             && at > k
                         {
-                            self.gop = Some(at - k);
+                            self.key_gaps.0 += at - k;
+                            self.key_gaps.1 += 1;
                         }
                         self.last_key = Some(at);
                     }
@@ -404,7 +412,7 @@ pub fn load(
         from_pts: false,
         eof_sent: false,
         last_key: None,
-        gop: None,
+        key_gaps: (0, 0),
     };
     progress.start("decoding video", sel.count() as u64);
     let mut frame = ff::frame::Video::empty();
@@ -481,9 +489,9 @@ pub fn load(
             // the keyframe interval may become known while skipping
             if seekable
                 && opts.video_seek == VideoSeek::Auto
-                && seek_pays(walk.gop)
+                && seek_pays(walk.gop())
                 && sought_for != Some(want)
-                && walk.gop.is_some_and(|g| want - idx > g)
+                && walk.gop().is_some_and(|g| want - idx > g)
             {
                 pending = Some((want, 0));
                 sought_for = Some(want);
@@ -516,7 +524,7 @@ pub fn load(
         if want > stop {
             break;
         }
-        if seekable && seek_pays(walk.gop) {
+        if seekable && seek_pays(walk.gop()) {
             pending = Some((want, 0));
             sought_for = Some(want);
         }
