@@ -7,6 +7,7 @@ use std::io::{BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use crate::load::ext_of_path;
+use crate::ops::Image;
 use crate::stack::{Samples, Stack};
 
 /// An export that failed, naming the file.
@@ -149,6 +150,72 @@ pub fn write_stack(path: &Path, stack: &Stack) -> Result<(), ExportError> {
     match ext_of_path(path).as_str() {
         "npy" => write_npy(path, stack),
         "tif" | "tiff" => write_tiff(path, stack),
+        ext => Err(ExportError::Unsupported {
+            path: path.to_path_buf(),
+            ext: ext.to_string(),
+        }),
+    }
+}
+
+/// Writes a result image: `.npy` or `.tif` as f32 ((H, W) for one channel, else
+/// (H, W, C)), `.png` as 8-bit through its finite min..max.
+pub fn write_image(path: &Path, img: &Image) -> Result<(), ExportError> {
+    let dims: Vec<usize> = if img.channels == 1 {
+        vec![img.height, img.width]
+    } else {
+        vec![img.height, img.width, img.channels]
+    };
+    match ext_of_path(path).as_str() {
+        "npy" => write_npy_samples(path, &dims, Samples::F32(&img.data)),
+        "tif" | "tiff" => {
+            let shape = crate::stack::Shape::new(1, img.height, img.width, img.channels);
+            let stack =
+                Stack::from_vec(shape, img.data.clone()).map_err(|e| ExportError::Encode {
+                    path: path.to_path_buf(),
+                    msg: e.to_string(),
+                })?;
+            write_tiff(path, &stack)
+        }
+        "png" => {
+            let (lo, hi) = img
+                .data
+                .iter()
+                .filter(|v| v.is_finite())
+                .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| {
+                    (a.min(v), b.max(v))
+                });
+            let (lo, hi) = if lo.is_finite() {
+                (lo, if hi > lo { hi } else { lo + 1.0 })
+            } else {
+                (0.0, 1.0)
+            };
+            let bytes: Vec<u8> = img
+                .data
+                .iter()
+                .map(|&v| {
+                    if v.is_finite() {
+                        ((v - lo) / (hi - lo) * 255.0).round().clamp(0.0, 255.0) as u8
+                    } else {
+                        0
+                    }
+                })
+                .collect();
+            let color = if img.channels == 3 {
+                image::ExtendedColorType::Rgb8
+            } else {
+                image::ExtendedColorType::L8
+            };
+            let enc_err = |e: image::ImageError| ExportError::Encode {
+                path: path.to_path_buf(),
+                msg: e.to_string(),
+            };
+            write_atomic(path, |w| {
+                use image::ImageEncoder;
+                image::codecs::png::PngEncoder::new(w)
+                    .write_image(&bytes, img.width as u32, img.height as u32, color)
+                    .map_err(enc_err)
+            })
+        }
         ext => Err(ExportError::Unsupported {
             path: path.to_path_buf(),
             ext: ext.to_string(),

@@ -3,8 +3,10 @@
 //! Layout: [`stack`] is the data model, [`load`] turns sources into stacks, [`export`]
 //! writes them. See `README.md` and `docs/` for the whole picture.
 
+pub mod bench;
 pub mod export;
 pub mod load;
+pub mod ops;
 pub mod stack;
 
 pub use load::{LoadError, LoadOptions, NoProgress, Progress, load};

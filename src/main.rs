@@ -9,7 +9,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use blitz::load::{self, LoadOptions, Plan, Progress, VideoSeek, human_bytes};
-use blitz::{Stack, export};
+use blitz::ops::FrameRange;
+use blitz::ops::normalize::{Normalize, Source, Step};
+use blitz::ops::reduce::{ReduceOp, reduce};
+use blitz::{Stack, bench, export};
 
 #[derive(Parser)]
 #[command(
@@ -46,6 +49,97 @@ enum Command {
         #[command(flatten)]
         load: LoadArgs,
     },
+    /// Reduce a frame range over time (mean, max, min, std, median, sum) to one image.
+    Reduce {
+        path: PathBuf,
+        /// mean, max, min, std, median or sum.
+        #[arg(long)]
+        op: ReduceOp,
+        /// First frame of the range (inclusive, after loading); default 0.
+        #[arg(long, value_name = "A")]
+        from: Option<usize>,
+        /// Last frame of the range (inclusive); default the last frame.
+        #[arg(long, value_name = "B")]
+        to: Option<usize>,
+        /// Output: .npy (f32, (H, W[, C])), .tif (f32) or .png (8-bit through auto-levels).
+        #[arg(short, long)]
+        output: PathBuf,
+        #[arg(long, value_enum, default_value_t = EngineArg::Cpu)]
+        engine: EngineArg,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Subtract and/or divide a reference from every frame; writes the whole f32 stack.
+    Normalize {
+        path: PathBuf,
+        /// Reference to subtract: range:OP:A:B, file:PATH or sliding:OP:WINDOW:LAG.
+        #[arg(long, value_name = "SRC")]
+        subtract: Option<String>,
+        /// Reference to divide by: range:OP:A:B, file:PATH or sliding:OP:WINDOW:LAG.
+        #[arg(long, value_name = "SRC")]
+        divide: Option<String>,
+        /// Amount of the subtraction, 0..1.
+        #[arg(long, default_value_t = 1.0, value_name = "X")]
+        amount_sub: f32,
+        /// Amount of the division, 0..1 (blends the denominator toward 1).
+        #[arg(long, default_value_t = 1.0, value_name = "X")]
+        amount_div: f32,
+        /// Output: .npy or .tif (f32, (T, H, W[, C])).
+        #[arg(short, long)]
+        output: PathBuf,
+        #[arg(long, value_enum, default_value_t = EngineArg::Cpu)]
+        engine: EngineArg,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Time every operation on a stack (a file, or random data of the given shape).
+    Bench {
+        /// Stack to load; without it a random stack of --frames x --height x --width.
+        path: Option<PathBuf>,
+        #[arg(long, default_value_t = 200)]
+        frames: usize,
+        #[arg(long, default_value_t = 1024)]
+        height: usize,
+        #[arg(long, default_value_t = 1024)]
+        width: usize,
+        /// Sample type of the random stack.
+        #[arg(long, value_enum, default_value_t = DtypeArg::U8)]
+        dtype: DtypeArg,
+        /// Timed runs per operation (the best is reported), after one warm-up run.
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+        /// Print a JSON array of rows.
+        #[arg(long)]
+        json: bool,
+        #[arg(long, value_enum, default_value_t = EngineArg::Cpu)]
+        engine: EngineArg,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+}
+
+/// Which engine computes.
+#[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
+enum EngineArg {
+    Cpu,
+    Gpu,
+}
+
+impl EngineArg {
+    /// Refuses the GPU until the GPU engine exists.
+    fn check(self) -> Result<()> {
+        match self {
+            EngineArg::Cpu => Ok(()),
+            EngineArg::Gpu => anyhow::bail!("the GPU engine is not built yet; use --engine cpu"),
+        }
+    }
+}
+
+#[derive(clap::ValueEnum, Clone, Copy)]
+enum DtypeArg {
+    U8,
+    U16,
+    F32,
 }
 
 /// Load options shared by every command that reads data.
@@ -272,6 +366,155 @@ fn convert(path: &Path, out: &Path, opts: &LoadOptions) -> Result<()> {
     Ok(())
 }
 
+/// Loads `path` and returns it with the range `from..=to` checked against it.
+fn load_range(
+    path: &Path,
+    from: Option<usize>,
+    to: Option<usize>,
+    opts: &LoadOptions,
+) -> Result<(Stack, FrameRange)> {
+    let (stack, _) = load_with_bar(path, opts)?;
+    let n = stack.shape().frames;
+    let range = FrameRange::new(from.unwrap_or(0), to.unwrap_or(n.saturating_sub(1)));
+    range.check(n).context("--from/--to")?;
+    Ok((stack, range))
+}
+
+fn reduce_cmd(
+    path: &Path,
+    op: ReduceOp,
+    from: Option<usize>,
+    to: Option<usize>,
+    out: &Path,
+    opts: &LoadOptions,
+) -> Result<()> {
+    let (stack, range) = load_range(path, from, to, opts)?;
+    let t0 = Instant::now();
+    let img = reduce(&stack, op, range)?;
+    let secs = t0.elapsed().as_secs_f64();
+    export::write_image(out, &img).with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "engine cpu: {op} of frames {}..={} ({} x {} x {}) in {:.3} s -> {}",
+        range.first,
+        range.last,
+        img.height,
+        img.width,
+        img.channels,
+        secs,
+        out.display()
+    );
+    Ok(())
+}
+
+/// Parses `range:OP:A:B`, `file:PATH` or `sliding:OP:WINDOW:LAG`.
+fn parse_source(s: &str, option: &str, opts: &LoadOptions) -> Result<Source> {
+    let bad = || {
+        anyhow::anyhow!("{option} '{s}': expected range:OP:A:B, file:PATH or sliding:OP:WINDOW:LAG")
+    };
+    let parts: Vec<&str> = s.splitn(2, ':').collect();
+    match parts.as_slice() {
+        ["file", p] => {
+            // the reference loads like the data, but whole: one frame is expected
+            let ref_opts = LoadOptions {
+                first: None,
+                last: None,
+                step: None,
+                subset_ratio: 1.0,
+                ..opts.clone()
+            };
+            let stack = load::load(Path::new(p), &ref_opts, &load::NoProgress)
+                .with_context(|| format!("{option} reference"))?;
+            let sh = stack.shape();
+            if sh.frames != 1 {
+                anyhow::bail!(
+                    "{option} reference {p} has {} frames; it must have one",
+                    sh.frames
+                );
+            }
+            Ok(Source::File(reduce(
+                &stack,
+                ReduceOp::Mean,
+                FrameRange::all(1),
+            )?))
+        }
+        ["range", rest] => {
+            let f: Vec<&str> = rest.split(':').collect();
+            let [op, a, b] = f.as_slice() else {
+                return Err(bad());
+            };
+            Ok(Source::Range {
+                op: op
+                    .parse()
+                    .map_err(|e: String| anyhow::anyhow!("{option}: {e}"))?,
+                range: FrameRange::new(
+                    a.parse().map_err(|_| bad())?,
+                    b.parse().map_err(|_| bad())?,
+                ),
+            })
+        }
+        ["sliding", rest] => {
+            let f: Vec<&str> = rest.split(':').collect();
+            let [op, w, l] = f.as_slice() else {
+                return Err(bad());
+            };
+            Ok(Source::Sliding {
+                op: op
+                    .parse()
+                    .map_err(|e: String| anyhow::anyhow!("{option}: {e}"))?,
+                window: w.parse().map_err(|_| bad())?,
+                lag: l.parse().map_err(|_| bad())?,
+            })
+        }
+        _ => Err(bad()),
+    }
+}
+
+fn normalize_cmd(path: &Path, n: Normalize, out: &Path, opts: &LoadOptions) -> Result<()> {
+    if n.subtract.is_none() && n.divide.is_none() {
+        anyhow::bail!("nothing to do: give --subtract and/or --divide");
+    }
+    let (stack, _) = load_with_bar(path, opts)?;
+    let t0 = Instant::now();
+    let result = n.apply(&stack)?;
+    let secs = t0.elapsed().as_secs_f64();
+    export::write_stack(out, &result).with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "engine cpu: normalized {} -> {} frames in {:.3} s ({:.2} GB/s of input) -> {}",
+        stack.shape().frames,
+        result.shape().frames,
+        secs,
+        stack.bytes() as f64 / secs.max(1e-9) / 1e9,
+        out.display()
+    );
+    Ok(())
+}
+
+fn bench_cmd(stack: &Stack, repeat: usize, as_json: bool) -> Result<()> {
+    let rows = bench::run_cpu(stack, repeat)?;
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    println!(
+        "stack {} {} ({}), {} rayon threads",
+        stack.shape(),
+        stack.dtype(),
+        human_bytes(stack.bytes()),
+        rayon::current_num_threads()
+    );
+    println!(
+        "{:<22} {:>6} {:>11} {:>9}",
+        "op", "engine", "seconds", "GB/s"
+    );
+    for r in rows {
+        println!(
+            "{:<22} {:>6} {:>11.4} {:>9.2}",
+            r.op, r.engine, r.seconds, r.gbps
+        );
+    }
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Info {
@@ -281,6 +524,81 @@ fn run(cli: Cli) -> Result<()> {
             load,
         } => info(&path, full, json, &load.options()),
         Command::Convert { path, output, load } => convert(&path, &output, &load.options()),
+        Command::Reduce {
+            path,
+            op,
+            from,
+            to,
+            output,
+            engine,
+            load,
+        } => {
+            engine.check()?;
+            reduce_cmd(&path, op, from, to, &output, &load.options())
+        }
+        Command::Normalize {
+            path,
+            subtract,
+            divide,
+            amount_sub,
+            amount_div,
+            output,
+            engine,
+            load,
+        } => {
+            engine.check()?;
+            let opts = load.options();
+            let sub = subtract
+                .map(|s| {
+                    parse_source(&s, "--subtract", &opts).map(|source| Step {
+                        source,
+                        amount: amount_sub,
+                    })
+                })
+                .transpose()?;
+            let div = divide
+                .map(|s| {
+                    parse_source(&s, "--divide", &opts).map(|source| Step {
+                        source,
+                        amount: amount_div,
+                    })
+                })
+                .transpose()?;
+            normalize_cmd(
+                &path,
+                Normalize {
+                    subtract: sub,
+                    divide: div,
+                },
+                &output,
+                &opts,
+            )
+        }
+        Command::Bench {
+            path,
+            frames,
+            height,
+            width,
+            dtype,
+            repeat,
+            json,
+            engine,
+            load,
+        } => {
+            engine.check()?;
+            let stack = match path {
+                Some(p) => load_with_bar(&p, &load.options())?.0,
+                None => {
+                    let shape = blitz::Shape::new(frames, height, width, 1);
+                    match dtype {
+                        DtypeArg::U8 => bench::random_stack::<u8>(shape),
+                        DtypeArg::U16 => bench::random_stack::<u16>(shape),
+                        DtypeArg::F32 => bench::random_stack::<f32>(shape),
+                    }?
+                }
+            };
+            bench_cmd(&stack, repeat.max(1), json)
+        }
     }
 }
 

@@ -1,0 +1,480 @@
+//! Background normalization (spec §3.2 with design.md's sliding window): subtract a
+//! reference, then divide by one, each blended by an amount in 0..1:
+//!
+//! ```text
+//! Y = X - a_s * R_s
+//! Y = Y / (a_d * R_d + (1 - a_d))      denominator 0 -> 0, non-finite result -> 0
+//! ```
+//!
+//! A reference is a range reduce, a file (one frame), or a sliding window: for output
+//! frame t the reduce of frames `t+L ..= t+L+w-1`, defined for `t <= T-L-w`, so applying
+//! to the whole stack gives `T-L-w+1` frames. Both references come from the raw stack.
+//! The whole stack is processed in one fused pass; a sliding mean or std keeps running
+//! sums, so its cost does not depend on the window.
+
+use rayon::prelude::*;
+
+use super::reduce::{ReduceOp, reduce, reduce_block};
+use super::{FrameRange, Image, OpError};
+use crate::stack::{Sample, Samples, Shape, Stack};
+
+/// Where a reference comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// One frame: `op` over the inclusive frame range.
+    Range { op: ReduceOp, range: FrameRange },
+    /// A reference image of the stack's frame shape.
+    File(Image),
+    /// Per output frame t: `op` over frames `t+lag ..= t+lag+window-1`.
+    Sliding {
+        op: ReduceOp,
+        window: usize,
+        lag: usize,
+    },
+}
+
+/// One step: a reference and how much of it to apply (0..=1).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    pub source: Source,
+    pub amount: f32,
+}
+
+/// Subtract first, then divide; either may be absent.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Normalize {
+    pub subtract: Option<Step>,
+    pub divide: Option<Step>,
+}
+
+fn invalid(msg: impl Into<String>) -> OpError {
+    OpError::Invalid(msg.into())
+}
+
+impl Normalize {
+    fn steps(&self) -> impl Iterator<Item = &Step> {
+        self.subtract.iter().chain(self.divide.iter())
+    }
+
+    /// Frames an apply-to-full produces from a stack of `frames` frames.
+    pub fn output_frames(&self, frames: usize) -> usize {
+        self.steps()
+            .filter_map(|s| match s.source {
+                Source::Sliding { window, lag, .. } => {
+                    Some((frames + 1).saturating_sub(lag + window))
+                }
+                _ => None,
+            })
+            .min()
+            .unwrap_or(frames)
+    }
+
+    /// Checks amounts, windows and reference shapes against the stack.
+    pub fn validate(&self, shape: Shape) -> Result<(), OpError> {
+        for (name, s) in [("subtract", &self.subtract), ("divide", &self.divide)] {
+            let Some(s) = s else { continue };
+            if !(0.0..=1.0).contains(&s.amount) {
+                return Err(invalid(format!(
+                    "{name} amount {} is not in 0..1",
+                    s.amount
+                )));
+            }
+            match &s.source {
+                Source::Range { range, .. } => range.check(shape.frames)?,
+                Source::File(img) => {
+                    if (img.height, img.width, img.channels)
+                        != (shape.height, shape.width, shape.channels)
+                    {
+                        return Err(invalid(format!(
+                            "{name} reference is {}x{}x{} (H x W x C), the stack's frames are {}x{}x{}",
+                            img.height,
+                            img.width,
+                            img.channels,
+                            shape.height,
+                            shape.width,
+                            shape.channels
+                        )));
+                    }
+                }
+                Source::Sliding { window, lag, .. } => {
+                    if *window == 0 {
+                        return Err(invalid(format!("{name} sliding window must be at least 1")));
+                    }
+                    if lag + window > shape.frames {
+                        return Err(invalid(format!(
+                            "{name} sliding window {window} with lag {lag} needs more than the stack's {} frames",
+                            shape.frames
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The whole stack normalized: an f32 stack of `output_frames` frames.
+    pub fn apply(&self, stack: &Stack) -> Result<Stack, OpError> {
+        let shape = stack.shape();
+        self.validate(shape)?;
+        let n_out = self.output_frames(shape.frames);
+        let p = shape.frame_len();
+        let fixed = [
+            self.fixed_ref(&self.subtract, stack)?,
+            self.fixed_ref(&self.divide, stack)?,
+        ];
+        let mut out = vec![0f32; n_out * p];
+        // contiguous runs of output frames per task, so sliding sums run along time
+        let per_task = n_out.div_ceil(rayon::current_num_threads() * 4).max(1);
+        out.par_chunks_mut(per_task * p)
+            .enumerate()
+            .for_each(|(chunk, dst)| {
+                let t0 = chunk * per_task;
+                let t1 = t0 + dst.len() / p;
+                self.run_frames(stack, &fixed, t0..t1, dst);
+            });
+        let out_shape = Shape::new(n_out, shape.height, shape.width, shape.channels);
+        let mut s = Stack::from_vec(out_shape, out).map_err(|e| invalid(e.to_string()))?;
+        s.source = stack.source.clone();
+        Ok(s)
+    }
+
+    /// Output frame `t` alone (the viewer's preview). Sliding steps need
+    /// `t <= T - lag - window`; other frames come back unprocessed, as f32.
+    pub fn preview(&self, stack: &Stack, t: usize) -> Result<Image, OpError> {
+        let shape = stack.shape();
+        self.validate(shape)?;
+        if t >= shape.frames {
+            return Err(invalid(format!(
+                "frame {t} is beyond the stack's {} frames",
+                shape.frames
+            )));
+        }
+        let mut img = Image::zeros(shape.height, shape.width, shape.channels);
+        if t >= self.output_frames(shape.frames) {
+            let f = stack.frame(t);
+            img.data
+                .iter_mut()
+                .enumerate()
+                .for_each(|(i, d)| *d = f.get_f32(i));
+            return Ok(img);
+        }
+        let fixed = [
+            self.fixed_ref(&self.subtract, stack)?,
+            self.fixed_ref(&self.divide, stack)?,
+        ];
+        self.run_frames(stack, &fixed, t..t + 1, &mut img.data);
+        Ok(img)
+    }
+
+    /// The reference of a range or file step (computed once), None for sliding or absent.
+    fn fixed_ref(&self, step: &Option<Step>, stack: &Stack) -> Result<Option<Image>, OpError> {
+        Ok(match step.as_ref().map(|s| &s.source) {
+            Some(Source::Range { op, range }) => Some(reduce(stack, *op, *range)?),
+            Some(Source::File(img)) => Some(img.clone()),
+            _ => None,
+        })
+    }
+
+    /// Output frames `ts` into `dst` (frame-major), block of samples by block of samples.
+    fn run_frames(
+        &self,
+        stack: &Stack,
+        fixed: &[Option<Image>; 2],
+        ts: std::ops::Range<usize>,
+        dst: &mut [f32],
+    ) {
+        let p = stack.shape().frame_len();
+        match stack.samples() {
+            Samples::U8(s) => self.run_typed(s, p, fixed, stack, ts, dst),
+            Samples::U16(s) => self.run_typed(s, p, fixed, stack, ts, dst),
+            Samples::F32(s) => self.run_typed(s, p, fixed, stack, ts, dst),
+        }
+    }
+
+    fn run_typed<T: Sample>(
+        &self,
+        all: &[T],
+        p: usize,
+        fixed: &[Option<Image>; 2],
+        stack: &Stack,
+        ts: std::ops::Range<usize>,
+        dst: &mut [f32],
+    ) {
+        const BLOCK: usize = 4096;
+        let steps = [&self.subtract, &self.divide];
+        let mut refs = [vec![0f32; BLOCK], vec![0f32; BLOCK]];
+        let mut windows: [Option<Window>; 2] = [None, None];
+        for lo in (0..p).step_by(BLOCK) {
+            let hi = (lo + BLOCK).min(p);
+            let n = hi - lo;
+            for k in 0..2 {
+                windows[k] = match steps[k].as_ref().map(|s| &s.source) {
+                    // mean, std and sum keep running sums; the others reduce each window
+                    Some(Source::Sliding {
+                        op: ReduceOp::Mean | ReduceOp::Std | ReduceOp::Sum,
+                        window,
+                        lag,
+                    }) => Some(Window::start(all, p, lo..hi, ts.start + lag, *window)),
+                    _ => None,
+                };
+            }
+            for t in ts.clone() {
+                for k in 0..2 {
+                    let Some(step) = steps[k] else { continue };
+                    let r = &mut refs[k][..n];
+                    match (&step.source, &fixed[k], &mut windows[k]) {
+                        (_, Some(img), _) => r.copy_from_slice(&img.data[lo..hi]),
+                        (Source::Sliding { op, .. }, _, Some(w)) => w.value(*op, r),
+                        (Source::Sliding { op, window, lag }, _, None) => {
+                            let frames: Vec<Samples<'_>> = (t + lag..t + lag + window)
+                                .map(|f| stack.frame(f))
+                                .collect();
+                            reduce_block(&frames, *op, lo..hi, r);
+                        }
+                        _ => unreachable!("range and file references are precomputed"),
+                    }
+                }
+                let x = &all[t * p + lo..t * p + hi];
+                let out = &mut dst[(t - ts.start) * p + lo..(t - ts.start) * p + hi];
+                apply_formula(
+                    x,
+                    self.subtract.as_ref().map(|s| (s.amount, &refs[0][..n])),
+                    self.divide.as_ref().map(|s| (s.amount, &refs[1][..n])),
+                    out,
+                );
+                for (k, w) in windows.iter_mut().enumerate() {
+                    if let (
+                        Some(w),
+                        Some(Step {
+                            source: Source::Sliding { lag, window, .. },
+                            ..
+                        }),
+                    ) = (w.as_mut(), steps[k])
+                    {
+                        // slide: frame t+lag leaves, frame t+lag+window enters
+                        let enter = t + lag + window;
+                        if enter < all.len() / p {
+                            w.slide(all, p, lo..hi, t + lag, enter);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The fused formula over one block of samples.
+fn apply_formula<T: Sample>(
+    x: &[T],
+    sub: Option<(f32, &[f32])>,
+    div: Option<(f32, &[f32])>,
+    out: &mut [f32],
+) {
+    for (i, o) in out.iter_mut().enumerate() {
+        let mut y = x[i].to_f32();
+        if let Some((a, r)) = sub {
+            y -= a * r[i];
+        }
+        if let Some((a, r)) = div {
+            let den = a * r[i] + (1.0 - a);
+            y = if den == 0.0 { 0.0 } else { y / den };
+            if !y.is_finite() {
+                y = 0.0;
+            }
+        }
+        *o = y;
+    }
+}
+
+/// Running sums over a sliding window of frames for one block of samples: exact for
+/// integer data (f64 holds integers exactly), NaN skipped for float data.
+struct Window {
+    sum: Vec<f64>,
+    sq: Vec<f64>,
+    count: Vec<u32>,
+}
+
+impl Window {
+    fn start<T: Sample>(
+        all: &[T],
+        p: usize,
+        r: std::ops::Range<usize>,
+        first: usize,
+        w: usize,
+    ) -> Self {
+        let n = r.len();
+        let mut win = Window {
+            sum: vec![0.0; n],
+            sq: vec![0.0; n],
+            count: vec![0; n],
+        };
+        for f in first..first + w {
+            win.add(&all[f * p + r.start..f * p + r.end], 1.0);
+        }
+        win
+    }
+
+    fn add<T: Sample>(&mut self, frame: &[T], sign: f64) {
+        for (i, v) in frame.iter().enumerate() {
+            let v = v.to_f32();
+            if v.is_nan() {
+                continue;
+            }
+            let v = v as f64;
+            self.sum[i] += sign * v;
+            self.sq[i] += sign * v * v;
+            if sign > 0.0 {
+                self.count[i] += 1;
+            } else {
+                self.count[i] -= 1;
+            }
+        }
+    }
+
+    fn slide<T: Sample>(
+        &mut self,
+        all: &[T],
+        p: usize,
+        r: std::ops::Range<usize>,
+        leave: usize,
+        enter: usize,
+    ) {
+        self.add(&all[leave * p + r.start..leave * p + r.end], -1.0);
+        self.add(&all[enter * p + r.start..enter * p + r.end], 1.0);
+    }
+
+    fn value(&self, op: ReduceOp, out: &mut [f32]) {
+        for (i, o) in out.iter_mut().enumerate() {
+            let n = self.count[i] as f64;
+            *o = match op {
+                ReduceOp::Sum => self.sum[i] as f32,
+                _ if n == 0.0 => f32::NAN,
+                ReduceOp::Mean => (self.sum[i] / n) as f32,
+                _ => {
+                    let m = self.sum[i] / n;
+                    (self.sq[i] / n - m * m).max(0.0).sqrt() as f32
+                }
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stack(t: usize, v: Vec<f32>) -> Stack {
+        let p = v.len() / t;
+        Stack::from_vec(Shape::new(t, 1, p, 1), v).unwrap()
+    }
+
+    #[test]
+    fn subtract_range_mean_and_divide_file() {
+        // one pixel, frames 2, 4, 6, 8: mean of frames 0..=1 = 3
+        let s = stack(4, vec![2.0, 4.0, 6.0, 8.0]);
+        let n = Normalize {
+            subtract: Some(Step {
+                source: Source::Range {
+                    op: ReduceOp::Mean,
+                    range: FrameRange::new(0, 1),
+                },
+                amount: 1.0,
+            }),
+            divide: Some(Step {
+                source: Source::File(Image {
+                    height: 1,
+                    width: 1,
+                    channels: 1,
+                    data: vec![4.0],
+                }),
+                amount: 0.5,
+            }),
+        };
+        // (x - 3) / (0.5 * 4 + 0.5) = (x - 3) / 2.5
+        let out = n.apply(&s).unwrap();
+        assert_eq!(out.as_slice::<f32>().unwrap(), &[-0.4, 0.4, 1.2, 2.0]);
+        assert_eq!(n.preview(&s, 2).unwrap().data, vec![1.2]);
+    }
+
+    #[test]
+    fn sliding_window_follows_design_indices() {
+        // T = 10, w = 2, lag = 1: frame t uses frames t+1, t+2; T-L-w+1 = 8 frames out
+        let v: Vec<f32> = (0..10).map(|t| (t * t) as f32).collect();
+        let s = stack(10, v.clone());
+        for op in [ReduceOp::Mean, ReduceOp::Max, ReduceOp::Std] {
+            let n = Normalize {
+                subtract: Some(Step {
+                    source: Source::Sliding {
+                        op,
+                        window: 2,
+                        lag: 1,
+                    },
+                    amount: 1.0,
+                }),
+                divide: None,
+            };
+            let out = n.apply(&s).unwrap();
+            assert_eq!(out.shape().frames, 8);
+            for t in 0..8 {
+                let (a, b) = (v[t + 1], v[t + 2]);
+                let r = match op {
+                    ReduceOp::Mean => (a + b) / 2.0,
+                    ReduceOp::Max => b,
+                    _ => (b - a) / 2.0,
+                };
+                assert!(
+                    (out.value(t, 0, 0, 0) - (v[t] - r)).abs() < 1e-4,
+                    "{op} t={t}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn zero_denominator_and_non_finite_give_zero() {
+        let s = stack(2, vec![5.0, f32::INFINITY]);
+        let n = Normalize {
+            subtract: None,
+            divide: Some(Step {
+                source: Source::File(Image {
+                    height: 1,
+                    width: 1,
+                    channels: 1,
+                    data: vec![0.0],
+                }),
+                amount: 1.0,
+            }),
+        };
+        assert_eq!(n.apply(&s).unwrap().as_slice::<f32>().unwrap(), &[0.0, 0.0]);
+    }
+
+    #[test]
+    fn bad_parameters_are_refused() {
+        let s = stack(3, vec![1.0, 2.0, 3.0]);
+        let slide = |window, lag| Normalize {
+            subtract: Some(Step {
+                source: Source::Sliding {
+                    op: ReduceOp::Mean,
+                    window,
+                    lag,
+                },
+                amount: 1.0,
+            }),
+            divide: None,
+        };
+        assert!(slide(3, 1).apply(&s).is_err());
+        assert!(slide(0, 0).apply(&s).is_err());
+        assert!(slide(3, 0).apply(&s).is_ok());
+        let amount = Normalize {
+            subtract: Some(Step {
+                source: Source::Range {
+                    op: ReduceOp::Mean,
+                    range: FrameRange::all(3),
+                },
+                amount: 1.5,
+            }),
+            divide: None,
+        };
+        assert!(amount.apply(&s).is_err());
+    }
+}

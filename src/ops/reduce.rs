@@ -1,0 +1,413 @@
+//! Temporal reduce over an inclusive frame range: mean, max, min, std (population),
+//! median, sum. Results are f32; NaN samples of float stacks are skipped.
+//!
+//! Every sample (pixel and channel) reduces independently, so the work splits into
+//! blocks of consecutive samples: one rayon task per block walks the frames of the range
+//! and keeps its accumulators in cache. Integer stacks accumulate exactly in integers
+//! (u8 sums in u16 lanes flushed every 257 frames, squares in u32/u64); the median of u8
+//! is a per-sample histogram select, of u16 and f32 a per-sample quickselect.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::{FrameRange, Image, OpError};
+use crate::stack::{Sample, Samples, Stack};
+
+/// A reduction over time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReduceOp {
+    Mean,
+    Max,
+    Min,
+    Std,
+    Median,
+    Sum,
+}
+
+impl ReduceOp {
+    /// Every operation, in the order the CLI and benches list them.
+    pub const ALL: [ReduceOp; 6] = [
+        ReduceOp::Mean,
+        ReduceOp::Max,
+        ReduceOp::Min,
+        ReduceOp::Std,
+        ReduceOp::Median,
+        ReduceOp::Sum,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ReduceOp::Mean => "mean",
+            ReduceOp::Max => "max",
+            ReduceOp::Min => "min",
+            ReduceOp::Std => "std",
+            ReduceOp::Median => "median",
+            ReduceOp::Sum => "sum",
+        }
+    }
+}
+
+impl fmt::Display for ReduceOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for ReduceOp {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        ReduceOp::ALL
+            .into_iter()
+            .find(|op| op.name() == s.to_ascii_lowercase())
+            .ok_or_else(|| format!("unknown reduce op '{s}' (mean, max, min, std, median, sum)"))
+    }
+}
+
+/// Samples per block: accumulators of one block stay in L1/L2.
+const BLOCK: usize = 8192;
+
+/// Reduces frames `range` of `stack` with `op` into one (H, W, C) image.
+pub fn reduce(stack: &Stack, op: ReduceOp, range: FrameRange) -> Result<Image, OpError> {
+    let s = stack.shape();
+    range.check(s.frames)?;
+    let mut out = Image::zeros(s.height, s.width, s.channels);
+    let p = s.frame_len();
+    let frames: Vec<Samples<'_>> = (range.first..=range.last).map(|t| stack.frame(t)).collect();
+    out.data
+        .par_chunks_mut(BLOCK)
+        .enumerate()
+        .for_each(|(b, dst)| {
+            let lo = b * BLOCK;
+            reduce_block(&frames, op, lo..lo + dst.len(), dst);
+        });
+    debug_assert_eq!(out.data.len(), p);
+    Ok(out)
+}
+
+/// Reduces samples `r` of every frame into `dst`.
+pub(crate) fn reduce_block(
+    frames: &[Samples<'_>],
+    op: ReduceOp,
+    r: std::ops::Range<usize>,
+    dst: &mut [f32],
+) {
+    macro_rules! typed {
+        ($variant:ident) => {{
+            let fs: Vec<&[_]> = frames
+                .iter()
+                .map(|f| match f {
+                    Samples::$variant(s) => &s[r.clone()],
+                    _ => unreachable!("one stack has one dtype"),
+                })
+                .collect();
+            fs
+        }};
+    }
+    match frames[0] {
+        Samples::U8(_) => {
+            let fs = typed!(U8);
+            match op {
+                ReduceOp::Mean | ReduceOp::Sum | ReduceOp::Std => u8_moments(&fs, op, dst),
+                ReduceOp::Max => extreme(&fs, dst, |a: u8, b: u8| a.max(b)),
+                ReduceOp::Min => extreme(&fs, dst, |a: u8, b: u8| a.min(b)),
+                ReduceOp::Median => u8_median(&fs, dst),
+            }
+        }
+        Samples::U16(_) => {
+            let fs = typed!(U16);
+            match op {
+                ReduceOp::Mean | ReduceOp::Sum | ReduceOp::Std => u16_moments(&fs, op, dst),
+                ReduceOp::Max => extreme(&fs, dst, |a: u16, b: u16| a.max(b)),
+                ReduceOp::Min => extreme(&fs, dst, |a: u16, b: u16| a.min(b)),
+                ReduceOp::Median => select_median(&fs, dst),
+            }
+        }
+        Samples::F32(_) => {
+            let fs = typed!(F32);
+            match op {
+                ReduceOp::Mean | ReduceOp::Sum | ReduceOp::Std => f32_moments(&fs, op, dst),
+                // f32::max/min return the other argument when one is NaN: NaN is skipped,
+                // and a sample that is NaN in every frame stays NaN
+                ReduceOp::Max => extreme(&fs, dst, f32::max),
+                ReduceOp::Min => extreme(&fs, dst, f32::min),
+                ReduceOp::Median => select_median(&fs, dst),
+            }
+        }
+    }
+}
+
+/// Element-wise max or min over the frames.
+fn extreme<T: Sample>(fs: &[&[T]], dst: &mut [f32], pick: impl Fn(T, T) -> T) {
+    let mut acc: Vec<T> = fs[0].to_vec();
+    for f in &fs[1..] {
+        acc.iter_mut()
+            .zip(f.iter())
+            .for_each(|(a, &v)| *a = pick(*a, v));
+    }
+    dst.iter_mut().zip(&acc).for_each(|(d, a)| *d = a.to_f32());
+}
+
+/// Final value from exact integer moments: n frames, sum, sum of squares.
+fn from_moments(op: ReduceOp, n: u64, sum: u64, sumsq: u64) -> f32 {
+    match op {
+        ReduceOp::Sum => sum as f32,
+        ReduceOp::Mean => (sum as f64 / n as f64) as f32,
+        _ => {
+            // n * sumsq - sum^2 is exact in u128, so the variance has one rounding only
+            let num = n as u128 * sumsq as u128 - sum as u128 * sum as u128;
+            ((num as f64).sqrt() / n as f64) as f32
+        }
+    }
+}
+
+/// Sums (and sums of squares for std) of u8 samples, exact.
+fn u8_moments(fs: &[&[u8]], op: ReduceOp, dst: &mut [f32]) {
+    let len = dst.len();
+    let want_sq = op == ReduceOp::Std;
+    let mut sum = vec![0u32; len];
+    let mut sq = if want_sq { vec![0u64; len] } else { Vec::new() };
+    let mut part = vec![0u16; len];
+    let mut part_sq = if want_sq { vec![0u32; len] } else { Vec::new() };
+    // 257 frames of 255 fit u16; 66 051 squares of 255^2 fit u32
+    for chunk in fs.chunks(257) {
+        part.iter_mut().for_each(|v| *v = 0);
+        for f in chunk {
+            part.iter_mut()
+                .zip(f.iter())
+                .for_each(|(a, &v)| *a += v as u16);
+        }
+        sum.iter_mut().zip(&part).for_each(|(s, &p)| *s += p as u32);
+        if want_sq {
+            part_sq.iter_mut().for_each(|v| *v = 0);
+            for f in chunk {
+                part_sq
+                    .iter_mut()
+                    .zip(f.iter())
+                    .for_each(|(a, &v)| *a += (v as u32) * (v as u32));
+            }
+            sq.iter_mut()
+                .zip(&part_sq)
+                .for_each(|(s, &p)| *s += p as u64);
+        }
+    }
+    let n = fs.len() as u64;
+    for i in 0..len {
+        let q = if want_sq { sq[i] } else { 0 };
+        dst[i] = from_moments(op, n, sum[i] as u64, q);
+    }
+}
+
+/// Sums (and sums of squares for std) of u16 samples, exact.
+fn u16_moments(fs: &[&[u16]], op: ReduceOp, dst: &mut [f32]) {
+    let len = dst.len();
+    let want_sq = op == ReduceOp::Std;
+    let mut sum = vec![0u64; len];
+    let mut sq = if want_sq { vec![0u64; len] } else { Vec::new() };
+    let mut part = vec![0u32; len];
+    // 65 537 frames of 65 535 fit u32
+    for chunk in fs.chunks(65_537) {
+        part.iter_mut().for_each(|v| *v = 0);
+        for f in chunk {
+            part.iter_mut()
+                .zip(f.iter())
+                .for_each(|(a, &v)| *a += v as u32);
+            if want_sq {
+                sq.iter_mut()
+                    .zip(f.iter())
+                    .for_each(|(a, &v)| *a += (v as u64) * (v as u64));
+            }
+        }
+        sum.iter_mut().zip(&part).for_each(|(s, &p)| *s += p as u64);
+    }
+    let n = fs.len() as u64;
+    for i in 0..len {
+        let q = if want_sq { sq[i] } else { 0 };
+        dst[i] = from_moments(op, n, sum[i], q);
+    }
+}
+
+/// NaN-skipping sum, mean and std of f32 samples, in f64 around a per-sample shift
+/// (the first finite value seen) so that a large offset does not swamp the variance.
+fn f32_moments(fs: &[&[f32]], op: ReduceOp, dst: &mut [f32]) {
+    let len = dst.len();
+    let mut shift = vec![f64::NAN; len];
+    let mut sum = vec![0f64; len];
+    let mut sq = vec![0f64; len];
+    let mut count = vec![0u32; len];
+    for f in fs {
+        for i in 0..len {
+            let v = f[i];
+            if v.is_nan() {
+                continue;
+            }
+            let v = v as f64;
+            if shift[i].is_nan() {
+                shift[i] = v;
+            }
+            let d = v - shift[i];
+            sum[i] += d;
+            sq[i] += d * d;
+            count[i] += 1;
+        }
+    }
+    for i in 0..len {
+        let n = count[i] as f64;
+        dst[i] = if count[i] == 0 {
+            if op == ReduceOp::Sum { 0.0 } else { f32::NAN }
+        } else {
+            match op {
+                ReduceOp::Sum => (sum[i] + n * shift[i]) as f32,
+                ReduceOp::Mean => (sum[i] / n + shift[i]) as f32,
+                _ => {
+                    let m = sum[i] / n;
+                    ((sq[i] / n - m * m).max(0.0)).sqrt() as f32
+                }
+            }
+        };
+    }
+}
+
+/// Median of u8 samples through a per-sample histogram: exact and linear in T.
+fn u8_median(fs: &[&[u8]], dst: &mut [f32]) {
+    // 256 samples' histograms at a time (256 x 256 x u32 = 256 kB)
+    const SUB: usize = 256;
+    let n = fs.len();
+    let mut hist = vec![0u32; SUB * 256];
+    for lo in (0..dst.len()).step_by(SUB) {
+        let hi = (lo + SUB).min(dst.len());
+        hist.iter_mut().for_each(|h| *h = 0);
+        for f in fs {
+            for (i, &v) in f[lo..hi].iter().enumerate() {
+                hist[i * 256 + v as usize] += 1;
+            }
+        }
+        for i in 0..hi - lo {
+            let h = &hist[i * 256..(i + 1) * 256];
+            dst[lo + i] = median_from_counts(h, n);
+        }
+    }
+}
+
+/// The median of `n` values given their counts per value 0..=255.
+fn median_from_counts(h: &[u32], n: usize) -> f32 {
+    // k-th smallest (0-based) for k = (n-1)/2, and the next one for even n
+    let k = (n - 1) / 2;
+    let mut seen = 0usize;
+    let mut lower = None;
+    for (v, &c) in h.iter().enumerate() {
+        seen += c as usize;
+        if lower.is_none() && seen > k {
+            if n % 2 == 1 || seen > k + 1 {
+                return v as f32;
+            }
+            lower = Some(v);
+        } else if let Some(l) = lower
+            && c > 0
+        {
+            return (l + v) as f32 / 2.0;
+        }
+    }
+    lower.map(|l| l as f32).unwrap_or(f32::NAN)
+}
+
+/// Median by per-sample quickselect (u16, f32; NaN skipped; mean of the middle two for
+/// an even count).
+fn select_median<T: Sample>(fs: &[&[T]], dst: &mut [f32]) {
+    let mut col: Vec<f32> = Vec::with_capacity(fs.len());
+    for (i, d) in dst.iter_mut().enumerate() {
+        col.clear();
+        col.extend(fs.iter().map(|f| f[i].to_f32()).filter(|v| !v.is_nan()));
+        *d = median_of(&mut col);
+    }
+}
+
+/// Median of a slice (reorders it); NaN for an empty one.
+pub(crate) fn median_of(v: &mut [f32]) -> f32 {
+    let n = v.len();
+    if n == 0 {
+        return f32::NAN;
+    }
+    let k = (n - 1) / 2;
+    let (_, &mut m, upper) = v.select_nth_unstable_by(k, f32::total_cmp);
+    if n % 2 == 1 {
+        m
+    } else {
+        let next = upper.iter().copied().fold(f32::INFINITY, f32::min);
+        ((m as f64 + next as f64) / 2.0) as f32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stack::Shape;
+
+    fn stack_u8(t: usize, v: Vec<u8>) -> Stack {
+        let p = v.len() / t;
+        Stack::from_vec(Shape::new(t, 1, p, 1), v).unwrap()
+    }
+
+    #[test]
+    fn hand_worked_u8_reductions() {
+        // two pixels over 4 frames: [1, 5, 3, 7] and [10, 10, 0, 255]
+        let s = stack_u8(4, vec![1, 10, 5, 10, 3, 0, 7, 255]);
+        let all = FrameRange::all(4);
+        let r = |op| reduce(&s, op, all).unwrap().data;
+        assert_eq!(r(ReduceOp::Sum), vec![16.0, 275.0]);
+        assert_eq!(r(ReduceOp::Mean), vec![4.0, 68.75]);
+        assert_eq!(r(ReduceOp::Max), vec![7.0, 255.0]);
+        assert_eq!(r(ReduceOp::Min), vec![1.0, 0.0]);
+        // sorted [1,3,5,7] -> (3+5)/2; [0,10,10,255] -> 10
+        assert_eq!(r(ReduceOp::Median), vec![4.0, 10.0]);
+        // population std of [1,5,3,7]: mean 4, squares 9+1+1+9 = 20, /4 = 5
+        let std = r(ReduceOp::Std);
+        assert!((std[0] - 5f32.sqrt()).abs() < 1e-6);
+        // a sub-range: frames 1..=2 of pixel 0 are 5, 3
+        assert_eq!(
+            reduce(&s, ReduceOp::Mean, FrameRange::new(1, 2))
+                .unwrap()
+                .data,
+            vec![4.0, 5.0]
+        );
+    }
+
+    #[test]
+    fn nan_is_skipped_in_float_stacks() {
+        let s = Stack::from_vec(
+            Shape::new(3, 1, 2, 1),
+            vec![1.0, f32::NAN, f32::NAN, f32::NAN, 3.0, f32::NAN],
+        )
+        .unwrap();
+        let r = |op| reduce(&s, op, FrameRange::all(3)).unwrap().data;
+        assert_eq!(r(ReduceOp::Mean)[0], 2.0);
+        assert_eq!(r(ReduceOp::Max)[0], 3.0);
+        assert_eq!(r(ReduceOp::Min)[0], 1.0);
+        assert_eq!(r(ReduceOp::Median)[0], 2.0);
+        assert_eq!(r(ReduceOp::Std)[0], 1.0);
+        assert_eq!(r(ReduceOp::Sum)[0], 4.0);
+        // all NaN stays NaN (sum of nothing is 0)
+        assert!(r(ReduceOp::Mean)[1].is_nan());
+        assert!(r(ReduceOp::Max)[1].is_nan());
+        assert!(r(ReduceOp::Median)[1].is_nan());
+        assert_eq!(r(ReduceOp::Sum)[1], 0.0);
+    }
+
+    #[test]
+    fn bad_range_is_an_error() {
+        let s = stack_u8(2, vec![0; 4]);
+        assert!(reduce(&s, ReduceOp::Mean, FrameRange::new(1, 2)).is_err());
+        assert!(reduce(&s, ReduceOp::Mean, FrameRange::new(1, 0)).is_err());
+    }
+
+    #[test]
+    fn op_names_parse() {
+        for op in ReduceOp::ALL {
+            assert_eq!(op.name().parse::<ReduceOp>().unwrap(), op);
+        }
+        assert!("avg".parse::<ReduceOp>().is_err());
+    }
+}
