@@ -1,0 +1,202 @@
+//! Reduce and normalization against naive, obviously-correct implementations on random
+//! stacks of every dtype, odd sizes and NaNs.
+
+use blitz::ops::normalize::{Normalize, Source, Step};
+use blitz::ops::reduce::{ReduceOp, reduce};
+use blitz::ops::{FrameRange, Image};
+use blitz::{Shape, Stack};
+use proptest::prelude::*;
+
+/// Values of one sample (index i of a frame) over frames a..=b, NaN dropped.
+fn column(s: &Stack, i: usize, a: usize, b: usize) -> Vec<f64> {
+    (a..=b)
+        .map(|t| s.frame(t).get_f32(i) as f64)
+        .filter(|v| !v.is_nan())
+        .collect()
+}
+
+fn naive(op: ReduceOp, v: &[f64]) -> f64 {
+    let n = v.len() as f64;
+    if v.is_empty() {
+        return if op == ReduceOp::Sum { 0.0 } else { f64::NAN };
+    }
+    let mean = v.iter().sum::<f64>() / n;
+    match op {
+        ReduceOp::Sum => v.iter().sum(),
+        ReduceOp::Mean => mean,
+        ReduceOp::Max => v.iter().cloned().fold(f64::MIN, f64::max),
+        ReduceOp::Min => v.iter().cloned().fold(f64::MAX, f64::min),
+        ReduceOp::Std => (v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n).sqrt(),
+        ReduceOp::Median => {
+            let mut s = v.to_vec();
+            s.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            let k = s.len();
+            if k % 2 == 1 {
+                s[k / 2]
+            } else {
+                (s[k / 2 - 1] + s[k / 2]) / 2.0
+            }
+        }
+    }
+}
+
+fn close(got: f32, want: f64, rel: f64) -> bool {
+    if want.is_nan() {
+        return got.is_nan();
+    }
+    let tol = rel * want.abs().max(1.0);
+    (got as f64 - want).abs() <= tol
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    U8,
+    U16,
+    F32,
+}
+
+fn make(kind: Kind, shape: Shape, seed: &[u32], nan_every: usize) -> Stack {
+    let n = shape.len();
+    let r = |i: usize| {
+        seed[i % seed.len()]
+            .wrapping_mul(2654435761)
+            .wrapping_add(i as u32 * 40503)
+    };
+    match kind {
+        Kind::U8 => Stack::from_vec(shape, (0..n).map(|i| (r(i) >> 24) as u8).collect()).unwrap(),
+        Kind::U16 => Stack::from_vec(shape, (0..n).map(|i| (r(i) >> 16) as u16).collect()).unwrap(),
+        Kind::F32 => Stack::from_vec(
+            shape,
+            (0..n)
+                .map(|i| {
+                    if nan_every > 0 && i % nan_every == 3 {
+                        f32::NAN
+                    } else {
+                        (r(i) >> 8) as f32 / 65536.0 - 100.0
+                    }
+                })
+                .collect(),
+        )
+        .unwrap(),
+    }
+}
+
+fn kinds() -> impl Strategy<Value = Kind> {
+    prop_oneof![Just(Kind::U8), Just(Kind::U16), Just(Kind::F32)]
+}
+
+fn shapes() -> impl Strategy<Value = Shape> {
+    (
+        1usize..12,
+        1usize..5,
+        prop_oneof![Just(1usize), Just(3), Just(65), 1usize..9],
+        prop_oneof![Just(1usize), Just(3)],
+    )
+        .prop_map(|(t, h, w, c)| Shape::new(t, h, w, c))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn reduce_matches_naive(kind in kinds(), shape in shapes(), seed in prop::collection::vec(any::<u32>(), 1..8),
+                            nan_every in prop_oneof![Just(0usize), 2usize..7], a in 0usize..12, len in 0usize..12) {
+        let s = make(kind, shape, &seed, nan_every);
+        let first = a % shape.frames;
+        let last = (first + len).min(shape.frames - 1);
+        for op in ReduceOp::ALL {
+            let img = reduce(&s, op, FrameRange::new(first, last)).unwrap();
+            prop_assert_eq!((img.height, img.width, img.channels), (shape.height, shape.width, shape.channels));
+            for i in 0..shape.frame_len() {
+                let want = naive(op, &column(&s, i, first, last));
+                let exact = matches!(op, ReduceOp::Max | ReduceOp::Min | ReduceOp::Median)
+                    || (op == ReduceOp::Sum && !matches!(kind, Kind::F32));
+                let rel = if exact { 0.0 } else { 1e-5 };
+                // f32 output of an exact value: allow its own rounding only
+                let want_f32 = want as f32 as f64;
+                prop_assert!(close(img.data[i], if exact { want_f32 } else { want }, rel),
+                    "{:?} {} sample {}: got {} want {}", kind, op, i, img.data[i], want);
+            }
+        }
+    }
+
+    #[test]
+    fn normalize_matches_naive(kind in kinds(), shape in shapes(), seed in prop::collection::vec(any::<u32>(), 1..8),
+                               w in 1usize..5, lag in 0usize..3, a_s in 0f32..=1.0, a_d in 0f32..=1.0,
+                               sub_op in prop::sample::select(ReduceOp::ALL.to_vec()),
+                               div_kind in 0usize..3) {
+        let s = make(kind, shape, &seed, 0);
+        let t_all = shape.frames;
+        prop_assume!(lag + w <= t_all);
+        let file = Image {
+            height: shape.height, width: shape.width, channels: shape.channels,
+            data: (0..shape.frame_len()).map(|i| (i % 7) as f32 - 2.0).collect(),
+        };
+        let div_source = match div_kind {
+            0 => Source::File(file.clone()),
+            1 => Source::Range { op: ReduceOp::Mean, range: FrameRange::all(t_all) },
+            _ => Source::Sliding { op: ReduceOp::Max, window: w, lag },
+        };
+        let n = Normalize {
+            subtract: Some(Step { source: Source::Sliding { op: sub_op, window: w, lag }, amount: a_s }),
+            divide: Some(Step { source: div_source.clone(), amount: a_d }),
+        };
+        let out = n.apply(&s).unwrap();
+        let n_out = t_all - lag - w + 1;
+        prop_assert_eq!(out.shape().frames, n_out);
+        for t in 0..n_out {
+            for i in 0..shape.frame_len() {
+                let x = s.frame(t).get_f32(i) as f64;
+                let rs = naive(sub_op, &column(&s, i, t + lag, t + lag + w - 1));
+                let rd = match &div_source {
+                    Source::File(img) => img.data[i] as f64,
+                    Source::Range { .. } => naive(ReduceOp::Mean, &column(&s, i, 0, t_all - 1)),
+                    _ => naive(ReduceOp::Max, &column(&s, i, t + lag, t + lag + w - 1)),
+                };
+                let y = x - a_s as f64 * rs;
+                let den = a_d as f64 * rd + (1.0 - a_d as f64);
+                let want = if den == 0.0 { 0.0 } else { y / den };
+                let got = out.frame(t).get_f32(i) as f64;
+                // near-zero denominators amplify f32 rounding of the reference: compare the
+                // numerator relation instead of the quotient there
+                let ok = if den.abs() < 1e-3 {
+                    got == 0.0 || ((got * den) - y).abs() <= 1e-3 * y.abs().max(1.0)
+                } else {
+                    (got - want).abs() <= 1e-4 * want.abs().max(1.0)
+                };
+                prop_assert!(ok, "{:?} t={} i={}: got {} want {}", kind, t, i, got, want);
+                // preview of the same frame agrees with apply-to-full
+                if i == 0 {
+                    let p = n.preview(&s, t).unwrap();
+                    prop_assert_eq!(p.data[0].to_bits(), out.frame(t).get_f32(0).to_bits());
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn sliding_mean_cost_does_not_depend_on_the_window_result() {
+    // windows of 1 and T give the frame itself and the mean of all frames
+    let s = Stack::from_vec(Shape::new(4, 1, 1, 1), vec![1u8, 2, 3, 10]).unwrap();
+    let slide = |w| Normalize {
+        subtract: Some(Step {
+            source: Source::Sliding {
+                op: ReduceOp::Mean,
+                window: w,
+                lag: 0,
+            },
+            amount: 1.0,
+        }),
+        divide: None,
+    };
+    assert_eq!(
+        slide(1).apply(&s).unwrap().as_slice::<f32>().unwrap(),
+        &[0.0, 0.0, 0.0, 0.0]
+    );
+    // w = 4: one output frame, 1 - (1+2+3+10)/4 = -3
+    assert_eq!(
+        slide(4).apply(&s).unwrap().as_slice::<f32>().unwrap(),
+        &[-3.0]
+    );
+}
