@@ -175,24 +175,26 @@ fn u8_moments(fs: &[&[u8]], op: ReduceOp, dst: &mut [f32]) {
     // 257 frames of 255 fit u16; 66 051 squares of 255^2 fit u32
     for chunk in fs.chunks(257) {
         part.iter_mut().for_each(|v| *v = 0);
-        for f in chunk {
-            part.iter_mut()
-                .zip(f.iter())
-                .for_each(|(a, &v)| *a += v as u16);
-        }
-        sum.iter_mut().zip(&part).for_each(|(s, &p)| *s += p as u32);
         if want_sq {
             part_sq.iter_mut().for_each(|v| *v = 0);
+            // one pass for both sums: the block's frames are read from memory once
             for f in chunk {
-                part_sq
-                    .iter_mut()
-                    .zip(f.iter())
-                    .for_each(|(a, &v)| *a += (v as u32) * (v as u32));
+                for ((a, q), &v) in part.iter_mut().zip(part_sq.iter_mut()).zip(f.iter()) {
+                    *a += v as u16;
+                    *q += (v as u32) * (v as u32);
+                }
             }
             sq.iter_mut()
                 .zip(&part_sq)
                 .for_each(|(s, &p)| *s += p as u64);
+        } else {
+            for f in chunk {
+                part.iter_mut()
+                    .zip(f.iter())
+                    .for_each(|(a, &v)| *a += v as u16);
+            }
         }
+        sum.iter_mut().zip(&part).for_each(|(s, &p)| *s += p as u32);
     }
     let n = fs.len() as u64;
     for i in 0..len {
@@ -234,24 +236,22 @@ fn u16_moments(fs: &[&[u16]], op: ReduceOp, dst: &mut [f32]) {
 /// (the first finite value seen) so that a large offset does not swamp the variance.
 fn f32_moments(fs: &[&[f32]], op: ReduceOp, dst: &mut [f32]) {
     let len = dst.len();
-    let mut shift = vec![f64::NAN; len];
+    // shift by the first frame's value (0 where it is NaN): the loop stays branch-free
+    let shift: Vec<f64> = fs[0]
+        .iter()
+        .map(|&v| if v.is_nan() { 0.0 } else { v as f64 })
+        .collect();
     let mut sum = vec![0f64; len];
     let mut sq = vec![0f64; len];
     let mut count = vec![0u32; len];
     for f in fs {
         for i in 0..len {
             let v = f[i];
-            if v.is_nan() {
-                continue;
-            }
-            let v = v as f64;
-            if shift[i].is_nan() {
-                shift[i] = v;
-            }
-            let d = v - shift[i];
+            let ok = !v.is_nan();
+            let d = if ok { v as f64 - shift[i] } else { 0.0 };
             sum[i] += d;
             sq[i] += d * d;
-            count[i] += 1;
+            count[i] += ok as u32;
         }
     }
     for i in 0..len {
