@@ -11,7 +11,9 @@ use serde_json::json;
 use blitz::load::{self, LoadOptions, Plan, Progress, VideoSeek, human_bytes};
 use blitz::ops::FrameRange;
 use blitz::ops::normalize::{Normalize, Source, Step};
+use blitz::ops::profile::{self, Orientation};
 use blitz::ops::reduce::{ReduceOp, reduce};
+use blitz::ops::roi::{Roi, Stat, roi_series};
 use blitz::{Stack, bench, export};
 
 #[derive(Parser)]
@@ -85,6 +87,62 @@ enum Command {
         #[arg(long, default_value_t = 1.0, value_name = "X")]
         amount_div: f32,
         /// Output: .npy or .tif (f32, (T, H, W[, C])).
+        #[arg(short, long)]
+        output: PathBuf,
+        #[arg(long, value_enum, default_value_t = EngineArg::Cpu)]
+        engine: EngineArg,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Line profile of one frame along a row or a column, band-averaged, as CSV.
+    #[command(group(clap::ArgGroup::new("line").required(true).args(["row", "col"])))]
+    Profile {
+        path: PathBuf,
+        /// Profile along x at row Y.
+        #[arg(long, value_name = "Y")]
+        row: Option<usize>,
+        /// Profile along y at column X.
+        #[arg(long, value_name = "X")]
+        col: Option<usize>,
+        /// Half-width of the band: the mean over lines pos-K ..= pos+K.
+        #[arg(long, default_value_t = 0, value_name = "K")]
+        width: usize,
+        /// Frame (after loading).
+        #[arg(long, default_value_t = 0, value_name = "T")]
+        frame: usize,
+        /// Add the per-position dataset envelope: min/max for 0, else percentiles Q and
+        /// 100-Q over frames of the band mean (0..=49).
+        #[arg(long, value_name = "Q")]
+        envelope: Option<u32>,
+        /// Output .csv: position, value(s)[, env_min, env_max].
+        #[arg(short, long)]
+        output: PathBuf,
+        #[arg(long, value_enum, default_value_t = EngineArg::Cpu)]
+        engine: EngineArg,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// ROI time series: per frame the mean (or median), min and max over a rectangle or
+    /// polygon, as CSV.
+    #[command(group(clap::ArgGroup::new("shape").required(true).args(["rect", "polygon"])))]
+    Roi {
+        path: PathBuf,
+        /// Rectangle in pixels, clamped to the frame.
+        #[arg(long, value_name = "X,Y,W,H", allow_hyphen_values = true)]
+        rect: Option<String>,
+        /// Polygon vertices in pixel coordinates; pixels whose centre is inside count.
+        #[arg(long, value_name = "X1,Y1,X2,Y2,...", allow_hyphen_values = true)]
+        polygon: Option<String>,
+        /// Median instead of mean.
+        #[arg(long)]
+        median: bool,
+        /// First frame (inclusive, after loading); default 0.
+        #[arg(long, value_name = "A")]
+        from: Option<usize>,
+        /// Last frame (inclusive); default the last frame.
+        #[arg(long, value_name = "B")]
+        to: Option<usize>,
+        /// Output .csv: frame, value, min, max (per channel for RGB).
         #[arg(short, long)]
         output: PathBuf,
         #[arg(long, value_enum, default_value_t = EngineArg::Cpu)]
@@ -489,6 +547,175 @@ fn normalize_cmd(path: &Path, n: Normalize, out: &Path, opts: &LoadOptions) -> R
     Ok(())
 }
 
+/// Column names for one value per channel: `name`, or `name_r`, `name_g`, `name_b`.
+fn channel_columns(name: &str, channels: usize) -> Vec<String> {
+    if channels == 3 {
+        ["r", "g", "b"]
+            .iter()
+            .map(|c| format!("{name}_{c}"))
+            .collect()
+    } else {
+        vec![name.to_string()]
+    }
+}
+
+/// What `blitz profile` computes.
+struct ProfileArgs {
+    orient: Orientation,
+    pos: usize,
+    width: usize,
+    frame: usize,
+    envelope: Option<u32>,
+}
+
+fn profile_cmd(path: &Path, a: ProfileArgs, out: &Path, opts: &LoadOptions) -> Result<()> {
+    let (stack, _) = load_with_bar(path, opts)?;
+    let t0 = Instant::now();
+    let what = format!(
+        "--{} {}",
+        if a.orient == Orientation::Row {
+            "row"
+        } else {
+            "col"
+        },
+        a.pos
+    );
+    let p = profile::profile(&stack, a.frame, a.orient, a.pos, a.width).context(what.clone())?;
+    let env = a
+        .envelope
+        .map(|q| profile::dataset_envelope(&stack, a.orient, a.pos, a.width, q))
+        .transpose()
+        .context(format!("--envelope with {what}"))?;
+    let secs = t0.elapsed().as_secs_f64();
+    let mut header = vec!["position".to_string()];
+    header.extend(channel_columns("value", p.channels));
+    if env.is_some() {
+        header.extend(["env_min".to_string(), "env_max".to_string()]);
+    }
+    let c = p.channels;
+    let rows = (0..p.len()).map(|i| {
+        let mut r = vec![i as f32];
+        r.extend_from_slice(&p.values[i * c..(i + 1) * c]);
+        if let Some(e) = &env {
+            r.extend([e.lo[i], e.hi[i]]);
+        }
+        r
+    });
+    export::write_csv(out, &header, rows).with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "engine cpu: {} profile at {} {} (width {}) of frame {}, {} positions{} in {:.3} s -> {}",
+        a.orient,
+        a.orient,
+        a.pos,
+        a.width,
+        a.frame,
+        p.len(),
+        a.envelope
+            .map(|q| format!(" with envelope q = {q}"))
+            .unwrap_or_default(),
+        secs,
+        out.display()
+    );
+    Ok(())
+}
+
+/// Parses comma-separated numbers for `option`.
+fn parse_numbers<T: std::str::FromStr>(s: &str, option: &str, expected: &str) -> Result<Vec<T>> {
+    s.split(',')
+        .map(|v| v.trim().parse::<T>())
+        .collect::<Result<Vec<T>, _>>()
+        .map_err(|_| anyhow::anyhow!("{option} '{s}': expected {expected}"))
+}
+
+/// Parses `--rect X,Y,W,H` or `--polygon X1,Y1,X2,Y2,...`.
+fn parse_roi(rect: Option<String>, polygon: Option<String>) -> Result<Roi> {
+    if let Some(r) = rect {
+        let v: Vec<i64> = parse_numbers(&r, "--rect", "four integers X,Y,W,H")?;
+        let [x, y, w, h] = v.as_slice() else {
+            anyhow::bail!(
+                "--rect '{r}': expected four integers X,Y,W,H, got {}",
+                v.len()
+            );
+        };
+        if *w <= 0 || *h <= 0 {
+            anyhow::bail!("--rect '{r}': width and height must be positive");
+        }
+        return Ok(Roi::Rect {
+            x: *x,
+            y: *y,
+            w: *w as usize,
+            h: *h as usize,
+        });
+    }
+    let Some(p) = polygon else {
+        anyhow::bail!("give --rect X,Y,W,H or --polygon X1,Y1,X2,Y2,...");
+    };
+    let v: Vec<f32> = parse_numbers(&p, "--polygon", "numbers X1,Y1,X2,Y2,...")?;
+    if !v.len().is_multiple_of(2) {
+        anyhow::bail!(
+            "--polygon '{p}': expected x,y pairs, got {} numbers",
+            v.len()
+        );
+    }
+    if v.len() < 6 {
+        anyhow::bail!(
+            "--polygon '{p}': a polygon needs at least 3 vertices, got {}",
+            v.len() / 2
+        );
+    }
+    Ok(Roi::Polygon(
+        v.chunks_exact(2).map(|c| (c[0], c[1])).collect(),
+    ))
+}
+
+fn roi_cmd(
+    path: &Path,
+    roi: &Roi,
+    stat: Stat,
+    from: Option<usize>,
+    to: Option<usize>,
+    out: &Path,
+    opts: &LoadOptions,
+) -> Result<()> {
+    let (stack, range) = load_range(path, from, to, opts)?;
+    let t0 = Instant::now();
+    let option = if matches!(roi, Roi::Rect { .. }) {
+        "--rect"
+    } else {
+        "--polygon"
+    };
+    let r = roi_series(&stack, roi, stat, range).context(option)?;
+    let secs = t0.elapsed().as_secs_f64();
+    let c = r.channels;
+    let mut header = vec!["frame".to_string()];
+    let suffixes: Vec<String> = if c == 3 {
+        ["_r", "_g", "_b"].iter().map(|s| s.to_string()).collect()
+    } else {
+        vec![String::new()]
+    };
+    for sfx in &suffixes {
+        header.extend(["value", "min", "max"].iter().map(|n| format!("{n}{sfx}")));
+    }
+    let rows = r.frames.iter().enumerate().map(|(i, &t)| {
+        let mut row = vec![t as f32];
+        for ch in 0..c {
+            let k = r.at(i, ch);
+            row.extend([r.value[k], r.min[k], r.max[k]]);
+        }
+        row
+    });
+    export::write_csv(out, &header, rows).with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "engine cpu: ROI {stat} over {} pixels, frames {}..={} in {:.3} s -> {}",
+        r.pixels,
+        range.first,
+        range.last,
+        secs,
+        out.display()
+    );
+    Ok(())
+}
+
 fn bench_cmd(stack: &Stack, repeat: usize, as_json: bool) -> Result<()> {
     let rows = bench::run_cpu(stack, repeat)?;
     if as_json {
@@ -573,6 +800,56 @@ fn run(cli: Cli) -> Result<()> {
                 &output,
                 &opts,
             )
+        }
+        Command::Profile {
+            path,
+            row,
+            col,
+            width,
+            frame,
+            envelope,
+            output,
+            engine,
+            load,
+        } => {
+            engine.check()?;
+            if let Some(q) = envelope
+                && q > profile::MAX_PERCENTILE
+            {
+                anyhow::bail!(
+                    "--envelope {q}: the percentile must be in 0..={}",
+                    profile::MAX_PERCENTILE
+                );
+            }
+            let (orient, pos) = match (row, col) {
+                (Some(y), None) => (Orientation::Row, y),
+                (None, Some(x)) => (Orientation::Col, x),
+                _ => anyhow::bail!("give exactly one of --row Y or --col X"),
+            };
+            let a = ProfileArgs {
+                orient,
+                pos,
+                width,
+                frame,
+                envelope,
+            };
+            profile_cmd(&path, a, &output, &load.options())
+        }
+        Command::Roi {
+            path,
+            rect,
+            polygon,
+            median,
+            from,
+            to,
+            output,
+            engine,
+            load,
+        } => {
+            engine.check()?;
+            let roi = parse_roi(rect, polygon)?;
+            let stat = if median { Stat::Median } else { Stat::Mean };
+            roi_cmd(&path, &roi, stat, from, to, &output, &load.options())
         }
         Command::Bench {
             path,

@@ -2,7 +2,9 @@
 //! is tested against. One file per operation family; results are f32.
 
 pub mod normalize;
+pub mod profile;
 pub mod reduce;
+pub mod roi;
 
 use serde::Serialize;
 
