@@ -111,9 +111,10 @@ pub fn run_cpu(stack: &Stack, repeat: usize) -> Result<Vec<BenchRow>, OpError> {
     for w in [10, 100] {
         if w < frames {
             let n = sliding_mean(w);
+            let mut out = vec![0f32; n.output_frames(frames) * sh.frame_len()];
             push(
                 format!("sliding_mean_w{w}"),
-                time(repeat, || n.apply(stack))?,
+                time(repeat, || n.apply_into(stack, &mut out))?,
             );
         }
     }
@@ -127,9 +128,10 @@ pub fn run_cpu(stack: &Stack, repeat: usize) -> Result<Vec<BenchRow>, OpError> {
         }),
         divide: None,
     };
+    let mut out = vec![0f32; sh.len()];
     push(
         "subtract_range_mean".into(),
-        time(repeat, || range_sub.apply(stack))?,
+        time(repeat, || range_sub.apply_into(stack, &mut out))?,
     );
     Ok(rows)
 }

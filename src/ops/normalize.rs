@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use super::reduce::{ReduceOp, reduce, reduce_block};
 use super::{FrameRange, Image, OpError};
-use crate::stack::{Sample, Samples, Shape, Stack};
+use crate::stack::{Dtype, Sample, Samples, Shape, Stack};
 
 /// Where a reference comes from.
 #[derive(Clone, Debug, PartialEq)]
@@ -115,16 +115,40 @@ impl Normalize {
     /// The whole stack normalized: an f32 stack of `output_frames` frames.
     pub fn apply(&self, stack: &Stack) -> Result<Stack, OpError> {
         let shape = stack.shape();
+        let n_out = self.output_frames(shape.frames);
+        let mut out = vec![0f32; n_out * shape.frame_len()];
+        self.apply_into(stack, &mut out)?;
+        let out_shape = Shape::new(n_out, shape.height, shape.width, shape.channels);
+        let mut s = Stack::from_vec(out_shape, out).map_err(|e| invalid(e.to_string()))?;
+        s.source = stack.source.clone();
+        Ok(s)
+    }
+
+    /// [`Normalize::apply`] into a buffer of `output_frames` frames, so that repeated
+    /// runs (the viewer, benchmarks) reuse one allocation.
+    pub fn apply_into(&self, stack: &Stack, out: &mut [f32]) -> Result<(), OpError> {
+        let shape = stack.shape();
         self.validate(shape)?;
         let n_out = self.output_frames(shape.frames);
         let p = shape.frame_len();
+        if out.len() != n_out * p {
+            return Err(invalid(format!(
+                "output holds {} samples, {n_out} frames of {p} need {}",
+                out.len(),
+                n_out * p
+            )));
+        }
         let fixed = [
             self.fixed_ref(&self.subtract, stack)?,
             self.fixed_ref(&self.divide, stack)?,
         ];
-        let mut out = vec![0f32; n_out * p];
-        // contiguous runs of output frames per task, so sliding sums run along time
-        let per_task = n_out.div_ceil(rayon::current_num_threads() * 4).max(1);
+        // contiguous runs of output frames per task, so sliding sums run along time; each
+        // run starts its window afresh, so sliding steps get one long run per thread
+        let sliding = self
+            .steps()
+            .any(|s| matches!(s.source, Source::Sliding { .. }));
+        let tasks = rayon::current_num_threads() * if sliding { 1 } else { 4 };
+        let per_task = n_out.div_ceil(tasks).max(1);
         out.par_chunks_mut(per_task * p)
             .enumerate()
             .for_each(|(chunk, dst)| {
@@ -132,10 +156,7 @@ impl Normalize {
                 let t1 = t0 + dst.len() / p;
                 self.run_frames(stack, &fixed, t0..t1, dst);
             });
-        let out_shape = Shape::new(n_out, shape.height, shape.width, shape.channels);
-        let mut s = Stack::from_vec(out_shape, out).map_err(|e| invalid(e.to_string()))?;
-        s.source = stack.source.clone();
-        Ok(s)
+        Ok(())
     }
 
     /// Output frame `t` alone (the viewer's preview). Sliding steps need
@@ -183,6 +204,34 @@ impl Normalize {
         ts: std::ops::Range<usize>,
         dst: &mut [f32],
     ) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            #[target_feature(enable = "avx2")]
+            fn avx2(
+                n: &Normalize,
+                stack: &Stack,
+                fixed: &[Option<Image>; 2],
+                ts: std::ops::Range<usize>,
+                dst: &mut [f32],
+            ) {
+                n.run_frames_body(stack, fixed, ts, dst)
+            }
+            // SAFETY: the CPU supports AVX2, checked just above.
+            return unsafe { avx2(self, stack, fixed, ts, dst) };
+        }
+        self.run_frames_body(stack, fixed, ts, dst)
+    }
+
+    /// The body of [`Normalize::run_frames`], inlined into an AVX2 copy where available
+    /// (wider conversions and f64 lanes for the running sums).
+    #[inline(always)]
+    fn run_frames_body(
+        &self,
+        stack: &Stack,
+        fixed: &[Option<Image>; 2],
+        ts: std::ops::Range<usize>,
+        dst: &mut [f32],
+    ) {
         let p = stack.shape().frame_len();
         match stack.samples() {
             Samples::U8(s) => self.run_typed(s, p, fixed, stack, ts, dst),
@@ -191,6 +240,7 @@ impl Normalize {
         }
     }
 
+    #[inline(always)]
     fn run_typed<T: Sample>(
         &self,
         all: &[T],
@@ -200,7 +250,7 @@ impl Normalize {
         ts: std::ops::Range<usize>,
         dst: &mut [f32],
     ) {
-        const BLOCK: usize = 4096;
+        const BLOCK: usize = 16384;
         let steps = [&self.subtract, &self.divide];
         let mut refs = [vec![0f32; BLOCK], vec![0f32; BLOCK]];
         let mut windows: [Option<Window>; 2] = [None, None];
@@ -211,10 +261,10 @@ impl Normalize {
                 windows[k] = match steps[k].as_ref().map(|s| &s.source) {
                     // mean, std and sum keep running sums; the others reduce each window
                     Some(Source::Sliding {
-                        op: ReduceOp::Mean | ReduceOp::Std | ReduceOp::Sum,
+                        op: op @ (ReduceOp::Mean | ReduceOp::Std | ReduceOp::Sum),
                         window,
                         lag,
-                    }) => Some(Window::start(all, p, lo..hi, ts.start + lag, *window)),
+                    }) => Some(Window::start(all, p, lo..hi, ts.start + lag, *window, *op)),
                     _ => None,
                 };
             }
@@ -223,7 +273,8 @@ impl Normalize {
                     let Some(step) = steps[k] else { continue };
                     let r = &mut refs[k][..n];
                     match (&step.source, &fixed[k], &mut windows[k]) {
-                        (_, Some(img), _) => r.copy_from_slice(&img.data[lo..hi]),
+                        // read in place below
+                        (_, Some(_), _) => {}
                         (Source::Sliding { op, .. }, _, Some(w)) => w.value(*op, r),
                         (Source::Sliding { op, window, lag }, _, None) => {
                             let frames: Vec<Samples<'_>> = (t + lag..t + lag + window)
@@ -236,10 +287,14 @@ impl Normalize {
                 }
                 let x = &all[t * p + lo..t * p + hi];
                 let out = &mut dst[(t - ts.start) * p + lo..(t - ts.start) * p + hi];
+                let reference = |k: usize| match &fixed[k] {
+                    Some(img) => &img.data[lo..hi],
+                    None => &refs[k][..n],
+                };
                 apply_formula(
                     x,
-                    self.subtract.as_ref().map(|s| (s.amount, &refs[0][..n])),
-                    self.divide.as_ref().map(|s| (s.amount, &refs[1][..n])),
+                    self.subtract.as_ref().map(|s| (s.amount, reference(0))),
+                    self.divide.as_ref().map(|s| (s.amount, reference(1))),
                     out,
                 );
                 for (k, w) in windows.iter_mut().enumerate() {
@@ -263,26 +318,45 @@ impl Normalize {
     }
 }
 
-/// The fused formula over one block of samples.
+/// The fused formula over one block of samples, one loop per combination of steps.
+#[inline(always)]
 fn apply_formula<T: Sample>(
     x: &[T],
     sub: Option<(f32, &[f32])>,
     div: Option<(f32, &[f32])>,
     out: &mut [f32],
 ) {
-    for (i, o) in out.iter_mut().enumerate() {
-        let mut y = x[i].to_f32();
-        if let Some((a, r)) = sub {
-            y -= a * r[i];
-        }
-        if let Some((a, r)) = div {
-            let den = a * r[i] + (1.0 - a);
-            y = if den == 0.0 { 0.0 } else { y / den };
-            if !y.is_finite() {
-                y = 0.0;
+    let n = out.len();
+    let x = &x[..n];
+    let divide = |y: f32, a: f32, r: f32| {
+        let den = a * r + (1.0 - a);
+        let q = if den == 0.0 { 0.0 } else { y / den };
+        if q.is_finite() { q } else { 0.0 }
+    };
+    match (sub, div) {
+        (Some((a, r)), None) => {
+            let r = &r[..n];
+            for i in 0..n {
+                out[i] = x[i].to_f32() - a * r[i];
             }
         }
-        *o = y;
+        (None, Some((a, r))) => {
+            let r = &r[..n];
+            for i in 0..n {
+                out[i] = divide(x[i].to_f32(), a, r[i]);
+            }
+        }
+        (Some((a_s, rs)), Some((a_d, rd))) => {
+            let (rs, rd) = (&rs[..n], &rd[..n]);
+            for i in 0..n {
+                out[i] = divide(x[i].to_f32() - a_s * rs[i], a_d, rd[i]);
+            }
+        }
+        (None, None) => {
+            for i in 0..n {
+                out[i] = x[i].to_f32();
+            }
+        }
     }
 }
 
@@ -290,8 +364,19 @@ fn apply_formula<T: Sample>(
 /// integer data (f64 holds integers exactly), NaN skipped for float data.
 struct Window {
     sum: Vec<f64>,
-    sq: Vec<f64>,
-    count: Vec<u32>,
+    /// Sums of squares, kept only for std.
+    sq: Option<Vec<f64>>,
+    count: Vec<i32>,
+    /// The window length when no sample can be NaN (integer data): every count equals
+    /// it, so a mean is a multiply by its reciprocal.
+    dense: Option<usize>,
+}
+
+/// A sample as f64, or None for NaN.
+#[inline(always)]
+fn finite<T: Sample>(v: T) -> (f64, i32) {
+    let v = v.to_f32();
+    if v.is_nan() { (0.0, 0) } else { (v as f64, 1) }
 }
 
 impl Window {
@@ -301,36 +386,31 @@ impl Window {
         r: std::ops::Range<usize>,
         first: usize,
         w: usize,
+        op: ReduceOp,
     ) -> Self {
         let n = r.len();
         let mut win = Window {
             sum: vec![0.0; n],
-            sq: vec![0.0; n],
+            sq: (op == ReduceOp::Std).then(|| vec![0.0; n]),
             count: vec![0; n],
+            dense: (T::DTYPE != Dtype::F32).then_some(w),
         };
         for f in first..first + w {
-            win.add(&all[f * p + r.start..f * p + r.end], 1.0);
+            let frame = &all[f * p + r.start..f * p + r.end];
+            for (i, &v) in frame.iter().enumerate() {
+                let (v, ok) = finite(v);
+                win.sum[i] += v;
+                win.count[i] += ok;
+                if let Some(sq) = &mut win.sq {
+                    sq[i] += v * v;
+                }
+            }
         }
         win
     }
 
-    fn add<T: Sample>(&mut self, frame: &[T], sign: f64) {
-        for (i, v) in frame.iter().enumerate() {
-            let v = v.to_f32();
-            if v.is_nan() {
-                continue;
-            }
-            let v = v as f64;
-            self.sum[i] += sign * v;
-            self.sq[i] += sign * v * v;
-            if sign > 0.0 {
-                self.count[i] += 1;
-            } else {
-                self.count[i] -= 1;
-            }
-        }
-    }
-
+    /// Frame `leave` leaves the window and frame `enter` joins it, in one pass.
+    #[inline(always)]
     fn slide<T: Sample>(
         &mut self,
         all: &[T],
@@ -339,21 +419,69 @@ impl Window {
         leave: usize,
         enter: usize,
     ) {
-        self.add(&all[leave * p + r.start..leave * p + r.end], -1.0);
-        self.add(&all[enter * p + r.start..enter * p + r.end], 1.0);
+        let n = r.len();
+        let out = &all[leave * p + r.start..leave * p + r.end];
+        let inn = &all[enter * p + r.start..enter * p + r.end];
+        let (sum, count) = (&mut self.sum[..n], &mut self.count[..n]);
+        match &mut self.sq {
+            None => {
+                for i in 0..n {
+                    let ((a, ia), (b, ib)) = (finite(inn[i]), finite(out[i]));
+                    sum[i] += a - b;
+                    count[i] += ia - ib;
+                }
+            }
+            Some(sq) => {
+                let sq = &mut sq[..n];
+                for i in 0..n {
+                    let ((a, ia), (b, ib)) = (finite(inn[i]), finite(out[i]));
+                    sum[i] += a - b;
+                    sq[i] += a * a - b * b;
+                    count[i] += ia - ib;
+                }
+            }
+        }
     }
 
+    #[inline(always)]
     fn value(&self, op: ReduceOp, out: &mut [f32]) {
+        let n = out.len();
+        let sum = &self.sum[..n];
+        match (op, &self.sq, self.dense) {
+            (ReduceOp::Sum, _, _) => {
+                for i in 0..n {
+                    out[i] = sum[i] as f32;
+                }
+                return;
+            }
+            (ReduceOp::Mean, _, Some(w)) => {
+                let inv = 1.0 / w as f64;
+                for i in 0..n {
+                    out[i] = (sum[i] * inv) as f32;
+                }
+                return;
+            }
+            (ReduceOp::Std, Some(sq), Some(w)) => {
+                let inv = 1.0 / w as f64;
+                let sq = &sq[..n];
+                for i in 0..n {
+                    let m = sum[i] * inv;
+                    out[i] = (sq[i] * inv - m * m).max(0.0).sqrt() as f32;
+                }
+                return;
+            }
+            _ => {}
+        }
         for (i, o) in out.iter_mut().enumerate() {
             let n = self.count[i] as f64;
-            *o = match op {
-                ReduceOp::Sum => self.sum[i] as f32,
+            *o = match (op, &self.sq) {
+                (ReduceOp::Sum, _) => self.sum[i] as f32,
                 _ if n == 0.0 => f32::NAN,
-                ReduceOp::Mean => (self.sum[i] / n) as f32,
-                _ => {
+                (ReduceOp::Std, Some(sq)) => {
                     let m = self.sum[i] / n;
-                    (self.sq[i] / n - m * m).max(0.0).sqrt() as f32
+                    (sq[i] / n - m * m).max(0.0).sqrt() as f32
                 }
+                _ => (self.sum[i] / n) as f32,
             };
         }
     }
