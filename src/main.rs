@@ -57,12 +57,8 @@ enum Command {
         /// mean, max, min, std, median or sum.
         #[arg(long)]
         op: ReduceOp,
-        /// First frame of the range (inclusive, after loading); default 0.
-        #[arg(long, value_name = "A")]
-        from: Option<usize>,
-        /// Last frame of the range (inclusive); default the last frame.
-        #[arg(long, value_name = "B")]
-        to: Option<usize>,
+        #[command(flatten)]
+        range: RangeArgs,
         /// Output: .npy (f32, (H, W[, C])), .tif (f32) or .png (8-bit through auto-levels).
         #[arg(short, long)]
         output: PathBuf,
@@ -136,12 +132,8 @@ enum Command {
         /// Median instead of mean.
         #[arg(long)]
         median: bool,
-        /// First frame (inclusive, after loading); default 0.
-        #[arg(long, value_name = "A")]
-        from: Option<usize>,
-        /// Last frame (inclusive); default the last frame.
-        #[arg(long, value_name = "B")]
-        to: Option<usize>,
+        #[command(flatten)]
+        range: RangeArgs,
         /// Output .csv: frame, value, min, max (per channel for RGB).
         #[arg(short, long)]
         output: PathBuf,
@@ -174,6 +166,17 @@ enum Command {
         #[command(flatten)]
         load: LoadArgs,
     },
+}
+
+/// An inclusive frame range of the loaded stack.
+#[derive(Args, Clone, Copy)]
+struct RangeArgs {
+    /// First frame of the range (inclusive, after loading); default 0.
+    #[arg(long, value_name = "A")]
+    from: Option<usize>,
+    /// Last frame of the range (inclusive); default the last frame.
+    #[arg(long, value_name = "B")]
+    to: Option<usize>,
 }
 
 /// Which engine computes.
@@ -427,8 +430,7 @@ fn convert(path: &Path, out: &Path, opts: &LoadOptions) -> Result<()> {
 /// Loads `path` and returns it with the range `from..=to` checked against it.
 fn load_range(
     path: &Path,
-    from: Option<usize>,
-    to: Option<usize>,
+    RangeArgs { from, to }: RangeArgs,
     opts: &LoadOptions,
 ) -> Result<(Stack, FrameRange)> {
     let (stack, _) = load_with_bar(path, opts)?;
@@ -441,12 +443,11 @@ fn load_range(
 fn reduce_cmd(
     path: &Path,
     op: ReduceOp,
-    from: Option<usize>,
-    to: Option<usize>,
+    range: RangeArgs,
     out: &Path,
     opts: &LoadOptions,
 ) -> Result<()> {
-    let (stack, range) = load_range(path, from, to, opts)?;
+    let (stack, range) = load_range(path, range, opts)?;
     let t0 = Instant::now();
     let img = reduce(&stack, op, range)?;
     let secs = t0.elapsed().as_secs_f64();
@@ -672,12 +673,11 @@ fn roi_cmd(
     path: &Path,
     roi: &Roi,
     stat: Stat,
-    from: Option<usize>,
-    to: Option<usize>,
+    range: RangeArgs,
     out: &Path,
     opts: &LoadOptions,
 ) -> Result<()> {
-    let (stack, range) = load_range(path, from, to, opts)?;
+    let (stack, range) = load_range(path, range, opts)?;
     let t0 = Instant::now();
     let option = if matches!(roi, Roi::Rect { .. }) {
         "--rect"
@@ -754,14 +754,13 @@ fn run(cli: Cli) -> Result<()> {
         Command::Reduce {
             path,
             op,
-            from,
-            to,
+            range,
             output,
             engine,
             load,
         } => {
             engine.check()?;
-            reduce_cmd(&path, op, from, to, &output, &load.options())
+            reduce_cmd(&path, op, range, &output, &load.options())
         }
         Command::Normalize {
             path,
@@ -840,8 +839,7 @@ fn run(cli: Cli) -> Result<()> {
             rect,
             polygon,
             median,
-            from,
-            to,
+            range,
             output,
             engine,
             load,
@@ -849,7 +847,7 @@ fn run(cli: Cli) -> Result<()> {
             engine.check()?;
             let roi = parse_roi(rect, polygon)?;
             let stat = if median { Stat::Median } else { Stat::Mean };
-            roi_cmd(&path, &roi, stat, from, to, &output, &load.options())
+            roi_cmd(&path, &roi, stat, range, &output, &load.options())
         }
         Command::Bench {
             path,
