@@ -1,10 +1,12 @@
 //! What each operation means, and the CPU engine (rayon): the reference every GPU kernel
 //! is tested against. One file per operation family; results are f32.
 
+pub mod histogram;
 pub mod normalize;
 pub mod profile;
 pub mod reduce;
 pub mod roi;
+pub mod transform;
 
 use serde::Serialize;
 
