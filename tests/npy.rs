@@ -314,3 +314,37 @@ fn info_plan_reads_only_the_header() {
     assert!(pl.mapped);
     assert_eq!(pl.bytes(), 7 * 3 * 2 * 4);
 }
+
+#[test]
+fn one_frame_3d_arrays_that_need_conversion_read_as_one_gray_frame() {
+    let d = tempfile::tempdir().unwrap();
+    // (1, 4, 5) f8: one 4 x 5 frame, value 10 y + x
+    let data: Vec<u8> = (0..20)
+        .flat_map(|i| ((i / 5 * 10 + i % 5) as f64).to_le_bytes())
+        .collect();
+    let p = write_raw(d.path(), "one.npy", "<f8", false, "(1, 4, 5)", &data);
+    let s = ok(&p, &opts());
+    assert_eq!(s.shape(), Shape::new(1, 4, 5, 1));
+    assert_eq!(s.value(0, 3, 4, 0), 34.0);
+    // big-endian u2 (1, 2, 4)
+    let data: Vec<u8> = (0..8u16).flat_map(|v| (v * 1000).to_be_bytes()).collect();
+    let p = write_raw(d.path(), "be.npy", ">u2", false, "(1, 2, 4)", &data);
+    let s = ok(&p, &opts());
+    assert_eq!(s.shape(), Shape::new(1, 2, 4, 1));
+    assert_eq!(s.value(0, 1, 3, 0), 7000.0);
+}
+
+#[test]
+fn a_shape_too_large_for_any_file_is_an_error() {
+    let d = tempfile::tempdir().unwrap();
+    let p = write_raw(
+        d.path(),
+        "huge.npy",
+        "<f8",
+        false,
+        "(2305843009213693952, 1, 1)",
+        &[0u8; 8],
+    );
+    let e = load(&p, &opts(), &NoProgress).unwrap_err();
+    assert!(e.to_string().contains("huge.npy"), "{e}");
+}

@@ -200,3 +200,51 @@ fn sliding_mean_cost_does_not_depend_on_the_window_result() {
         &[-3.0]
     );
 }
+
+fn sliding(op: ReduceOp, window: usize, lag: usize) -> Normalize {
+    Normalize {
+        subtract: Some(Step {
+            source: Source::Sliding { op, window, lag },
+            amount: 1.0,
+        }),
+        divide: None,
+    }
+}
+
+#[test]
+fn infinity_gives_the_same_mean_in_any_frame_order() {
+    let a = Stack::from_vec(Shape::new(2, 1, 1, 1), vec![f32::INFINITY, 1.0]).unwrap();
+    let b = Stack::from_vec(Shape::new(2, 1, 1, 1), vec![1.0, f32::INFINITY]).unwrap();
+    for s in [a, b] {
+        let m = reduce(&s, ReduceOp::Mean, FrameRange::all(2)).unwrap().data[0];
+        assert_eq!(m, f32::INFINITY);
+    }
+}
+
+#[test]
+fn sliding_sums_recover_after_an_infinity_and_a_huge_value() {
+    // x - mean(x[t], x[t+1]): 1 - inf = -inf, inf - inf = NaN, then 1 - 1 = 0
+    let s = Stack::from_vec(
+        Shape::new(8, 1, 1, 1),
+        vec![1.0, f32::INFINITY, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+    )
+    .unwrap();
+    let out = sliding(ReduceOp::Mean, 2, 0).apply(&s).unwrap();
+    let v = out.as_slice::<f32>().unwrap();
+    assert_eq!(v[0], f32::NEG_INFINITY);
+    assert!(v[1].is_nan());
+    assert_eq!(&v[2..], &[0.0; 5]);
+    // 1e20 leaving the window must not take the small values with it
+    let s = Stack::from_vec(Shape::new(5, 1, 1, 1), vec![1e20, 1.0, 1.0, 1.0, 1.0]).unwrap();
+    let out = sliding(ReduceOp::Mean, 2, 0).apply(&s).unwrap();
+    assert_eq!(&out.as_slice::<f32>().unwrap()[1..], &[0.0; 3]);
+    let out = sliding(ReduceOp::Std, 2, 0).apply(&s).unwrap();
+    assert_eq!(&out.as_slice::<f32>().unwrap()[1..], &[1.0; 3]);
+}
+
+#[test]
+fn huge_lag_is_refused_not_overflowed() {
+    let s = Stack::from_vec(Shape::new(3, 1, 1, 1), vec![1u8, 2, 3]).unwrap();
+    assert!(sliding(ReduceOp::Mean, 1, usize::MAX).apply(&s).is_err());
+    assert_eq!(sliding(ReduceOp::Mean, 1, usize::MAX).output_frames(3), 0);
+}

@@ -38,10 +38,12 @@ fn parse_size(path: &Path) -> Result<Shape, LoadError> {
             msg: format!("'{s}': expected demo:T,H,W"),
         })?;
     match v.as_slice() {
-        [t, h, w] if *t > 0 && *h > 0 && *w > 0 => Ok(Shape::new(*t, *h, *w, 1)),
+        [t, h, w] if *t > 0 && *h > 0 && *w > 0 && t.max(h).max(w) <= &(1 << 20) => {
+            Ok(Shape::new(*t, *h, *w, 1))
+        }
         _ => Err(LoadError::Option {
             option: "demo",
-            msg: format!("'{s}': expected three positive sizes, demo:T,H,W"),
+            msg: format!("'{s}': expected three sizes in 1..=1048576, demo:T,H,W"),
         }),
     }
 }

@@ -140,7 +140,10 @@ pub fn parse_header(path: &Path, bytes: &[u8], file_len: u64) -> Result<NpyHeade
         .iter()
         .try_fold(1usize, |a, &d| a.checked_mul(d))
         .ok_or_else(|| npy_err(path, "shape overflows"))?;
-    let need = end as u64 + elems as u64 * dtype.size() as u64;
+    let need = (elems as u64)
+        .checked_mul(dtype.size() as u64)
+        .and_then(|b| b.checked_add(end as u64))
+        .ok_or_else(|| npy_err(path, format!("shape {shape:?} is too large")))?;
     if need > file_len {
         return Err(npy_err(
             path,
@@ -269,7 +272,9 @@ fn strides(h: &NpyHeader) -> [usize; 4] {
             acc *= d;
         }
     }
-    match (s.len(), h.frames == 1 && s.len() == 3) {
+    // (H, W, 3) is one RGB frame; (1, H, W) is one gray frame
+    let rgb_frame = s.len() == 3 && h.frames == 1 && h.channels == 3;
+    match (s.len(), rgb_frame) {
         (2, _) => [0, st[0], st[1], 0],
         (3, true) => [0, st[0], st[1], st[2]],
         (3, false) => [st[0], st[1], st[2], 0],

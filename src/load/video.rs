@@ -70,8 +70,9 @@ struct Opened {
     fps: f64,
     frames_est: usize,
     frames_exact: bool,
-    /// The container has a seek index (MP4/MOV, Matroska/WebM): timestamps after a seek
-    /// are trustworthy. Others (MPEG-PS/TS, AVI) are decoded through.
+    /// The container has a seek index (MP4/MOV, Matroska/WebM) and the stream a constant
+    /// frame rate: timestamps after a seek give frame numbers. Others (MPEG-PS/TS, AVI,
+    /// variable rate) are decoded through.
     indexed: bool,
 }
 
@@ -126,7 +127,10 @@ fn open(path: &Path) -> Result<Opened, LoadError> {
         (0, false)
     };
     let format = input.format().name().to_string();
-    let indexed = format.contains("mp4") || format.contains("matroska");
+    // a constant frame rate (average = base rate) maps timestamps to frame numbers;
+    // variable-rate streams are decoded through
+    let cfr = st.avg_frame_rate() == st.rate();
+    let indexed = (format.contains("mp4") || format.contains("matroska")) && cfr;
     let mut o = Opened {
         indexed,
         input,

@@ -61,7 +61,7 @@ impl Normalize {
         self.steps()
             .filter_map(|s| match s.source {
                 Source::Sliding { window, lag, .. } => {
-                    Some((frames + 1).saturating_sub(lag + window))
+                    Some((frames + 1).saturating_sub(lag.saturating_add(window)))
                 }
                 _ => None,
             })
@@ -100,7 +100,10 @@ impl Normalize {
                     if *window == 0 {
                         return Err(invalid(format!("{name} sliding window must be at least 1")));
                     }
-                    if lag + window > shape.frames {
+                    if lag
+                        .checked_add(*window)
+                        .is_none_or(|end| end > shape.frames)
+                    {
                         return Err(invalid(format!(
                             "{name} sliding window {window} with lag {lag} needs more than the stack's {} frames",
                             shape.frames
@@ -131,6 +134,9 @@ impl Normalize {
         self.validate(shape)?;
         let n_out = self.output_frames(shape.frames);
         let p = shape.frame_len();
+        if p == 0 {
+            return Err(invalid("the stack's frames hold no sample"));
+        }
         if out.len() != n_out * p {
             return Err(invalid(format!(
                 "output holds {} samples, {n_out} frames of {p} need {}",
@@ -275,7 +281,7 @@ impl Normalize {
                     match (&step.source, &fixed[k], &mut windows[k]) {
                         // read in place below
                         (_, Some(_), _) => {}
-                        (Source::Sliding { op, .. }, _, Some(w)) => w.value(*op, r),
+                        (Source::Sliding { op, .. }, _, Some(w)) => w.value(*op, all, p, lo, r),
                         (Source::Sliding { op, window, lag }, _, None) => {
                             let frames: Vec<Samples<'_>> = (t + lag..t + lag + window)
                                 .map(|f| stack.frame(f))
@@ -360,23 +366,36 @@ fn apply_formula<T: Sample>(
     }
 }
 
-/// Running sums over a sliding window of frames for one block of samples: exact for
-/// integer data (f64 holds integers exactly), NaN skipped for float data.
+/// Running sums over a sliding window of frames for one block of samples. Integer data
+/// are exact (f64 holds their sums exactly). Float data skip NaN, keep infinities out of
+/// the sums (a sample whose window holds one is reduced directly), and use compensated
+/// (Neumaier) sums so that a large value leaving the window does not wipe out small ones.
 struct Window {
+    /// Frames `first..first + len` are in the window.
+    first: usize,
+    len: usize,
     sum: Vec<f64>,
-    /// Sums of squares, kept only for std.
-    sq: Option<Vec<f64>>,
+    comp: Vec<f64>,
+    /// Sums of squares and their compensation, kept only for std.
+    sq: Option<(Vec<f64>, Vec<f64>)>,
     count: Vec<i32>,
+    /// Infinite values in the window, per sample (float data).
+    inf: Vec<i32>,
     /// The window length when no sample can be NaN (integer data): every count equals
     /// it, so a mean is a multiply by its reciprocal.
     dense: Option<usize>,
 }
 
-/// A sample as f64, or None for NaN.
+/// Neumaier's compensated `s += x`, the lost low part collected in `c`.
 #[inline(always)]
-fn finite<T: Sample>(v: T) -> (f64, i32) {
-    let v = v.to_f32();
-    if v.is_nan() { (0.0, 0) } else { (v as f64, 1) }
+fn add_comp(s: &mut f64, c: &mut f64, x: f64) {
+    let t = *s + x;
+    *c += if s.abs() >= x.abs() {
+        (*s - t) + x
+    } else {
+        (x - t) + *s
+    };
+    *s = t;
 }
 
 impl Window {
@@ -390,26 +409,56 @@ impl Window {
     ) -> Self {
         let n = r.len();
         let mut win = Window {
+            first,
+            len: w,
             sum: vec![0.0; n],
-            sq: (op == ReduceOp::Std).then(|| vec![0.0; n]),
+            comp: vec![0.0; n],
+            sq: (op == ReduceOp::Std).then(|| (vec![0.0; n], vec![0.0; n])),
             count: vec![0; n],
+            inf: vec![0; n],
             dense: (T::DTYPE != Dtype::F32).then_some(w),
         };
         for f in first..first + w {
-            let frame = &all[f * p + r.start..f * p + r.end];
-            for (i, &v) in frame.iter().enumerate() {
-                let (v, ok) = finite(v);
-                win.sum[i] += v;
-                win.count[i] += ok;
-                if let Some(sq) = &mut win.sq {
-                    sq[i] += v * v;
-                }
-            }
+            win.update(&all[f * p + r.start..f * p + r.end], 1.0);
         }
         win
     }
 
-    /// Frame `leave` leaves the window and frame `enter` joins it, in one pass.
+    /// Adds (sign 1) or removes (sign -1) one frame of the block.
+    #[inline(always)]
+    fn update<T: Sample>(&mut self, frame: &[T], sign: f64) {
+        let n = self.sum.len();
+        let frame = &frame[..n];
+        if self.dense.is_some() {
+            for i in 0..n {
+                let v = frame[i].to_f32() as f64;
+                self.sum[i] += sign * v;
+                if let Some((sq, _)) = &mut self.sq {
+                    sq[i] += sign * v * v;
+                }
+            }
+            return;
+        }
+        let step = sign as i32;
+        for i in 0..n {
+            let v = frame[i].to_f32();
+            if v.is_nan() {
+                continue;
+            }
+            self.count[i] += step;
+            if v.is_infinite() {
+                self.inf[i] += step;
+                continue;
+            }
+            let v = v as f64;
+            add_comp(&mut self.sum[i], &mut self.comp[i], sign * v);
+            if let Some((sq, c)) = &mut self.sq {
+                add_comp(&mut sq[i], &mut c[i], sign * v * v);
+            }
+        }
+    }
+
+    /// Frame `leave` leaves the window and frame `enter` joins it.
     #[inline(always)]
     fn slide<T: Sample>(
         &mut self,
@@ -419,36 +468,30 @@ impl Window {
         leave: usize,
         enter: usize,
     ) {
-        let n = r.len();
-        let out = &all[leave * p + r.start..leave * p + r.end];
-        let inn = &all[enter * p + r.start..enter * p + r.end];
-        let (sum, count) = (&mut self.sum[..n], &mut self.count[..n]);
-        match &mut self.sq {
-            None => {
-                for i in 0..n {
-                    let ((a, ia), (b, ib)) = (finite(inn[i]), finite(out[i]));
-                    sum[i] += a - b;
-                    count[i] += ia - ib;
-                }
+        if self.dense.is_some() && self.sq.is_none() {
+            // the common case, integer mean or sum: one fused loop
+            let n = r.len();
+            let out = &all[leave * p + r.start..leave * p + r.end];
+            let inn = &all[enter * p + r.start..enter * p + r.end];
+            let sum = &mut self.sum[..n];
+            for i in 0..n {
+                sum[i] += inn[i].to_f32() as f64 - out[i].to_f32() as f64;
             }
-            Some(sq) => {
-                let sq = &mut sq[..n];
-                for i in 0..n {
-                    let ((a, ia), (b, ib)) = (finite(inn[i]), finite(out[i]));
-                    sum[i] += a - b;
-                    sq[i] += a * a - b * b;
-                    count[i] += ia - ib;
-                }
-            }
+        } else {
+            self.update(&all[leave * p + r.start..leave * p + r.end], -1.0);
+            self.update(&all[enter * p + r.start..enter * p + r.end], 1.0);
         }
+        self.first += 1;
     }
 
+    /// The window's reduce for every sample of the block; `all`, `p` and `lo` locate the
+    /// block's frames for samples reduced directly.
     #[inline(always)]
-    fn value(&self, op: ReduceOp, out: &mut [f32]) {
+    fn value<T: Sample>(&self, op: ReduceOp, all: &[T], p: usize, lo: usize, out: &mut [f32]) {
         let n = out.len();
         let sum = &self.sum[..n];
         match (op, &self.sq, self.dense) {
-            (ReduceOp::Sum, _, _) => {
+            (ReduceOp::Sum, _, Some(_)) => {
                 for i in 0..n {
                     out[i] = sum[i] as f32;
                 }
@@ -461,7 +504,7 @@ impl Window {
                 }
                 return;
             }
-            (ReduceOp::Std, Some(sq), Some(w)) => {
+            (ReduceOp::Std, Some((sq, _)), Some(w)) => {
                 let inv = 1.0 / w as f64;
                 let sq = &sq[..n];
                 for i in 0..n {
@@ -473,16 +516,41 @@ impl Window {
             _ => {}
         }
         for (i, o) in out.iter_mut().enumerate() {
-            let n = self.count[i] as f64;
+            if self.inf[i] > 0 {
+                *o = self.direct(op, all, p, lo + i);
+                continue;
+            }
+            let c = self.count[i] as f64;
+            let s = self.sum[i] + self.comp[i];
             *o = match (op, &self.sq) {
-                (ReduceOp::Sum, _) => self.sum[i] as f32,
-                _ if n == 0.0 => f32::NAN,
-                (ReduceOp::Std, Some(sq)) => {
-                    let m = self.sum[i] / n;
-                    (sq[i] / n - m * m).max(0.0).sqrt() as f32
+                (ReduceOp::Sum, _) => s as f32,
+                _ if c == 0.0 => f32::NAN,
+                (ReduceOp::Std, Some((sq, comp))) => {
+                    let m = s / c;
+                    ((sq[i] + comp[i]) / c - m * m).max(0.0).sqrt() as f32
                 }
-                _ => (self.sum[i] / n) as f32,
+                _ => (s / c) as f32,
             };
+        }
+    }
+
+    /// Sample `j`'s reduce over the window, straight from the frames (windows holding an
+    /// infinity, where running sums cannot be undone).
+    fn direct<T: Sample>(&self, op: ReduceOp, all: &[T], p: usize, j: usize) -> f32 {
+        let v: Vec<f64> = (self.first..self.first + self.len)
+            .map(|f| all[f * p + j].to_f32() as f64)
+            .filter(|v| !v.is_nan())
+            .collect();
+        let n = v.len() as f64;
+        let s: f64 = v.iter().sum();
+        match op {
+            ReduceOp::Sum => s as f32,
+            _ if v.is_empty() => f32::NAN,
+            ReduceOp::Mean => (s / n) as f32,
+            _ => {
+                let m = s / n;
+                (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n).sqrt() as f32
+            }
         }
     }
 }

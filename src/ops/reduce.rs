@@ -170,7 +170,9 @@ fn extreme<T: Sample>(fs: &[&[T]], dst: &mut [f32], pick: impl Fn(T, T) -> T + C
         }
     }
     for f in quads.remainder() {
-        acc.iter_mut().zip(f.iter()).for_each(|(a, &v)| *a = pick(*a, v));
+        acc.iter_mut()
+            .zip(f.iter())
+            .for_each(|(a, &v)| *a = pick(*a, v));
     }
     dst.iter_mut().zip(&acc).for_each(|(d, a)| *d = a.to_f32());
 }
@@ -207,7 +209,8 @@ fn u8_moments(fs: &[&[u8]], op: ReduceOp, dst: &mut [f32]) {
 fn u8_moments_body(fs: &[&[u8]], op: ReduceOp, dst: &mut [f32]) {
     let len = dst.len();
     let want_sq = op == ReduceOp::Std;
-    let mut sum = vec![0u32; len];
+    // u64 totals: 2^32 / 255 is only 16.8 M frames
+    let mut sum = vec![0u64; len];
     let mut sq = if want_sq { vec![0u64; len] } else { Vec::new() };
     let mut part = vec![0u16; len];
     let mut part_sq = if want_sq { vec![0u32; len] } else { Vec::new() };
@@ -243,7 +246,7 @@ fn u8_moments_body(fs: &[&[u8]], op: ReduceOp, dst: &mut [f32]) {
                 }
             }
         }
-        sum.iter_mut().zip(&part).for_each(|(s, &p)| *s += p as u32);
+        sum.iter_mut().zip(&part).for_each(|(s, &p)| *s += p as u64);
         if want_sq {
             sq.iter_mut()
                 .zip(&part_sq)
@@ -253,7 +256,7 @@ fn u8_moments_body(fs: &[&[u8]], op: ReduceOp, dst: &mut [f32]) {
     let n = fs.len() as u64;
     for i in 0..len {
         let q = if want_sq { sq[i] } else { 0 };
-        dst[i] = from_moments(op, n, sum[i] as u64, q);
+        dst[i] = from_moments(op, n, sum[i], q);
     }
 }
 
@@ -290,10 +293,11 @@ fn u16_moments(fs: &[&[u16]], op: ReduceOp, dst: &mut [f32]) {
 /// (the first finite value seen) so that a large offset does not swamp the variance.
 fn f32_moments(fs: &[&[f32]], op: ReduceOp, dst: &mut [f32]) {
     let len = dst.len();
-    // shift by the first frame's value (0 where it is NaN): the loop stays branch-free
+    // shift by the first frame's value (0 where it is not finite, so that an infinity
+    // gives the same result in any frame order): the loop stays branch-free
     let shift: Vec<f64> = fs[0]
         .iter()
-        .map(|&v| if v.is_nan() { 0.0 } else { v as f64 })
+        .map(|&v| if v.is_finite() { v as f64 } else { 0.0 })
         .collect();
     let mut sum = vec![0f64; len];
     let mut sq = vec![0f64; len];
