@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod export;
+pub mod gpu;
 pub mod load;
 pub mod ops;
 pub mod stack;

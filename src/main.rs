@@ -142,6 +142,12 @@ enum Command {
         #[command(flatten)]
         load: LoadArgs,
     },
+    /// The GPU adapter wgpu picks (WGPU_BACKEND, WGPU_ADAPTER_NAME) and the limits in use.
+    GpuInfo {
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Time every operation on a stack (a file, or random data of the given shape).
     Bench {
         /// Stack to load; without it a random stack of --frames x --height x --width.
@@ -742,6 +748,45 @@ fn bench_cmd(stack: &Stack, repeat: usize, as_json: bool) -> Result<()> {
     Ok(())
 }
 
+/// Prints the adapter, backend, device type and the limits the GPU engine uses.
+fn gpu_info(as_json: bool) -> Result<()> {
+    let info = blitz::gpu::GpuDevice::new()?.info();
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&info)?);
+        return Ok(());
+    }
+    println!("adapter       {}", info.name);
+    println!("backend       {}", info.backend);
+    println!("device type   {}", info.device_type);
+    println!("driver        {} {}", info.driver, info.driver_info);
+    println!(
+        "max buffer    {} ({})",
+        info.max_buffer_size,
+        human_bytes(info.max_buffer_size)
+    );
+    println!(
+        "max storage binding {} ({})",
+        info.max_storage_buffer_binding_size,
+        human_bytes(info.max_storage_buffer_binding_size)
+    );
+    println!(
+        "storage buffers per stage {}",
+        info.max_storage_buffers_per_shader_stage
+    );
+    println!(
+        "workgroup storage {} bytes, {} invocations per workgroup, {} workgroups per dimension",
+        info.max_compute_workgroup_storage_size,
+        info.max_compute_invocations_per_workgroup,
+        info.max_compute_workgroups_per_dimension
+    );
+    println!(
+        "chunk of frames uploaded at once {} ({})",
+        info.chunk_bytes,
+        human_bytes(info.chunk_bytes)
+    );
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Info {
@@ -849,6 +894,7 @@ fn run(cli: Cli) -> Result<()> {
             let stat = if median { Stat::Median } else { Stat::Mean };
             roi_cmd(&path, &roi, stat, range, &output, &load.options())
         }
+        Command::GpuInfo { json } => gpu_info(json),
         Command::Bench {
             path,
             frames,

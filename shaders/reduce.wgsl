@@ -1,0 +1,377 @@
+// reduce.wgsl: temporal reduce (mean, sum, max, min, std) of a frame range of a stack
+// kept in its raw dtype, streamed in chunks of whole frames.
+//
+// Bindings (group 0):
+//   0 params  uniform Params (below)
+//   1 data    storage, read: the chunk's raw samples, packed little-endian (u8 four to a
+//             word, u16 two, f32 one), frame-major: sample i of chunk frame t is sample
+//             number t * n_samples + i; the last word is zero-padded
+//   2..7 acc0..acc5  storage, read_write: per-sample accumulators kept on the GPU between
+//             chunks; the ones an op does not use are bound to 4-byte dummies
+//   8 out     storage, read_write: f32 bits of the result, one word per sample
+//
+// Entry points: workgroups of 256, a 2-D dispatch (one dimension is limited to 65535
+// workgroups); sample i = gid.y * row_stride + gid.x.
+//   accumulate: one invocation folds the chunk's frames 0..chunk_frames into the
+//               accumulators of sample i (initialising them on the first chunk)
+//   finalize:   one invocation turns the accumulators of sample i into its f32 result
+//
+// Accumulators per dtype and op:
+//   u8/u16 mean, sum, std: acc0, acc1 = sum (low, high word of a u64);
+//                          acc2, acc3 = sum of squares (u64); exact integers
+//   u8/u16 max, min:       acc0 = the extreme
+//   f32 mean, sum, std:    acc0 = sum of (v - shift), acc1 = its Kahan compensation,
+//                          acc2 = sum of squares of (v - shift), acc3 = its compensation,
+//                          acc4 = count of non-NaN samples, acc5 = shift (the first
+//                          non-NaN value of the range; any shift gives the same result
+//                          in exact arithmetic, one near the data keeps f32 accurate)
+//   f32 max, min:          acc0 = bits of the extreme; a NaN while no number was seen
+// NaN is detected on the bits: WGSL lets compilers assume floats are never NaN.
+
+struct Params {
+    n_samples: u32,     // samples per frame (H * W * C)
+    chunk_frames: u32,  // frames in this chunk
+    total_frames: u32,  // frames in the whole range (finalize of integer stacks)
+    first_chunk: u32,   // 1 on the first chunk: start the accumulators afresh
+    op: u32,            // OP_*
+    dtype: u32,         // DT_*
+    row_stride: u32,    // invocations per row of the 2-D dispatch
+    pad: u32,
+}
+
+const OP_MEAN: u32 = 0u;
+const OP_SUM: u32 = 1u;
+const OP_MAX: u32 = 2u;
+const OP_MIN: u32 = 3u;
+const OP_STD: u32 = 4u;
+
+const DT_U8: u32 = 0u;
+const DT_U16: u32 = 1u;
+const DT_F32: u32 = 2u;
+
+const NAN_BITS: u32 = 0x7fc00000u;
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> data: array<u32>;
+@group(0) @binding(2) var<storage, read_write> acc0: array<u32>;
+@group(0) @binding(3) var<storage, read_write> acc1: array<u32>;
+@group(0) @binding(4) var<storage, read_write> acc2: array<u32>;
+@group(0) @binding(5) var<storage, read_write> acc3: array<u32>;
+@group(0) @binding(6) var<storage, read_write> acc4: array<u32>;
+@group(0) @binding(7) var<storage, read_write> acc5: array<u32>;
+@group(0) @binding(8) var<storage, read_write> out: array<u32>;
+
+// Sample i of chunk frame t, widened to u32 (f32: its bits).
+fn raw_sample(t: u32, i: u32) -> u32 {
+    let k = t * params.n_samples + i;
+    if params.dtype == DT_U8 {
+        return (data[k >> 2u] >> ((k & 3u) * 8u)) & 0xffu;
+    }
+    if params.dtype == DT_U16 {
+        return (data[k >> 1u] >> ((k & 1u) * 16u)) & 0xffffu;
+    }
+    return data[k];
+}
+
+fn is_nan_bits(b: u32) -> bool {
+    return (b & 0x7fffffffu) > 0x7f800000u;
+}
+
+// u64 as (low, high) plus a u32.
+fn add64(a: vec2<u32>, x: u32) -> vec2<u32> {
+    let lo = a.x + x;
+    return vec2<u32>(lo, a.y + select(0u, 1u, lo < x));
+}
+
+// Full 64-bit product of two u32, as (low, high).
+fn mul_wide(a: u32, b: u32) -> vec2<u32> {
+    let a0 = a & 0xffffu;
+    let a1 = a >> 16u;
+    let b0 = b & 0xffffu;
+    let b1 = b >> 16u;
+    let p00 = a0 * b0;
+    let p01 = a0 * b1;
+    let p10 = a1 * b0;
+    let p11 = a1 * b1;
+    let mid = (p00 >> 16u) + (p01 & 0xffffu) + (p10 & 0xffffu);
+    let lo = (p00 & 0xffffu) | (mid << 16u);
+    let hi = p11 + (p01 >> 16u) + (p10 >> 16u) + (mid >> 16u);
+    return vec2<u32>(lo, hi);
+}
+
+// 128-bit sum, four u32 limbs, least significant first.
+fn add128(a: vec4<u32>, b: vec4<u32>) -> vec4<u32> {
+    let s0 = a.x + b.x;
+    let c0 = select(0u, 1u, s0 < a.x);
+    let t1 = a.y + b.y;
+    let s1 = t1 + c0;
+    let c1 = select(0u, 1u, t1 < a.y) + select(0u, 1u, s1 < t1);
+    let t2 = a.z + b.z;
+    let s2 = t2 + c1;
+    let c2 = select(0u, 1u, t2 < a.z) + select(0u, 1u, s2 < t2);
+    let s3 = a.w + b.w + c2;
+    return vec4<u32>(s0, s1, s2, s3);
+}
+
+// a - b for a >= b, 128-bit.
+fn sub128(a: vec4<u32>, b: vec4<u32>) -> vec4<u32> {
+    return add128(add128(a, ~b), vec4<u32>(1u, 0u, 0u, 0u));
+}
+
+// Full 128-bit product of two u64.
+fn mul64(a: vec2<u32>, b: vec2<u32>) -> vec4<u32> {
+    let ll = mul_wide(a.x, b.x);
+    let lh = mul_wide(a.x, b.y);
+    let hl = mul_wide(a.y, b.x);
+    let hh = mul_wide(a.y, b.y);
+    var r = vec4<u32>(ll.x, ll.y, 0u, 0u);
+    r = add128(r, vec4<u32>(0u, lh.x, lh.y, 0u));
+    r = add128(r, vec4<u32>(0u, hl.x, hl.y, 0u));
+    r = add128(r, vec4<u32>(0u, 0u, hh.x, hh.y));
+    return r;
+}
+
+// Bit k (0..63) of a u64.
+fn bit64(a: vec2<u32>, k: u32) -> u32 {
+    if k >= 32u {
+        return (a.y >> (k - 32u)) & 1u;
+    }
+    return (a.x >> k) & 1u;
+}
+
+// u64 to the nearest f32 (ties to even), as the CPU's `as f32`: integer sums stay exact
+// where f32 can hold them and round once where it cannot.
+fn u64_to_f32(a: vec2<u32>) -> f32 {
+    if a.y == 0u && a.x < 0x1000000u {
+        return f32(a.x);
+    }
+    var nbits: u32;
+    if a.y != 0u {
+        nbits = 64u - countLeadingZeros(a.y);
+    } else {
+        nbits = 32u - countLeadingZeros(a.x);
+    }
+    // keep the top 24 bits; sh >= 1 since nbits >= 25
+    let sh = nbits - 24u;
+    var mant: u32;
+    if sh >= 32u {
+        mant = a.y >> (sh - 32u);
+    } else {
+        mant = (a.x >> sh) | (a.y << (32u - sh));
+    }
+    mant = mant & 0xffffffu;
+    let k = sh - 1u;
+    let round_bit = bit64(a, k);
+    var sticky: bool;
+    if k >= 32u {
+        sticky = a.x != 0u || (a.y & ((1u << (k - 32u)) - 1u)) != 0u;
+    } else {
+        sticky = (a.x & ((1u << k) - 1u)) != 0u;
+    }
+    if round_bit == 1u && (sticky || (mant & 1u) == 1u) {
+        mant = mant + 1u;
+    }
+    return ldexp(f32(mant), i32(sh));
+}
+
+fn u128_to_f32(a: vec4<u32>) -> f32 {
+    return ldexp(f32(a.w), 96) + ldexp(f32(a.z), 64) + ldexp(f32(a.y), 32) + f32(a.x);
+}
+
+fn sample_index(gid: vec3<u32>) -> u32 {
+    return gid.y * params.row_stride + gid.x;
+}
+
+@compute @workgroup_size(256)
+fn accumulate(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = sample_index(gid);
+    if i >= params.n_samples {
+        return;
+    }
+    if params.dtype == DT_F32 {
+        accumulate_f32(i);
+    } else {
+        accumulate_int(i);
+    }
+}
+
+fn accumulate_int(i: u32) {
+    let op = params.op;
+    let first = params.first_chunk != 0u;
+    let nf = params.chunk_frames;
+    if op == OP_MAX || op == OP_MIN {
+        var m = select(0u, 0xffffffffu, op == OP_MIN);
+        if !first {
+            m = acc0[i];
+        }
+        if op == OP_MAX {
+            for (var t = 0u; t < nf; t += 1u) {
+                m = max(m, raw_sample(t, i));
+            }
+        } else {
+            for (var t = 0u; t < nf; t += 1u) {
+                m = min(m, raw_sample(t, i));
+            }
+        }
+        acc0[i] = m;
+        return;
+    }
+    let want_sq = op == OP_STD;
+    var s = vec2<u32>(0u, 0u);
+    var q = vec2<u32>(0u, 0u);
+    if !first {
+        s = vec2<u32>(acc0[i], acc1[i]);
+        if want_sq {
+            q = vec2<u32>(acc2[i], acc3[i]);
+        }
+    }
+    if want_sq {
+        for (var t = 0u; t < nf; t += 1u) {
+            let v = raw_sample(t, i);
+            s = add64(s, v);
+            // 65535^2 < 2^32
+            q = add64(q, v * v);
+        }
+        acc2[i] = q.x;
+        acc3[i] = q.y;
+    } else {
+        for (var t = 0u; t < nf; t += 1u) {
+            s = add64(s, raw_sample(t, i));
+        }
+    }
+    acc0[i] = s.x;
+    acc1[i] = s.y;
+}
+
+fn accumulate_f32(i: u32) {
+    let op = params.op;
+    let first = params.first_chunk != 0u;
+    let nf = params.chunk_frames;
+    if op == OP_MAX || op == OP_MIN {
+        var m = NAN_BITS;
+        if !first {
+            m = acc0[i];
+        }
+        for (var t = 0u; t < nf; t += 1u) {
+            let b = raw_sample(t, i);
+            if is_nan_bits(b) {
+                continue;
+            }
+            if is_nan_bits(m) {
+                m = b;
+            } else {
+                let a = bitcast<f32>(m);
+                let v = bitcast<f32>(b);
+                m = bitcast<u32>(select(min(a, v), max(a, v), op == OP_MAX));
+            }
+        }
+        acc0[i] = m;
+        return;
+    }
+    let want_sq = op == OP_STD;
+    var shift = 0.0;
+    var s = 0.0;
+    var sc = 0.0;
+    var q = 0.0;
+    var qc = 0.0;
+    var n = 0u;
+    if !first {
+        shift = bitcast<f32>(acc5[i]);
+        s = bitcast<f32>(acc0[i]);
+        sc = bitcast<f32>(acc1[i]);
+        n = acc4[i];
+        if want_sq {
+            q = bitcast<f32>(acc2[i]);
+            qc = bitcast<f32>(acc3[i]);
+        }
+    }
+    for (var t = 0u; t < nf; t += 1u) {
+        let b = raw_sample(t, i);
+        if is_nan_bits(b) {
+            continue;
+        }
+        // shifted by the first number seen so that a large offset does not swamp the
+        // variance, Kahan-compensated so that the error does not grow with the frame count
+        let v = bitcast<f32>(b);
+        if n == 0u {
+            shift = v;
+        }
+        let d = v - shift;
+        let y = d - sc;
+        let st = s + y;
+        sc = (st - s) - y;
+        s = st;
+        if want_sq {
+            let y2 = d * d - qc;
+            let qt = q + y2;
+            qc = (qt - q) - y2;
+            q = qt;
+        }
+        n += 1u;
+    }
+    acc0[i] = bitcast<u32>(s);
+    acc1[i] = bitcast<u32>(sc);
+    acc4[i] = n;
+    acc5[i] = bitcast<u32>(shift);
+    if want_sq {
+        acc2[i] = bitcast<u32>(q);
+        acc3[i] = bitcast<u32>(qc);
+    }
+}
+
+@compute @workgroup_size(256)
+fn finalize(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = sample_index(gid);
+    if i >= params.n_samples {
+        return;
+    }
+    if params.dtype == DT_F32 {
+        out[i] = finalize_f32(i);
+    } else {
+        out[i] = finalize_int(i);
+    }
+}
+
+fn finalize_int(i: u32) -> u32 {
+    let op = params.op;
+    let n = params.total_frames;
+    if op == OP_MAX || op == OP_MIN {
+        return bitcast<u32>(f32(acc0[i]));
+    }
+    let s = vec2<u32>(acc0[i], acc1[i]);
+    if op == OP_SUM {
+        return bitcast<u32>(u64_to_f32(s));
+    }
+    if op == OP_MEAN {
+        return bitcast<u32>(u64_to_f32(s) / f32(n));
+    }
+    // population std from exact moments: n * sumsq - sum^2 in 128-bit integers, so the
+    // variance is rounded once, however large the mean
+    let q = vec2<u32>(acc2[i], acc3[i]);
+    let num = sub128(mul64(vec2<u32>(n, 0u), q), mul64(s, s));
+    return bitcast<u32>(sqrt(u128_to_f32(num)) / f32(n));
+}
+
+fn finalize_f32(i: u32) -> u32 {
+    let op = params.op;
+    if op == OP_MAX || op == OP_MIN {
+        return acc0[i];
+    }
+    let n = acc4[i];
+    if n == 0u {
+        // every frame NaN: the sum of nothing is 0, the rest NaN
+        return select(NAN_BITS, 0u, op == OP_SUM);
+    }
+    let fnum = f32(n);
+    let s = bitcast<f32>(acc0[i]) - bitcast<f32>(acc1[i]);
+    let shift = bitcast<f32>(acc5[i]);
+    if op == OP_SUM {
+        return bitcast<u32>(s + fnum * shift);
+    }
+    if op == OP_MEAN {
+        return bitcast<u32>(s / fnum + shift);
+    }
+    let q = bitcast<f32>(acc2[i]) - bitcast<f32>(acc3[i]);
+    let m = s / fnum;
+    return bitcast<u32>(sqrt(max(q / fnum - m * m, 0.0)));
+}

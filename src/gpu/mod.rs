@@ -1,0 +1,26 @@
+//! The operations of [`crate::ops`] on the GPU through wgpu: the device and its limits,
+//! and one module per kernel family (WGSL in `shaders/<name>.wgsl`).
+
+pub mod device;
+pub mod reduce;
+
+pub use device::{GpuDevice, GpuInfo};
+
+/// Why a GPU operation could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum GpuError {
+    #[error("no GPU adapter: {0}")]
+    NoAdapter(String),
+    #[error("could not open the GPU device '{adapter}': {reason}")]
+    Device { adapter: String, reason: String },
+    #[error("the GPU engine does not support {0} yet; use the CPU engine")]
+    Unsupported(&'static str),
+    #[error(
+        "one frame needs {needed} bytes on the GPU, more than the {limit} bytes one binding may hold"
+    )]
+    FrameTooLarge { needed: u64, limit: u64 },
+    #[error("GPU error: {0}")]
+    Wgpu(String),
+    #[error(transparent)]
+    Op(#[from] crate::ops::OpError),
+}

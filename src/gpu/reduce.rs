@@ -1,0 +1,374 @@
+//! Temporal reduce on the GPU (`shaders/reduce.wgsl`): mean, sum, max, min and std of a
+//! frame range, the stack uploaded in its raw dtype.
+//!
+//! The frames of the range are streamed in chunks of whole frames that fit one storage
+//! binding ([`GpuDevice::chunk_bytes`]); per-sample accumulators stay on the GPU between
+//! chunks, and a final pass turns them into the f32 image that is read back. Integer
+//! stacks accumulate exact u64 sums (and sums of squares), so sum, max and min agree
+//! exactly with [`crate::ops::reduce::reduce`]; f32 stacks accumulate shifted,
+//! Kahan-compensated f32 sums, skipping NaN as the CPU does. Median is not done yet.
+
+use std::sync::mpsc;
+
+use super::{GpuDevice, GpuError};
+use crate::ops::reduce::ReduceOp;
+use crate::ops::{FrameRange, Image};
+use crate::stack::{Dtype, Stack};
+
+/// The WGSL source of the reduce kernels.
+pub const SHADER: &str = include_str!("../../shaders/reduce.wgsl");
+
+const WORKGROUP: u64 = 256;
+/// Frames one dispatch folds in: keeps each dispatch short (GPU watchdogs) and under
+/// llvmpipe's cap of 65535 iterations per shader loop, past which it silently stops.
+const MAX_CHUNK_FRAMES: usize = 8192;
+/// Accumulator buffers `acc0..acc5` of the shader.
+const ACCUMULATORS: usize = 6;
+
+/// Mirror of the shader's `Params`.
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    n_samples: u32,
+    chunk_frames: u32,
+    total_frames: u32,
+    first_chunk: u32,
+    op: u32,
+    dtype: u32,
+    row_stride: u32,
+    pad: u32,
+}
+
+fn op_code(op: ReduceOp) -> Result<u32, GpuError> {
+    Ok(match op {
+        ReduceOp::Mean => 0,
+        ReduceOp::Sum => 1,
+        ReduceOp::Max => 2,
+        ReduceOp::Min => 3,
+        ReduceOp::Std => 4,
+        ReduceOp::Median => return Err(GpuError::Unsupported("median")),
+    })
+}
+
+fn dtype_code(d: Dtype) -> u32 {
+    match d {
+        Dtype::U8 => 0,
+        Dtype::U16 => 1,
+        Dtype::F32 => 2,
+    }
+}
+
+/// Which accumulators an op uses on a dtype (the others get 4-byte dummies).
+fn used_accumulators(op: ReduceOp, dtype: Dtype) -> usize {
+    match (op, dtype) {
+        (ReduceOp::Max | ReduceOp::Min, _) => 1,
+        (ReduceOp::Std, Dtype::U8 | Dtype::U16) => 4,
+        (_, Dtype::U8 | Dtype::U16) => 2,
+        (_, Dtype::F32) => ACCUMULATORS,
+    }
+}
+
+/// The compiled reduce pipelines of one device; build once, reduce many times.
+pub struct GpuReduce {
+    gpu: GpuDevice,
+    layout: wgpu::BindGroupLayout,
+    accumulate: wgpu::ComputePipeline,
+    finalize: wgpu::ComputePipeline,
+}
+
+impl GpuReduce {
+    /// Compiles the reduce kernels on `gpu`.
+    pub fn new(gpu: &GpuDevice) -> Result<GpuReduce, GpuError> {
+        gpu.scoped(|| {
+            let device = &gpu.device;
+            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some("reduce.wgsl"),
+                source: wgpu::ShaderSource::Wgsl(SHADER.into()),
+            });
+            let storage = |binding, read_only| wgpu::BindGroupLayoutEntry {
+                binding,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Storage { read_only },
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            };
+            let mut entries = vec![wgpu::BindGroupLayoutEntry {
+                binding: 0,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Uniform,
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            }];
+            entries.push(storage(1, true));
+            for k in 0..ACCUMULATORS as u32 {
+                entries.push(storage(2 + k, false));
+            }
+            entries.push(storage(2 + ACCUMULATORS as u32, false));
+            let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some("reduce bind group layout"),
+                entries: &entries,
+            });
+            let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some("reduce pipeline layout"),
+                bind_group_layouts: &[Some(&layout)],
+                immediate_size: 0,
+            });
+            let pipeline = |entry: &str, label: &str| {
+                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(label),
+                    layout: Some(&pipeline_layout),
+                    module: &module,
+                    entry_point: Some(entry),
+                    compilation_options: Default::default(),
+                    cache: None,
+                })
+            };
+            Ok(GpuReduce {
+                gpu: gpu.clone(),
+                layout,
+                accumulate: pipeline("accumulate", "reduce accumulate pipeline"),
+                finalize: pipeline("finalize", "reduce finalize pipeline"),
+            })
+        })
+    }
+
+    /// Reduces frames `range` of `stack` with `op` into one (H, W, C) image, as
+    /// [`crate::ops::reduce::reduce`] does on the CPU.
+    pub fn reduce(
+        &self,
+        stack: &Stack,
+        op: ReduceOp,
+        range: FrameRange,
+    ) -> Result<Image, GpuError> {
+        let op_id = op_code(op)?;
+        let shape = stack.shape();
+        range.check(shape.frames)?;
+        let n = shape.frame_len();
+        let mut image = Image::zeros(shape.height, shape.width, shape.channels);
+        if n == 0 {
+            return Ok(image);
+        }
+        let dtype = stack.dtype();
+        let size = dtype.size() as u64;
+        let frame_bytes = n as u64 * size;
+        let chunk_bytes = self.gpu.chunk_bytes();
+        let binding = self.gpu.binding_bytes();
+        let out_bytes = n as u64 * 4;
+        for needed in [frame_bytes, out_bytes] {
+            let limit = if needed == frame_bytes {
+                chunk_bytes
+            } else {
+                binding
+            };
+            if needed > limit {
+                return Err(GpuError::FrameTooLarge { needed, limit });
+            }
+        }
+        let frames_per_chunk = ((chunk_bytes / frame_bytes) as usize)
+            .min(MAX_CHUNK_FRAMES)
+            .min(range.len());
+        let data_bytes = (frames_per_chunk as u64 * frame_bytes).next_multiple_of(4);
+
+        // 2-D dispatch: one dimension holds at most max_compute_workgroups_per_dimension
+        let groups = (n as u64).div_ceil(WORKGROUP);
+        let max_dim = self
+            .gpu
+            .limits()
+            .max_compute_workgroups_per_dimension
+            .max(1) as u64;
+        let gx = groups.min(max_dim);
+        let gy = groups.div_ceil(gx);
+        if gy > max_dim {
+            return Err(GpuError::FrameTooLarge {
+                needed: frame_bytes,
+                limit: max_dim * max_dim * WORKGROUP * size,
+            });
+        }
+        let row_stride = (gx * WORKGROUP) as u32;
+
+        let samples = stack.samples();
+        let bytes = samples.as_bytes();
+        let gpu = &self.gpu;
+        let data = gpu.scoped(|| {
+            let device = &gpu.device;
+            let buffer = |label: &str, size: u64, usage| {
+                device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some(label),
+                    size,
+                    usage,
+                    mapped_at_creation: false,
+                })
+            };
+            let storage = wgpu::BufferUsages::STORAGE;
+            let params_buf = buffer(
+                "reduce params",
+                std::mem::size_of::<Params>() as u64,
+                wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            );
+            let data_buf = buffer(
+                "reduce frame chunk",
+                data_bytes,
+                storage | wgpu::BufferUsages::COPY_DST,
+            );
+            let used = used_accumulators(op, dtype);
+            let labels = ["reduce acc0", "reduce acc1", "reduce acc2", "reduce acc3"];
+            let labels = labels.iter().chain(["reduce acc4", "reduce acc5"].iter());
+            let accs: Vec<wgpu::Buffer> = labels
+                .enumerate()
+                .map(|(k, label)| buffer(label, if k < used { out_bytes } else { 4 }, storage))
+                .collect();
+            let out_buf = buffer(
+                "reduce output",
+                out_bytes,
+                storage | wgpu::BufferUsages::COPY_SRC,
+            );
+            let readback = buffer(
+                "reduce readback",
+                out_bytes,
+                wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            );
+            let mut entries = vec![
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: params_buf.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: data_buf.as_entire_binding(),
+                },
+            ];
+            for (k, a) in accs.iter().enumerate() {
+                entries.push(wgpu::BindGroupEntry {
+                    binding: 2 + k as u32,
+                    resource: a.as_entire_binding(),
+                });
+            }
+            entries.push(wgpu::BindGroupEntry {
+                binding: 2 + ACCUMULATORS as u32,
+                resource: out_buf.as_entire_binding(),
+            });
+            let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("reduce bind group"),
+                layout: &self.layout,
+                entries: &entries,
+            });
+
+            let mut params = Params {
+                n_samples: n as u32,
+                chunk_frames: 0,
+                total_frames: range.len() as u32,
+                first_chunk: 1,
+                op: op_id,
+                dtype: dtype_code(dtype),
+                row_stride,
+                pad: 0,
+            };
+            let mut previous: Option<wgpu::SubmissionIndex> = None;
+            let mut t0 = range.first;
+            while t0 <= range.last {
+                let t1 = (t0 + frames_per_chunk - 1).min(range.last);
+                let lo = t0 * n * size as usize;
+                let hi = (t1 + 1) * n * size as usize;
+                upload(&gpu.queue, &data_buf, &bytes[lo..hi]);
+                params.chunk_frames = (t1 + 1 - t0) as u32;
+                gpu.queue
+                    .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
+                let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("reduce accumulate encoder"),
+                });
+                {
+                    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                        label: Some("reduce accumulate pass"),
+                        timestamp_writes: None,
+                    });
+                    pass.set_pipeline(&self.accumulate);
+                    pass.set_bind_group(0, &bind_group, &[]);
+                    pass.dispatch_workgroups(gx as u32, gy as u32, 1);
+                }
+                let index = gpu.queue.submit([encoder.finish()]);
+                // at most two chunks in flight: staging memory stays bounded
+                if let Some(p) = previous.replace(index) {
+                    wait(device, Some(p))?;
+                }
+                params.first_chunk = 0;
+                t0 = t1 + 1;
+            }
+            let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("reduce finalize encoder"),
+            });
+            {
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("reduce finalize pass"),
+                    timestamp_writes: None,
+                });
+                pass.set_pipeline(&self.finalize);
+                pass.set_bind_group(0, &bind_group, &[]);
+                pass.dispatch_workgroups(gx as u32, gy as u32, 1);
+            }
+            encoder.copy_buffer_to_buffer(&out_buf, 0, &readback, 0, out_bytes);
+            gpu.queue.submit([encoder.finish()]);
+
+            let (tx, rx) = mpsc::channel();
+            let slice = readback.slice(..);
+            slice.map_async(wgpu::MapMode::Read, move |r| {
+                let _ = tx.send(r);
+            });
+            wait(device, None)?;
+            rx.recv()
+                .map_err(|_| GpuError::Wgpu("the readback was never mapped".into()))?
+                .map_err(|e| GpuError::Wgpu(format!("mapping the readback buffer: {e}")))?;
+            let view = slice
+                .get_mapped_range()
+                .map_err(|e| GpuError::Wgpu(format!("reading the readback buffer: {e}")))?;
+            let words: Vec<f32> = bytemuck::pod_collect_to_vec(&view);
+            drop(view);
+            readback.unmap();
+            Ok(words)
+        })?;
+        image.data = data;
+        Ok(image)
+    }
+}
+
+/// Writes `bytes` to the start of `buf`, the last partial word zero-padded (buffer writes
+/// go in whole words).
+fn upload(queue: &wgpu::Queue, buf: &wgpu::Buffer, bytes: &[u8]) {
+    let whole = bytes.len() & !3;
+    if whole > 0 {
+        queue.write_buffer(buf, 0, &bytes[..whole]);
+    }
+    if whole < bytes.len() {
+        let mut tail = [0u8; 4];
+        tail[..bytes.len() - whole].copy_from_slice(&bytes[whole..]);
+        queue.write_buffer(buf, whole as u64, &tail);
+    }
+}
+
+/// Blocks until submission `index` (or everything submitted) has run.
+fn wait(device: &wgpu::Device, index: Option<wgpu::SubmissionIndex>) -> Result<(), GpuError> {
+    device
+        .poll(wgpu::PollType::Wait {
+            submission_index: index,
+            timeout: None,
+        })
+        .map(|_| ())
+        .map_err(|e| GpuError::Wgpu(format!("waiting for the GPU: {e}")))
+}
+
+/// Reduces frames `range` of `stack` with `op` on `gpu` (compiles the kernels; keep a
+/// [`GpuReduce`] to reduce many times).
+pub fn reduce(
+    gpu: &GpuDevice,
+    stack: &Stack,
+    op: ReduceOp,
+    range: FrameRange,
+) -> Result<Image, GpuError> {
+    op_code(op)?;
+    GpuReduce::new(gpu)?.reduce(stack, op, range)
+}

@@ -1,0 +1,338 @@
+//! GPU temporal reduce against the CPU reference (`blitz::ops::reduce::reduce`), and
+//! naga validation of every shader. Without any GPU adapter the GPU tests say SKIPPED
+//! loudly and pass; with Mesa lavapipe installed they run on the CPU adapter.
+
+use blitz::gpu::reduce::GpuReduce;
+use blitz::gpu::{GpuDevice, GpuError};
+use blitz::ops::FrameRange;
+use blitz::ops::reduce::{ReduceOp, reduce};
+use blitz::stack::StackSample;
+use blitz::{Dtype, Shape, Stack};
+
+const GPU_OPS: [ReduceOp; 5] = [
+    ReduceOp::Mean,
+    ReduceOp::Sum,
+    ReduceOp::Max,
+    ReduceOp::Min,
+    ReduceOp::Std,
+];
+
+/// The device, or None (after a loud note) when the machine has no adapter at all.
+fn gpu(test: &str) -> Option<GpuDevice> {
+    match GpuDevice::new() {
+        Ok(g) => {
+            eprintln!("{test}: running on {:?}", g.info().name);
+            Some(g)
+        }
+        Err(GpuError::NoAdapter(why)) => {
+            eprintln!("SKIPPED: no GPU adapter ({why}); {test} did not run");
+            None
+        }
+        Err(e) => panic!("GPU adapter found but the device failed to open: {e}"),
+    }
+}
+
+/// xorshift64*: reproducible random bits without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn unit(&mut self) -> f32 {
+        (self.next() >> 40) as f32 / (1u64 << 24) as f32
+    }
+}
+
+fn random_u8(shape: Shape, seed: u64) -> Stack {
+    let mut r = Rng(seed);
+    let v: Vec<u8> = (0..shape.len()).map(|_| r.below(256) as u8).collect();
+    Stack::from_vec(shape, v).unwrap()
+}
+
+fn random_u16(shape: Shape, seed: u64) -> Stack {
+    let mut r = Rng(seed);
+    let v: Vec<u16> = (0..shape.len()).map(|_| r.below(65536) as u16).collect();
+    Stack::from_vec(shape, v).unwrap()
+}
+
+/// Values in offset..offset+scale, about one in eight NaN, and sample 0 NaN in every frame.
+fn random_f32(shape: Shape, seed: u64, offset: f32, scale: f32) -> Stack {
+    let mut r = Rng(seed);
+    let n = shape.frame_len();
+    let v: Vec<f32> = (0..shape.len())
+        .map(|k| {
+            if k % n == 0 || r.below(8) == 0 {
+                f32::NAN
+            } else {
+                offset + scale * r.unit()
+            }
+        })
+        .collect();
+    Stack::from_vec(shape, v).unwrap()
+}
+
+fn stack_of<T: StackSample>(shape: Shape, v: Vec<T>) -> Stack {
+    Stack::from_vec(shape, v).unwrap()
+}
+
+/// GPU and CPU agree on `op` over `range`: bit for bit for integer sum/max/min and for
+/// max/min of floats, within 1e-5 relative otherwise; NaN where the CPU gives NaN.
+fn check(kernel: &GpuReduce, stack: &Stack, op: ReduceOp, range: FrameRange, what: &str) {
+    let cpu = reduce(stack, op, range).unwrap();
+    let got = kernel
+        .reduce(stack, op, range)
+        .unwrap_or_else(|e| panic!("{what} {op:?} {range:?}: {e}"));
+    assert_eq!(
+        (got.height, got.width, got.channels),
+        (cpu.height, cpu.width, cpu.channels)
+    );
+    let exact = matches!(op, ReduceOp::Max | ReduceOp::Min)
+        || (op == ReduceOp::Sum && stack.dtype() != Dtype::F32);
+    for (i, (&g, &c)) in got.data.iter().zip(&cpu.data).enumerate() {
+        let ctx = || format!("{what} {op:?} {range:?} sample {i}: gpu {g}, cpu {c}");
+        if c.is_nan() {
+            assert!(g.is_nan(), "{}", ctx());
+        } else if exact {
+            assert_eq!(g, c, "{}", ctx());
+        } else {
+            assert!((g - c).abs() <= 1e-5 * c.abs(), "{}", ctx());
+        }
+    }
+}
+
+/// Every op on the whole range, a sub-range and a single frame.
+fn check_ranges(kernel: &GpuReduce, stack: &Stack, what: &str) {
+    let t = stack.shape().frames;
+    let mut ranges = vec![FrameRange::all(t), FrameRange::new(t - 1, t - 1)];
+    if t >= 3 {
+        ranges.push(FrameRange::new(1, t - 2));
+    }
+    for op in GPU_OPS {
+        for &r in &ranges {
+            check(kernel, stack, op, r, what);
+        }
+    }
+}
+
+/// (T, H, W, C) with widths that are not multiples of 4, one frame, one pixel, RGB.
+const SHAPES: [(usize, usize, usize, usize); 7] = [
+    (1, 1, 1, 1),
+    (6, 1, 1, 1),
+    (5, 4, 1, 1),
+    (7, 3, 3, 1),
+    (9, 5, 65, 1),
+    (4, 3, 5, 3),
+    (1, 2, 3, 1),
+];
+
+#[test]
+fn every_shader_parses_and_validates_with_naga() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("wgsl") {
+            continue;
+        }
+        let src = std::fs::read_to_string(&path).unwrap();
+        let module = naga::front::wgsl::parse_str(&src)
+            .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.emit_to_string(&src)));
+        naga::valid::Validator::new(
+            naga::valid::ValidationFlags::all(),
+            naga::valid::Capabilities::all(),
+        )
+        .validate(&module)
+        .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.emit_to_string(&src)));
+        seen += 1;
+    }
+    assert!(seen >= 1, "no shader found in {}", dir.display());
+}
+
+#[test]
+fn hand_worked_u8_reductions_on_gpu() {
+    let Some(g) = gpu("hand_worked_u8_reductions_on_gpu") else {
+        return;
+    };
+    let k = GpuReduce::new(&g).unwrap();
+    // two pixels over 4 frames: [1, 5, 3, 7] and [10, 10, 0, 255]
+    let s = stack_of(Shape::new(4, 1, 2, 1), vec![1u8, 10, 5, 10, 3, 0, 7, 255]);
+    let all = FrameRange::all(4);
+    let r = |op| k.reduce(&s, op, all).unwrap().data;
+    assert_eq!(r(ReduceOp::Sum), vec![16.0, 275.0]);
+    assert_eq!(r(ReduceOp::Mean), vec![4.0, 68.75]);
+    assert_eq!(r(ReduceOp::Max), vec![7.0, 255.0]);
+    assert_eq!(r(ReduceOp::Min), vec![1.0, 0.0]);
+    // population std of [1, 5, 3, 7]: mean 4, squared deviations 9+1+1+9 = 20, /4 = 5
+    assert!((r(ReduceOp::Std)[0] - 5f32.sqrt()).abs() < 1e-6);
+}
+
+#[test]
+fn u8_stacks_match_cpu() {
+    let Some(g) = gpu("u8_stacks_match_cpu") else {
+        return;
+    };
+    let k = GpuReduce::new(&g).unwrap();
+    for (n, &(t, h, w, c)) in SHAPES.iter().enumerate() {
+        let s = random_u8(Shape::new(t, h, w, c), 11 + n as u64);
+        check_ranges(&k, &s, &format!("u8 {t}x{h}x{w}x{c}"));
+    }
+}
+
+#[test]
+fn u16_stacks_match_cpu() {
+    let Some(g) = gpu("u16_stacks_match_cpu") else {
+        return;
+    };
+    let k = GpuReduce::new(&g).unwrap();
+    for (n, &(t, h, w, c)) in SHAPES.iter().enumerate() {
+        let s = random_u16(Shape::new(t, h, w, c), 101 + n as u64);
+        check_ranges(&k, &s, &format!("u16 {t}x{h}x{w}x{c}"));
+    }
+}
+
+#[test]
+fn f32_stacks_with_nan_match_cpu() {
+    let Some(g) = gpu("f32_stacks_with_nan_match_cpu") else {
+        return;
+    };
+    let k = GpuReduce::new(&g).unwrap();
+    for (n, &(t, h, w, c)) in SHAPES.iter().enumerate() {
+        let shape = Shape::new(t, h, w, c);
+        check_ranges(&k, &random_f32(shape, 7 + n as u64, 0.0, 1.0), "f32 0..1");
+        // a large offset: the shift keeps the variance from being swamped
+        check_ranges(
+            &k,
+            &random_f32(shape, 70 + n as u64, 1.0e4, 3.0),
+            "f32 1e4+",
+        );
+    }
+}
+
+#[test]
+fn nan_in_every_frame_gives_nan_and_a_zero_sum() {
+    let Some(g) = gpu("nan_in_every_frame_gives_nan_and_a_zero_sum") else {
+        return;
+    };
+    let k = GpuReduce::new(&g).unwrap();
+    let s = stack_of(
+        Shape::new(3, 1, 2, 1),
+        vec![1.0f32, f32::NAN, f32::NAN, f32::NAN, 3.0, f32::NAN],
+    );
+    let r = |op| k.reduce(&s, op, FrameRange::all(3)).unwrap().data;
+    assert_eq!(r(ReduceOp::Mean)[0], 2.0);
+    assert_eq!(r(ReduceOp::Max)[0], 3.0);
+    assert_eq!(r(ReduceOp::Min)[0], 1.0);
+    assert_eq!(r(ReduceOp::Std)[0], 1.0);
+    assert_eq!(r(ReduceOp::Sum)[0], 4.0);
+    for op in [ReduceOp::Mean, ReduceOp::Max, ReduceOp::Min, ReduceOp::Std] {
+        assert!(r(op)[1].is_nan(), "{op:?} of all-NaN");
+    }
+    assert_eq!(r(ReduceOp::Sum)[1], 0.0);
+}
+
+#[test]
+fn chunked_upload_crosses_frame_chunk_borders() {
+    let Some(g) = gpu("chunked_upload_crosses_frame_chunk_borders") else {
+        return;
+    };
+    for (t, h, w, c) in [(11, 3, 5, 1), (13, 1, 65, 1), (10, 2, 3, 3), (7, 1, 1, 1)] {
+        let shape = Shape::new(t, h, w, c);
+        let stacks = [
+            random_u8(shape, 5),
+            random_u16(shape, 6),
+            random_f32(shape, 7, 10.0, 5.0),
+        ];
+        for s in &stacks {
+            let frame_bytes = (shape.frame_len() * s.dtype().size()) as u64;
+            // 2 frames and a few bytes per chunk: chunks of 2 frames, odd byte counts
+            let g = g.clone().with_chunk_limit(2 * frame_bytes + 3);
+            assert!(
+                g.chunk_bytes() < s.bytes(),
+                "the stack must need several chunks"
+            );
+            let k = GpuReduce::new(&g).unwrap();
+            check_ranges(&k, s, &format!("chunked {} {shape}", s.dtype()));
+        }
+    }
+}
+
+#[test]
+fn chunk_limit_below_one_frame_is_an_error() {
+    let Some(g) = gpu("chunk_limit_below_one_frame_is_an_error") else {
+        return;
+    };
+    let g = g.with_chunk_limit(7);
+    let s = random_u8(Shape::new(2, 2, 4, 1), 1);
+    let e = GpuReduce::new(&g)
+        .unwrap()
+        .reduce(&s, ReduceOp::Mean, FrameRange::all(2));
+    assert!(matches!(e, Err(GpuError::FrameTooLarge { .. })), "{e:?}");
+}
+
+#[test]
+fn u16_sums_beyond_u32_stay_exact_and_std_of_large_values_is_exact() {
+    let Some(g) = gpu("u16_sums_beyond_u32_stay_exact_and_std_of_large_values_is_exact") else {
+        return;
+    };
+    let k = GpuReduce::new(&g).unwrap();
+    // 70 000 frames of two pixels: the sum passes 2^32 (the u64 carry and the rounding of
+    // a sum above 2^24 to f32); the std of values near 65 000 with a spread of 3
+    let t = 70_000;
+    let mut r = Rng(99);
+    let v: Vec<u16> = (0..t)
+        .flat_map(|_| [65_535u16, 65_000 + r.below(4) as u16])
+        .collect();
+    let s = stack_of(Shape::new(t, 1, 2, 1), v);
+    for op in GPU_OPS {
+        check(&k, &s, op, FrameRange::all(t), "u16 long");
+    }
+    let sum = k.reduce(&s, ReduceOp::Sum, FrameRange::all(t)).unwrap();
+    assert_eq!(sum.data[0], (65_535u64 * t as u64) as f32);
+    assert_eq!(
+        k.reduce(&s, ReduceOp::Std, FrameRange::all(t))
+            .unwrap()
+            .data[0],
+        0.0
+    );
+}
+
+#[test]
+fn median_is_refused_as_unsupported() {
+    let Some(g) = gpu("median_is_refused_as_unsupported") else {
+        return;
+    };
+    let s = random_u8(Shape::new(2, 1, 1, 1), 3);
+    let e = blitz::gpu::reduce::reduce(&g, &s, ReduceOp::Median, FrameRange::all(2));
+    assert!(matches!(e, Err(GpuError::Unsupported("median"))), "{e:?}");
+}
+
+#[test]
+fn bad_range_is_an_error_on_gpu() {
+    let Some(g) = gpu("bad_range_is_an_error_on_gpu") else {
+        return;
+    };
+    let s = random_u8(Shape::new(2, 1, 3, 1), 3);
+    let e = blitz::gpu::reduce::reduce(&g, &s, ReduceOp::Mean, FrameRange::new(1, 2));
+    assert!(matches!(e, Err(GpuError::Op(_))), "{e:?}");
+}
+
+#[test]
+fn frames_beyond_one_dispatch_row_use_the_second_dimension() {
+    let Some(g) = gpu("frames_beyond_one_dispatch_row_use_the_second_dimension") else {
+        return;
+    };
+    let k = GpuReduce::new(&g).unwrap();
+    // more samples than 65535 workgroups of 256 hold in one dispatch row
+    let per_row = g.limits().max_compute_workgroups_per_dimension as usize * 256;
+    let s = random_u8(Shape::new(2, 1, per_row + 1001, 1), 17);
+    for op in [ReduceOp::Sum, ReduceOp::Max] {
+        check(&k, &s, op, FrameRange::all(2), "wide u8");
+    }
+}
