@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
+use blitz::engine::{Engine, EngineChoice};
 use blitz::load::{self, LoadOptions, Plan, Progress, VideoSeek, human_bytes};
 use blitz::ops::FrameRange;
 use blitz::ops::normalize::{Normalize, Source, Step};
@@ -62,7 +63,7 @@ enum Command {
         /// Output: .npy (f32, (H, W[, C])), .tif (f32) or .png (8-bit through auto-levels).
         #[arg(short, long)]
         output: PathBuf,
-        #[arg(long, value_enum, default_value_t = EngineArg::Cpu)]
+        #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
         engine: EngineArg,
         #[command(flatten)]
         load: LoadArgs,
@@ -85,7 +86,7 @@ enum Command {
         /// Output: .npy or .tif (f32, (T, H, W[, C])).
         #[arg(short, long)]
         output: PathBuf,
-        #[arg(long, value_enum, default_value_t = EngineArg::Cpu)]
+        #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
         engine: EngineArg,
         #[command(flatten)]
         load: LoadArgs,
@@ -113,7 +114,7 @@ enum Command {
         /// Output .csv: position, value(s)[, env_min, env_max].
         #[arg(short, long)]
         output: PathBuf,
-        #[arg(long, value_enum, default_value_t = EngineArg::Cpu)]
+        #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
         engine: EngineArg,
         #[command(flatten)]
         load: LoadArgs,
@@ -137,7 +138,7 @@ enum Command {
         /// Output .csv: frame, value, min, max (per channel for RGB).
         #[arg(short, long)]
         output: PathBuf,
-        #[arg(long, value_enum, default_value_t = EngineArg::Cpu)]
+        #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
         engine: EngineArg,
         #[command(flatten)]
         load: LoadArgs,
@@ -167,7 +168,7 @@ enum Command {
         /// Print a JSON array of rows.
         #[arg(long)]
         json: bool,
-        #[arg(long, value_enum, default_value_t = EngineArg::Cpu)]
+        #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
         engine: EngineArg,
         #[command(flatten)]
         load: LoadArgs,
@@ -188,16 +189,26 @@ struct RangeArgs {
 /// Which engine computes.
 #[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
 enum EngineArg {
+    /// The GPU when an adapter exists, else the CPU.
+    Auto,
     Cpu,
     Gpu,
 }
 
 impl EngineArg {
-    /// Refuses the GPU until the GPU engine exists.
-    fn check(self) -> Result<()> {
+    fn choice(self) -> EngineChoice {
         match self {
-            EngineArg::Cpu => Ok(()),
-            EngineArg::Gpu => anyhow::bail!("the GPU engine is not built yet; use --engine cpu"),
+            EngineArg::Auto => EngineChoice::Auto,
+            EngineArg::Cpu => EngineChoice::Cpu,
+            EngineArg::Gpu => EngineChoice::Gpu,
+        }
+    }
+
+    /// For operations without a GPU kernel yet: they run on the CPU, and say so when
+    /// the GPU was asked for by name.
+    fn cpu_only(self, what: &str) {
+        if self == EngineArg::Gpu {
+            eprintln!("note: the GPU engine has no {what} kernel yet; computed on the CPU");
         }
     }
 }
@@ -451,15 +462,25 @@ fn reduce_cmd(
     op: ReduceOp,
     range: RangeArgs,
     out: &Path,
+    engine: EngineArg,
     opts: &LoadOptions,
 ) -> Result<()> {
     let (stack, range) = load_range(path, range, opts)?;
+    let engine = Engine::new(engine.choice());
     let t0 = Instant::now();
-    let img = reduce(&stack, op, range)?;
+    let (img, ran) = engine.reduce(&stack, op, range)?;
     let secs = t0.elapsed().as_secs_f64();
+    if let Some(n) = &ran.note {
+        eprintln!("note: {n}");
+    }
     export::write_image(out, &img).with_context(|| format!("writing {}", out.display()))?;
+    let name = if ran.engine == "gpu" {
+        engine.describe()
+    } else {
+        "cpu".into()
+    };
     println!(
-        "engine cpu: {op} of frames {}..={} ({} x {} x {}) in {:.3} s -> {}",
+        "engine {name}: {op} of frames {}..={} ({} x {} x {}) in {:.3} s -> {}",
         range.first,
         range.last,
         img.height,
@@ -803,10 +824,7 @@ fn run(cli: Cli) -> Result<()> {
             output,
             engine,
             load,
-        } => {
-            engine.check()?;
-            reduce_cmd(&path, op, range, &output, &load.options())
-        }
+        } => reduce_cmd(&path, op, range, &output, engine, &load.options()),
         Command::Normalize {
             path,
             subtract,
@@ -817,7 +835,7 @@ fn run(cli: Cli) -> Result<()> {
             engine,
             load,
         } => {
-            engine.check()?;
+            engine.cpu_only("normalize");
             let opts = load.options();
             let sub = subtract
                 .map(|s| {
@@ -856,7 +874,7 @@ fn run(cli: Cli) -> Result<()> {
             engine,
             load,
         } => {
-            engine.check()?;
+            engine.cpu_only("profile");
             if let Some(q) = envelope
                 && q > profile::MAX_PERCENTILE
             {
@@ -889,7 +907,7 @@ fn run(cli: Cli) -> Result<()> {
             engine,
             load,
         } => {
-            engine.check()?;
+            engine.cpu_only("roi");
             let roi = parse_roi(rect, polygon)?;
             let stat = if median { Stat::Median } else { Stat::Mean };
             roi_cmd(&path, &roi, stat, range, &output, &load.options())
@@ -906,7 +924,9 @@ fn run(cli: Cli) -> Result<()> {
             engine,
             load,
         } => {
-            engine.check()?;
+            if engine == EngineArg::Gpu {
+                eprintln!("note: blitz bench has no GPU rows yet; timing the CPU engine");
+            }
             let stack = match path {
                 Some(p) => load_with_bar(&p, &load.options())?.0,
                 None => {

@@ -1,0 +1,114 @@
+//! One interface over the CPU and GPU engines, chosen at run time. The GPU is used when
+//! an adapter exists (or when asked for); every GPU failure — no adapter, an operation
+//! without a kernel yet, a lost device, out of memory — gives the CPU result and a note
+//! saying why, never an error of its own.
+
+use serde::Serialize;
+
+use crate::gpu::reduce::GpuReduce;
+use crate::gpu::{GpuDevice, GpuError};
+use crate::ops::reduce::{ReduceOp, reduce};
+use crate::ops::{FrameRange, Image, OpError};
+use crate::stack::Stack;
+
+/// Which engine the user asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineChoice {
+    /// The GPU when an adapter exists, else the CPU.
+    Auto,
+    Cpu,
+    Gpu,
+}
+
+/// The engine that computed a result, and why it is not the one asked for, if so.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Ran {
+    pub engine: &'static str,
+    pub note: Option<String>,
+}
+
+/// A CPU engine, plus the GPU's compiled kernels when one is in use.
+pub struct Engine {
+    gpu: Option<GpuReduce>,
+    adapter: Option<String>,
+    /// Why the GPU is not in use although it was not refused by the user.
+    pub fallback: Option<String>,
+}
+
+impl Engine {
+    /// Opens the engine the user chose; a missing GPU is a note, not an error.
+    pub fn new(choice: EngineChoice) -> Engine {
+        if choice == EngineChoice::Cpu {
+            return Engine {
+                gpu: None,
+                adapter: None,
+                fallback: None,
+            };
+        }
+        match GpuDevice::new().and_then(|d| {
+            let name = d.info().name;
+            GpuReduce::new(&d).map(|r| (r, name))
+        }) {
+            Ok((r, name)) => Engine {
+                gpu: Some(r),
+                adapter: Some(name),
+                fallback: None,
+            },
+            Err(e) => Engine {
+                gpu: None,
+                adapter: None,
+                fallback: Some(format!("{e}; running on the CPU")),
+            },
+        }
+    }
+
+    /// "gpu (adapter name)" or "cpu".
+    pub fn describe(&self) -> String {
+        match &self.adapter {
+            Some(a) => format!("gpu ({a})"),
+            None => "cpu".into(),
+        }
+    }
+
+    fn cpu(&self) -> Ran {
+        Ran {
+            engine: "cpu",
+            note: self.fallback.clone(),
+        }
+    }
+
+    /// Reduces frames `range` with `op` on the GPU when in use, else on the CPU.
+    pub fn reduce(
+        &self,
+        stack: &Stack,
+        op: ReduceOp,
+        range: FrameRange,
+    ) -> Result<(Image, Ran), OpError> {
+        if let Some(g) = &self.gpu {
+            match g.reduce(stack, op, range) {
+                Ok(img) => {
+                    return Ok((
+                        img,
+                        Ran {
+                            engine: "gpu",
+                            note: None,
+                        },
+                    ));
+                }
+                Err(GpuError::Op(e)) => return Err(e),
+                Err(e) => {
+                    let img = reduce(stack, op, range)?;
+                    return Ok((
+                        img,
+                        Ran {
+                            engine: "cpu",
+                            note: Some(format!("{e}; computed on the CPU")),
+                        },
+                    ));
+                }
+            }
+        }
+        Ok((reduce(stack, op, range)?, self.cpu()))
+    }
+}

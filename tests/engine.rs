@@ -1,0 +1,75 @@
+//! The engine layer: the GPU when an adapter exists, the CPU with a note otherwise, and
+//! the CPU result (with a note) for operations the GPU has no kernel for.
+
+use std::process::Command;
+
+use blitz::Shape;
+use blitz::bench::random_stack;
+use blitz::engine::{Engine, EngineChoice};
+use blitz::ops::FrameRange;
+use blitz::ops::reduce::{ReduceOp, reduce};
+
+#[test]
+fn cpu_engine_matches_the_reference_and_says_cpu() {
+    let s = random_stack::<u8>(Shape::new(5, 7, 9, 1)).unwrap();
+    let e = Engine::new(EngineChoice::Cpu);
+    let (img, ran) = e.reduce(&s, ReduceOp::Max, FrameRange::all(5)).unwrap();
+    assert_eq!(ran.engine, "cpu");
+    assert_eq!(ran.note, None);
+    assert_eq!(img, reduce(&s, ReduceOp::Max, FrameRange::all(5)).unwrap());
+    assert_eq!(e.describe(), "cpu");
+}
+
+#[test]
+fn auto_uses_the_gpu_when_there_is_one_and_falls_back_for_median() {
+    let s = random_stack::<u16>(Shape::new(6, 5, 3, 1)).unwrap();
+    let e = Engine::new(EngineChoice::Auto);
+    if let Some(why) = &e.fallback {
+        eprintln!("SKIPPED: no GPU adapter ({why}); the CPU fallback is tested instead");
+        let (_, ran) = e.reduce(&s, ReduceOp::Sum, FrameRange::all(6)).unwrap();
+        assert_eq!(ran.engine, "cpu");
+        assert!(ran.note.is_some());
+        return;
+    }
+    let all = FrameRange::all(6);
+    let (img, ran) = e.reduce(&s, ReduceOp::Sum, all).unwrap();
+    assert_eq!(ran.engine, "gpu");
+    // u16 sums of 6 frames are exact on both engines
+    assert_eq!(img, reduce(&s, ReduceOp::Sum, all).unwrap());
+    let (img, ran) = e.reduce(&s, ReduceOp::Median, all).unwrap();
+    assert_eq!(ran.engine, "cpu");
+    assert!(ran.note.unwrap().contains("median"));
+    assert_eq!(img, reduce(&s, ReduceOp::Median, all).unwrap());
+    // a bad range is the user's error on either engine
+    assert!(e.reduce(&s, ReduceOp::Mean, FrameRange::new(2, 9)).is_err());
+}
+
+#[test]
+fn without_any_adapter_the_cli_computes_on_the_cpu_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m.npy");
+    let res = Command::new(env!("CARGO_BIN_EXE_blitz"))
+        .args([
+            "reduce",
+            "demo:4,8,8",
+            "--op",
+            "mean",
+            "--engine",
+            "gpu",
+            "-o",
+        ])
+        .arg(&out)
+        // a backend this build has no support for: no adapter at all
+        .env("WGPU_BACKEND", "metal")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&res.stderr);
+    let stdout = String::from_utf8_lossy(&res.stdout);
+    assert!(res.status.success(), "{err}");
+    assert!(
+        err.contains("no GPU adapter") && err.contains("running on the CPU"),
+        "{err}"
+    );
+    assert!(stdout.contains("engine cpu"), "{stdout}");
+    assert!(out.exists());
+}
