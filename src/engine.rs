@@ -1,5 +1,5 @@
 //! One interface over the CPU and GPU engines, chosen at run time. The GPU is used when
-//! an adapter exists (or when asked for); every GPU failure — no adapter, an operation
+//! a hardware adapter exists, or any adapter when asked for; every GPU failure — no adapter, an operation
 //! without a kernel yet, a lost device, out of memory — gives the CPU result and a note
 //! saying why, never an error of its own.
 
@@ -15,7 +15,7 @@ use crate::stack::Stack;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EngineChoice {
-    /// The GPU when an adapter exists, else the CPU.
+    /// The GPU when a hardware adapter exists, else the CPU.
     Auto,
     Cpu,
     Gpu,
@@ -46,10 +46,19 @@ impl Engine {
                 fallback: None,
             };
         }
-        match GpuDevice::new().and_then(|d| {
-            let name = d.info().name;
-            GpuReduce::new(&d).map(|r| (r, name))
-        }) {
+        let device = GpuDevice::new().and_then(|d| {
+            let info = d.info();
+            // a software adapter (lavapipe) is slower than the CPU engine and doubles the
+            // memory through its staging copies: only an explicit --engine gpu takes it
+            if choice == EngineChoice::Auto && info.device_type == "Cpu" {
+                return Err(GpuError::NoAdapter(format!(
+                    "only the software adapter '{}' exists (--engine gpu uses it)",
+                    info.name
+                )));
+            }
+            GpuReduce::new(&d).map(|r| (r, info.name))
+        });
+        match device {
             Ok((r, name)) => Engine {
                 gpu: Some(r),
                 adapter: Some(name),

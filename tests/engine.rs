@@ -21,9 +21,9 @@ fn cpu_engine_matches_the_reference_and_says_cpu() {
 }
 
 #[test]
-fn auto_uses_the_gpu_when_there_is_one_and_falls_back_for_median() {
+fn gpu_engine_reduces_and_falls_back_for_median() {
     let s = random_stack::<u16>(Shape::new(6, 5, 3, 1)).unwrap();
-    let e = Engine::new(EngineChoice::Auto);
+    let e = Engine::new(EngineChoice::Gpu);
     if let Some(why) = &e.fallback {
         eprintln!("SKIPPED: no GPU adapter ({why}); the CPU fallback is tested instead");
         let (_, ran) = e.reduce(&s, ReduceOp::Sum, FrameRange::all(6)).unwrap();
@@ -42,6 +42,21 @@ fn auto_uses_the_gpu_when_there_is_one_and_falls_back_for_median() {
     assert_eq!(img, reduce(&s, ReduceOp::Median, all).unwrap());
     // a bad range is the user's error on either engine
     assert!(e.reduce(&s, ReduceOp::Mean, FrameRange::new(2, 9)).is_err());
+}
+
+#[test]
+fn auto_leaves_a_software_adapter_to_the_cpu() {
+    let s = random_stack::<u8>(Shape::new(3, 4, 4, 1)).unwrap();
+    let e = Engine::new(EngineChoice::Auto);
+    let (_, ran) = e.reduce(&s, ReduceOp::Mean, FrameRange::all(3)).unwrap();
+    match blitz::gpu::GpuDevice::new() {
+        Ok(d) if d.info().device_type == "Cpu" => {
+            assert_eq!(ran.engine, "cpu");
+            assert!(ran.note.unwrap().contains("software adapter"));
+        }
+        Ok(_) => assert_eq!(ran.engine, "gpu"),
+        Err(_) => assert_eq!(ran.engine, "cpu"),
+    }
 }
 
 #[test]
