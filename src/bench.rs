@@ -17,8 +17,14 @@ use crate::stack::{Shape, Stack, StackError, StackSample};
 pub struct BenchRow {
     pub op: String,
     pub engine: &'static str,
-    pub seconds: f64,
+    /// Compute time on data already in place (RAM for the CPU, GPU memory for the GPU);
+    /// None for GPU rows until stacks can stay resident on the GPU.
+    pub seconds: Option<f64>,
+    /// GB/s of input over `seconds`, or over `seconds_with_transfer` without it.
     pub gbps: f64,
+    /// GPU rows: upload, compute and readback together.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds_with_transfer: Option<f64>,
 }
 
 /// A stack of pseudo-random samples (u8/u16 over their whole range, f32 in 0..1).
@@ -93,8 +99,9 @@ pub fn run_cpu(stack: &Stack, repeat: usize) -> Result<Vec<BenchRow>, OpError> {
         rows.push(BenchRow {
             op,
             engine: "cpu",
-            seconds: secs,
+            seconds: Some(secs),
             gbps: bytes / secs / 1e9,
+            seconds_with_transfer: None,
         })
     };
     // outputs are reused across runs, as the viewer reuses its buffers: the figures are
@@ -133,5 +140,37 @@ pub fn run_cpu(stack: &Stack, repeat: usize) -> Result<Vec<BenchRow>, OpError> {
         "subtract_range_mean".into(),
         time(repeat, || range_sub.apply_into(stack, &mut out))?,
     );
+    Ok(rows)
+}
+
+/// Times the GPU reduce (upload, compute and readback together) of every operation the
+/// GPU engine has.
+pub fn run_gpu(
+    stack: &Stack,
+    repeat: usize,
+    gpu: &crate::gpu::reduce::GpuReduce,
+) -> Result<Vec<BenchRow>, crate::gpu::GpuError> {
+    let all = FrameRange::all(stack.shape().frames);
+    let bytes = stack.bytes() as f64;
+    let mut rows = Vec::new();
+    for op in ReduceOp::ALL {
+        if op == ReduceOp::Median {
+            continue;
+        }
+        gpu.reduce(stack, op, all)?;
+        let mut best = f64::INFINITY;
+        for _ in 0..repeat {
+            let t0 = Instant::now();
+            std::hint::black_box(gpu.reduce(stack, op, all)?);
+            best = best.min(t0.elapsed().as_secs_f64());
+        }
+        rows.push(BenchRow {
+            op: op.name().to_string(),
+            engine: "gpu",
+            seconds: None,
+            gbps: bytes / best / 1e9,
+            seconds_with_transfer: Some(best),
+        });
+    }
     Ok(rows)
 }

@@ -72,6 +72,11 @@ impl Engine {
         }
     }
 
+    /// The GPU kernels in use, if any.
+    pub fn gpu(&self) -> Option<&GpuReduce> {
+        self.gpu.as_ref()
+    }
+
     /// "gpu (adapter name)" or "cpu".
     pub fn describe(&self) -> String {
         match &self.adapter {

@@ -743,8 +743,18 @@ fn roi_cmd(
     Ok(())
 }
 
-fn bench_cmd(stack: &Stack, repeat: usize, as_json: bool) -> Result<()> {
-    let rows = bench::run_cpu(stack, repeat)?;
+fn bench_cmd(stack: &Stack, repeat: usize, as_json: bool, engine: EngineArg) -> Result<()> {
+    let mut rows = bench::run_cpu(stack, repeat)?;
+    if engine != EngineArg::Cpu {
+        let e = Engine::new(engine.choice());
+        match e.gpu() {
+            Some(g) => rows.extend(bench::run_gpu(stack, repeat, g)?),
+            None => eprintln!(
+                "note: no GPU rows: {}",
+                e.fallback.as_deref().unwrap_or("no GPU")
+            ),
+        }
+    }
     if as_json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
@@ -757,13 +767,18 @@ fn bench_cmd(stack: &Stack, repeat: usize, as_json: bool) -> Result<()> {
         rayon::current_num_threads()
     );
     println!(
-        "{:<22} {:>6} {:>11} {:>9}",
-        "op", "engine", "seconds", "GB/s"
+        "{:<22} {:>6} {:>11} {:>15} {:>9}",
+        "op", "engine", "seconds", "with transfer", "GB/s"
     );
+    let cell = |v: Option<f64>| v.map_or("-".to_string(), |s| format!("{s:.4}"));
     for r in rows {
         println!(
-            "{:<22} {:>6} {:>11.4} {:>9.2}",
-            r.op, r.engine, r.seconds, r.gbps
+            "{:<22} {:>6} {:>11} {:>15} {:>9.2}",
+            r.op,
+            r.engine,
+            cell(r.seconds),
+            cell(r.seconds_with_transfer),
+            r.gbps
         );
     }
     Ok(())
@@ -924,9 +939,6 @@ fn run(cli: Cli) -> Result<()> {
             engine,
             load,
         } => {
-            if engine == EngineArg::Gpu {
-                eprintln!("note: blitz bench has no GPU rows yet; timing the CPU engine");
-            }
             let stack = match path {
                 Some(p) => load_with_bar(&p, &load.options())?.0,
                 None => {
@@ -938,7 +950,7 @@ fn run(cli: Cli) -> Result<()> {
                     }?
                 }
             };
-            bench_cmd(&stack, repeat.max(1), json)
+            bench_cmd(&stack, repeat.max(1), json, engine)
         }
     }
 }

@@ -88,3 +88,48 @@ fn without_any_adapter_the_cli_computes_on_the_cpu_and_says_so() {
     assert!(stdout.contains("engine cpu"), "{stdout}");
     assert!(out.exists());
 }
+
+#[test]
+fn bench_json_has_cpu_rows_and_gpu_rows_with_transfer_times() {
+    let res = Command::new(env!("CARGO_BIN_EXE_blitz"))
+        .args(["bench", "--frames", "12", "--height", "8", "--width", "9"])
+        .args(["--repeat", "1", "--json", "--engine", "gpu"])
+        .output()
+        .unwrap();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&res.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    let ops = |engine: &str| -> Vec<String> {
+        rows.iter()
+            .filter(|r| r["engine"] == engine)
+            .map(|r| r["op"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for op in [
+        "mean",
+        "max",
+        "min",
+        "std",
+        "median",
+        "sum",
+        "sliding_mean_w10",
+    ] {
+        assert!(ops("cpu").contains(&op.to_string()), "{op} missing");
+    }
+    for r in rows.iter().filter(|r| r["engine"] == "cpu") {
+        assert!(r["seconds"].as_f64().unwrap() > 0.0 && r["gbps"].as_f64().unwrap() > 0.0);
+    }
+    if blitz::gpu::GpuDevice::new().is_ok() {
+        assert_eq!(ops("gpu"), vec!["mean", "max", "min", "std", "sum"]);
+        for r in rows.iter().filter(|r| r["engine"] == "gpu") {
+            assert!(r["seconds"].is_null());
+            assert!(r["seconds_with_transfer"].as_f64().unwrap() > 0.0);
+        }
+    } else {
+        eprintln!("SKIPPED: no GPU adapter; only the CPU rows were checked");
+    }
+}
