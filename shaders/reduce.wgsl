@@ -12,7 +12,8 @@
 //
 // Entry points: workgroups of 256, a 2-D dispatch (one dimension is limited to 65535
 // workgroups); sample i = gid.y * row_stride + gid.x.
-//   accumulate: one invocation folds the chunk's frames 0..chunk_frames into the
+//   accumulate: one invocation folds frames frame_offset + (0..chunk_frames) of the
+//               bound buffer into the
 //               accumulators of sample i (initialising them on the first chunk)
 //   finalize:   one invocation turns the accumulators of sample i into its f32 result
 //
@@ -36,7 +37,7 @@ struct Params {
     op: u32,            // OP_*
     dtype: u32,         // DT_*
     row_stride: u32,    // invocations per row of the 2-D dispatch
-    pad: u32,
+    frame_offset: u32,  // first frame of the bound buffer this dispatch folds
 }
 
 const OP_MEAN: u32 = 0u;
@@ -61,9 +62,9 @@ const NAN_BITS: u32 = 0x7fc00000u;
 @group(0) @binding(7) var<storage, read_write> acc5: array<u32>;
 @group(0) @binding(8) var<storage, read_write> out: array<u32>;
 
-// Sample i of chunk frame t, widened to u32 (f32: its bits).
+// Sample i of frame frame_offset + t of the bound buffer, widened to u32 (f32: its bits).
 fn raw_sample(t: u32, i: u32) -> u32 {
-    let k = t * params.n_samples + i;
+    let k = (t + params.frame_offset) * params.n_samples + i;
     if params.dtype == DT_U8 {
         return (data[k >> 2u] >> ((k & 3u) * 8u)) & 0xffu;
     }

@@ -168,7 +168,7 @@ pub enum Samples<'a> {
     F32(&'a [f32]),
 }
 
-impl Samples<'_> {
+impl<'a> Samples<'a> {
     /// Number of samples.
     pub fn len(&self) -> usize {
         match self {
@@ -193,7 +193,7 @@ impl Samples<'_> {
     }
 
     /// Raw bytes in native (little-endian) order.
-    pub fn as_bytes(&self) -> &[u8] {
+    pub fn as_bytes(self) -> &'a [u8] {
         match self {
             Samples::U8(s) => s,
             Samples::U16(s) => bytemuck::cast_slice(s),

@@ -85,10 +85,15 @@ fn stack_of<T: StackSample>(shape: Shape, v: Vec<T>) -> Stack {
 /// GPU and CPU agree on `op` over `range`: bit for bit for integer sum/max/min and for
 /// max/min of floats, within 1e-5 relative otherwise; NaN where the CPU gives NaN.
 fn check(kernel: &GpuReduce, stack: &Stack, op: ReduceOp, range: FrameRange, what: &str) {
-    let cpu = reduce(stack, op, range).unwrap();
     let got = kernel
         .reduce(stack, op, range)
         .unwrap_or_else(|e| panic!("{what} {op:?} {range:?}: {e}"));
+    compare(got, stack, op, range, what);
+}
+
+/// The GPU image against the CPU reference: exact where integers allow, else 1e-5.
+fn compare(got: blitz::ops::Image, stack: &Stack, op: ReduceOp, range: FrameRange, what: &str) {
+    let cpu = reduce(stack, op, range).unwrap();
     assert_eq!(
         (got.height, got.width, got.channels),
         (cpu.height, cpu.width, cpu.channels)
@@ -334,5 +339,42 @@ fn frames_beyond_one_dispatch_row_use_the_second_dimension() {
     let s = random_u8(Shape::new(2, 1, per_row + 1001, 1), 17);
     for op in [ReduceOp::Sum, ReduceOp::Max] {
         check(&k, &s, op, FrameRange::all(2), "wide u8");
+    }
+}
+
+#[test]
+fn resident_stacks_reduce_any_range_across_buffers() {
+    let Some(g) = gpu("resident_stacks_reduce_any_range_across_buffers") else {
+        return;
+    };
+    for (t, h, w, c) in [(11, 3, 5, 1), (10, 2, 3, 3), (7, 1, 1, 1)] {
+        let shape = Shape::new(t, h, w, c);
+        for s in [
+            random_u8(shape, 15),
+            random_u16(shape, 16),
+            random_f32(shape, 17, 10.0, 5.0),
+        ] {
+            let frame_bytes = (shape.frame_len() * s.dtype().size()) as u64;
+            // three frames and a few bytes per buffer: several buffers, ranges that start
+            // and end inside them
+            let g = g.clone().with_chunk_limit(3 * frame_bytes + 3);
+            let k = GpuReduce::new(&g).unwrap();
+            let resident = k.upload(&s).unwrap();
+            assert_eq!(resident.bytes(), s.bytes());
+            for r in [
+                FrameRange::all(t),
+                FrameRange::new(1, t - 2),
+                FrameRange::new(4, 5),
+                FrameRange::new(t - 1, t - 1),
+            ] {
+                for op in GPU_OPS {
+                    let what = format!("resident {} {shape}", s.dtype());
+                    let got = k
+                        .reduce_resident(&resident, op, r)
+                        .unwrap_or_else(|e| panic!("{what} {op:?} {r:?}: {e}"));
+                    compare(got, &s, op, r, &what);
+                }
+            }
+        }
     }
 }

@@ -13,7 +13,7 @@ use std::sync::mpsc;
 use super::{GpuDevice, GpuError};
 use crate::ops::reduce::ReduceOp;
 use crate::ops::{FrameRange, Image};
-use crate::stack::{Dtype, Stack};
+use crate::stack::{Dtype, Shape, Stack};
 
 /// The WGSL source of the reduce kernels.
 pub const SHADER: &str = include_str!("../../shaders/reduce.wgsl");
@@ -36,7 +36,7 @@ struct Params {
     op: u32,
     dtype: u32,
     row_stride: u32,
-    pad: u32,
+    frame_offset: u32,
 }
 
 fn op_code(op: ReduceOp) -> Result<u32, GpuError> {
@@ -139,42 +139,167 @@ impl GpuReduce {
     }
 
     /// Reduces frames `range` of `stack` with `op` into one (H, W, C) image, as
-    /// [`crate::ops::reduce::reduce`] does on the CPU.
+    /// [`crate::ops::reduce::reduce`] does on the CPU. The frames stream through one
+    /// chunk buffer; see [`GpuReduce::upload`] to keep a stack on the GPU instead.
     pub fn reduce(
         &self,
         stack: &Stack,
         op: ReduceOp,
         range: FrameRange,
     ) -> Result<Image, GpuError> {
-        let op_id = op_code(op)?;
+        op_code(op)?;
         let shape = stack.shape();
         range.check(shape.frames)?;
         let n = shape.frame_len();
-        let mut image = Image::zeros(shape.height, shape.width, shape.channels);
         if n == 0 {
-            return Ok(image);
+            return Ok(Image::zeros(shape.height, shape.width, shape.channels));
         }
-        let dtype = stack.dtype();
-        let size = dtype.size() as u64;
-        let frame_bytes = n as u64 * size;
-        let chunk_bytes = self.gpu.chunk_bytes();
-        let binding = self.gpu.binding_bytes();
-        let out_bytes = n as u64 * 4;
-        for needed in [frame_bytes, out_bytes] {
-            let limit = if needed == frame_bytes {
-                chunk_bytes
-            } else {
-                binding
-            };
-            if needed > limit {
-                return Err(GpuError::FrameTooLarge { needed, limit });
+        let frame_bytes = n as u64 * stack.dtype().size() as u64;
+        let per_chunk = self.frames_per_chunk(frame_bytes)?.min(range.len());
+        let bytes = stack.samples().as_bytes();
+        let gpu = &self.gpu;
+        let data_buf = gpu.scoped(|| {
+            Ok(gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("reduce frame chunk"),
+                size: (per_chunk as u64 * frame_bytes).next_multiple_of(4),
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            }))
+        })?;
+        let segments: Vec<Segment<'_>> = (range.first..=range.last)
+            .step_by(per_chunk)
+            .map(|t0| Segment {
+                buf: &data_buf,
+                offset: 0,
+                frames: (range.last + 1 - t0).min(per_chunk),
+            })
+            .collect();
+        let mut t0 = range.first;
+        self.run(stack, op, range.len(), &segments, |seg| {
+            // the chunk's frames go into the one chunk buffer just before its dispatch
+            let lo = t0 * frame_bytes as usize;
+            let hi = (t0 + seg.frames) * frame_bytes as usize;
+            upload(&gpu.queue, &data_buf, &bytes[lo..hi]);
+            t0 += seg.frames;
+        })
+    }
+
+    /// Uploads every frame of `stack` in its raw dtype, in buffers of whole frames that
+    /// fit one storage binding, to reduce it many times without transfers.
+    pub fn upload(&self, stack: &Stack) -> Result<GpuStack, GpuError> {
+        let shape = stack.shape();
+        let frame_bytes = shape.frame_len() as u64 * stack.dtype().size() as u64;
+        let per_chunk = self.frames_per_chunk(frame_bytes.max(1))?;
+        let bytes = stack.samples().as_bytes();
+        let gpu = &self.gpu;
+        let chunks = gpu.scoped(|| {
+            let mut chunks = Vec::new();
+            for first in (0..shape.frames).step_by(per_chunk.max(1)) {
+                let frames = (shape.frames - first).min(per_chunk);
+                let lo = first * frame_bytes as usize;
+                let hi = (first + frames) * frame_bytes as usize;
+                let buf = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("resident frames"),
+                    size: ((hi - lo) as u64).next_multiple_of(4).max(4),
+                    usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                });
+                upload(&gpu.queue, &buf, &bytes[lo..hi]);
+                chunks.push((first, frames, buf));
+            }
+            wait(&gpu.device, None)?;
+            Ok(chunks)
+        })?;
+        Ok(GpuStack {
+            chunks,
+            shape,
+            dtype: stack.dtype(),
+        })
+    }
+
+    /// [`GpuReduce::reduce`] of a stack already on the GPU: no upload, only the result
+    /// comes back.
+    pub fn reduce_resident(
+        &self,
+        stack: &GpuStack,
+        op: ReduceOp,
+        range: FrameRange,
+    ) -> Result<Image, GpuError> {
+        op_code(op)?;
+        let shape = stack.shape;
+        range.check(shape.frames)?;
+        if shape.frame_len() == 0 {
+            return Ok(Image::zeros(shape.height, shape.width, shape.channels));
+        }
+        let mut segments = Vec::new();
+        for (first, frames, buf) in &stack.chunks {
+            let (a, b) = (range.first.max(*first), range.last.min(first + frames - 1));
+            let mut t = a;
+            while t <= b {
+                let frames = (b + 1 - t).min(MAX_CHUNK_FRAMES);
+                segments.push(Segment {
+                    buf,
+                    offset: t - first,
+                    frames,
+                });
+                t += frames;
             }
         }
-        let frames_per_chunk = ((chunk_bytes / frame_bytes) as usize)
-            .min(MAX_CHUNK_FRAMES)
-            .min(range.len());
-        let data_bytes = (frames_per_chunk as u64 * frame_bytes).next_multiple_of(4);
+        self.run_shape(shape, stack.dtype, op, range.len(), &segments, |_| {})
+    }
 
+    /// Whole frames one chunk buffer holds (at most [`MAX_CHUNK_FRAMES`]).
+    fn frames_per_chunk(&self, frame_bytes: u64) -> Result<usize, GpuError> {
+        let chunk_bytes = self.gpu.chunk_bytes();
+        if frame_bytes > chunk_bytes {
+            return Err(GpuError::FrameTooLarge {
+                needed: frame_bytes,
+                limit: chunk_bytes,
+            });
+        }
+        Ok(((chunk_bytes / frame_bytes) as usize).clamp(1, MAX_CHUNK_FRAMES))
+    }
+
+    fn run(
+        &self,
+        stack: &Stack,
+        op: ReduceOp,
+        total_frames: usize,
+        segments: &[Segment<'_>],
+        before: impl FnMut(&Segment<'_>),
+    ) -> Result<Image, GpuError> {
+        self.run_shape(
+            stack.shape(),
+            stack.dtype(),
+            op,
+            total_frames,
+            segments,
+            before,
+        )
+    }
+
+    /// Accumulates `segments` (frames of one buffer each) into per-sample accumulators,
+    /// finalizes and reads back the image. `before` runs ahead of each segment's
+    /// dispatch (the streaming path uploads the segment's frames there).
+    fn run_shape(
+        &self,
+        shape: Shape,
+        dtype: Dtype,
+        op: ReduceOp,
+        total_frames: usize,
+        segments: &[Segment<'_>],
+        mut before: impl FnMut(&Segment<'_>),
+    ) -> Result<Image, GpuError> {
+        let op_id = op_code(op)?;
+        let n = shape.frame_len();
+        let mut image = Image::zeros(shape.height, shape.width, shape.channels);
+        let out_bytes = n as u64 * 4;
+        if out_bytes > self.gpu.binding_bytes() {
+            return Err(GpuError::FrameTooLarge {
+                needed: out_bytes,
+                limit: self.gpu.binding_bytes(),
+            });
+        }
         // 2-D dispatch: one dimension holds at most max_compute_workgroups_per_dimension
         let groups = (n as u64).div_ceil(WORKGROUP);
         let max_dim = self
@@ -186,14 +311,11 @@ impl GpuReduce {
         let gy = groups.div_ceil(gx);
         if gy > max_dim {
             return Err(GpuError::FrameTooLarge {
-                needed: frame_bytes,
-                limit: max_dim * max_dim * WORKGROUP * size,
+                needed: n as u64 * dtype.size() as u64,
+                limit: max_dim * max_dim * WORKGROUP * dtype.size() as u64,
             });
         }
         let row_stride = (gx * WORKGROUP) as u32;
-
-        let samples = stack.samples();
-        let bytes = samples.as_bytes();
         let gpu = &self.gpu;
         let data = gpu.scoped(|| {
             let device = &gpu.device;
@@ -210,11 +332,6 @@ impl GpuReduce {
                 "reduce params",
                 std::mem::size_of::<Params>() as u64,
                 wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            );
-            let data_buf = buffer(
-                "reduce frame chunk",
-                data_bytes,
-                storage | wgpu::BufferUsages::COPY_DST,
             );
             let used = used_accumulators(op, dtype);
             let labels = ["reduce acc0", "reduce acc1", "reduce acc2", "reduce acc3"];
@@ -233,52 +350,58 @@ impl GpuReduce {
                 out_bytes,
                 wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             );
-            let mut entries = vec![
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: params_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: data_buf.as_entire_binding(),
-                },
-            ];
-            for (k, a) in accs.iter().enumerate() {
+            let bind_group = |data: &wgpu::Buffer| {
+                let mut entries = vec![
+                    wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: params_buf.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 1,
+                        resource: data.as_entire_binding(),
+                    },
+                ];
+                for (k, a) in accs.iter().enumerate() {
+                    entries.push(wgpu::BindGroupEntry {
+                        binding: 2 + k as u32,
+                        resource: a.as_entire_binding(),
+                    });
+                }
                 entries.push(wgpu::BindGroupEntry {
-                    binding: 2 + k as u32,
-                    resource: a.as_entire_binding(),
+                    binding: 2 + ACCUMULATORS as u32,
+                    resource: out_buf.as_entire_binding(),
                 });
-            }
-            entries.push(wgpu::BindGroupEntry {
-                binding: 2 + ACCUMULATORS as u32,
-                resource: out_buf.as_entire_binding(),
-            });
-            let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("reduce bind group"),
-                layout: &self.layout,
-                entries: &entries,
-            });
-
+                device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some("reduce bind group"),
+                    layout: &self.layout,
+                    entries: &entries,
+                })
+            };
             let mut params = Params {
                 n_samples: n as u32,
                 chunk_frames: 0,
-                total_frames: range.len() as u32,
+                total_frames: total_frames as u32,
                 first_chunk: 1,
                 op: op_id,
                 dtype: dtype_code(dtype),
                 row_stride,
-                pad: 0,
+                frame_offset: 0,
             };
             let mut previous: Option<wgpu::SubmissionIndex> = None;
-            let mut t0 = range.first;
-            while t0 <= range.last {
-                let t1 = (t0 + frames_per_chunk - 1).min(range.last);
-                let lo = t0 * n * size as usize;
-                let hi = (t1 + 1) * n * size as usize;
-                upload(&gpu.queue, &data_buf, &bytes[lo..hi]);
-                params.chunk_frames = (t1 + 1 - t0) as u32;
+            let mut last_group: Option<(&wgpu::Buffer, wgpu::BindGroup)> = None;
+            for seg in segments {
+                before(seg);
+                params.chunk_frames = seg.frames as u32;
+                params.frame_offset = seg.offset as u32;
                 gpu.queue
                     .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
+                if !last_group
+                    .as_ref()
+                    .is_some_and(|(b, _)| std::ptr::eq(*b, seg.buf))
+                {
+                    last_group = Some((seg.buf, bind_group(seg.buf)));
+                }
+                let group = &last_group.as_ref().expect("set just above").1;
                 let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
                     label: Some("reduce accumulate encoder"),
                 });
@@ -288,17 +411,18 @@ impl GpuReduce {
                         timestamp_writes: None,
                     });
                     pass.set_pipeline(&self.accumulate);
-                    pass.set_bind_group(0, &bind_group, &[]);
+                    pass.set_bind_group(0, group, &[]);
                     pass.dispatch_workgroups(gx as u32, gy as u32, 1);
                 }
                 let index = gpu.queue.submit([encoder.finish()]);
-                // at most two chunks in flight: staging memory stays bounded
+                // at most two segments in flight: staging memory stays bounded
                 if let Some(p) = previous.replace(index) {
                     wait(device, Some(p))?;
                 }
                 params.first_chunk = 0;
-                t0 = t1 + 1;
             }
+            let (_, group) =
+                last_group.ok_or_else(|| GpuError::Wgpu("no frame to reduce".into()))?;
             let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("reduce finalize encoder"),
             });
@@ -308,7 +432,7 @@ impl GpuReduce {
                     timestamp_writes: None,
                 });
                 pass.set_pipeline(&self.finalize);
-                pass.set_bind_group(0, &bind_group, &[]);
+                pass.set_bind_group(0, &group, &[]);
                 pass.dispatch_workgroups(gx as u32, gy as u32, 1);
             }
             encoder.copy_buffer_to_buffer(&out_buf, 0, &readback, 0, out_bytes);
@@ -333,6 +457,29 @@ impl GpuReduce {
         })?;
         image.data = data;
         Ok(image)
+    }
+}
+
+/// Frames `offset .. offset + frames` of one buffer, folded by one dispatch.
+struct Segment<'a> {
+    buf: &'a wgpu::Buffer,
+    offset: usize,
+    frames: usize,
+}
+
+/// A stack kept on the GPU in its raw dtype: buffers of whole frames, each within one
+/// storage binding.
+pub struct GpuStack {
+    /// (first frame, frames, buffer)
+    chunks: Vec<(usize, usize, wgpu::Buffer)>,
+    shape: Shape,
+    dtype: Dtype,
+}
+
+impl GpuStack {
+    /// Bytes of sample data held on the GPU.
+    pub fn bytes(&self) -> u64 {
+        self.shape.bytes(self.dtype)
     }
 }
 
