@@ -955,7 +955,30 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// Mesa's Vulkan drivers print "XDG_RUNTIME_DIR is invalid or not set" on stderr when
+/// the variable is missing (headless machines, CI); give them a private folder instead.
+#[cfg(unix)]
+fn quiet_vulkan_runtime_dir() {
+    if std::env::var_os("XDG_RUNTIME_DIR").is_some() {
+        return;
+    }
+    let user = std::env::var("USER").unwrap_or_else(|_| "user".into());
+    let dir = std::env::temp_dir().join(format!("blitz-runtime-{user}"));
+    if std::fs::create_dir_all(&dir).is_err() {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    if std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).is_ok() {
+        // SAFETY: called first thing in main, before any other thread exists.
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
+    }
+}
+
+#[cfg(not(unix))]
+fn quiet_vulkan_runtime_dir() {}
+
 fn main() {
+    quiet_vulkan_runtime_dir();
     let cli = Cli::parse();
     if let Err(e) = run(cli) {
         eprintln!("blitz: error: {e:#}");
