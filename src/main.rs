@@ -45,6 +45,7 @@ enum Command {
     },
     /// Load with options and write the stack as .npy or .tif, (T, H, W[, C]).
     Convert {
+        /// Image folder or file, TIFF stack, video, .npy, or `demo` (`demo:T,H,W`).
         path: PathBuf,
         /// Output file: .npy or .tif.
         #[arg(short, long)]
@@ -54,6 +55,7 @@ enum Command {
     },
     /// Reduce a frame range over time (mean, max, min, std, median, sum) to one image.
     Reduce {
+        /// Image folder or file, TIFF stack, video, .npy, or `demo` (`demo:T,H,W`).
         path: PathBuf,
         /// mean, max, min, std, median or sum.
         #[arg(long)]
@@ -70,6 +72,7 @@ enum Command {
     },
     /// Subtract and/or divide a reference from every frame; writes the whole f32 stack.
     Normalize {
+        /// Image folder or file, TIFF stack, video, .npy, or `demo` (`demo:T,H,W`).
         path: PathBuf,
         /// Reference to subtract: range:OP:A:B, file:PATH or sliding:OP:WINDOW:LAG.
         #[arg(long, value_name = "SRC")]
@@ -94,6 +97,7 @@ enum Command {
     /// Line profile of one frame along a row or a column, band-averaged, as CSV.
     #[command(group(clap::ArgGroup::new("line").required(true).args(["row", "col"])))]
     Profile {
+        /// Image folder or file, TIFF stack, video, .npy, or `demo` (`demo:T,H,W`).
         path: PathBuf,
         /// Profile along x at row Y.
         #[arg(long, value_name = "Y")]
@@ -123,6 +127,7 @@ enum Command {
     /// polygon, as CSV.
     #[command(group(clap::ArgGroup::new("shape").required(true).args(["rect", "polygon"])))]
     Roi {
+        /// Image folder or file, TIFF stack, video, .npy, or `demo` (`demo:T,H,W`).
         path: PathBuf,
         /// Rectangle in pixels, clamped to the frame.
         #[arg(long, value_name = "X,Y,W,H", allow_hyphen_values = true)]
