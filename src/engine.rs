@@ -5,8 +5,10 @@
 
 use serde::Serialize;
 
+use crate::gpu::normalize::GpuNormalize;
 use crate::gpu::reduce::GpuReduce;
 use crate::gpu::{GpuDevice, GpuError};
+use crate::ops::normalize::Normalize;
 use crate::ops::reduce::{ReduceOp, reduce};
 use crate::ops::{FrameRange, Image, OpError};
 use crate::stack::Stack;
@@ -31,6 +33,7 @@ pub struct Ran {
 /// A CPU engine, plus the GPU's compiled kernels when one is in use.
 pub struct Engine {
     gpu: Option<GpuReduce>,
+    normalize: Option<GpuNormalize>,
     adapter: Option<String>,
     /// Why the GPU is not in use although it was not refused by the user.
     pub fallback: Option<String>,
@@ -42,6 +45,7 @@ impl Engine {
         if choice == EngineChoice::Cpu {
             return Engine {
                 gpu: None,
+                normalize: None,
                 adapter: None,
                 fallback: None,
             };
@@ -56,16 +60,20 @@ impl Engine {
                     info.name
                 )));
             }
-            GpuReduce::new(&d).map(|r| (r, info.name))
+            let r = GpuReduce::new(&d)?;
+            let n = GpuNormalize::new(&d)?;
+            Ok((r, n, info.name))
         });
         match device {
-            Ok((r, name)) => Engine {
+            Ok((r, n, name)) => Engine {
                 gpu: Some(r),
+                normalize: Some(n),
                 adapter: Some(name),
                 fallback: None,
             },
             Err(e) => Engine {
                 gpu: None,
+                normalize: None,
                 adapter: None,
                 fallback: Some(format!("{e}; running on the CPU")),
             },
@@ -124,5 +132,33 @@ impl Engine {
             }
         }
         Ok((reduce(stack, op, range)?, self.cpu()))
+    }
+
+    /// Normalizes the whole stack on the GPU when in use and supported, else on the CPU.
+    pub fn normalize(&self, stack: &Stack, n: &Normalize) -> Result<(Stack, Ran), OpError> {
+        if let (Some(g), Some(r)) = (&self.normalize, &self.gpu) {
+            match g.apply(n, stack, r) {
+                Ok(s) => {
+                    return Ok((
+                        s,
+                        Ran {
+                            engine: "gpu",
+                            note: None,
+                        },
+                    ));
+                }
+                Err(GpuError::Op(e)) => return Err(e),
+                Err(e) => {
+                    return Ok((
+                        n.apply(stack)?,
+                        Ran {
+                            engine: "cpu",
+                            note: Some(format!("{e}; computed on the CPU")),
+                        },
+                    ));
+                }
+            }
+        }
+        Ok((n.apply(stack)?, self.cpu()))
     }
 }

@@ -560,17 +560,32 @@ fn parse_source(s: &str, option: &str, opts: &LoadOptions) -> Result<Source> {
     }
 }
 
-fn normalize_cmd(path: &Path, n: Normalize, out: &Path, opts: &LoadOptions) -> Result<()> {
+fn normalize_cmd(
+    path: &Path,
+    n: Normalize,
+    out: &Path,
+    engine: EngineArg,
+    opts: &LoadOptions,
+) -> Result<()> {
     if n.subtract.is_none() && n.divide.is_none() {
         anyhow::bail!("nothing to do: give --subtract and/or --divide");
     }
     let (stack, _) = load_with_bar(path, opts)?;
+    let engine = Engine::new(engine.choice());
     let t0 = Instant::now();
-    let result = n.apply(&stack)?;
+    let (result, ran) = engine.normalize(&stack, &n)?;
     let secs = t0.elapsed().as_secs_f64();
+    if let Some(note) = &ran.note {
+        eprintln!("note: {note}");
+    }
     export::write_stack(out, &result).with_context(|| format!("writing {}", out.display()))?;
+    let name = if ran.engine == "gpu" {
+        engine.describe()
+    } else {
+        "cpu".into()
+    };
     println!(
-        "engine cpu: normalized {} -> {} frames in {:.3} s ({:.2} GB/s of input) -> {}",
+        "engine {name}: normalized {} -> {} frames in {:.3} s ({:.2} GB/s of input) -> {}",
         stack.shape().frames,
         result.shape().frames,
         secs,
@@ -855,7 +870,6 @@ fn run(cli: Cli) -> Result<()> {
             engine,
             load,
         } => {
-            engine.cpu_only("normalize");
             let opts = load.options();
             let sub = subtract
                 .map(|s| {
@@ -880,6 +894,7 @@ fn run(cli: Cli) -> Result<()> {
                     divide: div,
                 },
                 &output,
+                engine,
                 &opts,
             )
         }

@@ -133,3 +133,45 @@ fn bench_json_has_cpu_rows_and_gpu_rows_resident_and_with_transfer() {
         eprintln!("SKIPPED: no GPU adapter; only the CPU rows were checked");
     }
 }
+
+#[test]
+fn normalize_runs_on_the_gpu_when_it_can_and_on_the_cpu_when_it_cannot() {
+    use blitz::ops::normalize::{Normalize, Source, Step};
+    let s = random_stack::<u8>(Shape::new(8, 4, 5, 1)).unwrap();
+    let slide = |op| Normalize {
+        subtract: Some(Step {
+            source: Source::Sliding {
+                op,
+                window: 3,
+                lag: 1,
+            },
+            amount: 1.0,
+        }),
+        divide: None,
+    };
+    let e = Engine::new(EngineChoice::Gpu);
+    let (out, ran) = e.normalize(&s, &slide(ReduceOp::Mean)).unwrap();
+    let cpu = slide(ReduceOp::Mean).apply(&s).unwrap();
+    assert_eq!(out.shape(), cpu.shape());
+    for (a, b) in out
+        .as_slice::<f32>()
+        .unwrap()
+        .iter()
+        .zip(cpu.as_slice::<f32>().unwrap())
+    {
+        assert!((a - b).abs() <= 1e-4 * b.abs().max(1.0), "{a} vs {b}");
+    }
+    if e.fallback.is_none() {
+        assert_eq!(ran.engine, "gpu");
+        let (_, ran) = e.normalize(&s, &slide(ReduceOp::Max)).unwrap();
+        assert_eq!(ran.engine, "cpu");
+        assert!(
+            ran.note
+                .unwrap()
+                .contains("sliding references other than the mean")
+        );
+    } else {
+        eprintln!("SKIPPED: no GPU adapter; the CPU fallback was checked");
+        assert_eq!(ran.engine, "cpu");
+    }
+}
