@@ -7,9 +7,11 @@ use serde::Serialize;
 
 use crate::gpu::normalize::GpuNormalize;
 use crate::gpu::reduce::GpuReduce;
+use crate::gpu::roi::GpuRoi;
 use crate::gpu::{GpuDevice, GpuError};
 use crate::ops::normalize::Normalize;
 use crate::ops::reduce::{ReduceOp, reduce};
+use crate::ops::roi::{Roi, RoiSeries, Stat, roi_series};
 use crate::ops::{FrameRange, Image, OpError};
 use crate::stack::Stack;
 
@@ -34,6 +36,7 @@ pub struct Ran {
 pub struct Engine {
     gpu: Option<GpuReduce>,
     normalize: Option<GpuNormalize>,
+    roi: Option<GpuRoi>,
     adapter: Option<String>,
     /// Why the GPU is not in use although it was not refused by the user.
     pub fallback: Option<String>,
@@ -46,6 +49,7 @@ impl Engine {
             return Engine {
                 gpu: None,
                 normalize: None,
+                roi: None,
                 adapter: None,
                 fallback: None,
             };
@@ -62,18 +66,21 @@ impl Engine {
             }
             let r = GpuReduce::new(&d)?;
             let n = GpuNormalize::new(&d)?;
-            Ok((r, n, info.name))
+            let roi = GpuRoi::new(&d)?;
+            Ok((r, n, roi, info.name))
         });
         match device {
-            Ok((r, n, name)) => Engine {
+            Ok((r, n, roi, name)) => Engine {
                 gpu: Some(r),
                 normalize: Some(n),
+                roi: Some(roi),
                 adapter: Some(name),
                 fallback: None,
             },
             Err(e) => Engine {
                 gpu: None,
                 normalize: None,
+                roi: None,
                 adapter: None,
                 fallback: Some(format!("{e}; running on the CPU")),
             },
@@ -160,5 +167,40 @@ impl Engine {
             }
         }
         Ok((n.apply(stack)?, self.cpu()))
+    }
+
+    /// The ROI time series on the GPU when in use and supported (the mean), else on the
+    /// CPU.
+    pub fn roi(
+        &self,
+        stack: &Stack,
+        roi: &Roi,
+        stat: Stat,
+        range: FrameRange,
+    ) -> Result<(RoiSeries, Ran), OpError> {
+        if let Some(g) = &self.roi {
+            match g.series(stack, roi, stat, range) {
+                Ok(r) => {
+                    return Ok((
+                        r,
+                        Ran {
+                            engine: "gpu",
+                            note: None,
+                        },
+                    ));
+                }
+                Err(GpuError::Op(e)) => return Err(e),
+                Err(e) => {
+                    return Ok((
+                        roi_series(stack, roi, stat, range)?,
+                        Ran {
+                            engine: "cpu",
+                            note: Some(format!("{e}; computed on the CPU")),
+                        },
+                    ));
+                }
+            }
+        }
+        Ok((roi_series(stack, roi, stat, range)?, self.cpu()))
     }
 }

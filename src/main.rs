@@ -14,7 +14,7 @@ use blitz::ops::FrameRange;
 use blitz::ops::normalize::{Normalize, Source, Step};
 use blitz::ops::profile::{self, Orientation};
 use blitz::ops::reduce::{ReduceOp, reduce};
-use blitz::ops::roi::{Roi, Stat, roi_series};
+use blitz::ops::roi::{Roi, Stat};
 use blitz::{Stack, bench, export};
 
 #[derive(Parser)]
@@ -722,17 +722,27 @@ fn roi_cmd(
     stat: Stat,
     range: RangeArgs,
     out: &Path,
+    engine: EngineArg,
     opts: &LoadOptions,
 ) -> Result<()> {
     let (stack, range) = load_range(path, range, opts)?;
+    let engine = Engine::new(engine.choice());
     let t0 = Instant::now();
     let option = if matches!(roi, Roi::Rect { .. }) {
         "--rect"
     } else {
         "--polygon"
     };
-    let r = roi_series(&stack, roi, stat, range).context(option)?;
+    let (r, ran) = engine.roi(&stack, roi, stat, range).context(option)?;
     let secs = t0.elapsed().as_secs_f64();
+    if let Some(note) = &ran.note {
+        eprintln!("note: {note}");
+    }
+    let name = if ran.engine == "gpu" {
+        engine.describe()
+    } else {
+        "cpu".into()
+    };
     let c = r.channels;
     let mut header = vec!["frame".to_string()];
     let suffixes: Vec<String> = if c == 3 {
@@ -753,7 +763,7 @@ fn roi_cmd(
     });
     export::write_csv(out, &header, rows).with_context(|| format!("writing {}", out.display()))?;
     println!(
-        "engine cpu: ROI {stat} over {} pixels, frames {}..={} in {:.3} s -> {}",
+        "engine {name}: ROI {stat} over {} pixels, frames {}..={} in {:.3} s -> {}",
         r.pixels,
         range.first,
         range.last,
@@ -942,10 +952,9 @@ fn run(cli: Cli) -> Result<()> {
             engine,
             load,
         } => {
-            engine.cpu_only("roi");
             let roi = parse_roi(rect, polygon)?;
             let stat = if median { Stat::Median } else { Stat::Mean };
-            roi_cmd(&path, &roi, stat, range, &output, &load.options())
+            roi_cmd(&path, &roi, stat, range, &output, engine, &load.options())
         }
         Command::GpuInfo { json } => gpu_info(json),
         Command::Bench {

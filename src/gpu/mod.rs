@@ -4,6 +4,7 @@
 pub mod device;
 pub mod normalize;
 pub mod reduce;
+pub mod roi;
 
 pub use device::{GpuDevice, GpuInfo};
 
