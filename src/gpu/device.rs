@@ -166,4 +166,153 @@ impl GpuDevice {
         }
         r
     }
+
+    /// The compute pipeline of `entry` in the WGSL `shader`, and its bind group layout: a
+    /// uniform at binding 0, then one storage buffer per `read_only` flag at 1, 2, ...
+    pub(crate) fn compute_pipeline(
+        &self,
+        name: &str,
+        shader: &str,
+        entries: &[&str],
+        read_only: &[bool],
+    ) -> Result<(wgpu::BindGroupLayout, Vec<wgpu::ComputePipeline>), GpuError> {
+        self.scoped(|| {
+            let device = &self.device;
+            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(name),
+                source: wgpu::ShaderSource::Wgsl(shader.into()),
+            });
+            let entry = |binding, ty| wgpu::BindGroupLayoutEntry {
+                binding,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Buffer {
+                    ty,
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            };
+            let mut layout_entries = vec![entry(0, wgpu::BufferBindingType::Uniform)];
+            for (k, &ro) in read_only.iter().enumerate() {
+                layout_entries.push(entry(
+                    1 + k as u32,
+                    wgpu::BufferBindingType::Storage { read_only: ro },
+                ));
+            }
+            let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some(&format!("{name} bind group layout")),
+                entries: &layout_entries,
+            });
+            let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some(&format!("{name} pipeline layout")),
+                bind_group_layouts: &[Some(&layout)],
+                immediate_size: 0,
+            });
+            let pipelines = entries
+                .iter()
+                .map(|e| {
+                    device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                        label: Some(&format!("{name} {e} pipeline")),
+                        layout: Some(&pipeline_layout),
+                        module: &module,
+                        entry_point: Some(e),
+                        compilation_options: Default::default(),
+                        cache: None,
+                    })
+                })
+                .collect();
+            Ok((layout, pipelines))
+        })
+    }
+
+    /// A buffer of at least 4 bytes.
+    pub(crate) fn buffer(&self, label: &str, size: u64, usage: wgpu::BufferUsages) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: size.max(4),
+            usage,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// A bind group of `buffers` bound whole at bindings 0, 1, 2, ...
+    pub(crate) fn bind_group(
+        &self,
+        label: &str,
+        layout: &wgpu::BindGroupLayout,
+        buffers: &[&wgpu::Buffer],
+    ) -> wgpu::BindGroup {
+        let entries: Vec<wgpu::BindGroupEntry<'_>> = buffers
+            .iter()
+            .enumerate()
+            .map(|(k, b)| wgpu::BindGroupEntry {
+                binding: k as u32,
+                resource: b.as_entire_binding(),
+            })
+            .collect();
+        self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(label),
+            layout,
+            entries: &entries,
+        })
+    }
+
+    /// Writes `bytes` to the start of `buf`, the last partial word zero-padded (buffer
+    /// writes go in whole words).
+    pub(crate) fn upload(&self, buf: &wgpu::Buffer, bytes: &[u8]) {
+        let whole = bytes.len() & !3;
+        if whole > 0 {
+            self.queue.write_buffer(buf, 0, &bytes[..whole]);
+        }
+        if whole < bytes.len() {
+            let mut tail = [0u8; 4];
+            tail[..bytes.len() - whole].copy_from_slice(&bytes[whole..]);
+            self.queue.write_buffer(buf, whole as u64, &tail);
+        }
+    }
+
+    /// Blocks until submission `index` (or everything submitted) has run.
+    pub(crate) fn wait(&self, index: Option<wgpu::SubmissionIndex>) -> Result<(), GpuError> {
+        self.device
+            .poll(wgpu::PollType::Wait {
+                submission_index: index,
+                timeout: None,
+            })
+            .map(|_| ())
+            .map_err(|e| GpuError::Wgpu(format!("waiting for the GPU: {e}")))
+    }
+
+    /// Finishes `encoder` with a copy of the first `bytes` of `src` into a mapped buffer,
+    /// runs it and returns those bytes as f32.
+    pub(crate) fn read_f32(
+        &self,
+        mut encoder: wgpu::CommandEncoder,
+        src: &wgpu::Buffer,
+        bytes: u64,
+    ) -> Result<Vec<f32>, GpuError> {
+        let readback = self.buffer(
+            "readback",
+            bytes,
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        );
+        encoder.copy_buffer_to_buffer(src, 0, &readback, 0, bytes.max(4));
+        self.queue.submit([encoder.finish()]);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let slice = readback.slice(..);
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.wait(None)?;
+        rx.recv()
+            .map_err(|_| GpuError::Wgpu("the readback was never mapped".into()))?
+            .map_err(|e| GpuError::Wgpu(format!("mapping the readback buffer: {e}")))?;
+        let view = slice
+            .get_mapped_range()
+            .map_err(|e| GpuError::Wgpu(format!("reading the readback buffer: {e}")))?;
+        let mut v: Vec<f32> = bytemuck::pod_collect_to_vec(&view);
+        drop(view);
+        readback.unmap();
+        v.truncate(bytes as usize / 4);
+        Ok(v)
+    }
 }

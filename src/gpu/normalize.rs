@@ -7,8 +7,6 @@
 //! storage binding; sliding references other than the mean; more than 65 535 output
 //! frames or window frames (software adapters stop longer shader loops).
 
-use std::sync::mpsc;
-
 use super::reduce::GpuReduce;
 use super::{GpuDevice, GpuError};
 use crate::ops::normalize::{Normalize, Source, Step};
@@ -55,51 +53,17 @@ type StepPlan = (u32, u32, u32, Option<Vec<f32>>);
 impl GpuNormalize {
     /// Compiles the kernel on `gpu`.
     pub fn new(gpu: &GpuDevice) -> Result<GpuNormalize, GpuError> {
-        gpu.scoped(|| {
-            let device = &gpu.device;
-            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some("normalize.wgsl"),
-                source: wgpu::ShaderSource::Wgsl(SHADER.into()),
-            });
-            let entry = |binding, ty| wgpu::BindGroupLayoutEntry {
-                binding,
-                visibility: wgpu::ShaderStages::COMPUTE,
-                ty: wgpu::BindingType::Buffer {
-                    ty,
-                    has_dynamic_offset: false,
-                    min_binding_size: None,
-                },
-                count: None,
-            };
-            let read = wgpu::BufferBindingType::Storage { read_only: true };
-            let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-                label: Some("normalize bind group layout"),
-                entries: &[
-                    entry(0, wgpu::BufferBindingType::Uniform),
-                    entry(1, read),
-                    entry(2, read),
-                    entry(3, read),
-                    entry(4, wgpu::BufferBindingType::Storage { read_only: false }),
-                ],
-            });
-            let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                label: Some("normalize pipeline layout"),
-                bind_group_layouts: &[Some(&layout)],
-                immediate_size: 0,
-            });
-            let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some("normalize pipeline"),
-                layout: Some(&pipeline_layout),
-                module: &module,
-                entry_point: Some("normalize"),
-                compilation_options: Default::default(),
-                cache: None,
-            });
-            Ok(GpuNormalize {
-                gpu: gpu.clone(),
-                layout,
-                pipeline,
-            })
+        // stack, subtract reference, divide reference (read), output
+        let (layout, mut p) = gpu.compute_pipeline(
+            "normalize",
+            SHADER,
+            &["normalize"],
+            &[true, true, true, false],
+        )?;
+        Ok(GpuNormalize {
+            gpu: gpu.clone(),
+            layout,
+            pipeline: p.remove(0),
         })
     }
 
@@ -189,43 +153,22 @@ impl GpuNormalize {
         };
         let gpu = &self.gpu;
         let result = gpu.scoped(|| {
-            let device = &gpu.device;
-            let buffer = |label: &str, size: u64, usage| {
-                device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some(label),
-                    size,
-                    usage,
-                    mapped_at_creation: false,
-                })
-            };
             let dst = wgpu::BufferUsages::COPY_DST;
-            let params_buf = buffer(
+            let storage = wgpu::BufferUsages::STORAGE;
+            let params_buf = gpu.buffer(
                 "normalize params",
                 std::mem::size_of::<Params>() as u64,
                 wgpu::BufferUsages::UNIFORM | dst,
             );
             gpu.queue
                 .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
-            let data_buf = buffer(
-                "normalize stack",
-                in_bytes,
-                wgpu::BufferUsages::STORAGE | dst,
-            );
-            let bytes = stack.samples().as_bytes();
-            let whole = bytes.len() & !3;
-            if whole > 0 {
-                gpu.queue.write_buffer(&data_buf, 0, &bytes[..whole]);
-            }
-            if whole < bytes.len() {
-                let mut tail = [0u8; 4];
-                tail[..bytes.len() - whole].copy_from_slice(&bytes[whole..]);
-                gpu.queue.write_buffer(&data_buf, whole as u64, &tail);
-            }
+            let data_buf = gpu.buffer("normalize stack", in_bytes, storage | dst);
+            gpu.upload(&data_buf, stack.samples().as_bytes());
             let reference = |label: &str, r: &Option<Vec<f32>>| {
-                let b = buffer(
+                let b = gpu.buffer(
                     label,
-                    r.as_ref().map_or(4, |v| (v.len() * 4).max(4) as u64),
-                    wgpu::BufferUsages::STORAGE | dst,
+                    r.as_ref().map_or(4, |v| (v.len() * 4) as u64),
+                    storage | dst,
                 );
                 if let Some(v) = r {
                     gpu.queue.write_buffer(&b, 0, bytemuck::cast_slice(v));
@@ -234,45 +177,21 @@ impl GpuNormalize {
             };
             let ref_s = reference("normalize subtract reference", &sub.3);
             let ref_d = reference("normalize divide reference", &div.3);
-            let out_buf = buffer(
+            let out_buf = gpu.buffer(
                 "normalize output",
-                out_bytes.max(4),
-                wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+                out_bytes,
+                storage | wgpu::BufferUsages::COPY_SRC,
             );
-            let readback = buffer(
-                "normalize readback",
-                out_bytes.max(4),
-                wgpu::BufferUsages::MAP_READ | dst,
+            let bind = gpu.bind_group(
+                "normalize bind group",
+                &self.layout,
+                &[&params_buf, &data_buf, &ref_s, &ref_d, &out_buf],
             );
-            let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("normalize bind group"),
-                layout: &self.layout,
-                entries: &[
-                    wgpu::BindGroupEntry {
-                        binding: 0,
-                        resource: params_buf.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 1,
-                        resource: data_buf.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 2,
-                        resource: ref_s.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 3,
-                        resource: ref_d.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 4,
-                        resource: out_buf.as_entire_binding(),
-                    },
-                ],
-            });
-            let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("normalize encoder"),
-            });
+            let mut encoder = gpu
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("normalize encoder"),
+                });
             {
                 let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                     label: Some("normalize pass"),
@@ -282,30 +201,7 @@ impl GpuNormalize {
                 pass.set_bind_group(0, &bind, &[]);
                 pass.dispatch_workgroups(gx as u32, gy as u32, 1);
             }
-            encoder.copy_buffer_to_buffer(&out_buf, 0, &readback, 0, out_bytes.max(4));
-            gpu.queue.submit([encoder.finish()]);
-            let (tx, rx) = mpsc::channel();
-            let slice = readback.slice(..);
-            slice.map_async(wgpu::MapMode::Read, move |r| {
-                let _ = tx.send(r);
-            });
-            device
-                .poll(wgpu::PollType::Wait {
-                    submission_index: None,
-                    timeout: None,
-                })
-                .map_err(|e| GpuError::Wgpu(format!("waiting for the GPU: {e}")))?;
-            rx.recv()
-                .map_err(|_| GpuError::Wgpu("the readback was never mapped".into()))?
-                .map_err(|e| GpuError::Wgpu(format!("mapping the readback buffer: {e}")))?;
-            let view = slice
-                .get_mapped_range()
-                .map_err(|e| GpuError::Wgpu(format!("reading the readback buffer: {e}")))?;
-            let mut v: Vec<f32> = bytemuck::pod_collect_to_vec(&view);
-            drop(view);
-            readback.unmap();
-            v.truncate(n_out * p);
-            Ok(v)
+            gpu.read_f32(encoder, &out_buf, out_bytes)
         })?;
         let out_shape = Shape::new(n_out, shape.height, shape.width, shape.channels);
         let mut s = Stack::from_vec(out_shape, result)

@@ -8,8 +8,6 @@
 //! exactly with [`crate::ops::reduce::reduce`]; f32 stacks accumulate shifted,
 //! Kahan-compensated f32 sums, skipping NaN as the CPU does. Median is not done yet.
 
-use std::sync::mpsc;
-
 use super::{GpuDevice, GpuError};
 use crate::ops::reduce::ReduceOp;
 use crate::ops::{FrameRange, Image};
@@ -79,62 +77,17 @@ pub struct GpuReduce {
 impl GpuReduce {
     /// Compiles the reduce kernels on `gpu`.
     pub fn new(gpu: &GpuDevice) -> Result<GpuReduce, GpuError> {
-        gpu.scoped(|| {
-            let device = &gpu.device;
-            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some("reduce.wgsl"),
-                source: wgpu::ShaderSource::Wgsl(SHADER.into()),
-            });
-            let storage = |binding, read_only| wgpu::BindGroupLayoutEntry {
-                binding,
-                visibility: wgpu::ShaderStages::COMPUTE,
-                ty: wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Storage { read_only },
-                    has_dynamic_offset: false,
-                    min_binding_size: None,
-                },
-                count: None,
-            };
-            let mut entries = vec![wgpu::BindGroupLayoutEntry {
-                binding: 0,
-                visibility: wgpu::ShaderStages::COMPUTE,
-                ty: wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Uniform,
-                    has_dynamic_offset: false,
-                    min_binding_size: None,
-                },
-                count: None,
-            }];
-            entries.push(storage(1, true));
-            for k in 0..ACCUMULATORS as u32 {
-                entries.push(storage(2 + k, false));
-            }
-            entries.push(storage(2 + ACCUMULATORS as u32, false));
-            let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-                label: Some("reduce bind group layout"),
-                entries: &entries,
-            });
-            let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                label: Some("reduce pipeline layout"),
-                bind_group_layouts: &[Some(&layout)],
-                immediate_size: 0,
-            });
-            let pipeline = |entry: &str, label: &str| {
-                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some(label),
-                    layout: Some(&pipeline_layout),
-                    module: &module,
-                    entry_point: Some(entry),
-                    compilation_options: Default::default(),
-                    cache: None,
-                })
-            };
-            Ok(GpuReduce {
-                gpu: gpu.clone(),
-                layout,
-                accumulate: pipeline("accumulate", "reduce accumulate pipeline"),
-                finalize: pipeline("finalize", "reduce finalize pipeline"),
-            })
+        // frame data (read), the accumulators and the output (read-write)
+        let mut read_only = vec![true];
+        read_only.extend([false; ACCUMULATORS + 1]);
+        let (layout, mut p) =
+            gpu.compute_pipeline("reduce", SHADER, &["accumulate", "finalize"], &read_only)?;
+        let finalize = p.remove(1);
+        Ok(GpuReduce {
+            gpu: gpu.clone(),
+            layout,
+            accumulate: p.remove(0),
+            finalize,
         })
     }
 
@@ -159,12 +112,11 @@ impl GpuReduce {
         let bytes = stack.samples().as_bytes();
         let gpu = &self.gpu;
         let data_buf = gpu.scoped(|| {
-            Ok(gpu.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("reduce frame chunk"),
-                size: (per_chunk as u64 * frame_bytes).next_multiple_of(4),
-                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            }))
+            Ok(gpu.buffer(
+                "reduce frame chunk",
+                (per_chunk as u64 * frame_bytes).next_multiple_of(4),
+                wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            ))
         })?;
         let segments: Vec<Segment<'_>> = (range.first..=range.last)
             .step_by(per_chunk)
@@ -179,7 +131,7 @@ impl GpuReduce {
             // the chunk's frames go into the one chunk buffer just before its dispatch
             let lo = t0 * frame_bytes as usize;
             let hi = (t0 + seg.frames) * frame_bytes as usize;
-            upload(&gpu.queue, &data_buf, &bytes[lo..hi]);
+            gpu.upload(&data_buf, &bytes[lo..hi]);
             t0 += seg.frames;
         })
     }
@@ -198,16 +150,15 @@ impl GpuReduce {
                 let frames = (shape.frames - first).min(per_chunk);
                 let lo = first * frame_bytes as usize;
                 let hi = (first + frames) * frame_bytes as usize;
-                let buf = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("resident frames"),
-                    size: ((hi - lo) as u64).next_multiple_of(4).max(4),
-                    usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-                    mapped_at_creation: false,
-                });
-                upload(&gpu.queue, &buf, &bytes[lo..hi]);
+                let buf = gpu.buffer(
+                    "resident frames",
+                    ((hi - lo) as u64).next_multiple_of(4),
+                    wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                );
+                gpu.upload(&buf, &bytes[lo..hi]);
                 chunks.push((first, frames, buf));
             }
-            wait(&gpu.device, None)?;
+            gpu.wait(None)?;
             Ok(chunks)
         })?;
         Ok(GpuStack {
@@ -319,14 +270,7 @@ impl GpuReduce {
         let gpu = &self.gpu;
         let data = gpu.scoped(|| {
             let device = &gpu.device;
-            let buffer = |label: &str, size: u64, usage| {
-                device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some(label),
-                    size,
-                    usage,
-                    mapped_at_creation: false,
-                })
-            };
+            let buffer = |label: &str, size: u64, usage| gpu.buffer(label, size, usage);
             let storage = wgpu::BufferUsages::STORAGE;
             let params_buf = buffer(
                 "reduce params",
@@ -345,37 +289,11 @@ impl GpuReduce {
                 out_bytes,
                 storage | wgpu::BufferUsages::COPY_SRC,
             );
-            let readback = buffer(
-                "reduce readback",
-                out_bytes,
-                wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            );
             let bind_group = |data: &wgpu::Buffer| {
-                let mut entries = vec![
-                    wgpu::BindGroupEntry {
-                        binding: 0,
-                        resource: params_buf.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 1,
-                        resource: data.as_entire_binding(),
-                    },
-                ];
-                for (k, a) in accs.iter().enumerate() {
-                    entries.push(wgpu::BindGroupEntry {
-                        binding: 2 + k as u32,
-                        resource: a.as_entire_binding(),
-                    });
-                }
-                entries.push(wgpu::BindGroupEntry {
-                    binding: 2 + ACCUMULATORS as u32,
-                    resource: out_buf.as_entire_binding(),
-                });
-                device.create_bind_group(&wgpu::BindGroupDescriptor {
-                    label: Some("reduce bind group"),
-                    layout: &self.layout,
-                    entries: &entries,
-                })
+                let mut buffers = vec![&params_buf, data];
+                buffers.extend(accs.iter());
+                buffers.push(&out_buf);
+                gpu.bind_group("reduce bind group", &self.layout, &buffers)
             };
             let mut params = Params {
                 n_samples: n as u32,
@@ -417,7 +335,7 @@ impl GpuReduce {
                 let index = gpu.queue.submit([encoder.finish()]);
                 // at most two segments in flight: staging memory stays bounded
                 if let Some(p) = previous.replace(index) {
-                    wait(device, Some(p))?;
+                    gpu.wait(Some(p))?;
                 }
                 params.first_chunk = 0;
             }
@@ -435,25 +353,7 @@ impl GpuReduce {
                 pass.set_bind_group(0, &group, &[]);
                 pass.dispatch_workgroups(gx as u32, gy as u32, 1);
             }
-            encoder.copy_buffer_to_buffer(&out_buf, 0, &readback, 0, out_bytes);
-            gpu.queue.submit([encoder.finish()]);
-
-            let (tx, rx) = mpsc::channel();
-            let slice = readback.slice(..);
-            slice.map_async(wgpu::MapMode::Read, move |r| {
-                let _ = tx.send(r);
-            });
-            wait(device, None)?;
-            rx.recv()
-                .map_err(|_| GpuError::Wgpu("the readback was never mapped".into()))?
-                .map_err(|e| GpuError::Wgpu(format!("mapping the readback buffer: {e}")))?;
-            let view = slice
-                .get_mapped_range()
-                .map_err(|e| GpuError::Wgpu(format!("reading the readback buffer: {e}")))?;
-            let words: Vec<f32> = bytemuck::pod_collect_to_vec(&view);
-            drop(view);
-            readback.unmap();
-            Ok(words)
+            gpu.read_f32(encoder, &out_buf, out_bytes)
         })?;
         image.data = data;
         Ok(image)
@@ -481,31 +381,6 @@ impl GpuStack {
     pub fn bytes(&self) -> u64 {
         self.shape.bytes(self.dtype)
     }
-}
-
-/// Writes `bytes` to the start of `buf`, the last partial word zero-padded (buffer writes
-/// go in whole words).
-fn upload(queue: &wgpu::Queue, buf: &wgpu::Buffer, bytes: &[u8]) {
-    let whole = bytes.len() & !3;
-    if whole > 0 {
-        queue.write_buffer(buf, 0, &bytes[..whole]);
-    }
-    if whole < bytes.len() {
-        let mut tail = [0u8; 4];
-        tail[..bytes.len() - whole].copy_from_slice(&bytes[whole..]);
-        queue.write_buffer(buf, whole as u64, &tail);
-    }
-}
-
-/// Blocks until submission `index` (or everything submitted) has run.
-fn wait(device: &wgpu::Device, index: Option<wgpu::SubmissionIndex>) -> Result<(), GpuError> {
-    device
-        .poll(wgpu::PollType::Wait {
-            submission_index: index,
-            timeout: None,
-        })
-        .map(|_| ())
-        .map_err(|e| GpuError::Wgpu(format!("waiting for the GPU: {e}")))
 }
 
 /// Reduces frames `range` of `stack` with `op` on `gpu` (compiles the kernels; keep a

@@ -3,8 +3,6 @@
 //! with [`Stat::Mean`]. The frames stream in chunks that fit one storage binding; one
 //! workgroup reduces one frame and channel. The median is left to the CPU.
 
-use std::sync::mpsc;
-
 use super::{GpuDevice, GpuError};
 use crate::ops::FrameRange;
 use crate::ops::roi::{Roi, RoiSeries, Stat};
@@ -38,50 +36,13 @@ pub struct GpuRoi {
 impl GpuRoi {
     /// Compiles the kernel on `gpu`.
     pub fn new(gpu: &GpuDevice) -> Result<GpuRoi, GpuError> {
-        gpu.scoped(|| {
-            let device = &gpu.device;
-            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some("roi.wgsl"),
-                source: wgpu::ShaderSource::Wgsl(SHADER.into()),
-            });
-            let entry = |binding, ty| wgpu::BindGroupLayoutEntry {
-                binding,
-                visibility: wgpu::ShaderStages::COMPUTE,
-                ty: wgpu::BindingType::Buffer {
-                    ty,
-                    has_dynamic_offset: false,
-                    min_binding_size: None,
-                },
-                count: None,
-            };
-            let read = wgpu::BufferBindingType::Storage { read_only: true };
-            let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-                label: Some("roi bind group layout"),
-                entries: &[
-                    entry(0, wgpu::BufferBindingType::Uniform),
-                    entry(1, read),
-                    entry(2, read),
-                    entry(3, wgpu::BufferBindingType::Storage { read_only: false }),
-                ],
-            });
-            let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                label: Some("roi pipeline layout"),
-                bind_group_layouts: &[Some(&layout)],
-                immediate_size: 0,
-            });
-            let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some("roi pipeline"),
-                layout: Some(&pipeline_layout),
-                module: &module,
-                entry_point: Some("roi"),
-                compilation_options: Default::default(),
-                cache: None,
-            });
-            Ok(GpuRoi {
-                gpu: gpu.clone(),
-                layout,
-                pipeline,
-            })
+        // data, pixel list (read), output
+        let (layout, mut p) =
+            gpu.compute_pipeline("roi", SHADER, &["roi"], &[true, true, false])?;
+        Ok(GpuRoi {
+            gpu: gpu.clone(),
+            layout,
+            pipeline: p.remove(0),
         })
     }
 
@@ -120,78 +81,38 @@ impl GpuRoi {
         let bytes = stack.samples().as_bytes();
         let gpu = &self.gpu;
         let raw = gpu.scoped(|| {
-            let device = &gpu.device;
-            let buffer = |label: &str, size: u64, usage| {
-                device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some(label),
-                    size: size.max(4),
-                    usage,
-                    mapped_at_creation: false,
-                })
-            };
             let dst = wgpu::BufferUsages::COPY_DST;
             let storage = wgpu::BufferUsages::STORAGE;
-            let params_buf = buffer(
+            let params_buf = gpu.buffer(
                 "roi params",
                 std::mem::size_of::<Params>() as u64,
                 wgpu::BufferUsages::UNIFORM | dst,
             );
-            let data_buf = buffer(
+            let data_buf = gpu.buffer(
                 "roi frame chunk",
                 (per_chunk as u64 * frame_bytes).next_multiple_of(4),
                 storage | dst,
             );
-            let pix_buf = buffer("roi pixels", (pix.len() * 4) as u64, storage | dst);
+            let pix_buf = gpu.buffer("roi pixels", (pix.len() * 4) as u64, storage | dst);
             gpu.queue
                 .write_buffer(&pix_buf, 0, bytemuck::cast_slice(&pix));
             let out_bytes = (out_len * 4) as u64;
-            let out_buf = buffer(
+            let out_buf = gpu.buffer(
                 "roi output",
                 out_bytes,
                 storage | wgpu::BufferUsages::COPY_SRC,
             );
-            let readback = buffer(
-                "roi readback",
-                out_bytes,
-                wgpu::BufferUsages::MAP_READ | dst,
+            let bind = gpu.bind_group(
+                "roi bind group",
+                &self.layout,
+                &[&params_buf, &data_buf, &pix_buf, &out_buf],
             );
-            let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("roi bind group"),
-                layout: &self.layout,
-                entries: &[
-                    wgpu::BindGroupEntry {
-                        binding: 0,
-                        resource: params_buf.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 1,
-                        resource: data_buf.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 2,
-                        resource: pix_buf.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 3,
-                        resource: out_buf.as_entire_binding(),
-                    },
-                ],
-            });
             let mut t0 = range.first;
             while t0 <= range.last {
                 let frames = (range.last + 1 - t0).min(per_chunk);
                 let lo = t0 * frame_bytes as usize;
                 let hi = (t0 + frames) * frame_bytes as usize;
-                let chunk = &bytes[lo..hi];
-                let whole = chunk.len() & !3;
-                if whole > 0 {
-                    gpu.queue.write_buffer(&data_buf, 0, &chunk[..whole]);
-                }
-                if whole < chunk.len() {
-                    let mut tail = [0u8; 4];
-                    tail[..chunk.len() - whole].copy_from_slice(&chunk[whole..]);
-                    gpu.queue.write_buffer(&data_buf, whole as u64, &tail);
-                }
+                gpu.upload(&data_buf, &bytes[lo..hi]);
                 let params = Params {
                     n_samples: n as u32,
                     channels: c as u32,
@@ -206,9 +127,11 @@ impl GpuRoi {
                 };
                 gpu.queue
                     .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
-                let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("roi encoder"),
-                });
+                let mut encoder =
+                    gpu.device
+                        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                            label: Some("roi encoder"),
+                        });
                 {
                     let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                         label: Some("roi pass"),
@@ -220,41 +143,15 @@ impl GpuRoi {
                 }
                 gpu.queue.submit([encoder.finish()]);
                 // the chunk buffer is rewritten next: let this dispatch finish first
-                device
-                    .poll(wgpu::PollType::Wait {
-                        submission_index: None,
-                        timeout: None,
-                    })
-                    .map_err(|e| GpuError::Wgpu(format!("waiting for the GPU: {e}")))?;
+                gpu.wait(None)?;
                 t0 += frames;
             }
-            let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("roi readback encoder"),
-            });
-            encoder.copy_buffer_to_buffer(&out_buf, 0, &readback, 0, out_bytes.max(4));
-            gpu.queue.submit([encoder.finish()]);
-            let (tx, rx) = mpsc::channel();
-            let slice = readback.slice(..);
-            slice.map_async(wgpu::MapMode::Read, move |r| {
-                let _ = tx.send(r);
-            });
-            device
-                .poll(wgpu::PollType::Wait {
-                    submission_index: None,
-                    timeout: None,
-                })
-                .map_err(|e| GpuError::Wgpu(format!("waiting for the GPU: {e}")))?;
-            rx.recv()
-                .map_err(|_| GpuError::Wgpu("the readback was never mapped".into()))?
-                .map_err(|e| GpuError::Wgpu(format!("mapping the readback buffer: {e}")))?;
-            let view = slice
-                .get_mapped_range()
-                .map_err(|e| GpuError::Wgpu(format!("reading the readback buffer: {e}")))?;
-            let mut v: Vec<f32> = bytemuck::pod_collect_to_vec(&view);
-            drop(view);
-            readback.unmap();
-            v.truncate(out_len);
-            Ok(v)
+            let encoder = gpu
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("roi readback encoder"),
+                });
+            gpu.read_f32(encoder, &out_buf, out_bytes)
         })?;
         let rows = range.len() * c;
         let (mut value, mut min, mut max) = (vec![0f32; rows], vec![0f32; rows], vec![0f32; rows]);
