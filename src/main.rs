@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
-use blitz::engine::{Engine, EngineChoice};
+use blitz::engine::{Engine, EngineChoice, Ran};
 use blitz::load::{self, LoadOptions, Plan, Progress, VideoSeek, human_bytes};
 use blitz::ops::FrameRange;
 use blitz::ops::normalize::{Normalize, Source, Step};
@@ -462,6 +462,18 @@ fn load_range(
     Ok((stack, range))
 }
 
+/// Prints why the engine asked for did not compute, if so, and names the one that did.
+fn engine_used(engine: &Engine, ran: &Ran) -> String {
+    if let Some(note) = &ran.note {
+        eprintln!("note: {note}");
+    }
+    if ran.engine == "gpu" {
+        engine.describe()
+    } else {
+        "cpu".into()
+    }
+}
+
 fn reduce_cmd(
     path: &Path,
     op: ReduceOp,
@@ -475,15 +487,8 @@ fn reduce_cmd(
     let t0 = Instant::now();
     let (img, ran) = engine.reduce(&stack, op, range)?;
     let secs = t0.elapsed().as_secs_f64();
-    if let Some(n) = &ran.note {
-        eprintln!("note: {n}");
-    }
+    let name = engine_used(&engine, &ran);
     export::write_image(out, &img).with_context(|| format!("writing {}", out.display()))?;
-    let name = if ran.engine == "gpu" {
-        engine.describe()
-    } else {
-        "cpu".into()
-    };
     println!(
         "engine {name}: {op} of frames {}..={} ({} x {} x {}) in {:.3} s -> {}",
         range.first,
@@ -575,15 +580,8 @@ fn normalize_cmd(
     let t0 = Instant::now();
     let (result, ran) = engine.normalize(&stack, &n)?;
     let secs = t0.elapsed().as_secs_f64();
-    if let Some(note) = &ran.note {
-        eprintln!("note: {note}");
-    }
+    let name = engine_used(&engine, &ran);
     export::write_stack(out, &result).with_context(|| format!("writing {}", out.display()))?;
-    let name = if ran.engine == "gpu" {
-        engine.describe()
-    } else {
-        "cpu".into()
-    };
     println!(
         "engine {name}: normalized {} -> {} frames in {:.3} s ({:.2} GB/s of input) -> {}",
         stack.shape().frames,
@@ -735,14 +733,7 @@ fn roi_cmd(
     };
     let (r, ran) = engine.roi(&stack, roi, stat, range).context(option)?;
     let secs = t0.elapsed().as_secs_f64();
-    if let Some(note) = &ran.note {
-        eprintln!("note: {note}");
-    }
-    let name = if ran.engine == "gpu" {
-        engine.describe()
-    } else {
-        "cpu".into()
-    };
+    let name = engine_used(&engine, &ran);
     let c = r.channels;
     let mut header = vec!["frame".to_string()];
     let suffixes: Vec<String> = if c == 3 {
