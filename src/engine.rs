@@ -5,10 +5,12 @@
 
 use serde::Serialize;
 
+use crate::gpu::histogram::GpuHistogram;
 use crate::gpu::normalize::GpuNormalize;
 use crate::gpu::reduce::GpuReduce;
 use crate::gpu::roi::GpuRoi;
 use crate::gpu::{GpuDevice, GpuError};
+use crate::ops::histogram::{Histogram, histogram};
 use crate::ops::normalize::Normalize;
 use crate::ops::reduce::{ReduceOp, reduce};
 use crate::ops::roi::{Roi, RoiSeries, Stat, roi_series};
@@ -37,6 +39,7 @@ pub struct Engine {
     gpu: Option<GpuReduce>,
     normalize: Option<GpuNormalize>,
     roi: Option<GpuRoi>,
+    histogram: Option<GpuHistogram>,
     adapter: Option<String>,
     /// Why the GPU is not in use although it was not refused by the user.
     pub fallback: Option<String>,
@@ -50,6 +53,7 @@ impl Engine {
                 gpu: None,
                 normalize: None,
                 roi: None,
+                histogram: None,
                 adapter: None,
                 fallback: None,
             };
@@ -67,13 +71,15 @@ impl Engine {
             let r = GpuReduce::new(&d)?;
             let n = GpuNormalize::new(&d)?;
             let roi = GpuRoi::new(&d)?;
-            Ok((r, n, roi, info.name))
+            let h = GpuHistogram::new(&d)?;
+            Ok((r, n, roi, h, info.name))
         });
         match device {
-            Ok((r, n, roi, name)) => Engine {
+            Ok((r, n, roi, h, name)) => Engine {
                 gpu: Some(r),
                 normalize: Some(n),
                 roi: Some(roi),
+                histogram: Some(h),
                 adapter: Some(name),
                 fallback: None,
             },
@@ -81,6 +87,7 @@ impl Engine {
                 gpu: None,
                 normalize: None,
                 roi: None,
+                histogram: None,
                 adapter: None,
                 fallback: Some(format!("{e}; running on the CPU")),
             },
@@ -202,5 +209,39 @@ impl Engine {
             }
         }
         Ok((roi_series(stack, roi, stat, range)?, self.cpu()))
+    }
+
+    /// The histogram of frames `range` on the GPU when in use and supported (u8 stacks),
+    /// else on the CPU with `bins` (see [`histogram`]).
+    pub fn histogram(
+        &self,
+        stack: &Stack,
+        range: FrameRange,
+        bins: Option<usize>,
+    ) -> Result<(Histogram, Ran), OpError> {
+        if let Some(g) = &self.histogram {
+            match g.histogram(stack, range) {
+                Ok(h) => {
+                    return Ok((
+                        h,
+                        Ran {
+                            engine: "gpu",
+                            note: None,
+                        },
+                    ));
+                }
+                Err(GpuError::Op(e)) => return Err(e),
+                Err(e) => {
+                    return Ok((
+                        histogram(stack, range, bins)?,
+                        Ran {
+                            engine: "cpu",
+                            note: Some(format!("{e}; computed on the CPU")),
+                        },
+                    ));
+                }
+            }
+        }
+        Ok((histogram(stack, range, bins)?, self.cpu()))
     }
 }

@@ -2,6 +2,7 @@
 //! and one module per kernel family (WGSL in `shaders/<name>.wgsl`).
 
 pub mod device;
+pub mod histogram;
 pub mod normalize;
 pub mod reduce;
 pub mod roi;
