@@ -114,6 +114,37 @@ impl Engine {
         }
     }
 
+    /// Runs `gpu` with `kernel` when the GPU is in use, else (or when the GPU cannot do
+    /// it) `cpu`, saying which ran and why. A user error found by the GPU path is
+    /// returned as such, not retried on the CPU.
+    fn dispatch<K, T>(
+        &self,
+        kernel: Option<K>,
+        gpu: impl FnOnce(K) -> Result<T, GpuError>,
+        cpu: impl FnOnce() -> Result<T, OpError>,
+    ) -> Result<(T, Ran), OpError> {
+        let Some(k) = kernel else {
+            return Ok((cpu()?, self.cpu()));
+        };
+        match gpu(k) {
+            Ok(v) => Ok((
+                v,
+                Ran {
+                    engine: "gpu",
+                    note: None,
+                },
+            )),
+            Err(GpuError::Op(e)) => Err(e),
+            Err(e) => Ok((
+                cpu()?,
+                Ran {
+                    engine: "cpu",
+                    note: Some(format!("{e}; computed on the CPU")),
+                },
+            )),
+        }
+    }
+
     /// Reduces frames `range` with `op` on the GPU when in use, else on the CPU.
     pub fn reduce(
         &self,
@@ -121,59 +152,20 @@ impl Engine {
         op: ReduceOp,
         range: FrameRange,
     ) -> Result<(Image, Ran), OpError> {
-        if let Some(g) = &self.gpu {
-            match g.reduce(stack, op, range) {
-                Ok(img) => {
-                    return Ok((
-                        img,
-                        Ran {
-                            engine: "gpu",
-                            note: None,
-                        },
-                    ));
-                }
-                Err(GpuError::Op(e)) => return Err(e),
-                Err(e) => {
-                    let img = reduce(stack, op, range)?;
-                    return Ok((
-                        img,
-                        Ran {
-                            engine: "cpu",
-                            note: Some(format!("{e}; computed on the CPU")),
-                        },
-                    ));
-                }
-            }
-        }
-        Ok((reduce(stack, op, range)?, self.cpu()))
+        self.dispatch(
+            self.gpu.as_ref(),
+            |g| g.reduce(stack, op, range),
+            || reduce(stack, op, range),
+        )
     }
 
     /// Normalizes the whole stack on the GPU when in use and supported, else on the CPU.
     pub fn normalize(&self, stack: &Stack, n: &Normalize) -> Result<(Stack, Ran), OpError> {
-        if let (Some(g), Some(r)) = (&self.normalize, &self.gpu) {
-            match g.apply(n, stack, r) {
-                Ok(s) => {
-                    return Ok((
-                        s,
-                        Ran {
-                            engine: "gpu",
-                            note: None,
-                        },
-                    ));
-                }
-                Err(GpuError::Op(e)) => return Err(e),
-                Err(e) => {
-                    return Ok((
-                        n.apply(stack)?,
-                        Ran {
-                            engine: "cpu",
-                            note: Some(format!("{e}; computed on the CPU")),
-                        },
-                    ));
-                }
-            }
-        }
-        Ok((n.apply(stack)?, self.cpu()))
+        self.dispatch(
+            self.normalize.as_ref().zip(self.gpu.as_ref()),
+            |(g, r)| g.apply(n, stack, r),
+            || n.apply(stack),
+        )
     }
 
     /// The ROI time series on the GPU when in use and supported (the mean), else on the
@@ -185,30 +177,11 @@ impl Engine {
         stat: Stat,
         range: FrameRange,
     ) -> Result<(RoiSeries, Ran), OpError> {
-        if let Some(g) = &self.roi {
-            match g.series(stack, roi, stat, range) {
-                Ok(r) => {
-                    return Ok((
-                        r,
-                        Ran {
-                            engine: "gpu",
-                            note: None,
-                        },
-                    ));
-                }
-                Err(GpuError::Op(e)) => return Err(e),
-                Err(e) => {
-                    return Ok((
-                        roi_series(stack, roi, stat, range)?,
-                        Ran {
-                            engine: "cpu",
-                            note: Some(format!("{e}; computed on the CPU")),
-                        },
-                    ));
-                }
-            }
-        }
-        Ok((roi_series(stack, roi, stat, range)?, self.cpu()))
+        self.dispatch(
+            self.roi.as_ref(),
+            |g| g.series(stack, roi, stat, range),
+            || roi_series(stack, roi, stat, range),
+        )
     }
 
     /// The histogram of frames `range` on the GPU when in use and supported (u8 stacks),
@@ -219,29 +192,10 @@ impl Engine {
         range: FrameRange,
         bins: Option<usize>,
     ) -> Result<(Histogram, Ran), OpError> {
-        if let Some(g) = &self.histogram {
-            match g.histogram(stack, range) {
-                Ok(h) => {
-                    return Ok((
-                        h,
-                        Ran {
-                            engine: "gpu",
-                            note: None,
-                        },
-                    ));
-                }
-                Err(GpuError::Op(e)) => return Err(e),
-                Err(e) => {
-                    return Ok((
-                        histogram(stack, range, bins)?,
-                        Ran {
-                            engine: "cpu",
-                            note: Some(format!("{e}; computed on the CPU")),
-                        },
-                    ));
-                }
-            }
-        }
-        Ok((histogram(stack, range, bins)?, self.cpu()))
+        self.dispatch(
+            self.histogram.as_ref(),
+            |g| g.histogram(stack, range),
+            || histogram(stack, range, bins),
+        )
     }
 }
