@@ -315,4 +315,30 @@ impl GpuDevice {
         v.truncate(bytes as usize / 4);
         Ok(v)
     }
+
+    /// A command encoder holding one compute pass labelled `label`: `pipeline` with
+    /// `bind` over `groups` (x, y) workgroups.
+    pub(crate) fn encode_pass(
+        &self,
+        label: &str,
+        pipeline: &wgpu::ComputePipeline,
+        bind: &wgpu::BindGroup,
+        groups: (u32, u32),
+    ) -> wgpu::CommandEncoder {
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some(&format!("{label} encoder")),
+            });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some(&format!("{label} pass")),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, bind, &[]);
+            pass.dispatch_workgroups(groups.0, groups.1, 1);
+        }
+        encoder
+    }
 }

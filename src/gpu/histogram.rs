@@ -91,20 +91,7 @@ impl GpuHistogram {
                 };
                 gpu.queue
                     .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
-                let mut encoder =
-                    gpu.device
-                        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                            label: Some("histogram encoder"),
-                        });
-                {
-                    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                        label: Some("histogram pass"),
-                        timestamp_writes: None,
-                    });
-                    pass.set_pipeline(&self.pipeline);
-                    pass.set_bind_group(0, &bind, &[]);
-                    pass.dispatch_workgroups(WORKGROUPS, 1, 1);
-                }
+                let encoder = gpu.encode_pass("histogram", &self.pipeline, &bind, (WORKGROUPS, 1));
                 gpu.queue.submit([encoder.finish()]);
                 // the chunk buffer is rewritten next
                 gpu.wait(None)?;

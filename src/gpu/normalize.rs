@@ -187,20 +187,8 @@ impl GpuNormalize {
                 &self.layout,
                 &[&params_buf, &data_buf, &ref_s, &ref_d, &out_buf],
             );
-            let mut encoder = gpu
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("normalize encoder"),
-                });
-            {
-                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("normalize pass"),
-                    timestamp_writes: None,
-                });
-                pass.set_pipeline(&self.pipeline);
-                pass.set_bind_group(0, &bind, &[]);
-                pass.dispatch_workgroups(gx as u32, gy as u32, 1);
-            }
+            let encoder =
+                gpu.encode_pass("normalize", &self.pipeline, &bind, (gx as u32, gy as u32));
             gpu.read_f32(encoder, &out_buf, out_bytes)
         })?;
         let out_shape = Shape::new(n_out, shape.height, shape.width, shape.channels);

@@ -269,7 +269,6 @@ impl GpuReduce {
         let row_stride = (gx * WORKGROUP) as u32;
         let gpu = &self.gpu;
         let data = gpu.scoped(|| {
-            let device = &gpu.device;
             let buffer = |label: &str, size: u64, usage| gpu.buffer(label, size, usage);
             let storage = wgpu::BufferUsages::STORAGE;
             let params_buf = buffer(
@@ -320,18 +319,12 @@ impl GpuReduce {
                     last_group = Some((seg.buf, bind_group(seg.buf)));
                 }
                 let group = &last_group.as_ref().expect("set just above").1;
-                let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("reduce accumulate encoder"),
-                });
-                {
-                    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                        label: Some("reduce accumulate pass"),
-                        timestamp_writes: None,
-                    });
-                    pass.set_pipeline(&self.accumulate);
-                    pass.set_bind_group(0, group, &[]);
-                    pass.dispatch_workgroups(gx as u32, gy as u32, 1);
-                }
+                let encoder = gpu.encode_pass(
+                    "reduce accumulate",
+                    &self.accumulate,
+                    group,
+                    (gx as u32, gy as u32),
+                );
                 let index = gpu.queue.submit([encoder.finish()]);
                 // at most two segments in flight: staging memory stays bounded
                 if let Some(p) = previous.replace(index) {
@@ -341,18 +334,12 @@ impl GpuReduce {
             }
             let (_, group) =
                 last_group.ok_or_else(|| GpuError::Wgpu("no frame to reduce".into()))?;
-            let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("reduce finalize encoder"),
-            });
-            {
-                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("reduce finalize pass"),
-                    timestamp_writes: None,
-                });
-                pass.set_pipeline(&self.finalize);
-                pass.set_bind_group(0, &group, &[]);
-                pass.dispatch_workgroups(gx as u32, gy as u32, 1);
-            }
+            let encoder = gpu.encode_pass(
+                "reduce finalize",
+                &self.finalize,
+                &group,
+                (gx as u32, gy as u32),
+            );
             gpu.read_f32(encoder, &out_buf, out_bytes)
         })?;
         image.data = data;

@@ -127,20 +127,8 @@ impl GpuRoi {
                 };
                 gpu.queue
                     .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
-                let mut encoder =
-                    gpu.device
-                        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                            label: Some("roi encoder"),
-                        });
-                {
-                    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                        label: Some("roi pass"),
-                        timestamp_writes: None,
-                    });
-                    pass.set_pipeline(&self.pipeline);
-                    pass.set_bind_group(0, &bind, &[]);
-                    pass.dispatch_workgroups(frames as u32, c as u32, 1);
-                }
+                let encoder =
+                    gpu.encode_pass("roi", &self.pipeline, &bind, (frames as u32, c as u32));
                 gpu.queue.submit([encoder.finish()]);
                 // the chunk buffer is rewritten next: let this dispatch finish first
                 gpu.wait(None)?;
