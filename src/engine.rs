@@ -58,7 +58,16 @@ impl Engine {
                 fallback: None,
             };
         }
-        let device = GpuDevice::new().and_then(|d| {
+        Engine::with_device(GpuDevice::new(), choice)
+    }
+
+    /// The engine on a device opened elsewhere (the viewer's, which also draws), or the
+    /// CPU with a note when opening it failed.
+    pub fn with_device(device: Result<GpuDevice, GpuError>, choice: EngineChoice) -> Engine {
+        if choice == EngineChoice::Cpu {
+            return Engine::new(choice);
+        }
+        let device = device.and_then(|d| {
             let info = d.info();
             // a software adapter (lavapipe) is slower than the CPU engine and doubles the
             // memory through its staging copies: only an explicit --engine gpu takes it

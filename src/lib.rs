@@ -10,6 +10,7 @@ pub mod gpu;
 pub mod load;
 pub mod ops;
 pub mod stack;
+pub mod viewer;
 
 pub use load::{LoadError, LoadOptions, NoProgress, Progress, load};
 pub use stack::{Dtype, Shape, Stack};

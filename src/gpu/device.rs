@@ -43,6 +43,22 @@ impl GpuDevice {
     async fn open() -> Result<GpuDevice, GpuError> {
         let instance =
             wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        Self::open_with(&instance, None).await
+    }
+
+    /// Opens the adapter chosen by the environment that can present to `surface`, so that
+    /// a window draws with the same device that computes (the viewer).
+    pub fn for_surface(
+        instance: &wgpu::Instance,
+        surface: &wgpu::Surface<'_>,
+    ) -> Result<GpuDevice, GpuError> {
+        pollster::block_on(Self::open_with(instance, Some(surface)))
+    }
+
+    async fn open_with(
+        instance: &wgpu::Instance,
+        surface: Option<&wgpu::Surface<'_>>,
+    ) -> Result<GpuDevice, GpuError> {
         let adapter = match std::env::var("WGPU_ADAPTER_NAME") {
             Ok(wanted) => {
                 let wanted = wanted.to_lowercase();
@@ -64,6 +80,7 @@ impl GpuDevice {
             Err(_) => instance
                 .request_adapter(&wgpu::RequestAdapterOptions {
                     power_preference: wgpu::PowerPreference::from_env().unwrap_or_default(),
+                    compatible_surface: surface,
                     ..Default::default()
                 })
                 .await
