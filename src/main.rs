@@ -21,15 +21,41 @@ use blitz::{Stack, bench, export};
 #[command(
     name = "blitz",
     version,
-    about = "Load, analyse and view huge image stacks and videos"
+    about = "Load, analyse and view huge image stacks and videos",
+    long_about = "Load, analyse and view huge image stacks and videos.\n\n`blitz [PATH]` opens \
+                  the viewer on PATH (the built-in demo stack without one), as `blitz view` does.",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    /// Image folder or file, TIFF stack, video or .npy to open in the viewer.
+    path: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Open the viewer window (no PATH: the built-in demo stack).
+    View {
+        /// Image folder or file, TIFF stack, video, .npy, or `demo` (`demo:T,H,W`).
+        path: Option<PathBuf>,
+        /// Write a PNG of the window: after --exit-after-frames frames, else of the first.
+        #[arg(long, value_name = "OUT.png")]
+        screenshot: Option<PathBuf>,
+        /// Close the window after drawing N frames (scripts, tests).
+        #[arg(long, value_name = "N")]
+        exit_after_frames: Option<u64>,
+        /// Frame shown first.
+        #[arg(long, default_value_t = 0)]
+        frame: usize,
+        /// After the first frame, open PATH as if it were dropped on the window.
+        #[arg(long, value_name = "PATH", hide = true)]
+        drop: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
+        engine: EngineArg,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
     /// Shape, dtype, bytes and what the memory guard does, from headers (or a full decode).
     Info {
         /// Image folder or file, TIFF stack, video, .npy, or `demo`.
@@ -845,7 +871,35 @@ fn gpu_info(as_json: bool) -> Result<()> {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    match cli.command {
+    let Some(command) = cli.command else {
+        return blitz::viewer::run(blitz::viewer::ViewOptions {
+            path: cli.path.unwrap_or_else(|| PathBuf::from("demo")),
+            load: LoadOptions::default(),
+            engine: EngineChoice::Auto,
+            screenshot: None,
+            exit_after_frames: None,
+            frame: 0,
+            drop: None,
+        });
+    };
+    match command {
+        Command::View {
+            path,
+            screenshot,
+            exit_after_frames,
+            frame,
+            drop,
+            engine,
+            load,
+        } => blitz::viewer::run(blitz::viewer::ViewOptions {
+            path: path.unwrap_or_else(|| PathBuf::from("demo")),
+            load: load.options(),
+            engine: engine.choice(),
+            screenshot,
+            exit_after_frames,
+            frame,
+            drop,
+        }),
         Command::Info {
             path,
             full,

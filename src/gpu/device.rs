@@ -7,6 +7,7 @@ use super::GpuError;
 /// An open wgpu device and queue, with the limits it was opened with.
 #[derive(Clone, Debug)]
 pub struct GpuDevice {
+    adapter: wgpu::Adapter,
     pub(crate) device: wgpu::Device,
     pub(crate) queue: wgpu::Queue,
     info: wgpu::AdapterInfo,
@@ -106,6 +107,7 @@ impl GpuDevice {
                 reason: e.to_string(),
             })?;
         Ok(GpuDevice {
+            adapter,
             device,
             queue,
             info,
@@ -119,6 +121,11 @@ impl GpuDevice {
     pub fn with_chunk_limit(mut self, bytes: u64) -> GpuDevice {
         self.chunk_limit = Some(bytes);
         self
+    }
+
+    /// The adapter the device was opened on.
+    pub fn adapter(&self) -> &wgpu::Adapter {
+        &self.adapter
     }
 
     /// The wgpu device.

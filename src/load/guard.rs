@@ -43,14 +43,19 @@ impl GuardReport {
     }
 }
 
-/// Half of the RAM available now: the default budget.
-pub fn default_budget_bytes() -> u64 {
-    let avail = sysinfo::System::new()
+/// RAM available now, in bytes (0 when the system does not say).
+pub fn available_ram_bytes() -> u64 {
+    sysinfo::System::new()
         .map(|mut sys| {
             sys.refresh_memory();
             sys.available_memory()
         })
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+/// Half of the RAM available now: the default budget.
+pub fn default_budget_bytes() -> u64 {
+    let avail = available_ram_bytes();
     if avail == 0 { 2 << 30 } else { avail / 2 }
 }
 

@@ -23,7 +23,7 @@ use crate::stack::{Dtype, Shape, Stack};
 
 pub use demo::{DEMO_SHAPE, demo_stack};
 pub use guard::human_bytes;
-pub use guard::{GuardReport, default_budget_bytes};
+pub use guard::{GuardReport, available_ram_bytes, default_budget_bytes};
 pub use images::natural_sort;
 pub use npy::NpyHeader;
 pub use options::{LoadOptions, Selection};

@@ -131,7 +131,8 @@ pub fn render_cpu(stack: &Stack, t: usize, p: &DisplayParams) -> Vec<u8> {
         if s.channels >= 3 {
             let mut rgba = [0, 0, 0, 255];
             for (c, o) in rgba.iter_mut().take(3).enumerate() {
-                *o = level(frame.get_f32(base + c), p).map_or(0, |t| (t * 255.0 + 0.5).floor() as u8);
+                *o = level(frame.get_f32(base + c), p)
+                    .map_or(0, |t| (t * 255.0 + 0.5).floor() as u8);
             }
             out.extend_from_slice(&rgba);
         } else {

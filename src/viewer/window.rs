@@ -1,0 +1,449 @@
+//! The window: winit event loop, wgpu surface and device (shared with the engine), egui
+//! input and rendering, the display renderer inside egui through a paint callback.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use winit::application::ApplicationHandler;
+use winit::event::WindowEvent;
+use winit::event_loop::{ActiveEventLoop, EventLoop};
+use winit::window::{Window, WindowId};
+
+use crate::engine::{Engine, EngineChoice};
+use crate::gpu::GpuDevice;
+use crate::load::LoadOptions;
+
+use super::app::ViewerState;
+use super::colormap::DisplayParams;
+use super::display::{DisplayRenderer, Placement, read_texture};
+use super::loader::LoadJob;
+
+/// What `blitz view` was asked for.
+#[derive(Clone, Debug)]
+pub struct ViewOptions {
+    pub path: PathBuf,
+    pub load: LoadOptions,
+    pub engine: EngineChoice,
+    /// Write a PNG of the window after `exit_after_frames` frames (or the first).
+    pub screenshot: Option<PathBuf>,
+    /// Close the window after this many frames.
+    pub exit_after_frames: Option<u64>,
+    /// Frame to show first.
+    pub frame: usize,
+    /// Opened after the first frame as if dropped on the window (scripts, tests).
+    pub drop: Option<PathBuf>,
+}
+
+/// The display callback: draws the current frame of the renderer stored in egui's
+/// callback resources.
+struct DisplayCallback {
+    params: DisplayParams,
+    place: Placement,
+    format: wgpu::TextureFormat,
+}
+
+impl egui_wgpu::CallbackTrait for DisplayCallback {
+    fn prepare(
+        &self,
+        _device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        _screen: &egui_wgpu::ScreenDescriptor,
+        _encoder: &mut wgpu::CommandEncoder,
+        resources: &mut egui_wgpu::CallbackResources,
+    ) -> Vec<wgpu::CommandBuffer> {
+        if let Some(r) = resources.get::<DisplayRenderer>() {
+            r.set_params(queue, &self.params, self.place);
+        }
+        Vec::new()
+    }
+
+    fn paint(
+        &self,
+        _info: egui::PaintCallbackInfo,
+        pass: &mut wgpu::RenderPass<'static>,
+        resources: &egui_wgpu::CallbackResources,
+    ) {
+        if let Some(r) = resources.get::<DisplayRenderer>() {
+            r.draw(pass, self.format);
+        }
+    }
+}
+
+struct Running {
+    window: Arc<Window>,
+    surface: wgpu::Surface<'static>,
+    config: wgpu::SurfaceConfiguration,
+    gpu: GpuDevice,
+    egui: egui_winit::State,
+    renderer: egui_wgpu::Renderer,
+    viewer: ViewerState,
+    frames: u64,
+}
+
+struct App {
+    opts: ViewOptions,
+    running: Option<Running>,
+    error: Option<anyhow::Error>,
+}
+
+/// Opens the viewer window on `opts.path` and runs until it is closed.
+pub fn run(opts: ViewOptions) -> anyhow::Result<()> {
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        bail!(
+            "no display: neither DISPLAY nor WAYLAND_DISPLAY is set. Run the viewer inside a \
+             desktop session, or under a virtual X server (`xvfb-run -a blitz view ...`, \
+             package xvfb), or use the headless commands: blitz info, reduce, normalize, \
+             profile, roi, convert, bench"
+        );
+    }
+    let event_loop = EventLoop::new().context("opening the window system")?;
+    let mut app = App {
+        opts,
+        running: None,
+        error: None,
+    };
+    event_loop.run_app(&mut app).context("running the window")?;
+    match app.error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+impl App {
+    fn start(&mut self, el: &ActiveEventLoop) -> anyhow::Result<Running> {
+        let load_opts = self.opts.load.clone();
+        let attrs = Window::default_attributes()
+            .with_title(format!("blitz — {}", self.opts.path.display()))
+            .with_inner_size(winit::dpi::LogicalSize::new(1400.0, 860.0));
+        let window = Arc::new(el.create_window(attrs).context("creating the window")?);
+        let instance =
+            wgpu::Instance::new(wgpu::InstanceDescriptor::new_with_display_handle_from_env(
+                Box::new(el.owned_display_handle()),
+            ));
+        let surface = instance
+            .create_surface(window.clone())
+            .context("creating the window surface")?;
+        let gpu = GpuDevice::for_surface(&instance, &surface)?;
+        let caps = surface.get_capabilities(gpu.adapter());
+        // egui wants a non-sRGB target: it outputs gamma-space colours, as does the display
+        let format = caps
+            .formats
+            .iter()
+            .copied()
+            .find(|f| !f.is_srgb())
+            .or_else(|| caps.formats.first().copied())
+            .context("the surface offers no texture format")?;
+        let size = window.inner_size();
+        let mut config = surface
+            .get_default_config(gpu.adapter(), size.width.max(1), size.height.max(1))
+            .context("the window surface does not fit this GPU adapter")?;
+        config.format = format;
+        config.present_mode = wgpu::PresentMode::AutoVsync;
+        surface.configure(gpu.device(), &config);
+        let adapter = gpu.info();
+        let adapter_text = format!(
+            "{} ({}, {})",
+            adapter.name, adapter.backend, adapter.device_type
+        );
+        let engine = Arc::new(Engine::with_device(Ok(gpu.clone()), self.opts.engine));
+        // the first stack loads before the interface starts: a bad path ends the command
+        let loaded = LoadJob::start(&self.opts.path, load_opts.clone(), engine.clone())
+            .wait()
+            .map_err(|e| anyhow::anyhow!(e))?;
+        let mut viewer = ViewerState::new(loaded, load_opts, engine, adapter_text);
+        viewer.set_frame(self.opts.frame);
+        let ctx = egui::Context::default();
+        let egui = egui_winit::State::new(
+            ctx,
+            egui::ViewportId::ROOT,
+            &window,
+            Some(window.scale_factor() as f32),
+            None,
+            Some(gpu.device().limits().max_texture_dimension_2d as usize),
+        );
+        let mut renderer = egui_wgpu::Renderer::new(gpu.device(), format, Default::default());
+        renderer
+            .callback_resources
+            .insert(DisplayRenderer::new(gpu.device(), gpu.queue(), format));
+        Ok(Running {
+            window,
+            surface,
+            config,
+            gpu,
+            egui,
+            renderer,
+            viewer,
+            frames: 0,
+        })
+    }
+}
+
+impl Running {
+    fn resize(&mut self, w: u32, h: u32) {
+        if w > 0 && h > 0 {
+            self.config.width = w;
+            self.config.height = h;
+            self.surface.configure(self.gpu.device(), &self.config);
+        }
+    }
+
+    /// Runs the interface and draws one frame; with `screenshot`, also draws it into a
+    /// texture that is read back and written there as PNG.
+    fn redraw(&mut self, screenshot: Option<&PathBuf>) -> anyhow::Result<()> {
+        let (device, queue) = (self.gpu.device().clone(), self.gpu.queue().clone());
+        let input = self.egui.take_egui_input(&self.window);
+        let ctx = self.egui.egui_ctx().clone();
+        let format = self.config.format;
+        let mut out = ctx.run_ui(input, |ui| {
+            self.viewer.ui(ui, &mut |ui, rect, place, params| {
+                ui.painter().add(egui_wgpu::Callback::new_paint_callback(
+                    rect,
+                    DisplayCallback {
+                        params,
+                        place,
+                        format,
+                    },
+                ));
+            });
+        });
+        self.egui
+            .handle_platform_output(&self.window, std::mem::take(&mut out.platform_output));
+        // new egui textures go up before painting, freed ones go after
+        for (id, deltas) in out.textures_delta.set.drain() {
+            for delta in &deltas {
+                self.renderer.update_texture(&device, &queue, id, delta);
+            }
+        }
+        let free: Vec<egui::TextureId> = out.textures_delta.free.drain().collect();
+        let result = self.draw(&device, &queue, out, screenshot);
+        for id in &free {
+            self.renderer.free_texture(id);
+        }
+        result
+    }
+
+    fn draw(
+        &mut self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        out: egui::FullOutput,
+        screenshot: Option<&PathBuf>,
+    ) -> anyhow::Result<()> {
+        let (device, queue) = (device.clone(), queue.clone());
+        let ctx = self.egui.egui_ctx().clone();
+        let format = self.config.format;
+        if out
+            .viewport_output
+            .get(&egui::ViewportId::ROOT)
+            .is_some_and(|v| {
+                v.commands
+                    .iter()
+                    .any(|c| matches!(c, egui::ViewportCommand::Close))
+            })
+        {
+            return Err(anyhow::anyhow!("close"));
+        }
+        if self.viewer.upload_needed
+            && let Some(r) = self
+                .renderer
+                .callback_resources
+                .get_mut::<DisplayRenderer>()
+        {
+            if let Err(e) = r.upload_frame(&device, &queue, &self.viewer.stack, self.viewer.frame) {
+                self.viewer.error = Some(e);
+            }
+            self.viewer.upload_needed = false;
+        }
+        let jobs = ctx.tessellate(out.shapes, out.pixels_per_point);
+        let screen = egui_wgpu::ScreenDescriptor {
+            size_in_pixels: [self.config.width, self.config.height],
+            pixels_per_point: out.pixels_per_point,
+        };
+        let frame = match self.surface.get_current_texture() {
+            wgpu::CurrentSurfaceTexture::Success(t)
+            | wgpu::CurrentSurfaceTexture::Suboptimal(t) => t,
+            wgpu::CurrentSurfaceTexture::Outdated | wgpu::CurrentSurfaceTexture::Lost => {
+                self.surface.configure(&device, &self.config);
+                return Ok(());
+            }
+            _ => return Ok(()),
+        };
+        let view = frame.texture.create_view(&Default::default());
+        self.paint(&device, &queue, &jobs, &screen, &view);
+        queue.present(frame);
+        if let Some(path) = screenshot {
+            // the same interface once more, into a texture that can be read back
+            let target = device.create_texture(&wgpu::TextureDescriptor {
+                label: Some("screenshot"),
+                size: wgpu::Extent3d {
+                    width: self.config.width,
+                    height: self.config.height,
+                    depth_or_array_layers: 1,
+                },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format,
+                usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+                view_formats: &[],
+            });
+            let tview = target.create_view(&Default::default());
+            self.paint(&device, &queue, &jobs, &screen, &tview);
+            let mut rgba = read_texture(
+                &device,
+                &queue,
+                device.create_command_encoder(&Default::default()),
+                &target,
+            )
+            .map_err(|e| anyhow::anyhow!(e))?;
+            if matches!(
+                format,
+                wgpu::TextureFormat::Bgra8Unorm | wgpu::TextureFormat::Bgra8UnormSrgb
+            ) {
+                for px in rgba.chunks_exact_mut(4) {
+                    px.swap(0, 2);
+                }
+            }
+            for px in rgba.chunks_exact_mut(4) {
+                px[3] = 255;
+            }
+            image::save_buffer(
+                path,
+                &rgba,
+                self.config.width,
+                self.config.height,
+                image::ExtendedColorType::Rgba8,
+            )
+            .with_context(|| format!("writing the screenshot {}", path.display()))?;
+            eprintln!("screenshot written to {}", path.display());
+        }
+        // frames count toward --exit-after-frames once no load runs in the background
+        if self.viewer.job.is_none() {
+            self.frames += 1;
+        }
+        if out
+            .viewport_output
+            .get(&egui::ViewportId::ROOT)
+            .is_some_and(|v| v.repaint_delay.is_zero())
+        {
+            self.window.request_redraw();
+        }
+        Ok(())
+    }
+
+    fn paint(
+        &mut self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        jobs: &[egui::ClippedPrimitive],
+        screen: &egui_wgpu::ScreenDescriptor,
+        view: &wgpu::TextureView,
+    ) {
+        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("viewer frame"),
+        });
+        let extra = self
+            .renderer
+            .update_buffers(device, queue, &mut encoder, jobs, screen);
+        {
+            let pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("viewer pass"),
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view,
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(wgpu::Color {
+                            r: 0.1,
+                            g: 0.1,
+                            b: 0.1,
+                            a: 1.0,
+                        }),
+                        store: wgpu::StoreOp::Store,
+                    },
+                })],
+                depth_stencil_attachment: None,
+                timestamp_writes: None,
+                occlusion_query_set: None,
+                multiview_mask: None,
+            });
+            self.renderer
+                .render(&mut pass.forget_lifetime(), jobs, screen);
+        }
+        queue.submit(extra.into_iter().chain([encoder.finish()]));
+    }
+}
+
+impl ApplicationHandler for App {
+    fn resumed(&mut self, el: &ActiveEventLoop) {
+        if self.running.is_some() {
+            return;
+        }
+        match self.start(el) {
+            Ok(r) => {
+                r.window.request_redraw();
+                self.running = Some(r);
+            }
+            Err(e) => {
+                self.error = Some(e);
+                el.exit();
+            }
+        }
+    }
+
+    fn window_event(&mut self, el: &ActiveEventLoop, _id: WindowId, event: WindowEvent) {
+        let Some(r) = self.running.as_mut() else {
+            return;
+        };
+        let resp = r.egui.on_window_event(&r.window, &event);
+        match event {
+            WindowEvent::CloseRequested => el.exit(),
+            WindowEvent::Resized(s) => {
+                r.resize(s.width, s.height);
+                r.window.request_redraw();
+            }
+            WindowEvent::DroppedFile(path) => {
+                r.viewer.open(&path);
+                r.window.request_redraw();
+            }
+            WindowEvent::RedrawRequested => {
+                let last = self.opts.exit_after_frames;
+                let shoot = self.opts.screenshot.as_ref().filter(|_| {
+                    // the last frame before exiting, or the first one when no count is set
+                    r.frames + 1 == last.unwrap_or(1)
+                });
+                match r.redraw(shoot) {
+                    Ok(()) => {}
+                    Err(e) if e.to_string() == "close" => el.exit(),
+                    Err(e) => {
+                        self.error = Some(e);
+                        el.exit();
+                        return;
+                    }
+                }
+                if let Some(p) = self.opts.drop.take() {
+                    r.viewer.open(&p);
+                }
+                if last.is_some_and(|n| r.frames >= n) {
+                    el.exit();
+                } else if last.is_some() {
+                    // keep drawing until the count is reached
+                    r.window.request_redraw();
+                }
+            }
+            _ => {}
+        }
+        if resp.repaint {
+            r.window.request_redraw();
+        }
+    }
+
+    fn about_to_wait(&mut self, _el: &ActiveEventLoop) {
+        if let Some(r) = &self.running
+            && (r.viewer.playing || r.viewer.job.is_some())
+        {
+            r.window.request_redraw();
+        }
+    }
+}
