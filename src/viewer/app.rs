@@ -266,7 +266,8 @@ impl ViewerState {
                 )
             }
             Err(e) => {
-                // the loader's message names the file
+                // the loader's message names the file; the terminal gets it too
+                eprintln!("blitz: could not load: {e}");
                 self.error = Some(format!(
                     "Could not load:\n{e}\n\nThe stack shown stays loaded."
                 ))
