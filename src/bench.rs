@@ -187,3 +187,98 @@ pub fn run_gpu(
     }
     Ok(rows)
 }
+
+/// Cost of one frame change in the viewer: upload of the new frame in its raw dtype and
+/// its draw through the colormap into a 1920 x 1080 target, fitted, waited for.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScrubRow {
+    pub frame: String,
+    pub dtype: &'static str,
+    pub changes: usize,
+    /// Median milliseconds per frame change (upload + draw + wait).
+    pub ms_median: f64,
+    pub ms_mean: f64,
+    /// Median milliseconds of a redraw of the same frame (draw + wait, no upload).
+    pub ms_redraw: f64,
+}
+
+/// Times `changes` frame changes for 1080p and 4K frames of u8 and u16 on `gpu`.
+pub fn run_display_scrub(
+    gpu: &crate::gpu::GpuDevice,
+    changes: usize,
+) -> Result<Vec<ScrubRow>, String> {
+    use crate::ops::histogram::Levels;
+    use crate::viewer::colormap::{Colormap, DisplayParams};
+    use crate::viewer::display::{DisplayRenderer, Placement, offscreen_target};
+
+    let (device, queue) = (gpu.device(), gpu.queue());
+    let format = wgpu::TextureFormat::Rgba8Unorm;
+    let (tw, th) = (1920u32, 1080u32);
+    let target = offscreen_target(device, tw, th, format);
+    let view = target.create_view(&Default::default());
+    let mut rows = Vec::new();
+    for (name, h, w) in [("1080p", 1080usize, 1920usize), ("4K", 2160, 3840)] {
+        for dtype in [crate::Dtype::U8, crate::Dtype::U16] {
+            // a few distinct frames so every change uploads new data
+            let shape = Shape::new(4, h, w, 1);
+            let stack = match dtype {
+                crate::Dtype::U16 => random_stack::<u16>(shape),
+                _ => random_stack::<u8>(shape),
+            }
+            .map_err(|e| e.to_string())?;
+            let mut r = DisplayRenderer::new(device, queue, format);
+            let zoom = (tw as f32 / w as f32).min(th as f32 / h as f32);
+            let place = Placement {
+                origin: [0.0, 0.0],
+                zoom,
+            };
+            let params = DisplayParams {
+                levels: Levels {
+                    min: 0.0,
+                    max: if dtype == crate::Dtype::U8 {
+                        255.0
+                    } else {
+                        65535.0
+                    },
+                },
+                gamma: 1.0,
+                colormap: Colormap::Viridis,
+            };
+            let mut frame = |t: usize, upload: bool| -> Result<f64, String> {
+                let t0 = Instant::now();
+                if upload {
+                    r.upload_frame(device, queue, &stack, t)?;
+                }
+                let enc = r.render_into(device, queue, &params, place, &view, format);
+                let idx = queue.submit([enc.finish()]);
+                device
+                    .poll(wgpu::PollType::Wait {
+                        submission_index: Some(idx),
+                        timeout: None,
+                    })
+                    .map_err(|e| e.to_string())?;
+                Ok(t0.elapsed().as_secs_f64() * 1e3)
+            };
+            frame(0, true)?; // warm-up: texture creation, pipeline
+            let mut ms: Vec<f64> = (1..=changes)
+                .map(|i| frame(i % 4, true))
+                .collect::<Result<_, _>>()?;
+            let mut redraw: Vec<f64> = (0..changes.min(10))
+                .map(|_| frame(0, false))
+                .collect::<Result<_, _>>()?;
+            let median = |v: &mut Vec<f64>| {
+                v.sort_by(f64::total_cmp);
+                v[v.len() / 2]
+            };
+            rows.push(ScrubRow {
+                frame: format!("{name} {w}x{h}"),
+                dtype: dtype.name(),
+                changes,
+                ms_mean: ms.iter().sum::<f64>() / ms.len() as f64,
+                ms_median: median(&mut ms),
+                ms_redraw: median(&mut redraw),
+            });
+        }
+    }
+    Ok(rows)
+}

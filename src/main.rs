@@ -201,6 +201,13 @@ enum Command {
         json: bool,
         #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
         engine: EngineArg,
+        /// Time the viewer's frame change instead (upload + draw of 1080p and 4K frames,
+        /// u8 and u16) on the GPU adapter, lavapipe included.
+        #[arg(long)]
+        display: bool,
+        /// Frame changes timed per case with --display.
+        #[arg(long, default_value_t = 30)]
+        changes: usize,
         #[command(flatten)]
         load: LoadArgs,
     },
@@ -1011,8 +1018,13 @@ fn run(cli: Cli) -> Result<()> {
             repeat,
             json,
             engine,
+            display,
+            changes,
             load,
         } => {
+            if display {
+                return bench_display(changes.max(1), json);
+            }
             let stack = match path {
                 Some(p) => load_with_bar(&p, &load.options())?.0,
                 None => {
@@ -1027,6 +1039,33 @@ fn run(cli: Cli) -> Result<()> {
             bench_cmd(&stack, repeat.max(1), json, engine)
         }
     }
+}
+
+/// `blitz bench --display`: the viewer's cost per frame change.
+fn bench_display(changes: usize, json: bool) -> Result<()> {
+    let gpu = blitz::gpu::GpuDevice::new()?;
+    let info = gpu.info();
+    let rows = bench::run_display_scrub(&gpu, changes).map_err(anyhow::Error::msg)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    println!(
+        "frame change = upload of the frame in its raw dtype + draw through the colormap into \
+         1920x1080, waited for; {} ({}, {})",
+        info.name, info.backend, info.device_type
+    );
+    println!(
+        "{:<18} {:>5} {:>8} {:>12} {:>10} {:>12}",
+        "frame", "dtype", "changes", "median ms", "mean ms", "redraw ms"
+    );
+    for r in rows {
+        println!(
+            "{:<18} {:>5} {:>8} {:>12.2} {:>10.2} {:>12.2}",
+            r.frame, r.dtype, r.changes, r.ms_median, r.ms_mean, r.ms_redraw
+        );
+    }
+    Ok(())
 }
 
 /// Mesa's Vulkan drivers print "XDG_RUNTIME_DIR is invalid or not set" on stderr when

@@ -375,35 +375,25 @@ impl DisplayRenderer {
         pass.draw(0..3, 0..1);
     }
 
-    /// Draws the frame into a new `width` x `height` RGBA8 texture (transparent where the
-    /// frame is not) and returns its pixels, row by row.
-    pub fn render_offscreen(
+    /// Records a draw of the frame into `view` (a texture of format `format`, cleared
+    /// first); the caller submits the encoder, alone or with a readback.
+    pub fn render_into(
         &mut self,
         device: &wgpu::Device,
         queue: &wgpu::Queue,
         params: &DisplayParams,
         place: Placement,
-        width: u32,
-        height: u32,
-    ) -> Result<Vec<u8>, String> {
-        let format = wgpu::TextureFormat::Rgba8Unorm;
+        view: &wgpu::TextureView,
+        format: wgpu::TextureFormat,
+    ) -> wgpu::CommandEncoder {
         self.ensure_pipeline(device, format);
         self.set_params(queue, params, place);
-        let target = texture_2d(
-            device,
-            "display offscreen target",
-            width,
-            height,
-            format,
-            wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
-        );
-        let view = target.create_view(&Default::default());
         let mut encoder = device.create_command_encoder(&Default::default());
         {
             let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
                 label: Some("display offscreen pass"),
                 color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view: &view,
+                    view,
                     depth_slice: None,
                     resolve_target: None,
                     ops: wgpu::Operations {
@@ -418,8 +408,43 @@ impl DisplayRenderer {
             });
             self.draw(&mut pass, format);
         }
+        encoder
+    }
+
+    /// Draws the frame into a new `width` x `height` RGBA8 texture (transparent where the
+    /// frame is not) and returns its pixels, row by row.
+    pub fn render_offscreen(
+        &mut self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        params: &DisplayParams,
+        place: Placement,
+        width: u32,
+        height: u32,
+    ) -> Result<Vec<u8>, String> {
+        let format = wgpu::TextureFormat::Rgba8Unorm;
+        let target = offscreen_target(device, width, height, format);
+        let view = target.create_view(&Default::default());
+        let encoder = self.render_into(device, queue, params, place, &view, format);
         read_texture(device, queue, encoder, &target)
     }
+}
+
+/// A texture to draw into and read back.
+pub fn offscreen_target(
+    device: &wgpu::Device,
+    width: u32,
+    height: u32,
+    format: wgpu::TextureFormat,
+) -> wgpu::Texture {
+    texture_2d(
+        device,
+        "offscreen target",
+        width,
+        height,
+        format,
+        wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+    )
 }
 
 /// Finishes `encoder` with a copy of the 4-byte-per-pixel `texture` into a mapped buffer,

@@ -16,7 +16,7 @@ use crate::load::LoadOptions;
 
 use super::app::ViewerState;
 use super::colormap::DisplayParams;
-use super::display::{DisplayRenderer, Placement, read_texture};
+use super::display::{DisplayRenderer, Placement, offscreen_target, read_texture};
 use super::loader::LoadJob;
 
 /// What `blitz view` was asked for.
@@ -274,20 +274,7 @@ impl Running {
         queue.present(frame);
         if let Some(path) = screenshot {
             // the same interface once more, into a texture that can be read back
-            let target = device.create_texture(&wgpu::TextureDescriptor {
-                label: Some("screenshot"),
-                size: wgpu::Extent3d {
-                    width: self.config.width,
-                    height: self.config.height,
-                    depth_or_array_layers: 1,
-                },
-                mip_level_count: 1,
-                sample_count: 1,
-                dimension: wgpu::TextureDimension::D2,
-                format,
-                usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
-                view_formats: &[],
-            });
+            let target = offscreen_target(&device, self.config.width, self.config.height, format);
             let tview = target.create_view(&Default::default());
             self.paint(&device, &queue, &jobs, &screen, &tview);
             let mut rgba = read_texture(
