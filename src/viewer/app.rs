@@ -636,7 +636,13 @@ impl ViewerState {
                     .range(0.0..=4096.0)
                     .speed(0.1)
                     .prefix("max RAM ")
-                    .suffix(" GiB"),
+                    .custom_formatter(|v, _| {
+                        if v == 0.0 {
+                            "auto".into()
+                        } else {
+                            format!("{v:.1} GiB")
+                        }
+                    }),
             )
             .on_hover_text("0: half of the available RAM")
             .changed()
