@@ -51,6 +51,31 @@ enum Command {
         /// After the first frame, open PATH as if it were dropped on the window.
         #[arg(long, value_name = "PATH", hide = true)]
         drop: Option<PathBuf>,
+        /// Start in aggregate mode: OP (mean, max, min, std, median, sum) over all
+        /// frames, or OP:A:B over frames A..=B.
+        #[arg(long, value_name = "OP[:A:B]")]
+        aggregate: Option<String>,
+        /// Ops: reference to subtract, range:OP:A:B, file:PATH or sliding:OP:WINDOW:LAG.
+        #[arg(long, value_name = "SRC")]
+        subtract: Option<String>,
+        /// Ops: reference to divide by (same forms as --subtract).
+        #[arg(long, value_name = "SRC")]
+        divide: Option<String>,
+        /// Apply the ops to the full stack at start instead of previewing them.
+        #[arg(long)]
+        apply: bool,
+        /// Profile crosshair at pixel X,Y.
+        #[arg(long, value_name = "X,Y")]
+        crosshair: Option<String>,
+        /// Profile line width (half-width of the averaged band).
+        #[arg(long, default_value_t = 0)]
+        line_width: usize,
+        /// Show the profile envelopes (per image, per crosshair, per position).
+        #[arg(long)]
+        envelopes: bool,
+        /// ROI rectangle X,Y,W,H whose time series is plotted.
+        #[arg(long, value_name = "X,Y,W,H")]
+        rect: Option<String>,
         #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
         engine: EngineArg,
         #[command(flatten)]
@@ -535,6 +560,26 @@ fn reduce_cmd(
     Ok(())
 }
 
+/// Parses `OP` or `OP:A:B` (aggregate mode of the viewer).
+fn parse_aggregate(s: &str) -> Result<(ReduceOp, Option<FrameRange>)> {
+    let f: Vec<&str> = s.split(':').collect();
+    let op = |o: &str| {
+        o.parse()
+            .map_err(|e: String| anyhow::anyhow!("--aggregate: {e}"))
+    };
+    match f.as_slice() {
+        [o] => Ok((op(o)?, None)),
+        [o, a, b] => {
+            let n = |v: &str| {
+                v.parse::<usize>()
+                    .map_err(|_| anyhow::anyhow!("--aggregate '{s}': expected OP or OP:A:B"))
+            };
+            Ok((op(o)?, Some(FrameRange::new(n(a)?, n(b)?))))
+        }
+        _ => anyhow::bail!("--aggregate '{s}': expected OP or OP:A:B"),
+    }
+}
+
 /// Parses `range:OP:A:B`, `file:PATH` or `sliding:OP:WINDOW:LAG`.
 fn parse_source(s: &str, option: &str, opts: &LoadOptions) -> Result<Source> {
     let bad = || {
@@ -887,6 +932,7 @@ fn run(cli: Cli) -> Result<()> {
             exit_after_frames: None,
             frame: 0,
             drop: None,
+            setup: Default::default(),
         });
     };
     match command {
@@ -896,17 +942,51 @@ fn run(cli: Cli) -> Result<()> {
             exit_after_frames,
             frame,
             drop,
+            aggregate,
+            subtract,
+            divide,
+            apply,
+            crosshair,
+            line_width,
+            envelopes,
+            rect,
             engine,
             load,
-        } => blitz::viewer::run(blitz::viewer::ViewOptions {
-            path: path.unwrap_or_else(|| PathBuf::from("demo")),
-            load: load.options(),
-            engine: engine.choice(),
-            screenshot,
-            exit_after_frames,
-            frame,
-            drop,
-        }),
+        } => {
+            let opts = load.options();
+            let setup = blitz::viewer::analysis::ViewSetup {
+                aggregate: aggregate.map(|a| parse_aggregate(&a)).transpose()?,
+                subtract: subtract
+                    .map(|s| parse_source(&s, "--subtract", &opts))
+                    .transpose()?,
+                divide: divide
+                    .map(|s| parse_source(&s, "--divide", &opts))
+                    .transpose()?,
+                apply,
+                crosshair: crosshair
+                    .map(|c| -> Result<(usize, usize)> {
+                        let v: Vec<usize> = parse_numbers(&c, "--crosshair", "X,Y")?;
+                        match v.as_slice() {
+                            [x, y] => Ok((*x, *y)),
+                            _ => anyhow::bail!("--crosshair '{c}': expected X,Y"),
+                        }
+                    })
+                    .transpose()?,
+                width: line_width,
+                envelopes,
+                roi: rect.map(|r| parse_roi(Some(r), None)).transpose()?,
+            };
+            blitz::viewer::run(blitz::viewer::ViewOptions {
+                path: path.unwrap_or_else(|| PathBuf::from("demo")),
+                load: opts,
+                engine: engine.choice(),
+                screenshot,
+                exit_after_frames,
+                frame,
+                drop,
+                setup,
+            })
+        }
         Command::Info {
             path,
             full,

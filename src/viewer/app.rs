@@ -14,6 +14,10 @@ use crate::ops::FrameRange;
 use crate::ops::histogram::{Histogram, Levels, auto_levels, symmetric};
 use crate::stack::Stack;
 
+use crate::ops::reduce::ReduceOp;
+use crate::ops::roi::{Roi, RoiSeries, Stat};
+
+use super::analysis::{Aggregate, OpsSpec, Pipeline};
 use super::colormap::{Colormap, DisplayParams};
 use super::display::Placement;
 use super::loader::{LoadJob, Loaded};
@@ -61,9 +65,65 @@ pub struct OpenDialog {
     pub input: String,
 }
 
+/// What a click or drag on the image does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tool {
+    /// Drag pans, wheel zooms.
+    Navigate,
+    /// Click sets the crosshair of the profiles.
+    Crosshair,
+    /// Drag draws the ROI rectangle.
+    Rect,
+    /// Clicks add polygon vertices; double-click closes it.
+    Polygon,
+    /// Click pins a pixel whose time series is plotted.
+    Pin,
+}
+
 /// State of the viewer window.
 pub struct ViewerState {
+    /// The stack as loaded.
+    pub raw: Arc<Stack>,
+    /// `raw` after the timeline crop: what ops and reduce work on.
+    pub base: Arc<Stack>,
+    /// The displayed stack: base, ops applied to full, masks and transforms.
     pub stack: Arc<Stack>,
+    pub pipeline: Pipeline,
+    /// The ops panel; previewed on the shown frame until applied to full.
+    pub ops: OpsSpec,
+    /// Aggregate mode when set: a reduced image replaces the frame.
+    pub aggregate: Option<Aggregate>,
+    /// The timeline selection (aggregate range and Range reference), kept across modes.
+    pub selection: FrameRange,
+    pub agg_op: ReduceOp,
+    /// The aggregate or previewed image (one frame, masks and transforms applied).
+    pub shown: Option<Arc<Stack>>,
+    /// `shown` must be recomputed (frame, ops or aggregate changed).
+    pub shown_dirty: bool,
+    /// Engine and time of the last computation, for the status bar.
+    pub last_compute: String,
+    pub apply_job: Option<super::panels::ApplyJob>,
+    pub tool: Tool,
+    /// Crosshair of the profiles (x, y) in the shown image.
+    pub crosshair: Option<(usize, usize)>,
+    pub profile_width: usize,
+    pub env_image: bool,
+    pub env_band: bool,
+    pub env_dataset: bool,
+    pub env_q: u32,
+    /// Position hovered in a profile plot, marked on the image.
+    pub profile_hover: Option<(usize, usize)>,
+    pub roi: Option<Roi>,
+    pub polygon_draft: Vec<(f32, f32)>,
+    pub roi_stat: Stat,
+    pub roi_bands: bool,
+    pub roi_series: Option<RoiSeries>,
+    pub pins: Vec<(usize, usize)>,
+    pub export: Option<super::panels::ExportDialog>,
+    /// The levels were last fitted to an aggregate or previewed image (not the stack).
+    pub fitted_shown: bool,
+    /// Path typed for a binary mask.
+    pub mask_input: String,
     pub path: PathBuf,
     pub frame: usize,
     /// The frame on the GPU differs from `frame` (or the stack changed).
@@ -105,6 +165,8 @@ pub const KEYS: &[(&str, &str)] = &[
     ("1", "one screen pixel per data pixel"),
     ("Ctrl+C", "copy the probe (x, y, values)"),
     ("Ctrl+O", "open a file or folder"),
+    ("A", "aggregate mode on / off"),
+    ("Esc", "back to the navigate tool"),
     ("F1", "this help"),
 ];
 
@@ -116,8 +178,37 @@ impl ViewerState {
         engine: Arc<Engine>,
         adapter: String,
     ) -> Self {
+        let empty = Arc::new(Stack::from_vec(crate::Shape::new(1, 1, 1, 1), vec![0u8]).unwrap());
         let mut s = ViewerState {
-            stack: Arc::new(Stack::from_vec(crate::Shape::new(1, 1, 1, 1), vec![0u8]).unwrap()),
+            raw: empty.clone(),
+            base: empty.clone(),
+            stack: empty,
+            pipeline: Pipeline::default(),
+            ops: OpsSpec::default(),
+            aggregate: None,
+            selection: FrameRange::new(0, 0),
+            agg_op: ReduceOp::Mean,
+            shown: None,
+            shown_dirty: false,
+            last_compute: String::new(),
+            apply_job: None,
+            tool: Tool::Navigate,
+            crosshair: None,
+            profile_width: 0,
+            env_image: false,
+            env_band: false,
+            env_dataset: false,
+            env_q: 0,
+            profile_hover: None,
+            roi: None,
+            polygon_draft: Vec::new(),
+            roi_stat: Stat::Mean,
+            roi_bands: true,
+            roi_series: None,
+            pins: Vec::new(),
+            export: None,
+            fitted_shown: false,
+            mask_input: String::new(),
             path: PathBuf::new(),
             frame: 0,
             upload_needed: true,
@@ -169,7 +260,21 @@ impl ViewerState {
             human_bytes(loaded.stack.bytes()),
             loaded.seconds
         );
-        self.stack = Arc::new(loaded.stack);
+        let raw = Arc::new(loaded.stack);
+        self.raw = raw.clone();
+        self.base = raw.clone();
+        self.stack = raw;
+        self.pipeline = Pipeline::default();
+        self.aggregate = None;
+        self.shown = None;
+        self.shown_dirty = true;
+        self.selection = FrameRange::new(0, shape.frames - 1);
+        self.crosshair = Some((shape.width / 2, shape.height / 2));
+        self.roi = None;
+        self.roi_series = None;
+        self.pins.clear();
+        self.ops.subtract.file = None;
+        self.ops.divide.file = None;
         self.path = loaded.path;
         self.stack_hist = loaded.histogram;
         self.frame_hist = None;
@@ -196,13 +301,19 @@ impl ViewerState {
         self.stack_hist.as_ref()
     }
 
+    /// Forgets the cached histograms (the displayed stack or the shown image changed).
+    pub fn forget_histograms(&mut self, stack_too: bool) {
+        self.frame_hist = None;
+        if stack_too {
+            self.stack_hist = None;
+        }
+    }
+
     fn frame_histogram(&mut self) -> Option<&Histogram> {
         let t = self.frame;
         if self.frame_hist.as_ref().is_none_or(|(f, _)| *f != t) {
-            let h = self
-                .engine
-                .histogram(&self.stack, FrameRange::new(t, t), None)
-                .ok();
+            let (s, i) = self.shown();
+            let h = self.engine.histogram(s, FrameRange::new(i, i), None).ok();
             self.frame_hist = h.map(|(h, _)| (t, h));
         }
         self.frame_hist.as_ref().map(|(_, h)| h)
@@ -213,7 +324,13 @@ impl ViewerState {
     /// gray stack plasma (spec §6).
     pub fn fit_levels(&mut self) {
         let trim = self.trim.percent();
-        let Some(levels) = self.stack_histogram().map(|h| auto_levels(h, trim)) else {
+        // an aggregate or previewed image has its own range (a std, a difference)
+        let hist = if self.shown.is_some() {
+            self.frame_histogram()
+        } else {
+            self.stack_histogram()
+        };
+        let Some(levels) = hist.map(|h| auto_levels(h, trim)) else {
             return;
         };
         self.display.levels = levels;
@@ -234,6 +351,7 @@ impl ViewerState {
         if t != self.frame {
             self.frame = t;
             self.upload_needed = true;
+            self.shown_dirty = true;
         }
     }
 
@@ -298,11 +416,11 @@ impl ViewerState {
 
     /// The raw value(s) at data pixel (x, y) of the shown frame, with the dtype.
     pub fn probe_text(&self, x: usize, y: usize) -> String {
-        let s = self.stack.shape();
-        let vals: Vec<String> = (0..s.channels)
+        let (stack, t) = self.shown();
+        let vals: Vec<String> = (0..stack.shape().channels)
             .map(|c| {
-                let v = self.stack.value(self.frame, y, x, c);
-                match self.stack.dtype() {
+                let v = stack.value(t, y, x, c);
+                match stack.dtype() {
                     crate::Dtype::F32 => format!("{v}"),
                     _ => format!("{}", v as i64),
                 }
@@ -311,13 +429,13 @@ impl ViewerState {
         format!(
             "x {x}  y {y}  {} ({})",
             vals.join(", "),
-            self.stack.dtype().name()
+            stack.dtype().name()
         )
     }
 
     /// Zoom and pan that fit the frame into `area` (points), centred.
     pub fn fit_view(&mut self, area: Vec2) {
-        let s = self.stack.shape();
+        let s = self.shown().0.shape();
         let zoom = (area.x / s.width as f32)
             .min(area.y / s.height as f32)
             .max(1e-3);
@@ -331,7 +449,7 @@ impl ViewerState {
 
     /// One data pixel per physical screen pixel, centred on the area's centre.
     pub fn one_to_one(&mut self, area: Vec2, pixels_per_point: f32) {
-        let s = self.stack.shape();
+        let s = self.shown().0.shape();
         let zoom = 1.0 / pixels_per_point;
         let size = Vec2::new(s.width as f32, s.height as f32) * zoom;
         self.view = View {
@@ -402,13 +520,15 @@ impl ViewerState {
         image: &mut dyn FnMut(&mut egui::Ui, Rect, Placement, DisplayParams),
     ) {
         self.poll_job();
+        self.poll_apply();
         self.tick(Instant::now());
         self.keys(ui);
+        self.update_shown();
         self.menu(ui);
         self.timeline(ui);
         egui::Panel::left("load")
             .resizable(true)
-            .default_size(260.0)
+            .default_size(250.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     self.load_panel(ui);
@@ -418,13 +538,28 @@ impl ViewerState {
             });
         egui::Panel::right("levels")
             .resizable(true)
-            .default_size(280.0)
-            .show(ui, |ui| self.levels_panel(ui));
+            .default_size(290.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    self.levels_panel(ui);
+                    ui.separator();
+                    self.analysis_panel(ui);
+                });
+            });
+        egui::Panel::bottom("plots")
+            .resizable(true)
+            .default_size(190.0)
+            .show(ui, |ui| self.plots(ui));
+        egui::Panel::top("tools").show(ui, |ui| self.tool_bar(ui));
         egui::CentralPanel::default()
             .frame(egui::Frame::NONE.fill(Color32::from_gray(24)))
             .show(ui, |ui| self.image_area(ui, image));
         self.dialogs(ui);
-        if self.playing || self.job.is_some() {
+        let ctx = ui.ctx().clone();
+        self.export_window(&ctx);
+        // a change made by a panel this frame is computed before the next one
+        self.update_shown();
+        if self.playing || self.job.is_some() || self.apply_job.is_some() {
             ui.ctx().request_repaint();
         }
     }
@@ -434,6 +569,14 @@ impl ViewerState {
             return;
         }
         let n = self.stack.shape().frames;
+        let (agg, esc) = ui.input(|i| (i.key_pressed(Key::A), i.key_pressed(Key::Escape)));
+        if agg {
+            self.set_aggregate(self.aggregate.is_none());
+        }
+        if esc {
+            self.tool = Tool::Navigate;
+            self.polygon_draft.clear();
+        }
         let (space, left, right, home, end, copy, open, help) = ui.input(|i| {
             (
                 i.key_pressed(Key::Space),
@@ -517,6 +660,8 @@ impl ViewerState {
                         self.view.fit = false;
                     }
                 });
+                ui.menu_button("Transforms", |ui| self.transforms_menu(ui));
+                ui.menu_button("Export", |ui| self.export_menu(ui));
                 if ui.button("Help (F1)").clicked() {
                     self.show_help = !self.show_help;
                 }
@@ -705,14 +850,15 @@ impl ViewerState {
         ui.heading("Histogram and levels");
         ui.horizontal(|ui| {
             ui.radio_value(&mut self.scope, HistScope::Stack, "stack");
-            ui.radio_value(&mut self.scope, HistScope::Frame, "frame");
+            ui.radio_value(&mut self.scope, HistScope::Frame, "frame / image");
             ui.checkbox(&mut self.log_hist, "log");
         });
         let levels = self.display.levels;
         let log = self.log_hist;
+        // an aggregate or previewed image is what the levels apply to: its histogram
         let hist = match self.scope {
-            HistScope::Stack => self.stack_histogram().cloned(),
-            HistScope::Frame => self.frame_histogram().cloned(),
+            HistScope::Stack if self.shown.is_none() => self.stack_histogram().cloned(),
+            _ => self.frame_histogram().cloned(),
         };
         let mut new_levels = levels;
         if let Some(h) = &hist {
@@ -800,52 +946,6 @@ impl ViewerState {
                     .small(),
             );
         }
-    }
-
-    fn image_area(
-        &mut self,
-        ui: &mut egui::Ui,
-        image: &mut dyn FnMut(&mut egui::Ui, Rect, Placement, DisplayParams),
-    ) {
-        let rect = ui.max_rect();
-        let ppp = ui.ctx().pixels_per_point();
-        if self.view.zoom < 0.0 {
-            self.one_to_one(rect.size(), ppp);
-        }
-        if !ui.ctx().egui_wants_keyboard_input() {
-            let (fit, one) = ui.input(|i| (i.key_pressed(Key::F), i.key_pressed(Key::Num1)));
-            if fit {
-                self.view.fit = true;
-            }
-            if one {
-                self.one_to_one(rect.size(), ppp);
-            }
-        }
-        if self.view.fit {
-            self.fit_view(rect.size());
-        }
-        let resp = ui.allocate_rect(rect, Sense::click_and_drag());
-        if resp.dragged() {
-            self.view.offset += resp.drag_delta();
-            self.view.fit = false;
-        }
-        if resp.double_clicked() {
-            self.view.fit = true;
-        }
-        self.probe = None;
-        if let Some(pos) = resp.hover_pos() {
-            let scroll = ui.input(|i| i.smooth_scroll_delta.y);
-            if scroll != 0.0 {
-                self.zoom_at(pos - rect.min, (scroll / 200.0).exp());
-            }
-            let d = (pos - rect.min - self.view.offset) / self.view.zoom;
-            let s = self.stack.shape();
-            if d.x >= 0.0 && d.y >= 0.0 && (d.x as usize) < s.width && (d.y as usize) < s.height {
-                let (x, y) = (d.x as usize, d.y as usize);
-                self.probe = Some((x, y, self.probe_text(x, y)));
-            }
-        }
-        image(ui, rect, self.placement(rect.min, ppp), self.display);
     }
 
     fn dialogs(&mut self, ui: &mut egui::Ui) {

@@ -33,6 +33,8 @@ pub struct ViewOptions {
     pub frame: usize,
     /// Opened after the first frame as if dropped on the window (scripts, tests).
     pub drop: Option<PathBuf>,
+    /// Aggregate mode, ops, crosshair, ROI set from the command line.
+    pub setup: super::analysis::ViewSetup,
 }
 
 /// The display callback: draws the current frame of the renderer stored in egui's
@@ -153,6 +155,7 @@ impl App {
             .map_err(|e| anyhow::anyhow!(e))?;
         let mut viewer = ViewerState::new(loaded, load_opts, engine, adapter_text);
         viewer.set_frame(self.opts.frame);
+        viewer.apply_setup(&self.opts.setup);
         let ctx = egui::Context::default();
         let egui = egui_winit::State::new(
             ctx,
@@ -250,7 +253,8 @@ impl Running {
                 .callback_resources
                 .get_mut::<DisplayRenderer>()
         {
-            if let Err(e) = r.upload_frame(&device, &queue, &self.viewer.stack, self.viewer.frame) {
+            let (stack, t) = self.viewer.shown();
+            if let Err(e) = r.upload_frame(&device, &queue, stack, t) {
                 self.viewer.error = Some(e);
             }
             self.viewer.upload_needed = false;
