@@ -1,0 +1,388 @@
+//! Analysis in the viewer, driven through the viewer's state (no window): aggregate mode,
+//! each ops source (preview and apply-to-full, undo), profiles with envelopes, a ROI
+//! curve, transforms and masks, and every export, checked against the CPU engine
+//! (`ops`) the CLI tests cover. Bad input (a reference or mask of the wrong shape, an
+//! export that cannot be written) gives a message and changes nothing.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use blitz::engine::{Engine, EngineChoice};
+use blitz::ops::normalize::{Normalize, Source, Step};
+use blitz::ops::profile::{self, Orientation};
+use blitz::ops::reduce::{ReduceOp, reduce};
+use blitz::ops::roi::{Roi, Stat, roi_series};
+use blitz::ops::{FrameRange, transform};
+use blitz::viewer::analysis::SourceKind;
+use blitz::viewer::app::ViewerState;
+use blitz::viewer::colormap::render_cpu;
+use blitz::viewer::loader::Loaded;
+use blitz::viewer::panels::{ExportDialog, ExportKind};
+use blitz::{LoadOptions, NoProgress, Shape, Stack};
+
+fn viewer_of(stack: Stack) -> ViewerState {
+    let loaded = Loaded {
+        path: "memory".into(),
+        stack,
+        histogram: None,
+        seconds: 0.0,
+    };
+    ViewerState::new(
+        loaded,
+        LoadOptions::default(),
+        Arc::new(Engine::new(EngineChoice::Cpu)),
+        "none".into(),
+    )
+}
+
+fn demo() -> Stack {
+    blitz::load(
+        Path::new("demo:12,20,30"),
+        &LoadOptions::default(),
+        &NoProgress,
+    )
+    .unwrap()
+}
+
+fn shown_values(v: &ViewerState) -> Vec<f32> {
+    let (s, t) = v.shown();
+    let f = s.frame(t);
+    (0..f.len()).map(|i| f.get_f32(i)).collect()
+}
+
+fn assert_close(a: &[f32], b: &[f32], what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}");
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        assert!(
+            (x.is_nan() && y.is_nan()) || (x - y).abs() <= 1e-4 * (1.0 + y.abs()),
+            "{what}: sample {i}: {x} vs {y}"
+        );
+    }
+}
+
+#[test]
+fn aggregate_mode_shows_the_engine_reduce_of_the_selection() {
+    let stack = demo();
+    let mut v = viewer_of(demo());
+    v.set_selection(3, 8);
+    for op in ReduceOp::ALL {
+        v.agg_op = op;
+        v.set_aggregate(true);
+        v.update_shown();
+        let want = reduce(&stack, op, FrameRange::new(3, 8)).unwrap();
+        assert_close(&shown_values(&v), &want.data, op.name());
+    }
+    // dragging the range recomputes
+    v.set_selection(0, 1);
+    v.update_shown();
+    let want = reduce(&stack, v.agg_op, FrameRange::new(0, 1)).unwrap();
+    assert_close(&shown_values(&v), &want.data, "moved range");
+    // back to frames: the frame is shown and the selection stays
+    v.set_aggregate(false);
+    v.update_shown();
+    assert!(v.shown.is_none());
+    assert_eq!(v.selection, FrameRange::new(0, 1));
+    v.set_frame(5);
+    let f = stack.frame(5);
+    let raw: Vec<f32> = (0..f.len()).map(|i| f.get_f32(i)).collect();
+    assert_eq!(shown_values(&v), raw);
+}
+
+#[test]
+fn every_ops_source_previews_and_applies_as_the_engine_does() {
+    let stack = demo();
+    let dir = tempfile::tempdir().unwrap();
+    // a reference file: the mean of frames 0..=3, written as .npy (one frame)
+    let mean = reduce(&stack, ReduceOp::Mean, FrameRange::new(0, 3)).unwrap();
+    let ref_path = dir.path().join("ref.npy");
+    let ref_stack = Stack::from_vec(Shape::new(1, 20, 30, 1), mean.data.clone()).unwrap();
+    blitz::export::write_npy(&ref_path, &ref_stack).unwrap();
+    let reference = blitz::viewer::panels::load_reference(&ref_path, 20, 30, Some(1)).unwrap();
+
+    let mut v = viewer_of(demo());
+    v.set_selection(2, 5);
+    v.set_frame(4);
+    let cases: Vec<(&str, Normalize)> = vec![
+        (
+            "range",
+            Normalize {
+                subtract: Some(Step {
+                    source: Source::Range {
+                        op: ReduceOp::Mean,
+                        range: FrameRange::new(2, 5),
+                    },
+                    amount: 1.0,
+                }),
+                divide: None,
+            },
+        ),
+        (
+            "file",
+            Normalize {
+                subtract: None,
+                divide: Some(Step {
+                    source: Source::File(reference.clone()),
+                    amount: 0.5,
+                }),
+            },
+        ),
+        (
+            "sliding",
+            Normalize {
+                subtract: Some(Step {
+                    source: Source::Sliding {
+                        op: ReduceOp::Max,
+                        window: 3,
+                        lag: 1,
+                    },
+                    amount: 0.7,
+                }),
+                divide: None,
+            },
+        ),
+    ];
+    for (name, n) in cases {
+        v.ops = Default::default();
+        match name {
+            "range" => v.ops.subtract.kind = SourceKind::Range,
+            "file" => {
+                v.ops.divide.kind = SourceKind::File;
+                v.ops.divide.file = Some((ref_path.clone(), reference.clone()));
+                v.ops.divide.amount = 0.5;
+            }
+            _ => {
+                v.ops.subtract.kind = SourceKind::Sliding;
+                v.ops.subtract.op = ReduceOp::Max;
+                v.ops.subtract.window = 3;
+                v.ops.subtract.lag = 1;
+                v.ops.subtract.amount = 0.7;
+            }
+        }
+        assert_eq!(v.ops.normalize(v.selection).as_ref(), Some(&n), "{name}");
+        v.shown_dirty = true;
+        v.update_shown();
+        assert!(v.error.is_none(), "{name}: {:?}", v.error);
+        let want = n.preview(&stack, 4).unwrap();
+        assert_close(&shown_values(&v), &want.data, &format!("{name} preview"));
+        // apply to full: the displayed stack is the engine's result
+        v.start_apply();
+        v.wait_apply();
+        assert!(v.error.is_none(), "{name}: {:?}", v.error);
+        let full = n.apply(&stack).unwrap();
+        assert_eq!(v.stack.shape(), full.shape(), "{name}");
+        let got: Vec<f32> = v.stack.as_slice::<f32>().unwrap().to_vec();
+        assert_close(
+            &got,
+            full.as_slice::<f32>().unwrap(),
+            &format!("{name} apply"),
+        );
+        // undo: back to the raw stack
+        v.change_pipeline("undo", |p| p.applied = None);
+        assert!(Arc::ptr_eq(&v.stack, &v.raw), "{name}: undo");
+    }
+    // a reference of the wrong shape is refused with a message naming the file
+    let wrong = dir.path().join("wrong.npy");
+    let w = Stack::from_vec(Shape::new(1, 10, 30, 1), vec![1f32; 300]).unwrap();
+    blitz::export::write_npy(&wrong, &w).unwrap();
+    let e = blitz::viewer::panels::load_reference(&wrong, 20, 30, Some(1)).unwrap_err();
+    assert!(e.contains("wrong.npy") && e.contains("30 x 20"), "{e}");
+}
+
+#[test]
+fn profiles_with_envelopes_and_a_roi_curve_match_the_engine() {
+    let stack = demo();
+    let mut v = viewer_of(demo());
+    v.set_frame(7);
+    v.crosshair = Some((11, 6));
+    v.profile_width = 2;
+    v.env_image = true;
+    v.env_band = true;
+    v.env_dataset = true;
+    v.env_q = 5;
+    let p = v.profiles().unwrap().unwrap();
+    assert_eq!(
+        p.h,
+        profile::profile(&stack, 7, Orientation::Row, 6, 2).unwrap()
+    );
+    assert_eq!(
+        p.v,
+        profile::profile(&stack, 7, Orientation::Col, 11, 2).unwrap()
+    );
+    let names: Vec<&str> = p.envelopes.iter().map(|e| e.0).collect();
+    assert_eq!(names, ["min/max of the image", "crosshair band", "dataset"]);
+    assert_eq!(
+        p.envelopes[0].1,
+        profile::image_envelope(&stack, 7, Orientation::Row, 5).unwrap()
+    );
+    assert_eq!(
+        p.envelopes[1].2,
+        profile::band_envelope(&stack, 7, Orientation::Col, 11, 2, 5).unwrap()
+    );
+    assert_eq!(
+        p.envelopes[2].1,
+        profile::dataset_envelope(&stack, Orientation::Row, 6, 2, 5).unwrap()
+    );
+
+    let roi = Roi::Polygon(vec![(2.0, 2.0), (25.0, 4.0), (12.0, 18.0)]);
+    v.roi = Some(roi.clone());
+    v.roi_stat = Stat::Median;
+    v.compute_roi();
+    let want = roi_series(&stack, &roi, Stat::Median, FrameRange::all(12)).unwrap();
+    assert_eq!(v.roi_series.as_ref(), Some(&want));
+}
+
+#[test]
+fn transforms_masks_and_timeline_crop_follow_the_ops_functions() {
+    let stack = demo();
+    let mut v = viewer_of(demo());
+    assert!(v.change_pipeline("rotate", |p| p.transforms.rot90 = 1));
+    assert!(v.change_pipeline("flip x", |p| p.transforms.flip_x = true));
+    let want = transform::flip_x(&transform::rotate90_cw(&stack));
+    assert_eq!(v.stack.as_slice::<u8>(), want.as_slice::<u8>());
+    assert_eq!(v.stack.shape(), Shape::new(12, 30, 20, 1));
+    v.change_pipeline("reset", |p| p.transforms = Default::default());
+    // timeline crop first, then a ROI mask; undo of the crop keeps the mask
+    v.change_pipeline("crop", |p| p.timeline_crop = Some(FrameRange::new(4, 9)));
+    v.change_pipeline("mask", |p| {
+        p.roi_mask = Some(blitz::viewer::analysis::RoiMask {
+            x: 3,
+            y: 2,
+            w: 10,
+            h: 5,
+        })
+    });
+    let want = transform::roi_mask(
+        &transform::crop_frames(&stack, FrameRange::new(4, 9)).unwrap(),
+        3,
+        2,
+        10,
+        5,
+    )
+    .unwrap();
+    assert_eq!(v.stack.shape(), want.shape());
+    assert_eq!(v.stack.as_slice::<u8>(), want.as_slice::<u8>());
+    v.change_pipeline("uncrop", |p| p.timeline_crop = None);
+    assert_eq!(v.stack.shape(), Shape::new(12, 5, 10, 1));
+
+    // a binary mask: zeros become NaN; one of the wrong size is refused, nothing changes
+    v.change_pipeline("reset", |p| p.roi_mask = None);
+    let dir = tempfile::tempdir().unwrap();
+    let mask_path = dir.path().join("mask.npy");
+    let mask: Vec<u8> = (0..600).map(|i| (i % 7 != 0) as u8).collect();
+    blitz::export::write_npy(
+        &mask_path,
+        &Stack::from_vec(Shape::new(1, 20, 30, 1), mask.clone()).unwrap(),
+    )
+    .unwrap();
+    v.load_mask(&mask_path);
+    assert!(v.error.is_none(), "{:?}", v.error);
+    let m = Stack::from_vec(Shape::new(1, 20, 30, 1), mask).unwrap();
+    let want = transform::binary_mask(&stack, &m).unwrap();
+    let got = v.stack.as_slice::<f32>().unwrap();
+    let exp = want.as_slice::<f32>().unwrap();
+    assert!(
+        got.iter()
+            .zip(exp)
+            .all(|(a, b)| a == b || (a.is_nan() && b.is_nan()))
+    );
+    let before = v.stack.clone();
+    let small = dir.path().join("small.npy");
+    blitz::export::write_npy(
+        &small,
+        &Stack::from_vec(Shape::new(1, 5, 5, 1), vec![1u8; 25]).unwrap(),
+    )
+    .unwrap();
+    v.load_mask(&small);
+    let e = v.error.take().expect("a message");
+    assert!(e.contains("small.npy"), "{e}");
+    assert!(Arc::ptr_eq(&v.stack, &before));
+}
+
+#[test]
+fn exports_write_what_is_shown_and_a_failed_export_loses_nothing() {
+    let stack = demo();
+    let mut v = viewer_of(demo());
+    v.set_frame(3);
+    v.crosshair = Some((4, 5));
+    v.env_image = true;
+    v.roi = Some(Roi::Rect {
+        x: 1,
+        y: 1,
+        w: 6,
+        h: 4,
+    });
+    v.compute_roi();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+
+    // the frame as shown: the CPU colormap of frame 3
+    let png = d.join("frame.png");
+    v.export_frame(&png).unwrap();
+    let img = image::open(&png).unwrap().to_rgba8();
+    assert_eq!(img.as_raw(), &render_cpu(&stack, 3, &v.display));
+    // a range as numbered files
+    let n = v.export_range(&d.join("frames"), "png", 2, 4).unwrap();
+    assert_eq!(n, 3);
+    assert!(d.join("frames/frame_002.png").exists() && d.join("frames/frame_004.png").exists());
+    // the aggregate result as data
+    v.set_selection(0, 11);
+    v.set_aggregate(true);
+    v.update_shown();
+    let npy = d.join("mean.npy");
+    v.export_stack(&npy).unwrap();
+    let back = blitz::load(&npy, &LoadOptions::default(), &NoProgress).unwrap();
+    let want = reduce(&stack, ReduceOp::Mean, FrameRange::all(12)).unwrap();
+    assert_eq!(back.as_slice::<f32>().unwrap(), &want.data[..]);
+    v.set_aggregate(false);
+    v.update_shown();
+    // profiles and ROI as CSV
+    let csv = d.join("profiles.csv");
+    v.export_profiles(&csv).unwrap();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "position,h_mean_c0,h_min_max_of_the_image_lo,h_min_max_of_the_image_hi,v_mean_c0,v_min_max_of_the_image_lo,v_min_max_of_the_image_hi"
+    );
+    let p = profile::profile(&stack, 3, Orientation::Row, 5, 0).unwrap();
+    let first: Vec<f32> = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .map(|x| x.parse().unwrap())
+        .collect();
+    assert_eq!((first[0], first[1]), (0.5, p.get(0, 0)));
+    assert_eq!(
+        text.lines().count(),
+        1 + 30,
+        "one row per position of the longer profile"
+    );
+    let roi_csv = d.join("roi.csv");
+    v.export_roi(&roi_csv).unwrap();
+    let roi = std::fs::read_to_string(&roi_csv).unwrap();
+    assert_eq!(roi.lines().next().unwrap(), "frame,mean_c0,min_c0,max_c0");
+    assert_eq!(roi.lines().count(), 13);
+
+    // an export that cannot be written: an error, the file already there untouched
+    let keep = d.join("keep.png");
+    std::fs::write(&keep, b"precious").unwrap();
+    let blocker = d.join(format!(".keep.png.part-{}", std::process::id()));
+    std::fs::create_dir(&blocker).unwrap();
+    let mut dialog = ExportDialog {
+        kind: ExportKind::Frame,
+        path: keep.display().to_string(),
+        first: 0,
+        last: 0,
+    };
+    let e = v.run_export(&dialog).unwrap_err();
+    assert!(e.contains("keep.png"), "{e}");
+    assert_eq!(std::fs::read(&keep).unwrap(), b"precious");
+    // a folder that cannot be created (its parent is a file), and a read-only file system
+    dialog.kind = ExportKind::Range;
+    dialog.path = keep.join("frames").display().to_string();
+    assert!(v.run_export(&dialog).is_err());
+    assert!(
+        v.export_stack(Path::new("/proc/blitz-export-test.npy"))
+            .is_err()
+    );
+}
