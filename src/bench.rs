@@ -282,3 +282,141 @@ pub fn run_display_scrub(
     }
     Ok(rows)
 }
+
+/// Time from a change in the viewer (the aggregate range moved, the sliding window
+/// changed) to the new image drawn: compute + upload of the result + draw, waited for.
+#[derive(Clone, Debug, Serialize)]
+pub struct InteractiveRow {
+    pub change: String,
+    pub engine: &'static str,
+    /// Median milliseconds over the changes.
+    pub ms_median: f64,
+    /// Of which the computation (engine call, result back in RAM).
+    pub ms_compute: f64,
+}
+
+/// Runs the interactive cases on `stack` (one channel) with the CPU engine and, when
+/// `gpu` is given, the GPU engine on the stack made resident once.
+pub fn run_interactive(
+    stack: &Stack,
+    gpu: &crate::gpu::GpuDevice,
+    use_gpu: bool,
+    changes: usize,
+) -> Result<Vec<InteractiveRow>, String> {
+    use crate::ops::histogram::Levels;
+    use crate::viewer::analysis::image_stack;
+    use crate::viewer::colormap::{Colormap, DisplayParams};
+    use crate::viewer::display::{DisplayRenderer, Placement, offscreen_target};
+
+    let (device, queue) = (gpu.device(), gpu.queue());
+    let format = wgpu::TextureFormat::Rgba8Unorm;
+    let target = offscreen_target(device, 1920, 1080, format);
+    let view = target.create_view(&Default::default());
+    let mut r = DisplayRenderer::new(device, queue, format);
+    let sh = stack.shape();
+    let n = sh.frames;
+    let params = DisplayParams {
+        levels: Levels {
+            min: 0.0,
+            max: 255.0,
+        },
+        gamma: 1.0,
+        colormap: Colormap::Viridis,
+    };
+    let place = Placement {
+        origin: [0.0, 0.0],
+        zoom: (1920.0 / sh.width as f32).min(1080.0 / sh.height as f32),
+    };
+    let mut show = |img: Image| -> Result<(), String> {
+        let s = image_stack(img).map_err(|e| e.to_string())?;
+        r.upload_frame(device, queue, &s, 0)?;
+        let enc = r.render_into(device, queue, &params, place, &view, format);
+        let idx = queue.submit([enc.finish()]);
+        device
+            .poll(wgpu::PollType::Wait {
+                submission_index: Some(idx),
+                timeout: None,
+            })
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    let gpu_reduce = if use_gpu {
+        let g = crate::gpu::reduce::GpuReduce::new(gpu).map_err(|e| e.to_string())?;
+        let resident = g.upload(stack).map_err(|e| e.to_string())?;
+        Some((g, resident))
+    } else {
+        None
+    };
+    let mut rows = Vec::new();
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    type Compute<'a> = Box<dyn Fn(usize) -> Result<Image, String> + 'a>;
+    let mut cases: Vec<(String, &'static str, Compute)> = Vec::new();
+    for width in [100usize, n] {
+        let width = width.min(n);
+        let span = n - width + 1;
+        let range = move |i: usize| FrameRange::new(i % span, i % span + width - 1);
+        cases.push((
+            format!("aggregate mean, {width} frames, range moved"),
+            "cpu",
+            Box::new(move |i| reduce_cpu(stack, range(i))),
+        ));
+        if let Some((g, res)) = &gpu_reduce {
+            cases.push((
+                format!("aggregate mean, {width} frames, range moved"),
+                "gpu",
+                Box::new(move |i| {
+                    g.reduce_resident(res, ReduceOp::Mean, range(i))
+                        .map_err(|e| e.to_string())
+                }),
+            ));
+        }
+    }
+    for window in [10usize, 100] {
+        let window = window.min(n);
+        let t = n / 2 - window.min(n / 2);
+        cases.push((
+            format!("sliding mean, window changed to {window}"),
+            "cpu",
+            Box::new(move |i| {
+                let w = if i % 2 == 0 { window } else { window - 1 }.max(1);
+                let norm = Normalize {
+                    subtract: Some(Step {
+                        source: Source::Sliding {
+                            op: ReduceOp::Mean,
+                            window: w,
+                            lag: 0,
+                        },
+                        amount: 1.0,
+                    }),
+                    divide: None,
+                };
+                norm.preview(stack, t).map_err(|e| e.to_string())
+            }),
+        ));
+    }
+    for (change, engine, compute) in cases {
+        show(compute(0)?)?; // warm-up
+        let (mut total, mut comp) = (Vec::new(), Vec::new());
+        for i in 1..=changes {
+            let t0 = Instant::now();
+            let img = compute(i)?;
+            comp.push(t0.elapsed().as_secs_f64() * 1e3);
+            show(img)?;
+            total.push(t0.elapsed().as_secs_f64() * 1e3);
+        }
+        rows.push(InteractiveRow {
+            change,
+            engine,
+            ms_median: median(total),
+            ms_compute: median(comp),
+        });
+    }
+    Ok(rows)
+}
+
+fn reduce_cpu(stack: &Stack, range: FrameRange) -> Result<Image, String> {
+    crate::ops::reduce::reduce(stack, ReduceOp::Mean, range).map_err(|e| e.to_string())
+}

@@ -233,6 +233,10 @@ enum Command {
         /// Frame changes timed per case with --display.
         #[arg(long, default_value_t = 30)]
         changes: usize,
+        /// Time the viewer's interactive analysis instead: a moved aggregate range and a
+        /// changed sliding window, from the change to the new image drawn.
+        #[arg(long)]
+        interactive: bool,
         #[command(flatten)]
         load: LoadArgs,
     },
@@ -1100,6 +1104,7 @@ fn run(cli: Cli) -> Result<()> {
             engine,
             display,
             changes,
+            interactive,
             load,
         } => {
             if display {
@@ -1116,9 +1121,46 @@ fn run(cli: Cli) -> Result<()> {
                     }?
                 }
             };
+            if interactive {
+                return bench_interactive(&stack, changes.max(1), json, engine);
+            }
             bench_cmd(&stack, repeat.max(1), json, engine)
         }
     }
+}
+
+/// `blitz bench --interactive`: from a change in the viewer to the new image drawn.
+fn bench_interactive(stack: &Stack, changes: usize, json: bool, engine: EngineArg) -> Result<()> {
+    let gpu = blitz::gpu::GpuDevice::new()?;
+    let info = gpu.info();
+    let rows = bench::run_interactive(stack, &gpu, engine != EngineArg::Cpu, changes)
+        .map_err(anyhow::Error::msg)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    let s = stack.shape();
+    println!(
+        "stack {} x {} x {} {} ({}); result drawn into 1920x1080 on {} ({})",
+        s.frames,
+        s.height,
+        s.width,
+        stack.dtype().name(),
+        human_bytes(stack.bytes()),
+        info.name,
+        info.device_type
+    );
+    println!(
+        "{:<44} {:>6} {:>12} {:>12}",
+        "change", "engine", "total ms", "compute ms"
+    );
+    for r in rows {
+        println!(
+            "{:<44} {:>6} {:>12.2} {:>12.2}",
+            r.change, r.engine, r.ms_median, r.ms_compute
+        );
+    }
+    Ok(())
 }
 
 /// `blitz bench --display`: the viewer's cost per frame change.

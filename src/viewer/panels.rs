@@ -782,15 +782,9 @@ impl ViewerState {
                 {
                     let resp = Plot::new(name)
                         .height(h)
-                        .legend(egui_plot::Legend::default())
+                        .legend(legend())
                         .x_axis_label(if k == 0 { "x" } else { "y" })
                         .show(ui, |pui| {
-                            for c in 0..prof.channels {
-                                let pts: PlotPoints = (0..prof.len())
-                                    .map(|i| [i as f64 + 0.5, prof.get(i, c) as f64])
-                                    .collect();
-                                pui.line(Line::new(format!("{name} c{c}"), pts));
-                            }
                             for (ename, eh, ev) in &p.envelopes {
                                 let e = if k == 0 { eh } else { ev };
                                 let xs: Vec<f64> =
@@ -804,6 +798,16 @@ impl ViewerState {
                                             1.0,
                                             envelope_colour(ename).gamma_multiply(2.5),
                                         )),
+                                );
+                            }
+                            for c in 0..prof.channels {
+                                let pts: PlotPoints = (0..prof.len())
+                                    .map(|i| [i as f64 + 0.5, prof.get(i, c) as f64])
+                                    .collect();
+                                pui.line(
+                                    Line::new(format!("{name} c{c}"), pts)
+                                        .color(channel_colour(c, prof.channels))
+                                        .width(1.8),
                                 );
                             }
                             if let Some((px, py)) = probe {
@@ -828,7 +832,7 @@ impl ViewerState {
             let pins: Vec<(usize, usize)> = self.pins.clone();
             let resp = Plot::new("time series")
                 .height(h)
-                .legend(egui_plot::Legend::default())
+                .legend(legend())
                 .x_axis_label("frame")
                 .show(ui, |pui| {
                     if let Some(s) = &self.roi_series {
@@ -1263,6 +1267,23 @@ impl ViewerState {
             painter.circle_stroke(c, 6.0, Stroke::new(2.0, Color32::WHITE));
         }
     }
+}
+
+/// Curve colours: white for gray data, red/green/blue per channel for colour.
+fn channel_colour(c: usize, channels: usize) -> Color32 {
+    match (channels, c % 3) {
+        (1, _) => Color32::WHITE,
+        (_, 0) => Color32::from_rgb(255, 110, 110),
+        (_, 1) => Color32::from_rgb(110, 230, 110),
+        _ => Color32::from_rgb(120, 160, 255),
+    }
+}
+
+fn legend() -> egui_plot::Legend {
+    egui_plot::Legend::default()
+        .position(egui_plot::Corner::LeftTop)
+        .background_alpha(0.4)
+        .text_style(egui::TextStyle::Small)
 }
 
 /// Fill of an envelope in the profile plots.
