@@ -115,6 +115,8 @@ pub struct ViewerState {
     pub profile_hover: Option<(usize, usize)>,
     pub roi: Option<Roi>,
     pub polygon_draft: Vec<(f32, f32)>,
+    /// The ROI as it was when a drag that moves it began.
+    pub roi_drag_from: Option<Roi>,
     pub roi_stat: Stat,
     pub roi_bands: bool,
     pub roi_series: Option<RoiSeries>,
@@ -154,6 +156,9 @@ pub struct ViewerState {
     pub show_help: bool,
     pub engine: Arc<Engine>,
     pub adapter: String,
+    /// The device the window draws with, for switching the engine to it.
+    pub gpu: Option<crate::gpu::GpuDevice>,
+    pub engine_choice: crate::engine::EngineChoice,
 }
 
 /// Keys and what they do, for the help overlay.
@@ -202,6 +207,7 @@ impl ViewerState {
             profile_hover: None,
             roi: None,
             polygon_draft: Vec::new(),
+            roi_drag_from: None,
             roi_stat: Stat::Mean,
             roi_bands: true,
             roi_series: None,
@@ -244,6 +250,8 @@ impl ViewerState {
             show_help: false,
             engine,
             adapter,
+            gpu: None,
+            engine_choice: crate::engine::EngineChoice::Auto,
         };
         s.set_loaded(loaded, true);
         s
@@ -343,6 +351,18 @@ impl ViewerState {
                 None => self.display.colormap = Colormap::Plasma,
             }
         }
+    }
+
+    /// Switches the engine (the window's GPU device, or the CPU) and recomputes.
+    pub fn set_engine(&mut self, choice: crate::engine::EngineChoice) {
+        let device = self
+            .gpu
+            .clone()
+            .ok_or_else(|| crate::gpu::GpuError::NoAdapter("the window has no GPU device".into()));
+        self.engine = Arc::new(Engine::with_device(device, choice));
+        self.engine_choice = choice;
+        self.shown_dirty = true;
+        self.status = format!("engine: {}", self.engine.describe());
     }
 
     /// Shows frame `t` (clamped).
@@ -810,7 +830,7 @@ impl ViewerState {
     fn info_panel(&mut self, ui: &mut egui::Ui) {
         ui.heading("Info");
         let s = self.stack.shape();
-        let src = &self.stack.source;
+        let src = self.stack.source.clone();
         egui::Grid::new("info").num_columns(2).show(ui, |ui| {
             let mut row = |k: &str, v: String| {
                 ui.label(k);
@@ -837,6 +857,17 @@ impl ViewerState {
             row("source", format!("{} ({})", src.path, src.kind));
             row("GPU", self.adapter.clone());
             row("engine", self.engine.describe());
+        });
+        ui.horizontal(|ui| {
+            use crate::engine::EngineChoice as E;
+            ui.label("compute on");
+            let mut c = self.engine_choice;
+            ui.radio_value(&mut c, E::Auto, "auto");
+            ui.radio_value(&mut c, E::Cpu, "cpu");
+            ui.radio_value(&mut c, E::Gpu, "gpu");
+            if c != self.engine_choice {
+                self.set_engine(c);
+            }
         });
         for n in &src.notes {
             ui.label(egui::RichText::new(n).small());

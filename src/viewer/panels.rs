@@ -751,8 +751,6 @@ impl ViewerState {
                 ui.selectable_value(&mut self.tool, t, name)
                     .on_hover_text(tip);
             }
-            ui.separator();
-            ui.label(egui::RichText::new(&self.last_compute).small());
         });
     }
 
@@ -1146,21 +1144,50 @@ impl ViewerState {
                 ) && resp.dragged()
                 {
                     let (a, b) = (to_data(start, &self.view), to_data(p, &self.view));
-                    let (x0, y0) = (a.x.min(b.x).floor().max(0.0), a.y.min(b.y).floor().max(0.0));
-                    let (x1, y1) = (
-                        a.x.max(b.x).ceil().min(w as f32),
-                        a.y.max(b.y).ceil().min(h as f32),
-                    );
-                    if x1 > x0 && y1 > y0 {
-                        self.roi = Some(Roi::Rect {
-                            x: x0 as i64,
-                            y: y0 as i64,
-                            w: (x1 - x0) as usize,
-                            h: (y1 - y0) as usize,
-                        });
+                    if resp.drag_started() {
+                        // a drag that starts inside the ROI moves it, elsewhere draws a new one
+                        self.roi_drag_from = match &self.roi {
+                            Some(r @ Roi::Rect { x, y, w, h })
+                                if a.x >= *x as f32
+                                    && a.y >= *y as f32
+                                    && a.x < (*x + *w as i64) as f32
+                                    && a.y < (*y + *h as i64) as f32 =>
+                            {
+                                Some(r.clone())
+                            }
+                            _ => None,
+                        };
+                    }
+                    match &self.roi_drag_from {
+                        Some(Roi::Rect { x, y, w, h }) => {
+                            let d = b - a;
+                            self.roi = Some(Roi::Rect {
+                                x: x + d.x.round() as i64,
+                                y: y + d.y.round() as i64,
+                                w: *w,
+                                h: *h,
+                            });
+                        }
+                        _ => {
+                            let (x0, y0) =
+                                (a.x.min(b.x).floor().max(0.0), a.y.min(b.y).floor().max(0.0));
+                            let (x1, y1) = (
+                                a.x.max(b.x).ceil().min(w as f32),
+                                a.y.max(b.y).ceil().min(h as f32),
+                            );
+                            if x1 > x0 && y1 > y0 {
+                                self.roi = Some(Roi::Rect {
+                                    x: x0 as i64,
+                                    y: y0 as i64,
+                                    w: (x1 - x0) as usize,
+                                    h: (y1 - y0) as usize,
+                                });
+                            }
+                        }
                     }
                 }
                 if resp.drag_stopped() {
+                    self.roi_drag_from = None;
                     self.compute_roi();
                 }
             }

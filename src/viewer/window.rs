@@ -154,6 +154,8 @@ impl App {
             .wait()
             .map_err(|e| anyhow::anyhow!(e))?;
         let mut viewer = ViewerState::new(loaded, load_opts, engine, adapter_text);
+        viewer.gpu = Some(gpu.clone());
+        viewer.engine_choice = self.opts.engine;
         viewer.set_frame(self.opts.frame);
         viewer.apply_setup(&self.opts.setup);
         let ctx = egui::Context::default();
