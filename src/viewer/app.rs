@@ -100,6 +100,8 @@ pub struct ViewerState {
     pub shown: Option<Arc<Stack>>,
     /// `shown` must be recomputed (frame, ops or aggregate changed).
     pub shown_dirty: bool,
+    /// The last Range reference reduced for the ops preview.
+    pub range_cache: Option<((ReduceOp, FrameRange), crate::ops::Image)>,
     /// Engine and time of the last computation, for the status bar.
     pub last_compute: String,
     pub apply_job: Option<super::panels::ApplyJob>,
@@ -195,6 +197,7 @@ impl ViewerState {
             agg_op: ReduceOp::Mean,
             shown: None,
             shown_dirty: false,
+            range_cache: None,
             last_compute: String::new(),
             apply_job: None,
             tool: Tool::Navigate,
@@ -270,6 +273,7 @@ impl ViewerState {
         );
         let raw = Arc::new(loaded.stack);
         self.raw = raw.clone();
+        self.range_cache = None;
         self.base = raw.clone();
         self.stack = raw;
         self.pipeline = Pipeline::default();

@@ -210,6 +210,7 @@ impl ViewerState {
         let old = self.stack.shape();
         self.base = base;
         self.stack = stack;
+        self.range_cache = None;
         let s = self.stack.shape();
         if (s.height, s.width) != (old.height, old.width) {
             self.view.fit = true;
@@ -245,18 +246,22 @@ impl ViewerState {
         let was = self.shown.is_some();
         let t0 = Instant::now();
         let processed = self.pipeline.processed(&self.base);
+        let preview = match self.pipeline.applied {
+            None => self.ops.normalize(self.selection),
+            Some(_) => None,
+        };
         let (what, result) = if let Some(a) = self.aggregate {
             let r = self.engine.reduce(&processed, a.op, a.range);
             (
                 format!("{} of frames {}..={}", a.op, a.range.first, a.range.last),
                 r.map(|(img, ran)| (img, ran.engine)),
             )
-        } else if let (None, Some(n)) = (&self.pipeline.applied, self.ops.normalize(self.selection))
-        {
-            (
-                format!("ops preview of frame {}", self.frame),
-                n.preview(&self.base, self.frame).map(|i| (i, "cpu")),
-            )
+        } else if let Some(n) = preview {
+            let what = format!("ops preview of frame {}", self.frame);
+            let r = self
+                .cached_ranges(n)
+                .and_then(|n| n.preview(&self.base, self.frame));
+            (what, r.map(|i| (i, "cpu")))
         } else {
             self.shown = None;
             if was {
@@ -287,6 +292,28 @@ impl ViewerState {
             }
         }
         self.after_shown_change();
+    }
+
+    /// `n` with every Range reference replaced by its image, reduced once per (op,
+    /// range) through the engine and cached, so scrubbing the preview does not reduce
+    /// the range again for every frame (spec §3.2: cached per method and bounds).
+    fn cached_ranges(&mut self, mut n: Normalize) -> Result<Normalize, OpError> {
+        use crate::ops::normalize::Source;
+        for step in [&mut n.subtract, &mut n.divide].into_iter().flatten() {
+            if let Source::Range { op, range } = step.source {
+                let hit = self.range_cache.as_ref().filter(|(k, _)| *k == (op, range));
+                let img = match hit {
+                    Some((_, img)) => img.clone(),
+                    None => {
+                        let (img, _) = self.engine.reduce(&self.base, op, range)?;
+                        self.range_cache = Some(((op, range), img.clone()));
+                        img
+                    }
+                };
+                step.source = Source::File(img);
+            }
+        }
+        Ok(n)
     }
 
     fn after_shown_change(&mut self) {
