@@ -47,6 +47,9 @@ pub struct Normalize {
     pub divide: Option<Step>,
 }
 
+/// Samples one pass of the fused formula handles at once.
+const BLOCK: usize = 16384;
+
 fn invalid(msg: impl Into<String>) -> OpError {
     OpError::Invalid(msg.into())
 }
@@ -160,7 +163,7 @@ impl Normalize {
             .for_each(|(chunk, dst)| {
                 let t0 = chunk * per_task;
                 let t1 = t0 + dst.len() / p;
-                self.run_frames(stack, &fixed, t0..t1, dst);
+                self.run_frames(stack, &fixed, t0..t1, 0..p, dst);
             });
         Ok(())
     }
@@ -189,7 +192,19 @@ impl Normalize {
             self.fixed_ref(&self.subtract, stack)?,
             self.fixed_ref(&self.divide, stack)?,
         ];
-        self.run_frames(stack, &fixed, t..t + 1, &mut img.data);
+        // one frame: its samples split over the threads instead
+        let p = shape.frame_len();
+        let per_task = p
+            .div_ceil(rayon::current_num_threads() * 2)
+            .next_multiple_of(BLOCK)
+            .max(BLOCK);
+        img.data
+            .par_chunks_mut(per_task)
+            .enumerate()
+            .for_each(|(i, dst)| {
+                let lo = i * per_task;
+                self.run_frames(stack, &fixed, t..t + 1, lo..lo + dst.len(), dst);
+            });
         Ok(img)
     }
 
@@ -202,12 +217,14 @@ impl Normalize {
         })
     }
 
-    /// Output frames `ts` into `dst` (frame-major), block of samples by block of samples.
+    /// Samples `span` of output frames `ts` into `dst` (frame-major, `span.len()` per
+    /// frame), block of samples by block of samples.
     fn run_frames(
         &self,
         stack: &Stack,
         fixed: &[Option<Image>; 2],
         ts: std::ops::Range<usize>,
+        span: std::ops::Range<usize>,
         dst: &mut [f32],
     ) {
         #[cfg(target_arch = "x86_64")]
@@ -218,14 +235,15 @@ impl Normalize {
                 stack: &Stack,
                 fixed: &[Option<Image>; 2],
                 ts: std::ops::Range<usize>,
+                span: std::ops::Range<usize>,
                 dst: &mut [f32],
             ) {
-                n.run_frames_body(stack, fixed, ts, dst)
+                n.run_frames_body(stack, fixed, ts, span, dst)
             }
             // SAFETY: the CPU supports AVX2, checked just above.
-            return unsafe { avx2(self, stack, fixed, ts, dst) };
+            return unsafe { avx2(self, stack, fixed, ts, span, dst) };
         }
-        self.run_frames_body(stack, fixed, ts, dst)
+        self.run_frames_body(stack, fixed, ts, span, dst)
     }
 
     /// The body of [`Normalize::run_frames`], inlined into an AVX2 copy where available
@@ -236,17 +254,19 @@ impl Normalize {
         stack: &Stack,
         fixed: &[Option<Image>; 2],
         ts: std::ops::Range<usize>,
+        span: std::ops::Range<usize>,
         dst: &mut [f32],
     ) {
         let p = stack.shape().frame_len();
         match stack.samples() {
-            Samples::U8(s) => self.run_typed(s, p, fixed, stack, ts, dst),
-            Samples::U16(s) => self.run_typed(s, p, fixed, stack, ts, dst),
-            Samples::F32(s) => self.run_typed(s, p, fixed, stack, ts, dst),
+            Samples::U8(s) => self.run_typed(s, p, fixed, stack, ts, span, dst),
+            Samples::U16(s) => self.run_typed(s, p, fixed, stack, ts, span, dst),
+            Samples::F32(s) => self.run_typed(s, p, fixed, stack, ts, span, dst),
         }
     }
 
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     fn run_typed<T: Sample>(
         &self,
         all: &[T],
@@ -254,14 +274,15 @@ impl Normalize {
         fixed: &[Option<Image>; 2],
         stack: &Stack,
         ts: std::ops::Range<usize>,
+        span: std::ops::Range<usize>,
         dst: &mut [f32],
     ) {
-        const BLOCK: usize = 16384;
         let steps = [&self.subtract, &self.divide];
         let mut refs = [vec![0f32; BLOCK], vec![0f32; BLOCK]];
         let mut windows: [Option<Window>; 2] = [None, None];
-        for lo in (0..p).step_by(BLOCK) {
-            let hi = (lo + BLOCK).min(p);
+        let width = span.len();
+        for lo in span.clone().step_by(BLOCK) {
+            let hi = (lo + BLOCK).min(span.end);
             let n = hi - lo;
             for k in 0..2 {
                 windows[k] = match steps[k].as_ref().map(|s| &s.source) {
@@ -292,7 +313,8 @@ impl Normalize {
                     }
                 }
                 let x = &all[t * p + lo..t * p + hi];
-                let out = &mut dst[(t - ts.start) * p + lo..(t - ts.start) * p + hi];
+                let at = (t - ts.start) * width + lo - span.start;
+                let out = &mut dst[at..at + n];
                 let reference = |k: usize| match &fixed[k] {
                     Some(img) => &img.data[lo..hi],
                     None => &refs[k][..n],
@@ -672,5 +694,32 @@ mod tests {
             divide: None,
         };
         assert!(amount.apply(&s).is_err());
+    }
+
+    #[test]
+    fn preview_split_over_threads_equals_apply() {
+        // 40 000 samples per frame: the preview splits them into several blocks
+        let (t, h, w) = (9, 200, 200);
+        let v: Vec<u16> = (0..t * h * w).map(|i| ((i * 7919) % 4099) as u16).collect();
+        let s = Stack::from_vec(Shape::new(t, h, w, 1), v).unwrap();
+        for op in [ReduceOp::Mean, ReduceOp::Max] {
+            let n = Normalize {
+                subtract: Some(Step {
+                    source: Source::Sliding {
+                        op,
+                        window: 3,
+                        lag: 1,
+                    },
+                    amount: 0.8,
+                }),
+                divide: None,
+            };
+            let full = n.apply(&s).unwrap();
+            let full = full.as_slice::<f32>().unwrap();
+            for f in [0, 2, 4] {
+                let p = n.preview(&s, f).unwrap();
+                assert_eq!(p.data, full[f * h * w..(f + 1) * h * w], "{op} frame {f}");
+            }
+        }
     }
 }
