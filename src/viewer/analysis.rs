@@ -114,7 +114,7 @@ pub struct Transforms {
 
 impl Transforms {
     pub fn is_identity(&self) -> bool {
-        self.rot90 % 4 == 0 && !self.flip_x && !self.flip_y
+        self.rot90.is_multiple_of(4) && !self.flip_x && !self.flip_y
     }
 }
 
