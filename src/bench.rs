@@ -249,14 +249,7 @@ pub fn run_display_scrub(
                 if upload {
                     r.upload_frame(device, queue, &stack, t)?;
                 }
-                let enc = r.render_into(device, queue, &params, place, &view, format);
-                let idx = queue.submit([enc.finish()]);
-                device
-                    .poll(wgpu::PollType::Wait {
-                        submission_index: Some(idx),
-                        timeout: None,
-                    })
-                    .map_err(|e| e.to_string())?;
+                r.draw_and_wait(device, queue, &params, place, &view, format)?;
                 Ok(t0.elapsed().as_secs_f64() * 1e3)
             };
             frame(0, true)?; // warm-up: texture creation, pipeline
@@ -330,15 +323,7 @@ pub fn run_interactive(
     let mut show = |img: Image| -> Result<(), String> {
         let s = image_stack(img).map_err(|e| e.to_string())?;
         r.upload_frame(device, queue, &s, 0)?;
-        let enc = r.render_into(device, queue, &params, place, &view, format);
-        let idx = queue.submit([enc.finish()]);
-        device
-            .poll(wgpu::PollType::Wait {
-                submission_index: Some(idx),
-                timeout: None,
-            })
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        r.draw_and_wait(device, queue, &params, place, &view, format)
     };
     let gpu_reduce = if use_gpu {
         let g = crate::gpu::reduce::GpuReduce::new(gpu).map_err(|e| e.to_string())?;

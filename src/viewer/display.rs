@@ -411,6 +411,27 @@ impl DisplayRenderer {
         encoder
     }
 
+    /// Draws the frame into `view` and waits until the GPU has done it (benchmarks).
+    pub fn draw_and_wait(
+        &mut self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        params: &DisplayParams,
+        place: Placement,
+        view: &wgpu::TextureView,
+        format: wgpu::TextureFormat,
+    ) -> Result<(), String> {
+        let enc = self.render_into(device, queue, params, place, view, format);
+        let idx = queue.submit([enc.finish()]);
+        device
+            .poll(wgpu::PollType::Wait {
+                submission_index: Some(idx),
+                timeout: None,
+            })
+            .map(|_| ())
+            .map_err(|e| format!("waiting for the GPU: {e}"))
+    }
+
     /// Draws the frame into a new `width` x `height` RGBA8 texture (transparent where the
     /// frame is not) and returns its pixels, row by row.
     pub fn render_offscreen(
