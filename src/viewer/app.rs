@@ -161,6 +161,8 @@ pub struct ViewerState {
     /// The device the window draws with, for switching the engine to it.
     pub gpu: Option<crate::gpu::GpuDevice>,
     pub engine_choice: crate::engine::EngineChoice,
+    /// Frame and view set-up for the first stack, once it has loaded in the background.
+    pub pending_setup: Option<(usize, super::analysis::ViewSetup)>,
 }
 
 /// Keys and what they do, for the help overlay.
@@ -255,6 +257,7 @@ impl ViewerState {
             adapter,
             gpu: None,
             engine_choice: crate::engine::EngineChoice::Auto,
+            pending_setup: None,
         };
         s.set_loaded(loaded, true);
         s
@@ -399,8 +402,17 @@ impl ViewerState {
             return;
         };
         let path = self.job.take().map(|j| j.path).unwrap_or_default();
+        if result.is_err() {
+            self.pending_setup = None;
+        }
         match result {
-            Ok(loaded) => self.set_loaded(loaded, false),
+            Ok(loaded) => {
+                self.set_loaded(loaded, false);
+                if let Some((frame, setup)) = self.pending_setup.take() {
+                    self.set_frame(frame);
+                    self.apply_setup(&setup);
+                }
+            }
             Err(e) if e == "cancelled" || e.contains("cancelled") => {
                 self.status = format!(
                     "loading {} cancelled; the stack shown stays",

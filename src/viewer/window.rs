@@ -17,7 +17,8 @@ use crate::load::LoadOptions;
 use super::app::ViewerState;
 use super::colormap::DisplayParams;
 use super::display::{DisplayRenderer, Placement, offscreen_target, read_texture};
-use super::loader::LoadJob;
+use super::loader::{LoadJob, Loaded};
+use crate::stack::Stack;
 
 /// What `blitz view` was asked for.
 #[derive(Clone, Debug)]
@@ -149,15 +150,32 @@ impl App {
             adapter.name, adapter.backend, adapter.device_type
         );
         let engine = Arc::new(Engine::with_device(Ok(gpu.clone()), self.opts.engine));
-        // the first stack loads before the interface starts: a bad path ends the command
-        let loaded = LoadJob::start(&self.opts.path, load_opts.clone(), engine.clone())
-            .wait()
-            .map_err(|e| anyhow::anyhow!(e))?;
-        let mut viewer = ViewerState::new(loaded, load_opts, engine, adapter_text);
+        let scripted = self.opts.screenshot.is_some() || self.opts.exit_after_frames.is_some();
+        let mut viewer = if scripted {
+            // scripts get the stack before the first frame, and a bad path ends the command
+            let loaded = LoadJob::start(&self.opts.path, load_opts.clone(), engine.clone())
+                .wait()
+                .map_err(|e| anyhow::anyhow!(e))?;
+            let mut v = ViewerState::new(loaded, load_opts, engine, adapter_text);
+            v.set_frame(self.opts.frame);
+            v.apply_setup(&self.opts.setup);
+            v
+        } else {
+            // the window opens at once; the stack loads in the background with progress
+            let empty = Stack::from_vec(crate::Shape::new(1, 1, 1, 1), vec![0u8])?;
+            let placeholder = Loaded {
+                path: PathBuf::from("(nothing loaded yet)"),
+                stack: empty,
+                histogram: None,
+                seconds: 0.0,
+            };
+            let mut v = ViewerState::new(placeholder, load_opts, engine, adapter_text);
+            v.open(&self.opts.path);
+            v.pending_setup = Some((self.opts.frame, self.opts.setup.clone()));
+            v
+        };
         viewer.gpu = Some(gpu.clone());
         viewer.engine_choice = self.opts.engine;
-        viewer.set_frame(self.opts.frame);
-        viewer.apply_setup(&self.opts.setup);
         let ctx = egui::Context::default();
         let egui = egui_winit::State::new(
             ctx,
