@@ -3,11 +3,13 @@
 //! without a kernel yet, a lost device, out of memory — gives the CPU result and a note
 //! saying why, never an error of its own.
 
+use std::sync::{Arc, Mutex, Weak};
+
 use serde::Serialize;
 
 use crate::gpu::histogram::GpuHistogram;
 use crate::gpu::normalize::GpuNormalize;
-use crate::gpu::reduce::GpuReduce;
+use crate::gpu::reduce::{GpuReduce, GpuStack};
 use crate::gpu::roi::GpuRoi;
 use crate::gpu::{GpuDevice, GpuError};
 use crate::ops::histogram::{Histogram, histogram};
@@ -43,6 +45,8 @@ pub struct Engine {
     adapter: Option<String>,
     /// Why the GPU is not in use although it was not refused by the user.
     pub fallback: Option<String>,
+    /// The stack last kept on the GPU by [`Engine::reduce_kept`], and its GPU copy.
+    kept: Mutex<Option<(Weak<Stack>, GpuStack)>>,
 }
 
 impl Engine {
@@ -56,6 +60,7 @@ impl Engine {
                 histogram: None,
                 adapter: None,
                 fallback: None,
+                kept: Mutex::new(None),
             };
         }
         Engine::with_device(GpuDevice::new(), choice)
@@ -91,6 +96,7 @@ impl Engine {
                 histogram: Some(h),
                 adapter: Some(name),
                 fallback: None,
+                kept: Mutex::new(None),
             },
             Err(e) => Engine {
                 gpu: None,
@@ -99,6 +105,7 @@ impl Engine {
                 histogram: None,
                 adapter: None,
                 fallback: Some(format!("{e}; running on the CPU")),
+                kept: Mutex::new(None),
             },
         }
     }
@@ -166,6 +173,42 @@ impl Engine {
             |g| g.reduce(stack, op, range),
             || reduce(stack, op, range),
         )
+    }
+
+    /// [`Engine::reduce`] for many calls on the same stack (the viewer's aggregate mode):
+    /// on the GPU the stack is uploaded once and kept while it is the one asked for, so
+    /// a moved range costs only the compute. A stack that does not fit on the GPU is
+    /// streamed as by `reduce`.
+    pub fn reduce_kept(
+        &self,
+        stack: &Arc<Stack>,
+        op: ReduceOp,
+        range: FrameRange,
+    ) -> Result<(Image, Ran), OpError> {
+        let Some(g) = self.gpu.as_ref() else {
+            return self.reduce(stack, op, range);
+        };
+        let Ok(mut kept) = self.kept.lock() else {
+            return self.reduce(stack, op, range);
+        };
+        // a Weak keeps its allocation, so an equal pointer is the same stack
+        let same = kept
+            .as_ref()
+            .is_some_and(|(w, _)| Weak::ptr_eq(w, &Arc::downgrade(stack)));
+        if !same {
+            *kept = None; // free the old copy before uploading the new one
+            if let Ok(gs) = g.upload(stack) {
+                *kept = Some((Arc::downgrade(stack), gs));
+            }
+        }
+        match kept.as_ref() {
+            Some((_, gs)) => self.dispatch(
+                Some(g),
+                |g| g.reduce_resident(gs, op, range),
+                || reduce(stack, op, range),
+            ),
+            None => self.reduce(stack, op, range),
+        }
     }
 
     /// Normalizes the whole stack on the GPU when in use and supported, else on the CPU.

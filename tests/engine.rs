@@ -202,3 +202,31 @@ fn histogram_of_u8_on_the_gpu_and_of_u16_on_the_cpu() {
         eprintln!("SKIPPED: no GPU adapter; the CPU fallback was checked");
     }
 }
+
+#[test]
+fn kept_stack_reduces_on_the_gpu_and_follows_a_new_stack() {
+    use std::sync::Arc;
+    let e = Engine::new(EngineChoice::Gpu);
+    if let Some(why) = &e.fallback {
+        eprintln!("SKIPPED: no GPU adapter ({why}); reduce_kept is the CPU reduce then");
+        return;
+    }
+    let a = Arc::new(random_stack::<u16>(Shape::new(9, 5, 7, 1)).unwrap());
+    for r in [
+        FrameRange::new(0, 3),
+        FrameRange::new(4, 8),
+        FrameRange::new(2, 2),
+    ] {
+        let (img, ran) = e.reduce_kept(&a, ReduceOp::Sum, r).unwrap();
+        assert_eq!(ran.engine, "gpu");
+        assert_eq!(img, reduce(&a, ReduceOp::Sum, r).unwrap());
+    }
+    // another stack of the same shape: uploaded again, not the old copy reused
+    let v: Vec<u16> = (0..9 * 35).map(|i| (i * 13 % 1000) as u16).collect();
+    let b = Arc::new(blitz::Stack::from_vec(Shape::new(9, 5, 7, 1), v).unwrap());
+    drop(a);
+    let (img, _) = e
+        .reduce_kept(&b, ReduceOp::Max, FrameRange::all(9))
+        .unwrap();
+    assert_eq!(img, reduce(&b, ReduceOp::Max, FrameRange::all(9)).unwrap());
+}

@@ -251,7 +251,8 @@ impl ViewerState {
             Some(_) => None,
         };
         let (what, result) = if let Some(a) = self.aggregate {
-            let r = self.engine.reduce(&processed, a.op, a.range);
+            // the GPU keeps the stack between calls: a moved range costs only the compute
+            let r = self.engine.reduce_kept(&processed, a.op, a.range);
             (
                 format!("{} of frames {}..={}", a.op, a.range.first, a.range.last),
                 r.map(|(img, ran)| (img, ran.engine)),
