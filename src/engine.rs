@@ -9,11 +9,13 @@ use serde::Serialize;
 
 use crate::gpu::histogram::GpuHistogram;
 use crate::gpu::normalize::GpuNormalize;
+use crate::gpu::profile::GpuProfile;
 use crate::gpu::reduce::{GpuReduce, GpuStack};
 use crate::gpu::roi::GpuRoi;
 use crate::gpu::{GpuDevice, GpuError};
 use crate::ops::histogram::{Histogram, histogram};
 use crate::ops::normalize::Normalize;
+use crate::ops::profile::{Envelope, Orientation, dataset_envelope};
 use crate::ops::reduce::{ReduceOp, reduce};
 use crate::ops::roi::{Roi, RoiSeries, Stat, roi_series};
 use crate::ops::{FrameRange, Image, OpError};
@@ -42,6 +44,7 @@ pub struct Engine {
     normalize: Option<GpuNormalize>,
     roi: Option<GpuRoi>,
     histogram: Option<GpuHistogram>,
+    profile: Option<GpuProfile>,
     adapter: Option<String>,
     /// Why the GPU is not in use although it was not refused by the user.
     pub fallback: Option<String>,
@@ -58,6 +61,7 @@ impl Engine {
                 normalize: None,
                 roi: None,
                 histogram: None,
+                profile: None,
                 adapter: None,
                 fallback: None,
                 kept: Mutex::new(None),
@@ -86,14 +90,16 @@ impl Engine {
             let n = GpuNormalize::new(&d)?;
             let roi = GpuRoi::new(&d)?;
             let h = GpuHistogram::new(&d)?;
-            Ok((r, n, roi, h, info.name))
+            let p = GpuProfile::new(&d)?;
+            Ok((r, n, roi, h, p, info.name))
         });
         match device {
-            Ok((r, n, roi, h, name)) => Engine {
+            Ok((r, n, roi, h, p, name)) => Engine {
                 gpu: Some(r),
                 normalize: Some(n),
                 roi: Some(roi),
                 histogram: Some(h),
+                profile: Some(p),
                 adapter: Some(name),
                 fallback: None,
                 kept: Mutex::new(None),
@@ -103,6 +109,7 @@ impl Engine {
                 normalize: None,
                 roi: None,
                 histogram: None,
+                profile: None,
                 adapter: None,
                 fallback: Some(format!("{e}; running on the CPU")),
                 kept: Mutex::new(None),
@@ -172,6 +179,23 @@ impl Engine {
             self.gpu.as_ref(),
             |g| g.reduce(stack, op, range),
             || reduce(stack, op, range),
+        )
+    }
+
+    /// The dataset envelope of a crosshair profile (every frame): on the GPU for q = 0
+    /// when in use, else (percentiles) on the CPU.
+    pub fn dataset_envelope(
+        &self,
+        stack: &Stack,
+        orient: Orientation,
+        pos: usize,
+        width: usize,
+        q: u32,
+    ) -> Result<(Envelope, Ran), OpError> {
+        self.dispatch(
+            self.profile.as_ref(),
+            |g| g.dataset_envelope(stack, orient, pos, width, q),
+            || dataset_envelope(stack, orient, pos, width, q),
         )
     }
 

@@ -696,8 +696,23 @@ struct ProfileArgs {
     envelope: Option<u32>,
 }
 
-fn profile_cmd(path: &Path, a: ProfileArgs, out: &Path, opts: &LoadOptions) -> Result<()> {
+fn profile_cmd(
+    path: &Path,
+    a: ProfileArgs,
+    out: &Path,
+    engine: EngineArg,
+    opts: &LoadOptions,
+) -> Result<()> {
     let (stack, _) = load_with_bar(path, opts)?;
+    // the envelope over every frame is the part with a GPU kernel; the profile of one
+    // frame is computed on the CPU
+    let engine = match a.envelope {
+        Some(_) => Engine::new(engine.choice()),
+        None => {
+            engine.cpu_only("one-frame profile");
+            Engine::new(EngineChoice::Cpu)
+        }
+    };
     let t0 = Instant::now();
     let what = format!(
         "--{} {}",
@@ -711,9 +726,14 @@ fn profile_cmd(path: &Path, a: ProfileArgs, out: &Path, opts: &LoadOptions) -> R
     let p = profile::profile(&stack, a.frame, a.orient, a.pos, a.width).context(what.clone())?;
     let env = a
         .envelope
-        .map(|q| profile::dataset_envelope(&stack, a.orient, a.pos, a.width, q))
+        .map(|q| engine.dataset_envelope(&stack, a.orient, a.pos, a.width, q))
         .transpose()
         .context(format!("--envelope with {what}"))?;
+    let name = match &env {
+        Some((_, ran)) => engine_used(&engine, ran),
+        None => "cpu".to_string(),
+    };
+    let env = env.map(|(e, _)| e);
     let secs = t0.elapsed().as_secs_f64();
     let mut header = vec!["position".to_string()];
     header.extend(channel_columns("value", p.channels));
@@ -731,7 +751,7 @@ fn profile_cmd(path: &Path, a: ProfileArgs, out: &Path, opts: &LoadOptions) -> R
     });
     export::write_csv(out, &header, rows).with_context(|| format!("writing {}", out.display()))?;
     println!(
-        "engine cpu: {} profile at {} {} (width {}) of frame {}, {} positions{} in {:.3} s -> {}",
+        "engine {name}: {} profile at {} {} (width {}) of frame {}, {} positions{} in {:.3} s -> {}",
         a.orient,
         a.orient,
         a.pos,
@@ -1055,7 +1075,6 @@ fn run(cli: Cli) -> Result<()> {
             engine,
             load,
         } => {
-            engine.cpu_only("profile");
             if let Some(q) = envelope
                 && q > profile::MAX_PERCENTILE
             {
@@ -1076,7 +1095,7 @@ fn run(cli: Cli) -> Result<()> {
                 frame,
                 envelope,
             };
-            profile_cmd(&path, a, &output, &load.options())
+            profile_cmd(&path, a, &output, engine, &load.options())
         }
         Command::Roi {
             path,

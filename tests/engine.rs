@@ -230,3 +230,32 @@ fn kept_stack_reduces_on_the_gpu_and_follows_a_new_stack() {
         .unwrap();
     assert_eq!(img, reduce(&b, ReduceOp::Max, FrameRange::all(9)).unwrap());
 }
+
+#[test]
+fn dataset_envelope_runs_on_the_gpu_for_min_max_and_on_the_cpu_for_percentiles() {
+    use blitz::ops::profile::{Orientation, dataset_envelope};
+    let e = Engine::new(EngineChoice::Gpu);
+    let s = random_stack::<u8>(Shape::new(6, 8, 10, 1)).unwrap();
+    let (env, ran) = e.dataset_envelope(&s, Orientation::Col, 4, 1, 0).unwrap();
+    assert_eq!(
+        env,
+        dataset_envelope(&s, Orientation::Col, 4, 1, 0).unwrap()
+    );
+    if e.fallback.is_some() {
+        eprintln!("SKIPPED: no GPU adapter; the CPU path was checked instead");
+        assert_eq!(ran.engine, "cpu");
+        return;
+    }
+    assert_eq!(ran.engine, "gpu");
+    let (env, ran) = e.dataset_envelope(&s, Orientation::Row, 2, 0, 5).unwrap();
+    assert_eq!(ran.engine, "cpu");
+    assert!(
+        ran.note
+            .as_deref()
+            .is_some_and(|n| n.contains("percentile"))
+    );
+    assert_eq!(
+        env,
+        dataset_envelope(&s, Orientation::Row, 2, 0, 5).unwrap()
+    );
+}

@@ -4,6 +4,7 @@
 pub mod device;
 pub mod histogram;
 pub mod normalize;
+pub mod profile;
 pub mod reduce;
 pub mod roi;
 

@@ -65,6 +65,13 @@ pub struct OpenDialog {
     pub input: String,
 }
 
+/// Dataset envelopes kept between frames: key (stack, x, y, width, q), row and column.
+pub type EnvelopeCache = (
+    (usize, usize, usize, usize, u32),
+    crate::ops::profile::Envelope,
+    crate::ops::profile::Envelope,
+);
+
 /// What a click or drag on the image does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tool {
@@ -113,6 +120,10 @@ pub struct ViewerState {
     pub env_band: bool,
     pub env_dataset: bool,
     pub env_q: u32,
+    /// The last dataset envelopes: (stack, x, y, width, q) and the row and column ones.
+    pub env_cache: Option<EnvelopeCache>,
+    /// The crosshair is being dragged (the dataset envelope waits).
+    pub crosshair_dragged: bool,
     /// Position hovered in a profile plot, marked on the image.
     pub profile_hover: Option<(usize, usize)>,
     pub roi: Option<Roi>,
@@ -209,6 +220,8 @@ impl ViewerState {
             env_band: false,
             env_dataset: false,
             env_q: 0,
+            env_cache: None,
+            crosshair_dragged: false,
             profile_hover: None,
             roi: None,
             polygon_draft: Vec::new(),
@@ -277,6 +290,7 @@ impl ViewerState {
         let raw = Arc::new(loaded.stack);
         self.raw = raw.clone();
         self.range_cache = None;
+        self.env_cache = None;
         self.base = raw.clone();
         self.stack = raw;
         self.pipeline = Pipeline::default();

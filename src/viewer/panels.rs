@@ -211,6 +211,7 @@ impl ViewerState {
         self.base = base;
         self.stack = stack;
         self.range_cache = None;
+        self.env_cache = None;
         let s = self.stack.shape();
         if (s.height, s.width) != (old.height, old.width) {
             self.view.fit = true;
@@ -318,6 +319,7 @@ impl ViewerState {
     }
 
     fn after_shown_change(&mut self) {
+        self.env_cache = None;
         self.forget_histograms(false);
         self.upload_needed = true;
         if self.keep_fitting && self.shown.is_some() != self.fitted_shown {
@@ -434,7 +436,7 @@ impl ViewerState {
     }
 
     /// The crosshair profiles of the shown image, with the envelopes switched on.
-    pub fn profiles(&self) -> Result<Option<Profiles>, OpError> {
+    pub fn profiles(&mut self) -> Result<Option<Profiles>, OpError> {
         let Some((cx, cy)) = self.crosshair else {
             return Ok(None);
         };
@@ -463,13 +465,31 @@ impl ViewerState {
         // over every frame of what is shown (one frame in aggregate mode); a preview has
         // only the one processed frame, so its dataset envelope waits for apply-to-full
         let previewing = self.shown.is_some() && self.aggregate.is_none();
-        if self.env_dataset && !previewing {
-            let d: &Stack = if self.shown.is_some() { s } else { &self.stack };
-            envelopes.push((
-                "dataset",
-                profile::dataset_envelope(d, Orientation::Row, cy, k, q)?,
-                profile::dataset_envelope(d, Orientation::Col, cx, k, q)?,
-            ));
+        // skipped while the crosshair is dragged (spec §4.2): it reads every frame
+        if self.env_dataset && !previewing && !self.crosshair_dragged {
+            // every frame is read: cached per stack, crosshair, width and q (spec §4.2)
+            let d: Arc<Stack> = match &self.shown {
+                Some(img) => img.clone(),
+                None => self.stack.clone(),
+            };
+            let key = (Arc::as_ptr(&d) as usize, cx, cy, k, q);
+            let hit = self.env_cache.as_ref().filter(|(kk, _, _)| *kk == key);
+            let (row, col) = match hit {
+                Some((_, r, c)) => (r.clone(), c.clone()),
+                None => {
+                    let r = self
+                        .engine
+                        .dataset_envelope(&d, Orientation::Row, cy, k, q)?
+                        .0;
+                    let c = self
+                        .engine
+                        .dataset_envelope(&d, Orientation::Col, cx, k, q)?
+                        .0;
+                    self.env_cache = Some((key, r.clone(), c.clone()));
+                    (r, c)
+                }
+            };
+            envelopes.push(("dataset", row, col));
         }
         Ok(Some(Profiles { h, v, envelopes }))
     }
@@ -518,7 +538,7 @@ impl ViewerState {
     }
 
     /// The H and V profiles (and envelopes) as CSV: position, then one column per curve.
-    pub fn export_profiles(&self, path: &Path) -> Result<(), String> {
+    pub fn export_profiles(&mut self, path: &Path) -> Result<(), String> {
         let p = self
             .profiles()
             .map_err(|e| e.to_string())?
@@ -1156,6 +1176,7 @@ impl ViewerState {
                 }
             }
             Tool::Crosshair => {
+                self.crosshair_dragged = resp.dragged();
                 if (resp.clicked() || resp.dragged())
                     && let Some(p) = resp.interact_pointer_pos()
                 {
