@@ -1,5 +1,5 @@
-// reduce.wgsl: temporal reduce (mean, sum, max, min, std) of a frame range of a stack
-// kept in its raw dtype, streamed in chunks of whole frames.
+// reduce.wgsl: temporal reduce (mean, sum, max, min, std, median) of a frame range of a
+// stack kept in its raw dtype, streamed in chunks of whole frames.
 //
 // Bindings (group 0):
 //   0 params  uniform Params (below)
@@ -27,6 +27,20 @@
 //                          non-NaN value of the range; any shift gives the same result
 //                          in exact arithmetic, one near the data keeps f32 accurate)
 //   f32 max, min:          acc0 = bits of the extreme; a NaN while no number was seen
+//   median (any dtype):    acc0 = digit counts, bin b of sample i at b * n_samples + i;
+//                          acc1 = key prefix chosen so far; acc2 = rank of the wanted
+//                          value among the keys with that prefix; acc3 = count of
+//                          non-NaN samples; acc4 = smallest key above the chosen one;
+//                          acc5 = 1 where the count is even and that next key is needed
+//
+// Median: a radix select on order-preserving keys (u8/u16: the value; f32: the bits with
+// the sign flipped, or all bits flipped for negatives: the order of f32::total_cmp). Pass
+// p counts, per sample, the keys that share the prefix chosen so far by their next digit
+// of digit_bits bits; counts add up across chunks, so a pass streams like the other
+// ops. The first chunk of pass p + 1 (or finalize) walks the counts to the digit that
+// holds rank (count - 1) / 2 and extends the prefix. After the last digit the key is
+// exact; for an even count one more pass finds the smallest key above it, unless the
+// chosen key occurs again right after it. Linear in T: key_bits / digit_bits (+ 1) passes.
 // NaN is detected on the bits: WGSL lets compilers assume floats are never NaN.
 
 struct Params {
@@ -38,6 +52,8 @@ struct Params {
     dtype: u32,         // DT_*
     row_stride: u32,    // invocations per row of the 2-D dispatch
     frame_offset: u32,  // first frame of the bound buffer this dispatch folds
+    pass_index: u32,    // median: the pass (digit, then the next key); finalize: passes run
+    digit_bits: u32,    // median: bits per radix digit (1, 2 or 4)
 }
 
 const OP_MEAN: u32 = 0u;
@@ -45,6 +61,7 @@ const OP_SUM: u32 = 1u;
 const OP_MAX: u32 = 2u;
 const OP_MIN: u32 = 3u;
 const OP_STD: u32 = 4u;
+const OP_MEDIAN: u32 = 5u;
 
 const DT_U8: u32 = 0u;
 const DT_U16: u32 = 1u;
@@ -189,7 +206,9 @@ fn accumulate(@builtin(global_invocation_id) gid: vec3<u32>) {
     if i >= params.n_samples {
         return;
     }
-    if params.dtype == DT_F32 {
+    if params.op == OP_MEDIAN {
+        accumulate_median(i);
+    } else if params.dtype == DT_F32 {
         accumulate_f32(i);
     } else {
         accumulate_int(i);
@@ -326,7 +345,9 @@ fn finalize(@builtin(global_invocation_id) gid: vec3<u32>) {
     if i >= params.n_samples {
         return;
     }
-    if params.dtype == DT_F32 {
+    if params.op == OP_MEDIAN {
+        out[i] = finalize_median(i);
+    } else if params.dtype == DT_F32 {
         out[i] = finalize_f32(i);
     } else {
         out[i] = finalize_int(i);
@@ -375,4 +396,178 @@ fn finalize_f32(i: u32) -> u32 {
     let q = bitcast<f32>(acc2[i]) - bitcast<f32>(acc3[i]);
     let m = s / fnum;
     return bitcast<u32>(sqrt(max(q / fnum - m * m, 0.0)));
+}
+
+// Bits of a median key: 8, 16 or 32.
+fn key_bits() -> u32 {
+    if params.dtype == DT_U8 {
+        return 8u;
+    }
+    if params.dtype == DT_U16 {
+        return 16u;
+    }
+    return 32u;
+}
+
+// The key of a raw sample, ordered as the values (f32: as f32::total_cmp orders them).
+fn median_key(raw: u32) -> u32 {
+    if params.dtype != DT_F32 {
+        return raw;
+    }
+    if (raw >> 31u) == 1u {
+        return ~raw;
+    }
+    return raw | 0x80000000u;
+}
+
+// The value of a key, as f32 bits.
+fn key_value_bits(key: u32) -> u32 {
+    if params.dtype != DT_F32 {
+        return bitcast<u32>(f32(key));
+    }
+    if (key >> 31u) == 1u {
+        return key & 0x7fffffffu;
+    }
+    return ~key;
+}
+
+// Walks the counts of digit pass p of sample i to the digit holding the wanted rank and
+// appends it to the prefix; pass 0 also counts the samples and sets the rank.
+fn median_decide(i: u32, p: u32) {
+    let n = params.n_samples;
+    let bins = 1u << params.digit_bits;
+    let shift = key_bits() - (p + 1u) * params.digit_bits;
+    var total = acc3[i];
+    var prefix = acc1[i];
+    var k = acc2[i];
+    if p == 0u {
+        total = 0u;
+        for (var b = 0u; b < bins; b += 1u) {
+            total += acc0[b * n + i];
+        }
+        acc3[i] = total;
+        prefix = 0u;
+        // the lower middle: rank (n - 1) / 2, 0-based
+        k = (max(total, 1u) - 1u) / 2u;
+        acc5[i] = 0u;
+    }
+    if total == 0u {
+        return;
+    }
+    var b = 0u;
+    var c = acc0[i];
+    while k >= c && b + 1u < bins {
+        k -= c;
+        b += 1u;
+        c = acc0[b * n + i];
+    }
+    acc1[i] = prefix | (b << shift);
+    acc2[i] = k;
+    if shift == 0u {
+        // c keys equal the chosen one and k of them rank below it: when it is the last
+        // of them, the upper middle of an even count is the next larger key
+        acc5[i] = select(0u, 1u, (total & 1u) == 0u && k + 1u >= c);
+    }
+}
+
+fn accumulate_median(i: u32) {
+    let n = params.n_samples;
+    let p = params.pass_index;
+    let first = params.first_chunk != 0u;
+    let nf = params.chunk_frames;
+    if first && p > 0u {
+        median_decide(i, p - 1u);
+    }
+    if p == key_bits() / params.digit_bits {
+        // the pass after the last digit: the smallest key above the chosen one
+        if acc5[i] == 0u {
+            return;
+        }
+        let chosen = acc1[i];
+        var m = 0xffffffffu;
+        if !first {
+            m = acc4[i];
+        }
+        for (var t = 0u; t < nf; t += 1u) {
+            let raw = raw_sample(t, i);
+            if params.dtype == DT_F32 && is_nan_bits(raw) {
+                continue;
+            }
+            let key = median_key(raw);
+            if key > chosen {
+                m = min(m, key);
+            }
+        }
+        acc4[i] = m;
+        return;
+    }
+    let mask = (1u << params.digit_bits) - 1u;
+    let shift = key_bits() - (p + 1u) * params.digit_bits;
+    // the digits above this one; pass 0 takes every key
+    let hi = shift + params.digit_bits;
+    let prefix = acc1[i];
+    var counts: array<u32, 16>;
+    if !first {
+        for (var b = 0u; b <= mask; b += 1u) {
+            counts[b] = acc0[b * n + i];
+        }
+    }
+    for (var t = 0u; t < nf; t += 1u) {
+        let raw = raw_sample(t, i);
+        if params.dtype == DT_F32 && is_nan_bits(raw) {
+            continue;
+        }
+        let key = median_key(raw);
+        if p > 0u && (key >> hi) != (prefix >> hi) {
+            continue;
+        }
+        let d = (key >> shift) & mask;
+        counts[d] += 1u;
+    }
+    for (var b = 0u; b <= mask; b += 1u) {
+        acc0[b * n + i] = counts[b];
+    }
+}
+
+// x / 2 by the exponent bits where that is exact: a compiler may not fold it back into a
+// sum (llvmpipe turned a * 0.5 + b * 0.5 into (a + b) * 0.5, which overflows).
+fn half(x: f32) -> f32 {
+    let b = bitcast<u32>(x);
+    let e = (b >> 23u) & 0xffu;
+    if e >= 2u && e < 255u {
+        return bitcast<f32>(b - 0x00800000u);
+    }
+    return x * 0.5;
+}
+
+// The mean of the two middle values as the CPU rounds it (the f64 mean, then f32): one
+// rounding of the exact (a + b) / 2, which (a + b) * 0.5 gives unless a + b overflows and
+// half(a) + half(b) gives when one of them is that large (subnormal results aside).
+fn midpoint(a: f32, b: f32) -> f32 {
+    let big = ldexp(1.0, 126);
+    if abs(a) < big && abs(b) < big {
+        return (a + b) * 0.5;
+    }
+    return half(a) + half(b);
+}
+
+fn finalize_median(i: u32) -> u32 {
+    let digits = key_bits() / params.digit_bits;
+    if params.pass_index == digits {
+        // no pass after the last digit ran: its counts are still to walk
+        median_decide(i, digits - 1u);
+    }
+    let total = acc3[i];
+    if total == 0u {
+        return NAN_BITS;
+    }
+    let lower = key_value_bits(acc1[i]);
+    if (total & 1u) == 1u {
+        return lower;
+    }
+    var upper = lower;
+    if acc5[i] == 1u {
+        upper = key_value_bits(acc4[i]);
+    }
+    return bitcast<u32>(midpoint(bitcast<f32>(lower), bitcast<f32>(upper)));
 }

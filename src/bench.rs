@@ -166,9 +166,6 @@ pub fn run_gpu(
     };
     let mut rows = Vec::new();
     for op in ReduceOp::ALL {
-        if op == ReduceOp::Median {
-            continue;
-        }
         let compute = best(&mut || {
             std::hint::black_box(gpu.reduce_resident(&resident, op, all)?);
             Ok(())

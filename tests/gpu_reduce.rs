@@ -9,12 +9,13 @@ use blitz::ops::reduce::{ReduceOp, reduce};
 use blitz::stack::StackSample;
 use blitz::{Dtype, Shape, Stack};
 
-const GPU_OPS: [ReduceOp; 5] = [
+const GPU_OPS: [ReduceOp; 6] = [
     ReduceOp::Mean,
     ReduceOp::Sum,
     ReduceOp::Max,
     ReduceOp::Min,
     ReduceOp::Std,
+    ReduceOp::Median,
 ];
 
 /// The device, or None (after a loud note) when the machine has no adapter at all.
@@ -82,8 +83,9 @@ fn stack_of<T: StackSample>(shape: Shape, v: Vec<T>) -> Stack {
     Stack::from_vec(shape, v).unwrap()
 }
 
-/// GPU and CPU agree on `op` over `range`: bit for bit for integer sum/max/min and for
-/// max/min of floats, within 1e-5 relative otherwise; NaN where the CPU gives NaN.
+/// GPU and CPU agree on `op` over `range`: bit for bit for integer sum/max/min, for
+/// max/min of floats and for every median, within 1e-5 relative otherwise; NaN where the
+/// CPU gives NaN.
 fn check(kernel: &GpuReduce, stack: &Stack, op: ReduceOp, range: FrameRange, what: &str) {
     let got = kernel
         .reduce(stack, op, range)
@@ -104,6 +106,9 @@ fn compare(got: blitz::ops::Image, stack: &Stack, op: ReduceOp, range: FrameRang
         let ctx = || format!("{what} {op:?} {range:?} sample {i}: gpu {g}, cpu {c}");
         if c.is_nan() {
             assert!(g.is_nan(), "{}", ctx());
+        } else if op == ReduceOp::Median {
+            // the same value, down to the sign of a zero
+            assert_eq!(g.to_bits(), c.to_bits(), "{}", ctx());
         } else if exact {
             assert_eq!(g, c, "{}", ctx());
         } else {
@@ -176,6 +181,13 @@ fn hand_worked_u8_reductions_on_gpu() {
     assert_eq!(r(ReduceOp::Min), vec![1.0, 0.0]);
     // population std of [1, 5, 3, 7]: mean 4, squared deviations 9+1+1+9 = 20, /4 = 5
     assert!((r(ReduceOp::Std)[0] - 5f32.sqrt()).abs() < 1e-6);
+    // sorted [1, 3, 5, 7] -> (3 + 5) / 2; [0, 10, 10, 255] -> (10 + 10) / 2
+    assert_eq!(r(ReduceOp::Median), vec![4.0, 10.0]);
+    // odd counts: frames 0..=2 are [1, 5, 3] -> 3 and [10, 10, 0] -> 10
+    let m = k
+        .reduce(&s, ReduceOp::Median, FrameRange::new(0, 2))
+        .unwrap();
+    assert_eq!(m.data, vec![3.0, 10.0]);
 }
 
 #[test]
@@ -236,7 +248,16 @@ fn nan_in_every_frame_gives_nan_and_a_zero_sum() {
     assert_eq!(r(ReduceOp::Min)[0], 1.0);
     assert_eq!(r(ReduceOp::Std)[0], 1.0);
     assert_eq!(r(ReduceOp::Sum)[0], 4.0);
-    for op in [ReduceOp::Mean, ReduceOp::Max, ReduceOp::Min, ReduceOp::Std] {
+    // [1, NaN, 3]: the median of the two numbers
+    assert_eq!(r(ReduceOp::Median)[0], 2.0);
+    let ops = [
+        ReduceOp::Mean,
+        ReduceOp::Max,
+        ReduceOp::Min,
+        ReduceOp::Std,
+        ReduceOp::Median,
+    ];
+    for op in ops {
         assert!(r(op)[1].is_nan(), "{op:?} of all-NaN");
     }
     assert_eq!(r(ReduceOp::Sum)[1], 0.0);
@@ -308,14 +329,116 @@ fn u16_sums_beyond_u32_stay_exact_and_std_of_large_values_is_exact() {
     );
 }
 
+/// Median of `what` on the GPU against the CPU, value for value (sign of zero included).
+fn check_median(kernel: &GpuReduce, stack: &Stack, what: &str) {
+    let t = stack.shape().frames;
+    let mut ranges = vec![FrameRange::all(t)];
+    if t >= 2 {
+        // one frame fewer: the other parity
+        ranges.extend([FrameRange::new(1, t - 1), FrameRange::new(0, t - 2)]);
+    }
+    for r in ranges {
+        check(kernel, stack, ReduceOp::Median, r, what);
+    }
+}
+
 #[test]
-fn median_is_refused_as_unsupported() {
-    let Some(g) = gpu("median_is_refused_as_unsupported") else {
+fn median_of_many_ties_picks_the_same_middle_values() {
+    let Some(g) = gpu("median_of_many_ties_picks_the_same_middle_values") else {
         return;
     };
-    let s = random_u8(Shape::new(2, 1, 1, 1), 3);
-    let e = blitz::gpu::reduce::reduce(&g, &s, ReduceOp::Median, FrameRange::all(2));
-    assert!(matches!(e, Err(GpuError::Unsupported("median"))), "{e:?}");
+    let k = GpuReduce::new(&g).unwrap();
+    // three distinct values over 8 and 9 frames: the middle pair is often one value
+    // repeated, sometimes two neighbours (the pass for the next larger key)
+    for t in [8, 9] {
+        let shape = Shape::new(t, 3, 7, 1);
+        let mut r = Rng(t as u64);
+        let v8: Vec<u8> = (0..shape.len()).map(|_| 100 + r.below(3) as u8).collect();
+        check_median(&k, &stack_of(shape, v8), "u8 ties");
+        let v16: Vec<u16> = (0..shape.len())
+            .map(|_| 60_000 + r.below(3) as u16)
+            .collect();
+        check_median(&k, &stack_of(shape, v16), "u16 ties");
+    }
+    // hand-worked: [7, 7, 9, 9] -> 8; [7, 9, 9, 9] -> 9; [2, 2, 2, 9] -> 2
+    let s = stack_of(
+        Shape::new(4, 1, 3, 1),
+        vec![7u16, 9, 2, 9, 9, 2, 7, 9, 9, 9, 7, 2],
+    );
+    let m = k.reduce(&s, ReduceOp::Median, FrameRange::all(4)).unwrap();
+    assert_eq!(m.data, vec![8.0, 9.0, 2.0]);
+}
+
+#[test]
+fn f32_median_orders_negatives_zeros_and_infinities_as_the_cpu() {
+    let Some(g) = gpu("f32_median_orders_negatives_zeros_and_infinities_as_the_cpu") else {
+        return;
+    };
+    let k = GpuReduce::new(&g).unwrap();
+    let (inf, nan) = (f32::INFINITY, f32::NAN);
+    // per pixel over 4 frames
+    let pixels: [[f32; 4]; 8] = [
+        [-3.5, 2.0, -1.0, 8.0],        // (-1 + 2) / 2 = 0.5
+        [-0.0, 0.0, nan, -0.0],        // odd count of 3 zeros: -0.0
+        [-0.0, 0.0, 1.0, -1.0],        // (-0 + 0) / 2 = +0
+        [inf, -inf, 1.0, 2.0],         // 1.5
+        [inf, inf, 1.0, nan],          // inf
+        [-inf, inf, nan, nan],         // -inf + inf: NaN
+        [3.0e38, 3.2e38, 1.0, 3.1e38], // (3.0e38 + 3.1e38) / 2 without overflow
+        [-7.25, -7.5, -7.0, -1.0e-3],  // (-7.25 - 7.0) / 2
+    ];
+    let mut v = Vec::new();
+    for t in 0..4 {
+        v.extend(pixels.iter().map(|p| p[t]));
+    }
+    let s = stack_of(Shape::new(4, 1, pixels.len(), 1), v);
+    let m = k.reduce(&s, ReduceOp::Median, FrameRange::all(4)).unwrap();
+    assert_eq!(m.data[0], 0.5);
+    assert_eq!(m.data[1].to_bits(), (-0.0f32).to_bits());
+    assert_eq!(m.data[2].to_bits(), 0.0f32.to_bits());
+    assert_eq!(m.data[3], 1.5);
+    assert_eq!(m.data[4], inf);
+    assert!(m.data[5].is_nan());
+    assert_eq!(
+        m.data[6],
+        ((3.0e38f32 as f64 + 3.1e38f32 as f64) / 2.0) as f32
+    );
+    assert_eq!(m.data[7], -7.125);
+    check_median(&k, &s, "f32 special values");
+    // wide-ranged random values, negatives and NaN, odd and even frame counts
+    for t in [1, 2, 5, 6] {
+        let shape = Shape::new(t, 3, 5, 1);
+        check_median(
+            &k,
+            &random_f32(shape, 40 + t as u64, -1.0e6, 2.0e6),
+            "f32 wide",
+        );
+    }
+}
+
+#[test]
+fn median_streams_across_chunks_with_each_digit_width() {
+    let Some(g) = gpu("median_streams_across_chunks_with_each_digit_width") else {
+        return;
+    };
+    // the digit counters take one chunk's budget: 16 words per sample need 64 bytes,
+    // 4 words 16, 2 words fewer. Chunks of 4, 16 and 64 u8 frames give digits of 1, 2
+    // and 4 bits; T = 150 and 149 cross several chunk borders in every case.
+    let shape = |t| Shape::new(t, 3, 5, 1);
+    for t in [150, 149] {
+        let u8s = random_u8(shape(t), 21 + t as u64);
+        let u16s = random_u16(shape(t), 23 + t as u64);
+        let f32s = random_f32(shape(t), 25 + t as u64, -5.0, 10.0);
+        let n = shape(t).frame_len() as u64;
+        for frames in [4, 16, 64] {
+            let g = g.clone().with_chunk_limit(frames * n);
+            let k = GpuReduce::new(&g).unwrap();
+            for s in [&u8s, &u16s, &f32s] {
+                assert!(g.chunk_bytes() < s.bytes(), "several chunks");
+                check_median(&k, s, &format!("median {} chunks of {frames}", s.dtype()));
+            }
+        }
+    }
 }
 
 #[test]

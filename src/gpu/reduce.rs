@@ -1,12 +1,19 @@
-//! Temporal reduce on the GPU (`shaders/reduce.wgsl`): mean, sum, max, min and std of a
-//! frame range, the stack uploaded in its raw dtype.
+//! Temporal reduce on the GPU (`shaders/reduce.wgsl`): mean, sum, max, min, std and
+//! median of a frame range, the stack uploaded in its raw dtype.
 //!
 //! The frames of the range are streamed in chunks of whole frames that fit one storage
 //! binding ([`GpuDevice::chunk_bytes`]); per-sample accumulators stay on the GPU between
 //! chunks, and a final pass turns them into the f32 image that is read back. Integer
 //! stacks accumulate exact u64 sums (and sums of squares), so sum, max and min agree
 //! exactly with [`crate::ops::reduce::reduce`]; f32 stacks accumulate shifted,
-//! Kahan-compensated f32 sums, skipping NaN as the CPU does. Median is not done yet.
+//! Kahan-compensated f32 sums, skipping NaN as the CPU does.
+//!
+//! The median is a per-sample radix select over order-preserving keys, exact for every
+//! dtype: each pass counts, per sample, the keys that share the prefix chosen so far by
+//! their next digit. Counts add up across chunks, so the median streams like the other
+//! ops, one pass over the range per digit (plus one for the upper middle of an even
+//! count). A stack streamed in several chunks is uploaded once per pass; a resident one
+//! ([`GpuReduce::upload`]) is not.
 
 use super::{GpuDevice, GpuError};
 use crate::ops::reduce::ReduceOp;
@@ -35,17 +42,19 @@ struct Params {
     dtype: u32,
     row_stride: u32,
     frame_offset: u32,
+    pass_index: u32,
+    digit_bits: u32,
 }
 
-fn op_code(op: ReduceOp) -> Result<u32, GpuError> {
-    Ok(match op {
+fn op_code(op: ReduceOp) -> u32 {
+    match op {
         ReduceOp::Mean => 0,
         ReduceOp::Sum => 1,
         ReduceOp::Max => 2,
         ReduceOp::Min => 3,
         ReduceOp::Std => 4,
-        ReduceOp::Median => return Err(GpuError::Unsupported("median")),
-    })
+        ReduceOp::Median => 5,
+    }
 }
 
 fn dtype_code(d: Dtype) -> u32 {
@@ -59,11 +68,30 @@ fn dtype_code(d: Dtype) -> u32 {
 /// Which accumulators an op uses on a dtype (the others get 4-byte dummies).
 fn used_accumulators(op: ReduceOp, dtype: Dtype) -> usize {
     match (op, dtype) {
+        (ReduceOp::Median, _) => ACCUMULATORS,
         (ReduceOp::Max | ReduceOp::Min, _) => 1,
         (ReduceOp::Std, Dtype::U8 | Dtype::U16) => 4,
         (_, Dtype::U8 | Dtype::U16) => 2,
         (_, Dtype::F32) => ACCUMULATORS,
     }
+}
+
+/// Bits per radix digit of the median: 4 (16 counters per sample) when those counters fit
+/// `budget` bytes (the chunk budget: they take one buffer as a chunk of frames does), else
+/// 2, else 1.
+fn median_digit_bits(samples: u64, budget: u64) -> u32 {
+    [4, 2]
+        .into_iter()
+        .find(|&bits| samples * (4 << bits) <= budget)
+        .unwrap_or(1)
+}
+
+/// Passes of the median over the range: one per digit, and one more for the upper middle
+/// when a count of samples may be even (an even frame count, or NaN in an f32 stack).
+fn median_passes(dtype: Dtype, digit_bits: u32, frames: usize) -> u32 {
+    let digits = 8 * dtype.size() as u32 / digit_bits;
+    let maybe_even = frames >= 2 && (frames.is_multiple_of(2) || dtype == Dtype::F32);
+    digits + maybe_even as u32
 }
 
 /// The compiled reduce pipelines of one device; build once, reduce many times.
@@ -100,7 +128,6 @@ impl GpuReduce {
         op: ReduceOp,
         range: FrameRange,
     ) -> Result<Image, GpuError> {
-        op_code(op)?;
         let shape = stack.shape();
         range.check(shape.frames)?;
         let n = shape.frame_len();
@@ -122,17 +149,21 @@ impl GpuReduce {
             .step_by(per_chunk)
             .map(|t0| Segment {
                 buf: &data_buf,
+                first: t0,
                 offset: 0,
                 frames: (range.last + 1 - t0).min(per_chunk),
             })
             .collect();
-        let mut t0 = range.first;
+        let mut loaded = None;
         self.run(stack, op, range.len(), &segments, |seg| {
             // the chunk's frames go into the one chunk buffer just before its dispatch
-            let lo = t0 * frame_bytes as usize;
-            let hi = (t0 + seg.frames) * frame_bytes as usize;
-            gpu.upload(&data_buf, &bytes[lo..hi]);
-            t0 += seg.frames;
+            // (the median's later passes find a single chunk already there)
+            if loaded != Some(seg.first) {
+                let lo = seg.first * frame_bytes as usize;
+                let hi = (seg.first + seg.frames) * frame_bytes as usize;
+                gpu.upload(&data_buf, &bytes[lo..hi]);
+                loaded = Some(seg.first);
+            }
         })
     }
 
@@ -176,7 +207,6 @@ impl GpuReduce {
         op: ReduceOp,
         range: FrameRange,
     ) -> Result<Image, GpuError> {
-        op_code(op)?;
         let shape = stack.shape;
         range.check(shape.frames)?;
         if shape.frame_len() == 0 {
@@ -190,6 +220,7 @@ impl GpuReduce {
                 let frames = (b + 1 - t).min(MAX_CHUNK_FRAMES);
                 segments.push(Segment {
                     buf,
+                    first: t,
                     offset: t - first,
                     frames,
                 });
@@ -230,8 +261,9 @@ impl GpuReduce {
     }
 
     /// Accumulates `segments` (frames of one buffer each) into per-sample accumulators,
-    /// finalizes and reads back the image. `before` runs ahead of each segment's
-    /// dispatch (the streaming path uploads the segment's frames there).
+    /// once per pass (one, or the median's digit passes), finalizes and reads back the
+    /// image. `before` runs ahead of each segment's dispatch (the streaming path uploads
+    /// the segment's frames there).
     fn run_shape(
         &self,
         shape: Shape,
@@ -241,7 +273,7 @@ impl GpuReduce {
         segments: &[Segment<'_>],
         mut before: impl FnMut(&Segment<'_>),
     ) -> Result<Image, GpuError> {
-        let op_id = op_code(op)?;
+        let op_id = op_code(op);
         let n = shape.frame_len();
         let mut image = Image::zeros(shape.height, shape.width, shape.channels);
         let out_bytes = n as u64 * 4;
@@ -267,6 +299,19 @@ impl GpuReduce {
             });
         }
         let row_stride = (gx * WORKGROUP) as u32;
+        let digit_bits = median_digit_bits(n as u64, self.gpu.chunk_bytes());
+        let passes = match op {
+            ReduceOp::Median => median_passes(dtype, digit_bits, total_frames),
+            _ => 1,
+        };
+        // the median's digit counters: one word per bin and sample
+        let counts_bytes = out_bytes << digit_bits;
+        if op == ReduceOp::Median && counts_bytes > self.gpu.binding_bytes() {
+            return Err(GpuError::FrameTooLarge {
+                needed: counts_bytes,
+                limit: self.gpu.binding_bytes(),
+            });
+        }
         let gpu = &self.gpu;
         let data = gpu.scoped(|| {
             let buffer = |label: &str, size: u64, usage| gpu.buffer(label, size, usage);
@@ -281,7 +326,14 @@ impl GpuReduce {
             let labels = labels.iter().chain(["reduce acc4", "reduce acc5"].iter());
             let accs: Vec<wgpu::Buffer> = labels
                 .enumerate()
-                .map(|(k, label)| buffer(label, if k < used { out_bytes } else { 4 }, storage))
+                .map(|(k, label)| {
+                    let size = match k {
+                        0 if op == ReduceOp::Median => counts_bytes,
+                        _ if k < used => out_bytes,
+                        _ => 4,
+                    };
+                    buffer(label, size, storage)
+                })
                 .collect();
             let out_buf = buffer(
                 "reduce output",
@@ -303,35 +355,45 @@ impl GpuReduce {
                 dtype: dtype_code(dtype),
                 row_stride,
                 frame_offset: 0,
+                pass_index: 0,
+                digit_bits,
             };
             let mut previous: Option<wgpu::SubmissionIndex> = None;
             let mut last_group: Option<(&wgpu::Buffer, wgpu::BindGroup)> = None;
-            for seg in segments {
-                before(seg);
-                params.chunk_frames = seg.frames as u32;
-                params.frame_offset = seg.offset as u32;
-                gpu.queue
-                    .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
-                if !last_group
-                    .as_ref()
-                    .is_some_and(|(b, _)| std::ptr::eq(*b, seg.buf))
-                {
-                    last_group = Some((seg.buf, bind_group(seg.buf)));
+            for pass in 0..passes {
+                params.pass_index = pass;
+                params.first_chunk = 1;
+                for seg in segments {
+                    before(seg);
+                    params.chunk_frames = seg.frames as u32;
+                    params.frame_offset = seg.offset as u32;
+                    gpu.queue
+                        .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
+                    if !last_group
+                        .as_ref()
+                        .is_some_and(|(b, _)| std::ptr::eq(*b, seg.buf))
+                    {
+                        last_group = Some((seg.buf, bind_group(seg.buf)));
+                    }
+                    let group = &last_group.as_ref().expect("set just above").1;
+                    let encoder = gpu.encode_pass(
+                        "reduce accumulate",
+                        &self.accumulate,
+                        group,
+                        (gx as u32, gy as u32),
+                    );
+                    let index = gpu.queue.submit([encoder.finish()]);
+                    // at most two segments in flight: staging memory stays bounded
+                    if let Some(p) = previous.replace(index) {
+                        gpu.wait(Some(p))?;
+                    }
+                    params.first_chunk = 0;
                 }
-                let group = &last_group.as_ref().expect("set just above").1;
-                let encoder = gpu.encode_pass(
-                    "reduce accumulate",
-                    &self.accumulate,
-                    group,
-                    (gx as u32, gy as u32),
-                );
-                let index = gpu.queue.submit([encoder.finish()]);
-                // at most two segments in flight: staging memory stays bounded
-                if let Some(p) = previous.replace(index) {
-                    gpu.wait(Some(p))?;
-                }
-                params.first_chunk = 0;
             }
+            // finalize learns how many passes ran (the median walks the last counts)
+            params.pass_index = passes;
+            gpu.queue
+                .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
             let (_, group) =
                 last_group.ok_or_else(|| GpuError::Wgpu("no frame to reduce".into()))?;
             let encoder = gpu.encode_pass(
@@ -350,6 +412,8 @@ impl GpuReduce {
 /// Frames `offset .. offset + frames` of one buffer, folded by one dispatch.
 struct Segment<'a> {
     buf: &'a wgpu::Buffer,
+    /// The first frame in the stack.
+    first: usize,
     offset: usize,
     frames: usize,
 }
@@ -378,6 +442,30 @@ pub fn reduce(
     op: ReduceOp,
     range: FrameRange,
 ) -> Result<Image, GpuError> {
-    op_code(op)?;
     GpuReduce::new(gpu)?.reduce(stack, op, range)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_digits_fit_the_chunk_budget() {
+        // 16 counters of 4 bytes per sample, else 4, else 2 whatever the budget
+        assert_eq!(median_digit_bits(10, 640), 4);
+        assert_eq!(median_digit_bits(10, 639), 2);
+        assert_eq!(median_digit_bits(10, 160), 2);
+        assert_eq!(median_digit_bits(10, 159), 1);
+        assert_eq!(median_digit_bits(10, 1), 1);
+    }
+
+    #[test]
+    fn median_passes_add_one_where_a_count_may_be_even() {
+        assert_eq!(median_passes(Dtype::U8, 4, 5), 2);
+        assert_eq!(median_passes(Dtype::U8, 4, 6), 3);
+        assert_eq!(median_passes(Dtype::U16, 1, 7), 16);
+        // NaN may leave an even count of any frame count; one frame never does
+        assert_eq!(median_passes(Dtype::F32, 4, 7), 9);
+        assert_eq!(median_passes(Dtype::F32, 2, 1), 16);
+    }
 }
