@@ -373,6 +373,7 @@ fn exports_write_what_is_shown_and_a_failed_export_loses_nothing() {
         path: keep.display().to_string(),
         first: 0,
         last: 0,
+        ext: "png",
     };
     let e = v.run_export(&dialog).unwrap_err();
     assert!(e.contains("keep.png"), "{e}");

@@ -54,6 +54,8 @@ pub struct ExportDialog {
     pub path: String,
     pub first: usize,
     pub last: usize,
+    /// Image type of a frame range: png, tif, jpg or bmp.
+    pub ext: &'static str,
 }
 
 /// Both crosshair profiles of the shown image with the envelopes asked for.
@@ -1041,6 +1043,7 @@ impl ViewerState {
             path: dir.join(name).display().to_string(),
             first: self.selection.first,
             last: self.selection.last,
+            ext: "png",
         });
     }
 
@@ -1052,7 +1055,7 @@ impl ViewerState {
                 .export_frame(&p)
                 .map(|_| format!("frame written to {}", p.display())),
             ExportKind::Range => {
-                let n = self.export_range(&p, "png", d.first, d.last)?;
+                let n = self.export_range(&p, d.ext, d.first, d.last)?;
                 Ok(format!("{n} frames written to {}", p.display()))
             }
             ExportKind::Stack => self
@@ -1070,7 +1073,7 @@ impl ViewerState {
     pub(super) fn export_menu(&mut self, ui: &mut egui::Ui) {
         for (kind, label) in [
             (ExportKind::Frame, "Current frame as shown (png/tif/jpg)…"),
-            (ExportKind::Range, "Frame range as numbered png files…"),
+            (ExportKind::Range, "Frame range as numbered image files…"),
             (
                 ExportKind::Stack,
                 "Displayed stack or aggregate (.npy/.tif)…",
@@ -1109,6 +1112,11 @@ impl ViewerState {
                     let max = self.stack.shape().frames - 1;
                     ui.add(egui::Slider::new(&mut d.first, 0..=max).text("first"));
                     ui.add(egui::Slider::new(&mut d.last, 0..=max).text("last"));
+                    ui.horizontal(|ui| {
+                        for ext in ["png", "tif", "jpg", "bmp"] {
+                            ui.radio_value(&mut d.ext, ext, ext);
+                        }
+                    });
                 }
                 ui.horizontal(|ui| {
                     run = ui.button("Write").clicked();
