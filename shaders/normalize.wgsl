@@ -1,23 +1,36 @@
 // normalize.wgsl: fused background normalization of a whole stack (ops::normalize):
 //   y = x - a_s * R_s;  y = y / (a_d * R_d + (1 - a_d));  zero denominator or a
 //   non-finite quotient -> 0 (divide step only)
-// where each reference R is a fixed image (a range reduce or a file) or the sliding mean
-// of frames t+lag ..= t+lag+window-1, kept as a running sum along time.
+// where each reference R is a fixed image (a range reduce or a file) or the reduce of the
+// sliding window of frames t+lag ..= t+lag+window-1. NaN samples are left out of every
+// sliding reference, as on the CPU.
 //
 // Bindings (group 0):
 //   0 params  uniform Params (below)
 //   1 data    storage, read: the stack's raw samples, packed little-endian (u8 four to a
 //             word, u16 two, f32 one), frame-major (sample i of frame t is number
 //             t * n_samples + i); the last word is zero-padded
-//   2 ref_s   storage, read: f32 subtract reference, one per sample (4-byte dummy when
-//             the step is absent or sliding)
-//   3 ref_d   storage, read: f32 divide reference, likewise
+//   2 ref_s   storage, read_write: the subtract reference: f32, one per sample (fixed),
+//             or one per sample and output frame, frame-major (sliding max/min, written
+//             by sliding_extreme); a 4-byte dummy otherwise
+//   3 ref_d   storage, read_write: the divide reference, likewise
 //   4 out     storage, read_write: f32 output, n_out frames, frame-major
 //
-// One invocation computes every output frame of one sample i, walking time forward so a
-// sliding mean costs the same for any window. Workgroups of 256, 2-D dispatch; sample
-// i = gid.y * row_stride + gid.x. Sliding sums of f32 data are Kahan-compensated; NaN
-// samples are left out of them, as on the CPU.
+// Workgroups of 256, 2-D dispatch; sample i = gid.y * row_stride + gid.x.
+//   sliding_extreme: one invocation writes the sliding max or min of step `target_step` for
+//     every output frame of sample i, van Herk / Gil-Werman style: windows starting in a
+//     block of `window` frames all contain the block's last frame, so each is the
+//     extreme of a suffix of the block (a backward pass, stored in the reference slot of
+//     its window) and a prefix of the next block (a forward running extreme). Two reads
+//     per frame whatever the window.
+//   normalize: one invocation computes every output frame of sample i, walking time
+//     forward. Sliding mean, std and sum keep running sums, so they cost the same for any
+//     window: exact u32 sums and u64 sums of squares for u8/u16; for f32, Kahan-compensated
+//     sums of (v - shift) and its square (shift: the first finite value of the first
+//     window, so that an offset does not swamp the variance; a std window whose moments
+//     would cancel more than 8 bits is re-summed around its own mean, see
+//     window_condition), with infinities counted apart (a window holding one gives
+//     +-inf or NaN, as the CPU's direct reduce does).
 
 struct Params {
     n_samples: u32,
@@ -31,7 +44,7 @@ struct Params {
     sub_lag: u32,
     div_window: u32,
     div_lag: u32,
-    pad: u32,
+    target_step: u32, // sliding_extreme: 0 the subtract step, 1 the divide step
     sub_amount: f32,
     div_amount: f32,
     pad2: vec2<f32>,
@@ -40,68 +53,296 @@ struct Params {
 const MODE_NONE: u32 = 0u;
 const MODE_FIXED: u32 = 1u;
 const MODE_SLIDING_MEAN: u32 = 2u;
+const MODE_SLIDING_STD: u32 = 3u;
+const MODE_SLIDING_SUM: u32 = 4u;
+const MODE_SLIDING_MAX: u32 = 5u;
+const MODE_SLIDING_MIN: u32 = 6u;
 
 const DT_U8: u32 = 0u;
 const DT_U16: u32 = 1u;
+const DT_F32: u32 = 2u;
+
+const NAN_BITS: u32 = 0x7fc00000u;
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> data: array<u32>;
-@group(0) @binding(2) var<storage, read> ref_s: array<f32>;
-@group(0) @binding(3) var<storage, read> ref_d: array<f32>;
+@group(0) @binding(2) var<storage, read_write> ref_s: array<f32>;
+@group(0) @binding(3) var<storage, read_write> ref_d: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
 fn is_nan_bits(b: u32) -> bool {
     return (b & 0x7fffffffu) > 0x7f800000u;
 }
 
-// Sample i of frame t as f32, and whether it is a number (not NaN).
-fn sample(t: u32, i: u32) -> vec2<f32> {
+// Sample i of frame t: the integer (u8/u16) or the f32 bits.
+fn raw(t: u32, i: u32) -> u32 {
     let k = t * params.n_samples + i;
     if params.dtype == DT_U8 {
-        return vec2<f32>(f32((data[k >> 2u] >> ((k & 3u) * 8u)) & 0xffu), 1.0);
+        return (data[k >> 2u] >> ((k & 3u) * 8u)) & 0xffu;
     }
     if params.dtype == DT_U16 {
-        return vec2<f32>(f32((data[k >> 1u] >> ((k & 1u) * 16u)) & 0xffffu), 1.0);
+        return (data[k >> 1u] >> ((k & 1u) * 16u)) & 0xffffu;
     }
-    let b = data[k];
-    if is_nan_bits(b) {
-        return vec2<f32>(0.0, 0.0);
-    }
-    return vec2<f32>(bitcast<f32>(b), 1.0);
+    return data[k];
 }
 
-// A running window: Kahan sum (sum, compensation) and the count of numbers.
+// Sample i of frame t as f32 bits (NaN bits for NaN).
+fn sample_bits(t: u32, i: u32) -> u32 {
+    let r = raw(t, i);
+    if params.dtype == DT_F32 {
+        return r;
+    }
+    return bitcast<u32>(f32(r));
+}
+
+// u64 as (low, high) plus or minus a u32.
+fn add64(a: vec2<u32>, x: u32) -> vec2<u32> {
+    let lo = a.x + x;
+    return vec2<u32>(lo, a.y + select(0u, 1u, lo < x));
+}
+
+fn sub64(a: vec2<u32>, x: u32) -> vec2<u32> {
+    return vec2<u32>(a.x - x, a.y - select(0u, 1u, a.x < x));
+}
+
+// Full 64-bit product of two u32, as (low, high).
+fn mul_wide(a: u32, b: u32) -> vec2<u32> {
+    let a0 = a & 0xffffu;
+    let a1 = a >> 16u;
+    let b0 = b & 0xffffu;
+    let b1 = b >> 16u;
+    let p00 = a0 * b0;
+    let p01 = a0 * b1;
+    let p10 = a1 * b0;
+    let p11 = a1 * b1;
+    let mid = (p00 >> 16u) + (p01 & 0xffffu) + (p10 & 0xffffu);
+    let lo = (p00 & 0xffffu) | (mid << 16u);
+    let hi = p11 + (p01 >> 16u) + (p10 >> 16u) + (mid >> 16u);
+    return vec2<u32>(lo, hi);
+}
+
+fn u64_to_f32(a: vec2<u32>) -> f32 {
+    return ldexp(f32(a.y), 32) + f32(a.x);
+}
+
+// A running window. Integer data: exact sum and sum of squares. f32 data: Kahan sums
+// (value, compensation) of v - shift and of its square, and counts of numbers and of
+// infinities of either sign.
 struct Window {
+    isum: u32,
+    isq: vec2<u32>,
     sum: f32,
     comp: f32,
+    sq: f32,
+    sqc: f32,
     count: f32,
+    pinf: f32,
+    ninf: f32,
+    shift: f32,
 }
 
-fn window_add(w: ptr<function, Window>, v: vec2<f32>, sign: f32) {
-    let y = sign * v.x - (*w).comp;
-    let t = (*w).sum + y;
-    (*w).comp = (t - (*w).sum) - y;
-    (*w).sum = t;
-    (*w).count += sign * v.y;
+fn kahan(s: ptr<function, f32>, c: ptr<function, f32>, x: f32) {
+    let y = x - *c;
+    let t = *s + y;
+    *c = (t - *s) - y;
+    *s = t;
 }
 
-fn window_start(i: u32, first: u32, len: u32) -> Window {
-    var w = Window(0.0, 0.0, 0.0);
+// Frame f of sample i joins (sign 1) or leaves (sign -1) the window.
+fn window_add(w: ptr<function, Window>, f: u32, i: u32, sign: f32) {
+    let r = raw(f, i);
+    if params.dtype != DT_F32 {
+        // 65535 frames of 65535 fit u32; their squares u64
+        if sign > 0.0 {
+            (*w).isum += r;
+            (*w).isq = add64((*w).isq, r * r);
+        } else {
+            (*w).isum -= r;
+            (*w).isq = sub64((*w).isq, r * r);
+        }
+        return;
+    }
+    if is_nan_bits(r) {
+        return;
+    }
+    if (r & 0x7fffffffu) == 0x7f800000u {
+        if (r >> 31u) == 0u {
+            (*w).pinf += sign;
+        } else {
+            (*w).ninf += sign;
+        }
+        return;
+    }
+    (*w).count += sign;
+    let d = bitcast<f32>(r) - (*w).shift;
+    var s = (*w).sum;
+    var c = (*w).comp;
+    kahan(&s, &c, sign * d);
+    (*w).sum = s;
+    (*w).comp = c;
+    var q = (*w).sq;
+    var qc = (*w).sqc;
+    kahan(&q, &qc, sign * d * d);
+    (*w).sq = q;
+    (*w).sqc = qc;
+}
+
+// The window of frames first .. first + len of sample i, f32 sums taken around `shift`.
+fn window_sums(i: u32, first: u32, len: u32, shift: f32) -> Window {
+    var w = Window(0u, vec2<u32>(0u, 0u), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, shift);
     for (var f = first; f < first + len; f += 1u) {
-        window_add(&w, sample(f, i), 1.0);
+        window_add(&w, f, i, 1.0);
     }
     return w;
 }
 
-fn window_mean(w: Window) -> f32 {
-    if w.count == 0.0 {
-        return bitcast<f32>(0x7fc00000u);
+// The first window, shifted by its first finite value.
+fn window_start(i: u32, first: u32, len: u32) -> Window {
+    var shift = 0.0;
+    if params.dtype == DT_F32 {
+        for (var f = first; f < first + len; f += 1u) {
+            let r = raw(f, i);
+            if (r & 0x7fffffffu) < 0x7f800000u {
+                shift = bitcast<f32>(r);
+                break;
+            }
+        }
     }
-    return w.sum / w.count;
+    return window_sums(i, first, len, shift);
+}
+
+// f32 std: where the running moments cancel more than 8 bits (a spread small beside the
+// distance of the window from the shift), re-sums the window around its own mean (len
+// reads) and keeps sliding from there; otherwise leaves it, so the cost stays one add
+// and one remove per frame while the data stay near the shift.
+fn window_condition(w: ptr<function, Window>, i: u32, first: u32, len: u32) {
+    if params.dtype != DT_F32 || (*w).count == 0.0 || (*w).pinf + (*w).ninf > 0.0 {
+        return;
+    }
+    let m = ((*w).sum - (*w).comp) / (*w).count;
+    let q = ((*w).sq - (*w).sqc) / (*w).count;
+    if (q - m * m) * 256.0 >= q {
+        return;
+    }
+    *w = window_sums(i, first, len, m + (*w).shift);
+}
+
+// The window's mean, std (population) or sum; `len` frames.
+fn window_value(w: Window, mode: u32, len: u32) -> f32 {
+    if params.dtype != DT_F32 {
+        let n = f32(len);
+        if mode == MODE_SLIDING_SUM {
+            return f32(w.isum);
+        }
+        if mode == MODE_SLIDING_MEAN {
+            return f32(w.isum) / n;
+        }
+        // len * sumsq - sum^2 < 2^64 (len < 2^16, sum < 2^32): exact in u64
+        let p = mul_wide(len, w.isq.x);
+        let ns = vec2<u32>(p.x, p.y + len * w.isq.y);
+        let ss = mul_wide(w.isum, w.isum);
+        let num = vec2<u32>(ns.x - ss.x, ns.y - ss.y - select(0u, 1u, ns.x < ss.x));
+        return sqrt(u64_to_f32(num)) / n;
+    }
+    if w.pinf > 0.0 || w.ninf > 0.0 {
+        // what the CPU's direct reduce of the window gives
+        if mode == MODE_SLIDING_STD || (w.pinf > 0.0 && w.ninf > 0.0) {
+            return bitcast<f32>(NAN_BITS);
+        }
+        return select(bitcast<f32>(0xff800000u), bitcast<f32>(0x7f800000u), w.pinf > 0.0);
+    }
+    let s = w.sum - w.comp;
+    if mode == MODE_SLIDING_SUM {
+        return s + w.count * w.shift;
+    }
+    if w.count == 0.0 {
+        return bitcast<f32>(NAN_BITS);
+    }
+    let m = s / w.count;
+    if mode == MODE_SLIDING_MEAN {
+        return m + w.shift;
+    }
+    return sqrt(max((w.sq - w.sqc) / w.count - m * m, 0.0));
+}
+
+fn running(mode: u32) -> bool {
+    return mode == MODE_SLIDING_MEAN || mode == MODE_SLIDING_STD || mode == MODE_SLIDING_SUM;
+}
+
+fn per_frame(mode: u32) -> bool {
+    return mode == MODE_SLIDING_MAX || mode == MODE_SLIDING_MIN;
 }
 
 fn sample_index(gid: vec3<u32>) -> u32 {
     return gid.y * params.row_stride + gid.x;
+}
+
+// The NaN-skipping extreme of two f32 bit patterns (NaN: no number yet), as f32::max/min.
+fn extreme(m: u32, b: u32, is_max: bool) -> u32 {
+    if is_nan_bits(b) {
+        return m;
+    }
+    if is_nan_bits(m) {
+        return b;
+    }
+    let x = bitcast<f32>(m);
+    let y = bitcast<f32>(b);
+    return bitcast<u32>(select(min(x, y), max(x, y), is_max));
+}
+
+fn ref_get(k: u32) -> u32 {
+    if params.target_step == 0u {
+        return bitcast<u32>(ref_s[k]);
+    }
+    return bitcast<u32>(ref_d[k]);
+}
+
+fn ref_put(k: u32, v: u32) {
+    if params.target_step == 0u {
+        ref_s[k] = bitcast<f32>(v);
+    } else {
+        ref_d[k] = bitcast<f32>(v);
+    }
+}
+
+@compute @workgroup_size(256)
+fn sliding_extreme(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = sample_index(gid);
+    if i >= params.n_samples {
+        return;
+    }
+    var mode = params.sub_mode;
+    var w = params.sub_window;
+    var lag = params.sub_lag;
+    if params.target_step != 0u {
+        mode = params.div_mode;
+        w = params.div_window;
+        lag = params.div_lag;
+    }
+    let is_max = mode == MODE_SLIDING_MAX;
+    let n = params.n_samples;
+    let n_out = params.n_out;
+    // blocks of w window starts: output frames b0 .. b1
+    for (var b0 = 0u; b0 < n_out; b0 += w) {
+        let b1 = min(b0 + w, n_out);
+        // extremes of frames lag+t ..= lag+b0+w-1, the block's suffixes, from its end
+        var h = NAN_BITS;
+        for (var f = lag + b0 + w; f > lag + b0; f -= 1u) {
+            h = extreme(h, sample_bits(f - 1u, i), is_max);
+            let t = f - 1u - lag;
+            if t < b1 {
+                ref_put(t * n + i, h);
+            }
+        }
+        // and of frames lag+b0+w ..= lag+t+w-1, the next block's prefixes (none for b0)
+        var g = NAN_BITS;
+        for (var t = b0; t < b1; t += 1u) {
+            if t > b0 {
+                g = extreme(g, sample_bits(lag + t + w - 1u, i), is_max);
+            }
+            ref_put(t * n + i, extreme(ref_get(t * n + i), g, is_max));
+        }
+    }
 }
 
 @compute @workgroup_size(256)
@@ -110,23 +351,29 @@ fn normalize(@builtin(global_invocation_id) gid: vec3<u32>) {
     if i >= params.n_samples {
         return;
     }
-    var ws = Window(0.0, 0.0, 0.0);
-    var wd = Window(0.0, 0.0, 0.0);
-    if params.sub_mode == MODE_SLIDING_MEAN {
+    let n = params.n_samples;
+    var ws = window_start(i, 0u, 0u);
+    var wd = ws;
+    if running(params.sub_mode) {
         ws = window_start(i, params.sub_lag, params.sub_window);
     }
-    if params.div_mode == MODE_SLIDING_MEAN {
+    if running(params.div_mode) {
         wd = window_start(i, params.div_lag, params.div_window);
     }
     for (var t = 0u; t < params.n_out; t += 1u) {
-        let xv = sample(t, i);
-        var y = select(bitcast<f32>(0x7fc00000u), xv.x, xv.y > 0.0);
+        let xb = sample_bits(t, i);
+        var y = bitcast<f32>(xb);
         if params.sub_mode != MODE_NONE {
             var r = 0.0;
             if params.sub_mode == MODE_FIXED {
                 r = ref_s[i];
+            } else if per_frame(params.sub_mode) {
+                r = ref_s[t * n + i];
             } else {
-                r = window_mean(ws);
+                if params.sub_mode == MODE_SLIDING_STD {
+                    window_condition(&ws, i, t + params.sub_lag, params.sub_window);
+                }
+                r = window_value(ws, params.sub_mode, params.sub_window);
             }
             y = y - params.sub_amount * r;
         }
@@ -134,8 +381,13 @@ fn normalize(@builtin(global_invocation_id) gid: vec3<u32>) {
             var r = 0.0;
             if params.div_mode == MODE_FIXED {
                 r = ref_d[i];
+            } else if per_frame(params.div_mode) {
+                r = ref_d[t * n + i];
             } else {
-                r = window_mean(wd);
+                if params.div_mode == MODE_SLIDING_STD {
+                    window_condition(&wd, i, t + params.div_lag, params.div_window);
+                }
+                r = window_value(wd, params.div_mode, params.div_window);
             }
             let den = params.div_amount * r + (1.0 - params.div_amount);
             var q = 0.0;
@@ -148,19 +400,19 @@ fn normalize(@builtin(global_invocation_id) gid: vec3<u32>) {
             }
             y = q;
         }
-        out[t * params.n_samples + i] = y;
-        if params.sub_mode == MODE_SLIDING_MEAN {
+        out[t * n + i] = y;
+        if running(params.sub_mode) {
             let enter = t + params.sub_lag + params.sub_window;
             if enter < params.n_frames {
-                window_add(&ws, sample(t + params.sub_lag, i), -1.0);
-                window_add(&ws, sample(enter, i), 1.0);
+                window_add(&ws, t + params.sub_lag, i, -1.0);
+                window_add(&ws, enter, i, 1.0);
             }
         }
-        if params.div_mode == MODE_SLIDING_MEAN {
+        if running(params.div_mode) {
             let enter = t + params.div_lag + params.div_window;
             if enter < params.n_frames {
-                window_add(&wd, sample(t + params.div_lag, i), -1.0);
-                window_add(&wd, sample(enter, i), 1.0);
+                window_add(&wd, t + params.div_lag, i, -1.0);
+                window_add(&wd, enter, i, 1.0);
             }
         }
     }

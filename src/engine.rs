@@ -260,8 +260,8 @@ impl Engine {
         )
     }
 
-    /// The histogram of frames `range` on the GPU when in use and supported (u8 stacks),
-    /// else on the CPU with `bins` (see [`histogram`]).
+    /// The histogram of frames `range` with `bins` (see [`histogram`]) on the GPU when in
+    /// use, else on the CPU.
     pub fn histogram(
         &self,
         stack: &Stack,
@@ -270,7 +270,7 @@ impl Engine {
     ) -> Result<(Histogram, Ran), OpError> {
         self.dispatch(
             self.histogram.as_ref(),
-            |g| g.histogram(stack, range),
+            |g| g.histogram(stack, range, bins),
             || histogram(stack, range, bins),
         )
     }

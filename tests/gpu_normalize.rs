@@ -1,5 +1,6 @@
 //! GPU normalization against the CPU reference (`ops::normalize`) on lavapipe: fixed
-//! (range, file) and sliding-mean references, every dtype, odd sizes, NaNs.
+//! (range, file) and sliding mean, std, sum, max and min references, every dtype, odd
+//! sizes, NaNs and infinities.
 
 use blitz::bench::random_stack;
 use blitz::gpu::normalize::GpuNormalize;
@@ -51,6 +52,8 @@ fn compare(gpu: &Stack, cpu: &Stack, what: &str) {
     for (i, (&a, &b)) in g.iter().zip(c).enumerate() {
         if b.is_nan() {
             assert!(a.is_nan(), "{what} sample {i}: gpu {a}, cpu NaN");
+        } else if b.is_infinite() {
+            assert_eq!(a, b, "{what} sample {i}");
         } else {
             assert!(
                 (a - b).abs() <= 1e-4 * b.abs().max(1.0),
@@ -144,21 +147,140 @@ fn fixed_and_sliding_mean_references_match_the_cpu() {
     }
 }
 
+fn sliding(op: ReduceOp, window: usize, lag: usize) -> Source {
+    Source::Sliding { op, window, lag }
+}
+
+/// Every sliding op the GPU runs, alone and combined, on `stacks`, against the CPU.
+fn check_sliding(norm: &GpuNormalize, red: &GpuReduce, stacks: &[Stack], what: &str) {
+    let ops = [
+        ReduceOp::Std,
+        ReduceOp::Max,
+        ReduceOp::Min,
+        ReduceOp::Sum,
+        ReduceOp::Mean,
+    ];
+    for s in stacks {
+        let t = s.shape().frames;
+        for op in ops {
+            // window 1, a middle one, one with a lag, and the whole stack
+            for (w, lag) in [(1, 0), (3, 0), (2, 1), (4, 2), (t, 0)] {
+                if w + lag > t {
+                    continue;
+                }
+                let cases = [
+                    Normalize {
+                        subtract: step(sliding(op, w, lag), 0.9),
+                        divide: None,
+                    },
+                    Normalize {
+                        subtract: None,
+                        divide: step(sliding(op, w, lag), 0.8),
+                    },
+                    // both steps sliding, with different windows and ops
+                    Normalize {
+                        subtract: step(sliding(op, w, lag), 1.0),
+                        divide: step(sliding(ReduceOp::Max, 1, lag), 0.5),
+                    },
+                ];
+                for (k, n) in cases.iter().enumerate() {
+                    let what = format!("{what} {} {op:?} w{w} lag{lag} case {k}", s.dtype());
+                    let cpu = n.apply(s).unwrap();
+                    let got = norm
+                        .apply(n, s, red)
+                        .unwrap_or_else(|e| panic!("{what}: {e}"));
+                    compare(&got, &cpu, &what);
+                }
+            }
+        }
+    }
+}
+
 #[test]
-fn sliding_max_is_left_to_the_cpu() {
-    let Some((norm, red)) = gpu("sliding_max_is_left_to_the_cpu") else {
+fn sliding_std_max_min_and_sum_match_the_cpu() {
+    let Some((norm, red)) = gpu("sliding_std_max_min_and_sum_match_the_cpu") else {
+        return;
+    };
+    for (t, h, w, c) in [(9, 3, 5, 1), (7, 2, 3, 3), (4, 1, 1, 1), (13, 1, 6, 1)] {
+        let shape = Shape::new(t, h, w, c);
+        let stacks = [
+            random_stack::<u8>(shape).unwrap(),
+            random_stack::<u16>(shape).unwrap(),
+            with_nans(shape),
+        ];
+        check_sliding(&norm, &red, &stacks, &format!("{shape}"));
+    }
+}
+
+#[test]
+fn sliding_std_of_offset_floats_and_infinities_match_the_cpu() {
+    let Some((norm, red)) = gpu("sliding_std_of_offset_floats_and_infinities_match_the_cpu") else {
+        return;
+    };
+    let shape = Shape::new(10, 2, 3, 1);
+    let base = random_stack::<f32>(shape).unwrap();
+    let base = base.as_slice::<f32>().unwrap();
+    // a large offset with a small spread: the shift keeps the variance
+    let offset: Vec<f32> = base.iter().map(|&x| 1.0e4 + 3.0 * x).collect();
+    // +inf, -inf and NaN in some windows; whole windows of NaN
+    let p = shape.frame_len();
+    let special: Vec<f32> = base
+        .iter()
+        .enumerate()
+        .map(|(k, &x)| match (k % p, k / p) {
+            (0, 3) => f32::INFINITY,
+            (1, 2) | (1, 6) => f32::NEG_INFINITY,
+            (2, 4) => f32::INFINITY,
+            (2, 5) => f32::NEG_INFINITY,
+            (3, 2..=6) => f32::NAN,
+            _ => x * 20.0 - 10.0,
+        })
+        .collect();
+    let stacks = [
+        Stack::from_vec(shape, offset).unwrap(),
+        Stack::from_vec(shape, special).unwrap(),
+    ];
+    check_sliding(&norm, &red, &stacks, "f32 special");
+}
+
+#[test]
+fn sliding_extremes_by_hand() {
+    let Some((norm, red)) = gpu("sliding_extremes_by_hand") else {
+        return;
+    };
+    // one pixel over 7 frames; window 3, lag 1: frames t+1 ..= t+3, 4 output frames
+    let v = vec![9u8, 1, 5, 2, 8, 3, 0];
+    let s = Stack::from_vec(Shape::new(7, 1, 1, 1), v).unwrap();
+    let run = |op| {
+        let n = Normalize {
+            subtract: step(sliding(op, 3, 1), 1.0),
+            divide: None,
+        };
+        norm.apply(&n, &s, &red)
+            .unwrap()
+            .as_slice::<f32>()
+            .unwrap()
+            .to_vec()
+    };
+    // windows [1,5,2] [5,2,8] [2,8,3] [8,3,0]: max 5 8 8 8, min 1 2 2 0
+    assert_eq!(
+        run(ReduceOp::Max),
+        vec![9.0 - 5.0, 1.0 - 8.0, 5.0 - 8.0, 2.0 - 8.0]
+    );
+    assert_eq!(
+        run(ReduceOp::Min),
+        vec![9.0 - 1.0, 1.0 - 2.0, 5.0 - 2.0, 2.0 - 0.0]
+    );
+}
+
+#[test]
+fn sliding_median_is_left_to_the_cpu() {
+    let Some((norm, red)) = gpu("sliding_median_is_left_to_the_cpu") else {
         return;
     };
     let s = random_stack::<u8>(Shape::new(5, 2, 2, 1)).unwrap();
     let n = Normalize {
-        subtract: step(
-            Source::Sliding {
-                op: ReduceOp::Max,
-                window: 2,
-                lag: 0,
-            },
-            1.0,
-        ),
+        subtract: step(sliding(ReduceOp::Median, 2, 0), 1.0),
         divide: None,
     };
     assert!(matches!(

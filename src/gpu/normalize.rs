@@ -1,11 +1,14 @@
 //! Background normalization on the GPU (`shaders/normalize.wgsl`): the fused
 //! subtract/divide of [`crate::ops::normalize`] over the whole stack, with fixed
-//! references (range reduce or file) and sliding-mean references kept as running sums.
+//! references (range reduce or file), sliding mean, std and sum kept as running sums,
+//! and sliding max and min computed first into a per-frame reference (van Herk /
+//! Gil-Werman: two reads per frame whatever the window), which takes as much GPU memory
+//! as the output.
 //!
-//! Limits of this first version, each answered with [`GpuError::Unsupported`] so the
-//! engine computes on the CPU instead: the stack and the output must each fit one
-//! storage binding; sliding references other than the mean; more than 65 535 output
-//! frames or window frames (software adapters stop longer shader loops).
+//! Limits, each answered with [`GpuError::Unsupported`] so the engine computes on the
+//! CPU instead: the stack, the output and a per-frame reference must each fit one
+//! storage binding; the sliding median; more than 65 535 output frames or window frames
+//! (software adapters stop longer shader loops).
 
 use super::reduce::GpuReduce;
 use super::{GpuDevice, GpuError};
@@ -18,6 +21,13 @@ pub const SHADER: &str = include_str!("../../shaders/normalize.wgsl");
 
 const WORKGROUP: u64 = 256;
 const MAX_LOOP: usize = 65_535;
+/// Modes whose reference `sliding_extreme` writes per output frame.
+const MODE_SLIDING_MAX: u32 = 5;
+const MODE_SLIDING_MIN: u32 = 6;
+
+fn per_frame(mode: u32) -> bool {
+    mode == MODE_SLIDING_MAX || mode == MODE_SLIDING_MIN
+}
 
 /// Mirror of the shader's `Params` (16-byte aligned for a uniform).
 #[repr(C)]
@@ -34,7 +44,7 @@ struct Params {
     sub_lag: u32,
     div_window: u32,
     div_lag: u32,
-    pad: u32,
+    target_step: u32,
     sub_amount: f32,
     div_amount: f32,
     pad2: [f32; 2],
@@ -45,6 +55,7 @@ pub struct GpuNormalize {
     gpu: GpuDevice,
     layout: wgpu::BindGroupLayout,
     pipeline: wgpu::ComputePipeline,
+    extreme: wgpu::ComputePipeline,
 }
 
 /// How one step reaches the shader: (mode, window, lag, fixed reference).
@@ -53,17 +64,20 @@ type StepPlan = (u32, u32, u32, Option<Vec<f32>>);
 impl GpuNormalize {
     /// Compiles the kernel on `gpu`.
     pub fn new(gpu: &GpuDevice) -> Result<GpuNormalize, GpuError> {
-        // stack, subtract reference, divide reference (read), output
+        // stack (read); subtract and divide references (written by sliding_extreme);
+        // output
         let (layout, mut p) = gpu.compute_pipeline(
             "normalize",
             SHADER,
-            &["normalize"],
-            &[true, true, true, false],
+            &["normalize", "sliding_extreme"],
+            &[true, false, false, false],
         )?;
+        let extreme = p.remove(1);
         Ok(GpuNormalize {
             gpu: gpu.clone(),
             layout,
             pipeline: p.remove(0),
+            extreme,
         })
     }
 
@@ -80,20 +94,21 @@ impl GpuNormalize {
             Some(Source::Range { op, range }) => {
                 (1, 0, 0, Some(reduce.reduce(stack, *op, *range)?.data))
             }
-            Some(Source::Sliding {
-                op: ReduceOp::Mean,
-                window,
-                lag,
-            }) => {
+            Some(Source::Sliding { op, window, lag }) => {
                 if *window > MAX_LOOP {
                     return Err(GpuError::Unsupported("sliding windows over 65 535 frames"));
                 }
-                (2, *window as u32, *lag as u32, None)
-            }
-            Some(Source::Sliding { .. }) => {
-                return Err(GpuError::Unsupported(
-                    "sliding references other than the mean",
-                ));
+                let mode = match op {
+                    ReduceOp::Mean => 2,
+                    ReduceOp::Std => 3,
+                    ReduceOp::Sum => 4,
+                    ReduceOp::Max => MODE_SLIDING_MAX,
+                    ReduceOp::Min => MODE_SLIDING_MIN,
+                    ReduceOp::Median => {
+                        return Err(GpuError::Unsupported("the sliding median"));
+                    }
+                };
+                (mode, *window as u32, *lag as u32, None)
             }
         })
     }
@@ -122,6 +137,12 @@ impl GpuNormalize {
         }
         let sub = self.step_plan(&n.subtract, stack, reduce)?;
         let div = self.step_plan(&n.divide, stack, reduce)?;
+        // a sliding max or min reference holds one frame per output frame
+        let reference_bytes = |plan: &StepPlan| match plan {
+            (m, ..) if per_frame(*m) => out_bytes,
+            (_, _, _, Some(v)) => (v.len() * 4) as u64,
+            _ => 4,
+        };
         let groups = (p as u64).div_ceil(WORKGROUP).max(1);
         let max_dim = self
             .gpu
@@ -130,7 +151,7 @@ impl GpuNormalize {
             .max(1) as u64;
         let gx = groups.min(max_dim);
         let gy = groups.div_ceil(gx);
-        let params = Params {
+        let mut params = Params {
             n_samples: p as u32,
             n_frames: shape.frames as u32,
             n_out: n_out as u32,
@@ -146,7 +167,7 @@ impl GpuNormalize {
             sub_lag: sub.2,
             div_window: div.1,
             div_lag: div.2,
-            pad: 0,
+            target_step: 0,
             sub_amount: n.subtract.as_ref().map_or(0.0, |s| s.amount),
             div_amount: n.divide.as_ref().map_or(0.0, |s| s.amount),
             pad2: [0.0; 2],
@@ -164,19 +185,15 @@ impl GpuNormalize {
                 .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
             let data_buf = gpu.buffer("normalize stack", in_bytes, storage | dst);
             gpu.upload(&data_buf, stack.samples().as_bytes());
-            let reference = |label: &str, r: &Option<Vec<f32>>| {
-                let b = gpu.buffer(
-                    label,
-                    r.as_ref().map_or(4, |v| (v.len() * 4) as u64),
-                    storage | dst,
-                );
-                if let Some(v) = r {
+            let reference = |label: &str, plan: &StepPlan| {
+                let b = gpu.buffer(label, reference_bytes(plan), storage | dst);
+                if let Some(v) = &plan.3 {
                     gpu.queue.write_buffer(&b, 0, bytemuck::cast_slice(v));
                 }
                 b
             };
-            let ref_s = reference("normalize subtract reference", &sub.3);
-            let ref_d = reference("normalize divide reference", &div.3);
+            let ref_s = reference("normalize subtract reference", &sub);
+            let ref_d = reference("normalize divide reference", &div);
             let out_buf = gpu.buffer(
                 "normalize output",
                 out_bytes,
@@ -187,6 +204,22 @@ impl GpuNormalize {
                 &self.layout,
                 &[&params_buf, &data_buf, &ref_s, &ref_d, &out_buf],
             );
+            // per-frame references first, one submission each: the target step is a
+            // uniform, written before each
+            for (target, plan) in [&sub, &div].into_iter().enumerate() {
+                if per_frame(plan.0) {
+                    params.target_step = target as u32;
+                    gpu.queue
+                        .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
+                    let encoder = gpu.encode_pass(
+                        "normalize sliding extreme",
+                        &self.extreme,
+                        &bind,
+                        (gx as u32, gy as u32),
+                    );
+                    gpu.queue.submit([encoder.finish()]);
+                }
+            }
             let encoder =
                 gpu.encode_pass("normalize", &self.pipeline, &bind, (gx as u32, gy as u32));
             gpu.read_f32(encoder, &out_buf, out_bytes)

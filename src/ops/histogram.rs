@@ -62,7 +62,7 @@ impl Levels {
 
 impl Histogram {
     /// A histogram with no sample: `bins` zero counts over 0..1.
-    fn empty(bins: usize) -> Self {
+    pub(crate) fn empty(bins: usize) -> Self {
         Histogram {
             lo: 0.0,
             hi: 1.0,
@@ -172,17 +172,38 @@ pub fn histogram(
     frames.check(shape.frames)?;
     let n = shape.frame_len();
     let r = frames.first * n..(frames.last + 1) * n;
-    let bin_count = || match bins.unwrap_or(DEFAULT_BINS) {
+    Ok(match stack.samples() {
+        Samples::U8(s) => u8_histogram(&s[r]),
+        Samples::U16(s) => u16_histogram(&s[r], bin_count(bins)?),
+        Samples::F32(s) => f32_histogram(&s[r], bin_count(bins)?),
+    })
+}
+
+/// The bins of a u16 or f32 histogram: `bins` or [`DEFAULT_BINS`], checked.
+pub fn bin_count(bins: Option<usize>) -> Result<usize, OpError> {
+    match bins.unwrap_or(DEFAULT_BINS) {
         b @ 1..=MAX_BINS => Ok(b),
         b => Err(OpError::Invalid(format!(
             "histogram bins must be 1..={MAX_BINS}, got {b}"
         ))),
+    }
+}
+
+/// The bin of a u16 value `d` above the minimum, of `span` = max - min, in `bins` bins.
+pub(crate) fn u16_bin(d: u64, span: u64, bins: usize) -> usize {
+    let i = (d * bins as u64).checked_div(span).unwrap_or(0);
+    i.min(bins as u64 - 1) as usize
+}
+
+/// The bins of f32 values in `bins` bins over `lo..=hi`: `v` to its bin.
+pub(crate) fn f32_binner(lo: f64, hi: f64, bins: usize) -> impl Fn(f32) -> usize + Sync {
+    let last = bins - 1;
+    let scale = if hi > lo {
+        bins as f64 / (hi - lo)
+    } else {
+        0.0
     };
-    Ok(match stack.samples() {
-        Samples::U8(s) => u8_histogram(&s[r]),
-        Samples::U16(s) => u16_histogram(&s[r], bin_count()?),
-        Samples::F32(s) => f32_histogram(&s[r], bin_count()?),
-    })
+    move |v| (((v as f64 - lo) * scale) as usize).min(last)
 }
 
 /// Sums per-task partial histograms.
@@ -261,12 +282,7 @@ fn u16_histogram(s: &[u16], bins: usize) -> Histogram {
     let (min, max) = range;
     let span = (max - min) as u64;
     // the bin of every value in range, once: a lookup per sample instead of a division
-    let lut: Vec<u32> = (0..=span)
-        .map(|d| {
-            let i = (d * bins as u64).checked_div(span).unwrap_or(0);
-            i.min(bins as u64 - 1) as u32
-        })
-        .collect();
+    let lut: Vec<u32> = (0..=span).map(|d| u16_bin(d, span, bins) as u32).collect();
     let counts = count(s, bins, |v| Some(lut[(v - min) as usize] as usize));
     Histogram {
         lo: min as f64,
@@ -295,16 +311,8 @@ fn f32_histogram(s: &[f32], bins: usize) -> Histogram {
         return Histogram::empty(bins);
     }
     let (lo, hi) = (min as f64, max as f64);
-    let last = bins - 1;
-    let scale = if hi > lo {
-        bins as f64 / (hi - lo)
-    } else {
-        0.0
-    };
-    let counts = count(s, bins, |v| {
-        v.is_finite()
-            .then(|| (((v as f64 - lo) * scale) as usize).min(last))
-    });
+    let bin = f32_binner(lo, hi, bins);
+    let counts = count(s, bins, |v| v.is_finite().then(|| bin(v)));
     let total = counts.iter().sum();
     Histogram {
         lo,
