@@ -91,6 +91,10 @@ fn raw_sample(t: u32, i: u32) -> u32 {
     return data[k];
 }
 
+fn is_finite_bits(b: u32) -> bool {
+    return (b & 0x7f800000u) != 0x7f800000u;
+}
+
 fn is_nan_bits(b: u32) -> bool {
     return (b & 0x7fffffffu) > 0x7f800000u;
 }
@@ -313,18 +317,20 @@ fn accumulate_f32(i: u32) {
         // shifted by the first number seen so that a large offset does not swamp the
         // variance, Kahan-compensated so that the error does not grow with the frame count
         let v = bitcast<f32>(b);
-        if n == 0u {
+        if n == 0u && is_finite_bits(b) {
             shift = v;
         }
         let d = v - shift;
         let y = d - sc;
         let st = s + y;
-        sc = (st - s) - y;
+        // an infinite sum stays infinite (or NaN for +inf and -inf): its compensation
+        // would be inf - inf
+        sc = select(0.0, (st - s) - y, is_finite_bits(bitcast<u32>(st)));
         s = st;
         if want_sq {
             let y2 = d * d - qc;
             let qt = q + y2;
-            qc = (qt - q) - y2;
+            qc = select(0.0, (qt - q) - y2, is_finite_bits(bitcast<u32>(qt)));
             q = qt;
         }
         n += 1u;
@@ -392,6 +398,10 @@ fn finalize_f32(i: u32) -> u32 {
     }
     if op == OP_MEAN {
         return bitcast<u32>(s / fnum + shift);
+    }
+    if !is_finite_bits(bitcast<u32>(s)) {
+        // an infinite sample: the spread is undefined
+        return NAN_BITS;
     }
     let q = bitcast<f32>(acc2[i]) - bitcast<f32>(acc3[i]);
     let m = s / fnum;

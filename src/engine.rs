@@ -146,6 +146,7 @@ impl Engine {
         gpu: impl FnOnce(K) -> Result<T, GpuError>,
         cpu: impl FnOnce() -> Result<T, OpError>,
     ) -> Result<(T, Ran), OpError> {
+        self.release_dead_kept();
         let Some(k) = kernel else {
             return Ok((cpu()?, self.cpu()));
         };
@@ -197,6 +198,22 @@ impl Engine {
             |g| g.dataset_envelope(stack, orient, pos, width, q),
             || dataset_envelope(stack, orient, pos, width, q),
         )
+    }
+
+    /// Frees the GPU copy kept by [`Engine::reduce_kept`] once its stack is gone, so it
+    /// does not hold GPU memory the next stack needs.
+    fn release_dead_kept(&self) {
+        // try_lock: reduce_kept holds the lock while it dispatches
+        if let Ok(mut k) = self.kept.try_lock()
+            && k.as_ref().is_some_and(|(w, _)| w.strong_count() == 0)
+        {
+            *k = None;
+        }
+    }
+
+    /// Whether a GPU copy is kept (tests).
+    pub fn keeps_a_stack(&self) -> bool {
+        self.kept.lock().is_ok_and(|k| k.is_some())
     }
 
     /// [`Engine::reduce`] for many calls on the same stack (the viewer's aggregate mode):

@@ -255,3 +255,22 @@ fn dataset_envelope_runs_on_the_gpu_for_min_max_and_on_the_cpu_for_percentiles()
         dataset_envelope(&s, Orientation::Row, 2, 0, 5).unwrap()
     );
 }
+
+#[test]
+fn a_kept_gpu_copy_is_freed_once_its_stack_is_gone() {
+    use std::sync::Arc;
+    let e = Engine::new(EngineChoice::Gpu);
+    if e.fallback.is_some() {
+        eprintln!("SKIPPED: no GPU adapter; nothing is kept on the CPU");
+        return;
+    }
+    let a = Arc::new(random_stack::<u8>(Shape::new(4, 8, 8, 1)).unwrap());
+    e.reduce_kept(&a, ReduceOp::Mean, FrameRange::all(4))
+        .unwrap();
+    assert!(e.keeps_a_stack());
+    drop(a);
+    // any later engine call frees it
+    let b = random_stack::<u8>(Shape::new(2, 3, 3, 1)).unwrap();
+    e.reduce(&b, ReduceOp::Max, FrameRange::all(2)).unwrap();
+    assert!(!e.keeps_a_stack());
+}

@@ -501,3 +501,42 @@ fn resident_stacks_reduce_any_range_across_buffers() {
         }
     }
 }
+
+#[test]
+fn infinities_in_f32_give_what_the_cpu_gives() {
+    let Some(g) = gpu("infinities_in_f32_give_what_the_cpu_gives") else {
+        return;
+    };
+    let k = GpuReduce::new(&g).unwrap();
+    let inf = f32::INFINITY;
+    // per pixel over 4 frames: finite then +inf; +inf then finite; +inf and -inf;
+    // -inf only with NaN; all finite
+    let px: [[f32; 4]; 5] = [
+        [1.0, 2.0, inf, 3.0],
+        [inf, 5.0, 6.0, 7.0],
+        [1.0, inf, -inf, 2.0],
+        [f32::NAN, -inf, f32::NAN, -inf],
+        [1.5, 2.5, 3.5, 4.5],
+    ];
+    let mut v = Vec::new();
+    for t in 0..4 {
+        for p in &px {
+            v.push(p[t]);
+        }
+    }
+    let s = Stack::from_vec(Shape::new(4, 1, 5, 1), v).unwrap();
+    for op in [
+        ReduceOp::Mean,
+        ReduceOp::Sum,
+        ReduceOp::Std,
+        ReduceOp::Max,
+        ReduceOp::Min,
+    ] {
+        let want = reduce(&s, op, FrameRange::all(4)).unwrap();
+        let got = k.reduce(&s, op, FrameRange::all(4)).unwrap();
+        for (i, (a, b)) in got.data.iter().zip(&want.data).enumerate() {
+            let same = a == b || (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-5 * b.abs();
+            assert!(same, "{op} pixel {i}: gpu {a} cpu {b}");
+        }
+    }
+}

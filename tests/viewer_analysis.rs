@@ -387,3 +387,117 @@ fn exports_write_what_is_shown_and_a_failed_export_loses_nothing() {
             .is_err()
     );
 }
+
+/// Regressions found in review: a stale apply-to-full, the timeline crop's frame and
+/// selection mapping, nested crops, refits of the aggregate, ROI series after a change,
+/// exports with previewed ops, and a frame-range export that fails half-way.
+#[test]
+fn review_regressions() {
+    // an apply-to-full that finishes after a new stack was loaded is dropped
+    let mut v = viewer_of(demo());
+    v.ops.subtract.kind = SourceKind::Sliding;
+    v.start_apply();
+    let other = Stack::from_vec(Shape::new(3, 4, 5, 1), vec![7u8; 60]).unwrap();
+    v.set_loaded(Loaded {
+        path: "other".into(),
+        stack: other,
+        histogram: None,
+        seconds: 0.0,
+    });
+    v.wait_apply();
+    assert_eq!(v.stack.shape(), Shape::new(3, 4, 5, 1));
+    assert!(Arc::ptr_eq(&v.stack, &v.raw));
+
+    // ... as is one that finishes after a timeline crop
+    let mut v = viewer_of(demo());
+    v.ops.subtract.kind = SourceKind::Sliding;
+    v.start_apply();
+    v.crop_timeline(FrameRange::new(2, 4));
+    v.wait_apply();
+    assert_eq!(v.stack.shape().frames, 3);
+    assert!(v.pipeline.applied.is_none());
+
+    // timeline crop and its undo keep frame and selection on the same frames
+    let stack = demo();
+    let mut v = viewer_of(demo());
+    v.set_selection(5, 8);
+    v.set_frame(6);
+    v.agg_op = ReduceOp::Mean;
+    v.set_aggregate(true);
+    v.update_shown();
+    let before = shown_values(&v);
+    v.crop_timeline(v.selection);
+    v.update_shown();
+    assert_eq!(v.selection, FrameRange::new(0, 3));
+    assert_eq!(v.frame, 1, "frame 6 is index 1 of 5..=8");
+    assert_eq!(shown_values(&v), before);
+    v.undo_timeline_crop();
+    v.update_shown();
+    assert_eq!((v.selection, v.frame), (FrameRange::new(5, 8), 6));
+    assert_eq!(shown_values(&v), before);
+    // in aggregate mode a frame change does not recompute the aggregate
+    v.set_frame(2);
+    assert!(!v.shown_dirty);
+    // keep fitting refits when the aggregate op changes
+    v.agg_op = ReduceOp::Std;
+    v.set_aggregate(true);
+    v.update_shown();
+    let std = reduce(&stack, ReduceOp::Std, FrameRange::new(5, 8)).unwrap();
+    let hi = std.data.iter().cloned().fold(f32::MIN, f32::max);
+    assert_eq!(v.display.levels.max, hi);
+    v.set_aggregate(false);
+    v.update_shown();
+
+    // nested crops stay inside the current slice
+    v.crop_to_rect(5, 5, 10, 10);
+    v.crop_to_rect(5, 0, 10, 10);
+    assert_eq!((v.stack.shape().width, v.stack.shape().height), (5, 10));
+    let want = transform::crop(&stack, 10, 5, 5, 10).unwrap();
+    assert_eq!(v.stack.as_slice::<u8>(), want.as_slice::<u8>());
+
+    // a ROI kept across a change gets its series from the new stack
+    let mut v = viewer_of(demo());
+    v.roi = Some(Roi::Rect {
+        x: 1,
+        y: 1,
+        w: 4,
+        h: 3,
+    });
+    v.compute_roi();
+    v.change_pipeline("flip", |p| p.transforms.flip_x = true);
+    let flipped = transform::flip_x(&stack);
+    let want = roi_series(
+        &flipped,
+        v.roi.as_ref().unwrap(),
+        Stat::Mean,
+        FrameRange::all(12),
+    )
+    .unwrap();
+    assert_eq!(v.roi_series.as_ref(), Some(&want));
+
+    // previewed ops: exports of the stack or a range refuse rather than write raw data
+    v.ops.subtract.kind = SourceKind::Range;
+    let dir = tempfile::tempdir().unwrap();
+    let e = v.export_stack(&dir.path().join("s.npy")).unwrap_err();
+    assert!(e.contains("Apply to full"), "{e}");
+    assert!(v.export_range(dir.path(), "png", 0, 1).is_err());
+    v.ops.subtract.kind = SourceKind::Off;
+
+    // a range export that fails on one frame changes no file
+    let frames = dir.path().join("frames");
+    std::fs::create_dir(&frames).unwrap();
+    for name in ["frame_000.png", "frame_001.png", "frame_003.png"] {
+        std::fs::write(frames.join(name), b"old").unwrap();
+    }
+    std::fs::create_dir(frames.join("frame_002.png")).unwrap();
+    let e = v.export_range(&frames, "png", 0, 3).unwrap_err();
+    assert!(e.contains("frame_002.png") || e.contains("frame 2"), "{e}");
+    for name in ["frame_000.png", "frame_001.png", "frame_003.png"] {
+        assert_eq!(std::fs::read(frames.join(name)).unwrap(), b"old", "{name}");
+    }
+    let left: Vec<_> = std::fs::read_dir(&frames)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left.len(), 4, "no temporary file is left: {left:?}");
+}

@@ -112,14 +112,28 @@ fn levels_fit_the_stack_and_zero_straddling_data_gets_the_diverging_map() {
     assert_eq!((st.display.levels.min, st.display.levels.max), (-3.0, 3.0));
     // all-positive data: plasma, levels min..max of every frame
     let s = Stack::from_vec(Shape::new(2, 1, 2, 1), vec![5u8, 9, 7, 200]).unwrap();
-    st.set_loaded(loaded(s), false);
+    st.set_loaded(loaded(s));
     assert_eq!(st.display.colormap, Colormap::Plasma);
     assert_eq!((st.display.levels.min, st.display.levels.max), (5.0, 200.0));
-    // keep fitting off: a new stack keeps the levels
+    // keep fitting off: a new dataset is fitted once (spec §6), then a change of the
+    // displayed stack (a timeline crop to frame 1) keeps the levels
     st.keep_fitting = false;
-    let s = Stack::from_vec(Shape::new(1, 1, 2, 1), vec![0u8, 50]).unwrap();
-    st.set_loaded(loaded(s), false);
-    assert_eq!((st.display.levels.min, st.display.levels.max), (5.0, 200.0));
+    let s = Stack::from_vec(Shape::new(2, 1, 2, 1), vec![0u8, 50, 100, 120]).unwrap();
+    st.set_loaded(loaded(s));
+    assert_eq!((st.display.levels.min, st.display.levels.max), (0.0, 120.0));
+    st.crop_timeline(blitz::ops::FrameRange::new(1, 1));
+    st.update_shown(); // what every UI frame does
+    assert_eq!(st.stack.shape().frames, 1);
+    assert_eq!((st.display.levels.min, st.display.levels.max), (0.0, 120.0));
+    // on again: the next change refits to what is shown
+    st.keep_fitting = true;
+    st.undo_timeline_crop();
+    st.crop_timeline(blitz::ops::FrameRange::new(1, 1));
+    st.update_shown();
+    assert_eq!(
+        (st.display.levels.min, st.display.levels.max),
+        (100.0, 120.0)
+    );
 }
 
 #[test]

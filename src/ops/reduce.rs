@@ -322,7 +322,14 @@ fn f32_moments(fs: &[&[f32]], op: ReduceOp, dst: &mut [f32]) {
                 ReduceOp::Mean => (sum[i] / n + shift[i]) as f32,
                 _ => {
                     let m = sum[i] / n;
-                    ((sq[i] / n - m * m).max(0.0)).sqrt() as f32
+                    let var = sq[i] / n - m * m;
+                    // an infinite sample leaves inf - inf: the spread is undefined (NaN),
+                    // not the 0 that f64::max would make of it
+                    if var.is_nan() {
+                        f32::NAN
+                    } else {
+                        var.max(0.0).sqrt() as f32
+                    }
                 }
             }
         };

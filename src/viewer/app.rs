@@ -93,6 +93,8 @@ pub struct ViewerState {
     pub raw: Arc<Stack>,
     /// `raw` after the timeline crop: what ops and reduce work on.
     pub base: Arc<Stack>,
+    /// The loaded stack and crop `base` was cut from.
+    pub base_key: Option<(usize, Option<FrameRange>)>,
     /// The displayed stack: base, ops applied to full, masks and transforms.
     pub stack: Arc<Stack>,
     pub pipeline: Pipeline,
@@ -135,8 +137,11 @@ pub struct ViewerState {
     pub roi_series: Option<RoiSeries>,
     pub pins: Vec<(usize, usize)>,
     pub export: Option<super::panels::ExportDialog>,
-    /// The levels were last fitted to an aggregate or previewed image (not the stack).
-    pub fitted_shown: bool,
+    /// What the levels were last fitted to (the stack, an aggregate, a preview); None
+    /// refits at the next recomputation while keep-fitting is on.
+    pub fitted_for: Option<String>,
+    /// Counts changes of the ops panel (a new preview gets its own levels).
+    pub ops_generation: u64,
     /// Path typed for a binary mask.
     pub mask_input: String,
     pub path: PathBuf,
@@ -202,6 +207,7 @@ impl ViewerState {
         let mut s = ViewerState {
             raw: empty.clone(),
             base: empty.clone(),
+            base_key: None,
             stack: empty,
             pipeline: Pipeline::default(),
             ops: OpsSpec::default(),
@@ -231,7 +237,8 @@ impl ViewerState {
             roi_series: None,
             pins: Vec::new(),
             export: None,
-            fitted_shown: false,
+            fitted_for: None,
+            ops_generation: 0,
             mask_input: String::new(),
             path: PathBuf::new(),
             frame: 0,
@@ -272,13 +279,13 @@ impl ViewerState {
             engine_choice: crate::engine::EngineChoice::Auto,
             pending_setup: None,
         };
-        s.set_loaded(loaded, true);
+        s.set_loaded(loaded);
         s
     }
 
-    /// Replaces the stack with a newly loaded one; levels refit when keep-fitting is on
-    /// or `first` (spec §6).
-    pub fn set_loaded(&mut self, loaded: Loaded, first: bool) {
+    /// Replaces the stack with a newly loaded one; its levels are fitted (spec §6: once
+    /// per loaded dataset, and again on every change while keep-fitting is on).
+    pub fn set_loaded(&mut self, loaded: Loaded) {
         let shape = loaded.stack.shape();
         self.status = format!(
             "loaded {} ({} frames, {}) in {:.2} s",
@@ -289,6 +296,9 @@ impl ViewerState {
         );
         let raw = Arc::new(loaded.stack);
         self.raw = raw.clone();
+        self.base_key = None;
+        // an apply-to-full of the old stack is of no use any more
+        self.apply_job = None;
         self.range_cache = None;
         self.env_cache = None;
         self.base = raw.clone();
@@ -312,9 +322,8 @@ impl ViewerState {
         self.view.fit = true;
         self.probe = None;
         self.playing = false;
-        if first || self.keep_fitting {
-            self.fit_levels();
-        }
+        // every newly loaded dataset is fitted once, keep-fitting or not (spec §6)
+        self.fit_levels();
     }
 
     /// The histogram of all frames, computed once per stack.
@@ -391,8 +400,11 @@ impl ViewerState {
         let t = t.min(self.stack.shape().frames - 1);
         if t != self.frame {
             self.frame = t;
-            self.upload_needed = true;
-            self.shown_dirty = true;
+            // an aggregate image does not depend on the frame; a frame or preview does
+            if self.aggregate.is_none() {
+                self.upload_needed = true;
+                self.shown_dirty = true;
+            }
         }
     }
 
@@ -402,6 +414,8 @@ impl ViewerState {
             job.progress.cancel();
         }
         self.error = None;
+        // a set-up from the command line was for the first path, not this one
+        self.pending_setup = None;
         self.job = Some(LoadJob::start(
             path,
             self.load_opts.clone(),
@@ -421,7 +435,7 @@ impl ViewerState {
         }
         match result {
             Ok(loaded) => {
-                self.set_loaded(loaded, false);
+                self.set_loaded(loaded);
                 if let Some((frame, setup)) = self.pending_setup.take() {
                     self.set_frame(frame);
                     self.apply_setup(&setup);

@@ -83,6 +83,10 @@ impl LoadJob {
             p.start("histogram", 1);
             let frames = FrameRange::all(stack.shape().frames);
             let histogram = engine.histogram(&stack, frames, None).ok().map(|(h, _)| h);
+            // a cancel during the histogram still keeps the stack shown
+            if p.is_cancelled() {
+                return Err("cancelled".into());
+            }
             Ok(Loaded {
                 path: path_buf,
                 stack,

@@ -30,6 +30,10 @@ use super::display::Placement;
 pub struct ApplyJob {
     pub started: Instant,
     pub normalize: Normalize,
+    /// The loaded stack and timeline crop the ops run on; a result for another one is
+    /// dropped.
+    raw: Arc<Stack>,
+    crop: Option<FrameRange>,
     handle: Option<JoinHandle<Result<(Stack, Ran), OpError>>>,
 }
 
@@ -149,6 +153,7 @@ impl ViewerState {
                 } else {
                     self.ops.divide = spec;
                 }
+                self.ops_generation += 1;
                 self.shown_dirty = true;
             }
         }
@@ -207,7 +212,15 @@ impl ViewerState {
 
     /// Recomputes the base and displayed stacks from the raw one.
     pub fn rebuild(&mut self) -> Result<(), OpError> {
-        let base = self.pipeline.base(&self.raw)?;
+        // the cropped base is only cut again when the crop changed (it is what the GPU
+        // keeps for aggregate mode)
+        let key = (Arc::as_ptr(&self.raw) as usize, self.pipeline.timeline_crop);
+        let base = if self.base_key == Some(key) {
+            self.base.clone()
+        } else {
+            self.pipeline.base(&self.raw)?
+        };
+        self.base_key = Some(key);
         let stack = self.pipeline.finish(self.pipeline.processed(&base))?;
         let old = self.stack.shape();
         self.base = base;
@@ -234,8 +247,11 @@ impl ViewerState {
         self.roi_series = None;
         self.shown_dirty = true;
         self.upload_needed = true;
-        if self.keep_fitting {
-            self.fit_levels();
+        // the levels refit once the shown image is recomputed from the new stack
+        self.fitted_for = None;
+        // a ROI that survived the change gets its series from the new stack
+        if self.roi.is_some() {
+            self.compute_roi();
         }
         Ok(())
     }
@@ -246,7 +262,6 @@ impl ViewerState {
             return;
         }
         self.shown_dirty = false;
-        let was = self.shown.is_some();
         let t0 = Instant::now();
         let processed = self.pipeline.processed(&self.base);
         let preview = match self.pipeline.applied {
@@ -268,9 +283,7 @@ impl ViewerState {
             (what, r.map(|i| (i, "cpu")))
         } else {
             self.shown = None;
-            if was {
-                self.after_shown_change();
-            }
+            self.after_shown_change();
             return;
         };
         match result.and_then(|(img, engine)| {
@@ -320,14 +333,25 @@ impl ViewerState {
         Ok(n)
     }
 
+    /// What the levels fit depends on: the stack, an aggregate op and range, or the ops
+    /// of a preview (not the frame: a preview keeps its levels while scrubbing).
+    fn fit_key(&self) -> String {
+        match (&self.aggregate, &self.shown) {
+            (Some(a), Some(_)) => format!("aggregate {} {:?}", a.op, a.range),
+            (None, Some(_)) => format!("preview {}", self.ops_generation),
+            _ => "stack".into(),
+        }
+    }
+
     fn after_shown_change(&mut self) {
         self.env_cache = None;
         self.forget_histograms(false);
         self.upload_needed = true;
-        if self.keep_fitting && self.shown.is_some() != self.fitted_shown {
+        let key = self.fit_key();
+        if self.keep_fitting && self.fitted_for.as_deref() != Some(key.as_str()) {
             self.fit_levels();
         }
-        self.fitted_shown = self.shown.is_some();
+        self.fitted_for = Some(key);
     }
 
     /// Aggregate mode on (over the timeline selection) or off (back to frames; the
@@ -339,7 +363,6 @@ impl ViewerState {
             fixed_width: self.aggregate.is_some_and(|a| a.fixed_width),
         });
         self.shown_dirty = true;
-        self.fitted_shown = !on;
     }
 
     /// Sets the selection (and the aggregate range), clamped to the stack.
@@ -356,6 +379,40 @@ impl ViewerState {
         }
     }
 
+    /// Keeps frames `r` (of the displayed stack) only; undoable. Frame, selection and
+    /// aggregate range follow the frames they showed.
+    pub fn crop_timeline(&mut self, r: FrameRange) {
+        let offset = self.pipeline.timeline_crop.map_or(0, |c| c.first);
+        let abs = FrameRange::new(offset + r.first, offset + r.last);
+        let frame = self.frame.clamp(r.first, r.last) - r.first;
+        if self.change_pipeline(
+            &format!("timeline cropped to frames {}..={}", abs.first, abs.last),
+            |p| {
+                p.timeline_crop = Some(abs);
+                // ops applied to the old frames do not fit the new ones
+                p.applied = None;
+            },
+        ) {
+            self.set_selection(0, r.len() - 1);
+            self.set_frame(frame);
+        }
+    }
+
+    /// Back to every loaded frame; frame and selection keep pointing at the same frames.
+    pub fn undo_timeline_crop(&mut self) {
+        let Some(c) = self.pipeline.timeline_crop else {
+            return;
+        };
+        let (frame, sel) = (self.frame + c.first, self.selection);
+        if self.change_pipeline("timeline crop undone", |p| {
+            p.timeline_crop = None;
+            p.applied = None;
+        }) {
+            self.set_selection(sel.first + c.first, sel.last + c.first);
+            self.set_frame(frame);
+        }
+    }
+
     /// Starts the ops on the whole base stack in the background.
     pub fn start_apply(&mut self) {
         let Some(n) = self.ops.normalize(self.selection) else {
@@ -367,6 +424,8 @@ impl ViewerState {
         self.apply_job = Some(ApplyJob {
             started: Instant::now(),
             normalize: n,
+            raw: self.raw.clone(),
+            crop: self.pipeline.timeline_crop,
             handle: Some(handle),
         });
     }
@@ -383,6 +442,10 @@ impl ViewerState {
         let mut job = self.apply_job.take().unwrap();
         let r = job.handle.take().unwrap().join();
         let secs = job.started.elapsed().as_secs_f64();
+        if !Arc::ptr_eq(&job.raw, &self.raw) || job.crop != self.pipeline.timeline_crop {
+            self.status = "apply to full dropped: the stack changed while it ran".into();
+            return;
+        }
         match r {
             Ok(Ok((stack, ran))) => {
                 let stack = Arc::new(stack);
@@ -515,28 +578,77 @@ impl ViewerState {
         let r = FrameRange::new(first, last);
         r.check(self.stack.shape().frames)
             .map_err(|e| e.to_string())?;
+        self.refuse_previewed_ops("a frame range")?;
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let digits = last.to_string().len().max(3);
         let sh = self.stack.shape();
+        // every frame goes to a temporary file first; only when all are written do they
+        // replace the files of the same names, so a failure leaves the folder as it was
+        let pid = std::process::id();
         for t in first..=last {
-            let p = dir.join(format!("frame_{t:0digits$}.{ext}"));
-            write_rgba(
-                &p,
+            let dst = dir.join(format!("frame_{t:0digits$}.{ext}"));
+            if dst.is_dir() {
+                return Err(format!(
+                    "{}: a folder is in the way (frame {t}); no frame file was changed",
+                    dst.display()
+                ));
+            }
+        }
+        let mut written: Vec<(PathBuf, PathBuf)> = Vec::new();
+        for t in first..=last {
+            let name = format!("frame_{t:0digits$}.{ext}");
+            let tmp = dir.join(format!(".{name}.part-{pid}.{ext}"));
+            let res = write_rgba(
+                &tmp,
                 &render_cpu(&self.stack, t, &self.display),
                 sh.width,
                 sh.height,
-            )?;
+            );
+            if let Err(e) = res {
+                for (tmp, _) in &written {
+                    let _ = std::fs::remove_file(tmp);
+                }
+                return Err(format!("{e} (frame {t}; no frame file was changed)"));
+            }
+            written.push((tmp, dir.join(name)));
+        }
+        for (i, (tmp, dst)) in written.iter().enumerate() {
+            if let Err(e) = std::fs::rename(tmp, dst) {
+                for (tmp, _) in &written[i..] {
+                    let _ = std::fs::remove_file(tmp);
+                }
+                return Err(format!(
+                    "{}: {e}; frames {first}..{} were written, the others not",
+                    dst.display(),
+                    first + i
+                ));
+            }
         }
         Ok(r.len())
     }
 
     /// The displayed stack (or the aggregate image) as data, .npy or .tif.
     pub fn export_stack(&self, path: &Path) -> Result<(), String> {
+        if self.aggregate.is_none() {
+            self.refuse_previewed_ops("the stack")?;
+        }
         let s: &Stack = match (&self.aggregate, &self.shown) {
             (Some(_), Some(img)) => img,
             _ => &self.stack,
         };
         export::write_stack(path, s).map_err(|e| e.to_string())
+    }
+
+    /// An error when ops are previewed but not applied: only the shown frame holds them,
+    /// and an export of `what` would silently be of the raw frames.
+    fn refuse_previewed_ops(&self, what: &str) -> Result<(), String> {
+        if self.pipeline.applied.is_none() && self.ops.normalize(self.selection).is_some() {
+            return Err(format!(
+                "the ops are previewed on the shown frame only; apply them to the full stack \
+                 (Ops > Apply to full) before exporting {what}, or turn them off"
+            ));
+        }
+        Ok(())
     }
 
     /// The H and V profiles (and envelopes) as CSV: position, then one column per curve.
@@ -660,17 +772,7 @@ impl ViewerState {
                     }
                     if ui.button("Crop the timeline to it").clicked() {
                         let r = self.selection;
-                        let base_first = self.pipeline.timeline_crop.map_or(0, |c| c.first);
-                        let abs = FrameRange::new(base_first + r.first, base_first + r.last);
-                        self.change_pipeline(
-                            &format!("timeline cropped to frames {}..={}", abs.first, abs.last),
-                            |p| {
-                                p.timeline_crop = Some(abs);
-                                // ops applied to the old frames do not fit the new ones
-                                p.applied = None;
-                            },
-                        );
-                        self.set_selection(0, r.len() - 1);
+                        self.crop_timeline(r);
                     }
                 });
                 if let Some(c) = self.pipeline.timeline_crop
@@ -678,10 +780,7 @@ impl ViewerState {
                         .button(format!("Undo the timeline crop ({}..={})", c.first, c.last))
                         .clicked()
                 {
-                    self.change_pipeline("timeline crop undone", |p| {
-                        p.timeline_crop = None;
-                        p.applied = None;
-                    });
+                    self.undo_timeline_crop();
                 }
             });
         egui::CollapsingHeader::new("Ops: subtract, divide")
@@ -703,7 +802,7 @@ impl ViewerState {
                 }
                 if self.ops != before {
                     self.shown_dirty = true;
-                    self.fitted_shown = false;
+                    self.ops_generation += 1;
                 }
                 ui.label(
                     egui::RichText::new(
@@ -967,17 +1066,7 @@ impl ViewerState {
             .clicked()
             && let Some((x, y, w, h)) = rect
         {
-            let old = self.pipeline.roi_mask;
-            // nested masks: the new bounds are relative to the current slice
-            let (ox, oy) = old.map_or((0, 0), |m| (m.x.max(0), m.y.max(0)));
-            self.change_pipeline("cropped to the ROI", |p| {
-                p.roi_mask = Some(RoiMask {
-                    x: ox + x,
-                    y: oy + y,
-                    w,
-                    h,
-                })
-            });
+            self.crop_to_rect(x, y, w, h);
         }
         let mut mask_path = self.mask_input.clone();
         ui.horizontal(|ui| {
@@ -1003,6 +1092,32 @@ impl ViewerState {
                 p.transforms = Default::default();
             });
         }
+    }
+
+    /// Masks the display to the rectangle (clamped to the current frame), nested in the
+    /// mask already active (spec §5).
+    pub fn crop_to_rect(&mut self, x: i64, y: i64, w: usize, h: usize) {
+        let s = self.stack.shape();
+        let (x0, y0) = (x.max(0), y.max(0));
+        let x1 = (x + w as i64).min(s.width as i64);
+        let y1 = (y + h as i64).min(s.height as i64);
+        if x1 <= x0 || y1 <= y0 {
+            self.error = Some("crop: the rectangle holds no pixel of the frame".into());
+            return;
+        }
+        // nested masks: the new bounds are relative to the current slice
+        let (ox, oy) = self
+            .pipeline
+            .roi_mask
+            .map_or((0, 0), |m| (m.x.max(0), m.y.max(0)));
+        self.change_pipeline("cropped to the ROI", |p| {
+            p.roi_mask = Some(RoiMask {
+                x: ox + x0,
+                y: oy + y0,
+                w: (x1 - x0) as usize,
+                h: (y1 - y0) as usize,
+            })
+        });
     }
 
     /// Loads a one-frame binary mask of the processed frame size: zero pixels become NaN.
@@ -1421,9 +1536,11 @@ fn step_ui(
                         .range(1..=shape.frames.max(1))
                         .prefix("window "),
                 );
+                // the window must fit after the lag: lag + window <= frames
+                let max_lag = shape.frames.saturating_sub(step.window.max(1));
                 ui.add(
                     egui::DragValue::new(&mut step.lag)
-                        .range(0..=shape.frames)
+                        .range(0..=max_lag)
                         .prefix("lag "),
                 );
             });
