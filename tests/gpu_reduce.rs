@@ -540,3 +540,25 @@ fn infinities_in_f32_give_what_the_cpu_gives() {
         }
     }
 }
+
+#[test]
+fn timestamp_queries_time_the_compute_passes() {
+    let Some(g) = gpu("timestamp_queries_time_the_compute_passes") else {
+        return;
+    };
+    let Some(timed) = g.clone().with_timer() else {
+        eprintln!("note: this adapter has no timestamp queries; benchmarks use wall clock");
+        assert!(!g.has_timestamps());
+        return;
+    };
+    let k = GpuReduce::new(&timed).unwrap();
+    let s = blitz::bench::random_stack::<u8>(Shape::new(8, 64, 64, 1)).unwrap();
+    let wall = std::time::Instant::now();
+    let img = k.reduce(&s, ReduceOp::Mean, FrameRange::all(8)).unwrap();
+    let wall = wall.elapsed().as_secs_f64();
+    assert_eq!(img, reduce(&s, ReduceOp::Mean, FrameRange::all(8)).unwrap());
+    let secs = timed.gpu_seconds().unwrap().expect("passes were timed");
+    assert!(secs > 0.0 && secs <= wall, "gpu {secs} s, wall {wall} s");
+    // counting starts again: nothing ran since
+    assert_eq!(timed.gpu_seconds().unwrap(), None);
+}

@@ -1,5 +1,8 @@
 //! Opening a wgpu device with the adapter's own limits, and what it can do.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use serde::Serialize;
 
 use super::GpuError;
@@ -14,6 +17,16 @@ pub struct GpuDevice {
     limits: wgpu::Limits,
     /// Test and tuning override of the bytes one uploaded chunk of frames may take.
     chunk_limit: Option<u64>,
+    /// Timestamp queries around every compute pass, when asked for and supported.
+    timer: Option<Arc<GpuTimer>>,
+}
+
+/// Timestamps written at the start and end of every compute pass (benchmarks).
+#[derive(Debug)]
+pub(crate) struct GpuTimer {
+    queries: wgpu::QuerySet,
+    capacity: u32,
+    next: AtomicU32,
 }
 
 /// The adapter and the limits in use, as `blitz gpu-info` prints them.
@@ -95,10 +108,13 @@ impl GpuDevice {
         let info = adapter.get_info();
         // the defaults (256 MiB buffers, 128 MiB bindings) are far below what GPUs hold
         let limits = adapter.limits();
+        // timestamps let benchmarks time the GPU's own work; taken where the adapter has them
+        let features = adapter.features() & wgpu::Features::TIMESTAMP_QUERY;
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("blitz device"),
                 required_limits: limits.clone(),
+                required_features: features,
                 ..Default::default()
             })
             .await
@@ -113,6 +129,7 @@ impl GpuDevice {
             info,
             limits,
             chunk_limit: None,
+            timer: None,
         })
     }
 
@@ -126,6 +143,65 @@ impl GpuDevice {
     /// The adapter the device was opened on.
     pub fn adapter(&self) -> &wgpu::Adapter {
         &self.adapter
+    }
+
+    /// Whether the device can time its compute passes with timestamp queries.
+    pub fn has_timestamps(&self) -> bool {
+        self.device
+            .features()
+            .contains(wgpu::Features::TIMESTAMP_QUERY)
+    }
+
+    /// The same device with every compute pass timed by timestamp queries (up to 2048
+    /// passes between two [`GpuDevice::gpu_seconds`]); None when the adapter has none.
+    pub fn with_timer(mut self) -> Option<GpuDevice> {
+        if !self.has_timestamps() {
+            return None;
+        }
+        let capacity = wgpu::QUERY_SET_MAX_QUERIES;
+        let queries = self.device.create_query_set(&wgpu::QuerySetDescriptor {
+            label: Some("pass timestamps"),
+            ty: wgpu::QueryType::Timestamp,
+            count: capacity,
+        });
+        self.timer = Some(Arc::new(GpuTimer {
+            queries,
+            capacity,
+            next: AtomicU32::new(0),
+        }));
+        Some(self)
+    }
+
+    /// Seconds the GPU spent in the compute passes since the last call (from the
+    /// timestamps), and starts counting again; None without a timer or when more passes
+    /// ran than it holds.
+    pub fn gpu_seconds(&self) -> Result<Option<f64>, GpuError> {
+        let Some(t) = &self.timer else {
+            return Ok(None);
+        };
+        let n = t.next.swap(0, Ordering::Relaxed);
+        if n == 0 || n > t.capacity {
+            return Ok(None);
+        }
+        let bytes = n as u64 * 8;
+        let resolved = self.buffer(
+            "timestamp resolve",
+            bytes,
+            wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+        );
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("timestamp resolve encoder"),
+            });
+        encoder.resolve_query_set(&t.queries, 0..n, &resolved, 0);
+        let ticks: Vec<u64> = self.read_pod(encoder, &resolved, bytes)?;
+        let period_ns = self.queue.get_timestamp_period() as f64;
+        let total: u64 = ticks
+            .chunks_exact(2)
+            .map(|p| p[1].saturating_sub(p[0]))
+            .sum();
+        Ok(Some(total as f64 * period_ns * 1e-9))
     }
 
     /// The wgpu device.
@@ -310,10 +386,20 @@ impl GpuDevice {
     /// runs it and returns those bytes as f32.
     pub(crate) fn read_f32(
         &self,
-        mut encoder: wgpu::CommandEncoder,
+        encoder: wgpu::CommandEncoder,
         src: &wgpu::Buffer,
         bytes: u64,
     ) -> Result<Vec<f32>, GpuError> {
+        self.read_pod(encoder, src, bytes)
+    }
+
+    /// [`GpuDevice::read_f32`] for any plain type.
+    pub(crate) fn read_pod<T: bytemuck::Pod>(
+        &self,
+        mut encoder: wgpu::CommandEncoder,
+        src: &wgpu::Buffer,
+        bytes: u64,
+    ) -> Result<Vec<T>, GpuError> {
         let readback = self.buffer(
             "readback",
             bytes,
@@ -333,10 +419,10 @@ impl GpuDevice {
         let view = slice
             .get_mapped_range()
             .map_err(|e| GpuError::Wgpu(format!("reading the readback buffer: {e}")))?;
-        let mut v: Vec<f32> = bytemuck::pod_collect_to_vec(&view);
+        let mut v: Vec<T> = bytemuck::pod_collect_to_vec(&view);
         drop(view);
         readback.unmap();
-        v.truncate(bytes as usize / 4);
+        v.truncate(bytes as usize / std::mem::size_of::<T>());
         Ok(v)
     }
 
@@ -355,9 +441,18 @@ impl GpuDevice {
                 label: Some(&format!("{label} encoder")),
             });
         {
+            // two timestamps per pass while a timer runs and has room
+            let slot = self.timer.as_ref().and_then(|t| {
+                let i = t.next.fetch_add(2, Ordering::Relaxed);
+                (i + 2 <= t.capacity).then_some((t, i))
+            });
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some(&format!("{label} pass")),
-                timestamp_writes: None,
+                timestamp_writes: slot.map(|(t, i)| wgpu::ComputePassTimestampWrites {
+                    query_set: &t.queries,
+                    beginning_of_pass_write_index: Some(i),
+                    end_of_pass_write_index: Some(i + 1),
+                }),
             });
             pass.set_pipeline(pipeline);
             pass.set_bind_group(0, bind, &[]);

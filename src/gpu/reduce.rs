@@ -119,6 +119,11 @@ impl GpuReduce {
         })
     }
 
+    /// The device the kernels run on.
+    pub fn device(&self) -> &GpuDevice {
+        &self.gpu
+    }
+
     /// Reduces frames `range` of `stack` with `op` into one (H, W, C) image, as
     /// [`crate::ops::reduce::reduce`] does on the CPU. The frames stream through one
     /// chunk buffer; see [`GpuReduce::upload`] to keep a stack on the GPU instead.
