@@ -288,3 +288,60 @@ fn sliding_median_is_left_to_the_cpu() {
         Err(GpuError::Unsupported(_))
     ));
 }
+
+#[test]
+fn stacks_over_one_chunk_are_normalized_in_runs_of_frames() {
+    let Ok(g) = GpuDevice::new() else {
+        eprintln!("SKIPPED: no GPU adapter; the chunked normalization did not run");
+        return;
+    };
+    let stacks = [
+        random_stack::<u8>(Shape::new(23, 5, 7, 1)).unwrap(),
+        random_stack::<u16>(Shape::new(17, 4, 3, 3)).unwrap(),
+        with_nans(Shape::new(19, 6, 5, 1)),
+    ];
+    for s in &stacks {
+        let sh = s.shape();
+        let frame = (sh.frame_len() * s.dtype().size()) as u64;
+        let out_frame = (sh.frame_len() * 4) as u64;
+        // chunks of a few frames: many runs, each with its window halo
+        for limit in [out_frame.max(frame) * 8, out_frame.max(frame) * 11 + 3] {
+            let dev = g.clone().with_chunk_limit(limit);
+            let (norm, red) = (
+                GpuNormalize::new(&dev).unwrap(),
+                GpuReduce::new(&dev).unwrap(),
+            );
+            let file = Image {
+                height: sh.height,
+                width: sh.width,
+                channels: sh.channels,
+                data: (0..sh.frame_len()).map(|i| 1.0 + (i % 5) as f32).collect(),
+            };
+            let cases = [
+                Normalize {
+                    subtract: step(sliding(ReduceOp::Mean, 4, 1), 1.0),
+                    divide: step(sliding(ReduceOp::Max, 3, 0), 0.5),
+                },
+                Normalize {
+                    subtract: step(
+                        Source::Range {
+                            op: ReduceOp::Mean,
+                            range: FrameRange::new(2, sh.frames - 2),
+                        },
+                        1.0,
+                    ),
+                    divide: step(Source::File(file), 1.0),
+                },
+                Normalize {
+                    subtract: step(sliding(ReduceOp::Std, 5, 2), 0.8),
+                    divide: None,
+                },
+            ];
+            for (k, n) in cases.iter().enumerate() {
+                let want = n.apply(s).unwrap();
+                let got = norm.apply(n, s, &red).unwrap();
+                compare(&got, &want, &format!("{:?} case {k} limit {limit}", sh));
+            }
+        }
+    }
+}

@@ -5,10 +5,11 @@
 //! Gil-Werman: two reads per frame whatever the window), which takes as much GPU memory
 //! as the output.
 //!
-//! Limits, each answered with [`GpuError::Unsupported`] so the engine computes on the
-//! CPU instead: the stack, the output and a per-frame reference must each fit one
-//! storage binding; the sliding median; more than 65 535 output frames or window frames
-//! (software adapters stop longer shader loops).
+//! A stack or result over one storage binding (or over 65 535 output frames, where
+//! software adapters stop shader loops) is normalized in runs of output frames, each
+//! uploaded with the window frames it reaches. Limits, each answered with
+//! [`GpuError::Unsupported`] so the engine computes on the CPU instead: the sliding
+//! median; a window whose frames alone exceed one binding.
 
 use super::reduce::GpuReduce;
 use super::{GpuDevice, GpuError};
@@ -113,8 +114,105 @@ impl GpuNormalize {
         })
     }
 
-    /// The whole stack normalized, as [`Normalize::apply`] does on the CPU.
+    /// The whole stack normalized, as [`Normalize::apply`] does on the CPU. A stack or
+    /// result larger than one upload chunk (one storage binding, or the device's chunk
+    /// limit) is cut into runs of output frames, each with the input frames its windows
+    /// reach, so any stack that fits in RAM can be normalized.
     pub fn apply(
+        &self,
+        n: &Normalize,
+        stack: &Stack,
+        reduce: &GpuReduce,
+    ) -> Result<Stack, GpuError> {
+        let shape = stack.shape();
+        n.validate(shape)?;
+        let n_out = n.output_frames(shape.frames);
+        let p = shape.frame_len();
+        let budget = self.gpu.chunk_bytes();
+        let fits = stack.bytes().next_multiple_of(4) <= budget
+            && (n_out * p * 4) as u64 <= budget
+            && n_out <= MAX_LOOP;
+        if fits || n_out == 0 {
+            return self.apply_whole(n, stack, reduce);
+        }
+        self.apply_chunked(n, stack, reduce)
+    }
+
+    /// [`GpuNormalize::apply`] in runs of output frames: range references are reduced
+    /// once over the whole stack (they become file references), then each run of output
+    /// frames `o .. o + k` is normalized from input frames `o .. o + k + halo`, where the
+    /// halo is the largest `lag + window - 1` of the sliding steps.
+    fn apply_chunked(
+        &self,
+        n: &Normalize,
+        stack: &Stack,
+        reduce: &GpuReduce,
+    ) -> Result<Stack, GpuError> {
+        let shape = stack.shape();
+        let n_out = n.output_frames(shape.frames);
+        let p = shape.frame_len();
+        let frame_bytes = (p * stack.dtype().size()) as u64;
+        let resolve = |step: &Option<Step>| -> Result<Option<Step>, GpuError> {
+            Ok(match step {
+                Some(Step {
+                    source: Source::Range { op, range },
+                    amount,
+                }) => Some(Step {
+                    source: Source::File(reduce.reduce(stack, *op, *range)?),
+                    amount: *amount,
+                }),
+                other => other.clone(),
+            })
+        };
+        let fixed = Normalize {
+            subtract: resolve(&n.subtract)?,
+            divide: resolve(&n.divide)?,
+        };
+        let halo = [&fixed.subtract, &fixed.divide]
+            .into_iter()
+            .flatten()
+            .map(|s| match s.source {
+                Source::Sliding { window, lag, .. } => lag + window - 1,
+                _ => 0,
+            })
+            .max()
+            .unwrap_or(0);
+        let budget = self.gpu.chunk_bytes();
+        // output frames per run: its input (with the halo), its output and a per-frame
+        // reference each within the budget, and the shader's loops within MAX_LOOP
+        let by_input = (budget / frame_bytes.max(1)) as usize;
+        let by_output = (budget / (p as u64 * 4).max(1)) as usize;
+        let per_run = by_input
+            .saturating_sub(halo)
+            .min(by_output)
+            .min(MAX_LOOP.saturating_sub(halo))
+            .min(n_out);
+        if per_run == 0 {
+            return Err(GpuError::Unsupported(
+                "sliding windows whose frames do not fit one storage binding",
+            ));
+        }
+        let mut out = vec![0f32; n_out * p];
+        for (run, dst) in out.chunks_mut(per_run * p).enumerate() {
+            let o = run * per_run;
+            let k = dst.len() / p;
+            let frames = (k + halo).min(shape.frames - o);
+            let sub = frames_of(stack, o, frames)?;
+            let part = self.apply_whole(&fixed, &sub, reduce)?;
+            let part = part
+                .as_slice::<f32>()
+                .ok_or_else(|| GpuError::Wgpu("normalization gave no f32 frames".into()))?;
+            dst.copy_from_slice(&part[..k * p]);
+        }
+        let out_shape = Shape::new(n_out, shape.height, shape.width, shape.channels);
+        let mut s = Stack::from_vec(out_shape, out)
+            .map_err(|e| GpuError::Wgpu(format!("result shape: {e}")))?;
+        s.source = stack.source.clone();
+        Ok(s)
+    }
+
+    /// The stack in one piece: it, its result and its references each fit one binding.
+    fn apply_whole(
         &self,
         n: &Normalize,
         stack: &Stack,
@@ -230,4 +328,18 @@ impl GpuNormalize {
         s.source = stack.source.clone();
         Ok(s)
     }
+}
+
+/// Frames `first .. first + count` of `stack` as a stack of their own (one copy).
+fn frames_of(stack: &Stack, first: usize, count: usize) -> Result<Stack, GpuError> {
+    let sh = stack.shape();
+    let p = sh.frame_len();
+    let shape = Shape::new(count, sh.height, sh.width, sh.channels);
+    let r = first * p..(first + count) * p;
+    let s = match stack.samples() {
+        crate::stack::Samples::U8(v) => Stack::from_vec(shape, v[r].to_vec()),
+        crate::stack::Samples::U16(v) => Stack::from_vec(shape, v[r].to_vec()),
+        crate::stack::Samples::F32(v) => Stack::from_vec(shape, v[r].to_vec()),
+    };
+    s.map_err(|e| GpuError::Wgpu(format!("frames {first}..{}: {e}", first + count)))
 }
