@@ -7,7 +7,7 @@ use blitz::bench::random_stack;
 use blitz::gpu::GpuDevice;
 use blitz::gpu::normalize::GpuNormalize;
 use blitz::gpu::reduce::GpuReduce;
-use blitz::ops::normalize::{Normalize, Source, Step};
+use blitz::ops::normalize::Normalize;
 use blitz::ops::reduce::{ReduceOp, reduce_into};
 use blitz::ops::{FrameRange, Image};
 use blitz::{Shape, Stack};
@@ -21,17 +21,7 @@ fn bench(c: &mut Criterion) {
 }
 
 fn sliding_mean(w: usize) -> Normalize {
-    Normalize {
-        subtract: Some(Step {
-            source: Source::Sliding {
-                op: ReduceOp::Mean,
-                window: w,
-                lag: 0,
-            },
-            amount: 1.0,
-        }),
-        divide: None,
-    }
+    Normalize::subtract_sliding(ReduceOp::Mean, w, 0)
 }
 
 fn bench_cpu(c: &mut Criterion, stack: &Stack) {

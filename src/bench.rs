@@ -391,17 +391,7 @@ pub fn run_interactive(
             "cpu",
             Box::new(move |i| {
                 let w = if i % 2 == 0 { window } else { window - 1 }.max(1);
-                let norm = Normalize {
-                    subtract: Some(Step {
-                        source: Source::Sliding {
-                            op: ReduceOp::Mean,
-                            window: w,
-                            lag: 0,
-                        },
-                        amount: 1.0,
-                    }),
-                    divide: None,
-                };
+                let norm = Normalize::subtract_sliding(ReduceOp::Mean, w, 0);
                 norm.preview(stack, t).map_err(|e| e.to_string())
             }),
         ));

@@ -179,17 +179,7 @@ proptest! {
 fn sliding_mean_cost_does_not_depend_on_the_window_result() {
     // windows of 1 and T give the frame itself and the mean of all frames
     let s = Stack::from_vec(Shape::new(4, 1, 1, 1), vec![1u8, 2, 3, 10]).unwrap();
-    let slide = |w| Normalize {
-        subtract: Some(Step {
-            source: Source::Sliding {
-                op: ReduceOp::Mean,
-                window: w,
-                lag: 0,
-            },
-            amount: 1.0,
-        }),
-        divide: None,
-    };
+    let slide = |w| Normalize::subtract_sliding(ReduceOp::Mean, w, 0);
     assert_eq!(
         slide(1).apply(&s).unwrap().as_slice::<f32>().unwrap(),
         &[0.0, 0.0, 0.0, 0.0]

@@ -55,6 +55,18 @@ fn invalid(msg: impl Into<String>) -> OpError {
 }
 
 impl Normalize {
+    /// Subtract the sliding `op` of `window` frames at `lag`, fully: the usual
+    /// background removal (`--subtract sliding:OP:WINDOW:LAG`).
+    pub fn subtract_sliding(op: ReduceOp, window: usize, lag: usize) -> Normalize {
+        Normalize {
+            subtract: Some(Step {
+                source: Source::Sliding { op, window, lag },
+                amount: 1.0,
+            }),
+            divide: None,
+        }
+    }
+
     fn steps(&self) -> impl Iterator<Item = &Step> {
         self.subtract.iter().chain(self.divide.iter())
     }
