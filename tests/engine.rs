@@ -274,3 +274,59 @@ fn a_kept_gpu_copy_is_freed_once_its_stack_is_gone() {
     e.reduce(&b, ReduceOp::Max, FrameRange::all(2)).unwrap();
     assert!(!e.keeps_a_stack());
 }
+
+#[test]
+fn every_analysis_command_runs_on_the_cpu_without_an_adapter() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = |name: &str| dir.path().join(name).display().to_string();
+    let runs: Vec<Vec<String>> = vec![
+        vec![
+            "normalize".into(),
+            "demo:6,8,8".into(),
+            "--subtract".into(),
+            "sliding:mean:2:0".into(),
+            "-o".into(),
+            out("n.npy"),
+        ],
+        vec![
+            "roi".into(),
+            "demo:6,8,8".into(),
+            "--rect".into(),
+            "1,1,4,4".into(),
+            "-o".into(),
+            out("r.csv"),
+        ],
+        vec![
+            "profile".into(),
+            "demo:6,8,8".into(),
+            "--row".into(),
+            "3".into(),
+            "--envelope".into(),
+            "0".into(),
+            "-o".into(),
+            out("p.csv"),
+        ],
+        vec![
+            "reduce".into(),
+            "demo:6,8,8".into(),
+            "--op".into(),
+            "median".into(),
+            "-o".into(),
+            out("m.npy"),
+        ],
+    ];
+    for args in runs {
+        let res = Command::new(env!("CARGO_BIN_EXE_blitz"))
+            .args(&args)
+            .args(["--engine", "gpu"])
+            // a backend this build has no support for: no adapter at all
+            .env("WGPU_BACKEND", "metal")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&res.stderr);
+        let stdout = String::from_utf8_lossy(&res.stdout);
+        assert!(res.status.success(), "{}: {err}", args[0]);
+        assert!(err.contains("no GPU adapter"), "{}: {err}", args[0]);
+        assert!(stdout.contains("engine cpu"), "{}: {stdout}", args[0]);
+    }
+}
