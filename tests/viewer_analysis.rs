@@ -77,6 +77,19 @@ fn aggregate_mode_shows_the_engine_reduce_of_the_selection() {
     v.update_shown();
     let want = reduce(&stack, v.agg_op, FrameRange::new(0, 1)).unwrap();
     assert_close(&shown_values(&v), &want.data, "moved range");
+    // a large stack reduces off the UI thread: the same image once it arrives, and the
+    // newest range wins when the range moves while one runs
+    v.background_above = 0;
+    v.set_selection(1, 9);
+    v.update_shown();
+    assert!(v.shown_job.is_some());
+    v.set_selection(2, 10);
+    v.wait_shown();
+    let want = reduce(&stack, v.agg_op, FrameRange::new(2, 10)).unwrap();
+    assert_close(&shown_values(&v), &want.data, "background aggregate");
+    v.background_above = u64::MAX;
+    v.set_selection(0, 1);
+    v.update_shown();
     // back to frames: the frame is shown and the selection stays
     v.set_aggregate(false);
     v.update_shown();

@@ -114,6 +114,10 @@ pub struct ViewerState {
     /// Engine and time of the last computation, for the status bar.
     pub last_compute: String,
     pub apply_job: Option<super::panels::ApplyJob>,
+    /// An aggregate being computed in the background.
+    pub shown_job: Option<super::panels::ShownJob>,
+    /// Aggregates of stacks over this many bytes are computed off the UI thread.
+    pub background_above: u64,
     pub tool: Tool,
     /// Crosshair of the profiles (x, y) in the shown image.
     pub crosshair: Option<(usize, usize)>,
@@ -219,6 +223,8 @@ impl ViewerState {
             range_cache: None,
             last_compute: String::new(),
             apply_job: None,
+            shown_job: None,
+            background_above: 256 << 20,
             tool: Tool::Navigate,
             crosshair: None,
             profile_width: 0,
@@ -297,8 +303,9 @@ impl ViewerState {
         let raw = Arc::new(loaded.stack);
         self.raw = raw.clone();
         self.base_key = None;
-        // an apply-to-full of the old stack is of no use any more
+        // an apply-to-full or aggregate of the old stack is of no use any more
         self.apply_job = None;
+        self.shown_job = None;
         self.range_cache = None;
         self.env_cache = None;
         self.base = raw.clone();
@@ -623,7 +630,11 @@ impl ViewerState {
         self.export_window(&ctx);
         // a change made by a panel this frame is computed before the next one
         self.update_shown();
-        if self.playing || self.job.is_some() || self.apply_job.is_some() {
+        if self.playing
+            || self.job.is_some()
+            || self.apply_job.is_some()
+            || self.shown_job.is_some()
+        {
             ui.ctx().request_repaint();
         }
     }

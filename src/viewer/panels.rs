@@ -37,6 +37,15 @@ pub struct ApplyJob {
     handle: Option<JoinHandle<Result<(Stack, Ran), OpError>>>,
 }
 
+/// An aggregate computed on a thread.
+pub struct ShownJob {
+    what: String,
+    started: Instant,
+    /// The stack it reduces; a result for another one is dropped.
+    stack: Arc<Stack>,
+    handle: Option<JoinHandle<Result<(Image, &'static str), OpError>>>,
+}
+
 /// What the export window writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExportKind {
@@ -256,12 +265,14 @@ impl ViewerState {
         Ok(())
     }
 
-    /// Recomputes the aggregate or previewed image when its inputs changed.
+    /// Recomputes the aggregate or previewed image when its inputs changed. An aggregate
+    /// of a stack over [`ViewerState::background_above`] bytes is computed on a thread
+    /// (the window keeps drawing the last image meanwhile; the newest range wins).
     pub fn update_shown(&mut self) {
+        self.poll_shown_job();
         if !self.shown_dirty {
             return;
         }
-        self.shown_dirty = false;
         let t0 = Instant::now();
         let processed = self.pipeline.processed(&self.base);
         let preview = match self.pipeline.applied {
@@ -269,23 +280,81 @@ impl ViewerState {
             Some(_) => None,
         };
         let (what, result) = if let Some(a) = self.aggregate {
+            let what = format!("{} of frames {}..={}", a.op, a.range.first, a.range.last);
+            if processed.bytes() > self.background_above {
+                if self.shown_job.is_none() {
+                    self.shown_dirty = false;
+                    let (engine, stack) = (self.engine.clone(), processed.clone());
+                    let handle = std::thread::spawn(move || {
+                        engine
+                            .reduce_kept(&stack, a.op, a.range)
+                            .map(|(img, ran)| (img, ran.engine))
+                    });
+                    self.shown_job = Some(ShownJob {
+                        what,
+                        started: t0,
+                        stack: processed,
+                        handle: Some(handle),
+                    });
+                }
+                // else: the running one finishes first, then the newest range starts
+                return;
+            }
+            self.shown_dirty = false;
             // the GPU keeps the stack between calls: a moved range costs only the compute
             let r = self.engine.reduce_kept(&processed, a.op, a.range);
-            (
-                format!("{} of frames {}..={}", a.op, a.range.first, a.range.last),
-                r.map(|(img, ran)| (img, ran.engine)),
-            )
+            (what, r.map(|(img, ran)| (img, ran.engine)))
         } else if let Some(n) = preview {
+            self.shown_dirty = false;
             let what = format!("ops preview of frame {}", self.frame);
             let r = self
                 .cached_ranges(n)
                 .and_then(|n| n.preview(&self.base, self.frame));
             (what, r.map(|i| (i, "cpu")))
         } else {
+            self.shown_dirty = false;
             self.shown = None;
             self.after_shown_change();
             return;
         };
+        self.set_shown(&what, t0, result);
+    }
+
+    /// Takes a finished background aggregate: shown if it is of the current stack and
+    /// aggregate mode is still on.
+    fn poll_shown_job(&mut self) {
+        let done = self
+            .shown_job
+            .as_ref()
+            .is_some_and(|j| j.handle.as_ref().is_some_and(|h| h.is_finished()));
+        if !done {
+            return;
+        }
+        let mut job = self.shown_job.take().expect("checked above");
+        let r = job.handle.take().expect("joined once").join();
+        let current = Arc::ptr_eq(&job.stack, &self.pipeline.processed(&self.base));
+        if self.aggregate.is_none() || !current {
+            return;
+        }
+        let r = r.unwrap_or_else(|_| Err(OpError::Invalid("the reduce crashed".into())));
+        self.set_shown(&job.what, job.started, r);
+    }
+
+    /// Waits for a background aggregate (tests, scripts).
+    pub fn wait_shown(&mut self) {
+        while self.shown_job.is_some() || (self.shown_dirty && self.aggregate.is_some()) {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            self.update_shown();
+        }
+    }
+
+    /// Shows a computed aggregate or preview (masks and transforms applied), or its error.
+    fn set_shown(
+        &mut self,
+        what: &str,
+        t0: Instant,
+        result: Result<(Image, &'static str), OpError>,
+    ) {
         match result.and_then(|(img, engine)| {
             let s = self.pipeline.finish(Arc::new(image_stack(img)?))?;
             Ok((s, engine))

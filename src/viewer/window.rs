@@ -329,8 +329,11 @@ impl Running {
             .with_context(|| format!("writing the screenshot {}", path.display()))?;
             eprintln!("screenshot written to {}", path.display());
         }
-        // frames count toward --exit-after-frames once no load runs in the background
-        if self.viewer.job.is_none() {
+        // frames count toward --exit-after-frames once nothing runs in the background
+        let busy = self.viewer.job.is_some()
+            || self.viewer.shown_job.is_some()
+            || self.viewer.apply_job.is_some();
+        if !busy {
             self.frames += 1;
         }
         if out
