@@ -175,20 +175,20 @@ pub fn run_gpu(
     let best_gpu = |f: &mut dyn FnMut() -> Result<(), crate::gpu::GpuError>| {
         f()?;
         dev.gpu_seconds()?; // forget the warm-up
-        let (mut best, mut timed) = (f64::INFINITY, true);
+        let (mut gpu, mut wall) = (Vec::new(), Vec::new());
         for _ in 0..repeat {
             let t0 = Instant::now();
             f()?;
-            let wall = t0.elapsed().as_secs_f64();
-            match dev.gpu_seconds()? {
-                Some(s) if timed => best = best.min(s),
-                _ => {
-                    timed = false;
-                    best = best.min(wall);
-                }
-            }
+            wall.push(t0.elapsed().as_secs_f64());
+            gpu.push(dev.gpu_seconds()?);
         }
-        Ok::<(f64, bool), crate::gpu::GpuError>((best, timed))
+        // timestamps only when every run has them: never a mix of the two clocks
+        let best = |v: &mut dyn Iterator<Item = f64>| v.fold(f64::INFINITY, f64::min);
+        Ok::<(f64, bool), crate::gpu::GpuError>(if gpu.iter().all(Option::is_some) {
+            (best(&mut gpu.into_iter().flatten()), true)
+        } else {
+            (best(&mut wall.into_iter()), false)
+        })
     };
     let mut rows = Vec::new();
     for op in ReduceOp::ALL {

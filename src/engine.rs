@@ -229,7 +229,9 @@ impl Engine {
         let Some(g) = self.gpu.as_ref() else {
             return self.reduce(stack, op, range);
         };
-        let Ok(mut kept) = self.kept.lock() else {
+        // a reduce still running on another thread holds the copy: stream instead of
+        // waiting for it (the viewer's UI thread must not block)
+        let Ok(mut kept) = self.kept.try_lock() else {
             return self.reduce(stack, op, range);
         };
         // a Weak keeps its allocation, so an equal pointer is the same stack

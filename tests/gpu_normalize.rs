@@ -345,3 +345,36 @@ fn stacks_over_one_chunk_are_normalized_in_runs_of_frames() {
         }
     }
 }
+
+#[test]
+fn long_stacks_stay_within_a_dispatch_loop_budget() {
+    // lavapipe stops an invocation after ~65 535 loop iterations in all and returned
+    // zeros past ~21 845 output frames; runs of frames keep every dispatch below that
+    let Some((norm, red)) = gpu("long_stacks_stay_within_a_dispatch_loop_budget") else {
+        return;
+    };
+    let t = 25_000;
+    // small values: a difference of large means would test f32 rounding, not the budget
+    let v: Vec<u16> = (0..t * 2).map(|i| (i * 7919 % 97) as u16).collect();
+    let s = Stack::from_vec(Shape::new(t, 1, 2, 1), v).unwrap();
+    for n in [
+        Normalize {
+            subtract: step(
+                Source::Range {
+                    op: ReduceOp::Mean,
+                    range: FrameRange::new(0, t - 1),
+                },
+                1.0,
+            ),
+            divide: None,
+        },
+        Normalize {
+            subtract: step(sliding(ReduceOp::Mean, 3, 2), 1.0),
+            divide: None,
+        },
+    ] {
+        let want = n.apply(&s).unwrap();
+        let got = norm.apply(&n, &s, &red).unwrap();
+        compare(&got, &want, &format!("{} frames", t));
+    }
+}

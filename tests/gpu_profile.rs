@@ -103,3 +103,18 @@ fn percentiles_and_bad_positions_are_not_computed_here() {
         .unwrap_err();
     assert!(matches!(e, GpuError::Op(_)), "{e}");
 }
+
+#[test]
+fn long_stacks_with_wide_bands_stay_within_a_dispatch_loop_budget() {
+    let Some(g) = device("long_stacks_with_wide_bands_stay_within_a_dispatch_loop_budget") else {
+        return;
+    };
+    let k = GpuProfile::new(&g).unwrap();
+    // 8192 frames x 5 band lines x 3 channels: 122 880 samples per position
+    let s = random_stack::<u16>(Shape::new(8192, 9, 4, 3)).unwrap();
+    for orient in [Orientation::Row, Orientation::Col] {
+        let gpu = k.dataset_envelope(&s, orient, 2, 2, 0).unwrap();
+        let cpu = dataset_envelope(&s, orient, 2, 2, 0).unwrap();
+        assert!(same(&gpu.lo, &cpu.lo) && same(&gpu.hi, &cpu.hi), "{orient}");
+    }
+}

@@ -87,6 +87,22 @@ fn aggregate_mode_shows_the_engine_reduce_of_the_selection() {
     v.wait_shown();
     let want = reduce(&stack, v.agg_op, FrameRange::new(2, 10)).unwrap();
     assert_close(&shown_values(&v), &want.data, "background aggregate");
+    // a result for a range already left is shown, but does not fix the levels: the
+    // newest range's image refits them (keep fitting)
+    v.agg_op = ReduceOp::Sum;
+    v.set_aggregate(true);
+    v.set_selection(0, 1);
+    v.update_shown();
+    v.set_selection(0, 11);
+    v.wait_shown();
+    let sum = reduce(&stack, ReduceOp::Sum, FrameRange::new(0, 11)).unwrap();
+    let (lo, hi) = sum
+        .data
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+    assert_eq!((v.display.levels.min, v.display.levels.max), (lo, hi));
+    v.agg_op = ReduceOp::Mean;
+    v.set_aggregate(true);
     v.background_above = u64::MAX;
     v.set_selection(0, 1);
     v.update_shown();

@@ -22,6 +22,24 @@ pub const SHADER: &str = include_str!("../../shaders/normalize.wgsl");
 
 const WORKGROUP: u64 = 256;
 const MAX_LOOP: usize = 65_535;
+
+/// Output frames one dispatch may produce. Software adapters (lavapipe) stop a shader
+/// invocation after about 65 535 loop iterations in all, nested loops included, and
+/// returned zeros past it: the windows are walked once (`windows`), each output frame
+/// costs about four iterations, and an f32 sliding std may re-sum its window on a frame.
+fn frames_per_dispatch(n: &Normalize, f32_data: bool) -> usize {
+    let mut windows = 0;
+    let mut per_frame = 4;
+    for step in [&n.subtract, &n.divide].into_iter().flatten() {
+        if let Source::Sliding { op, window, .. } = step.source {
+            windows += window;
+            if f32_data && op == ReduceOp::Std {
+                per_frame += window;
+            }
+        }
+    }
+    MAX_LOOP.saturating_sub(windows) / per_frame
+}
 /// Modes whose reference `sliding_extreme` writes per output frame.
 const MODE_SLIDING_MAX: u32 = 5;
 const MODE_SLIDING_MIN: u32 = 6;
@@ -131,7 +149,7 @@ impl GpuNormalize {
         let budget = self.gpu.chunk_bytes();
         let fits = stack.bytes().next_multiple_of(4) <= budget
             && (n_out * p * 4) as u64 <= budget
-            && n_out <= MAX_LOOP;
+            && n_out <= frames_per_dispatch(n, stack.dtype() == Dtype::F32);
         if fits || n_out == 0 {
             return self.apply_whole(n, stack, reduce);
         }
@@ -179,17 +197,17 @@ impl GpuNormalize {
             .unwrap_or(0);
         let budget = self.gpu.chunk_bytes();
         // output frames per run: its input (with the halo), its output and a per-frame
-        // reference each within the budget, and the shader's loops within MAX_LOOP
+        // reference each within the budget, and the shader's loops within their budget
         let by_input = (budget / frame_bytes.max(1)) as usize;
         let by_output = (budget / (p as u64 * 4).max(1)) as usize;
         let per_run = by_input
             .saturating_sub(halo)
             .min(by_output)
-            .min(MAX_LOOP.saturating_sub(halo))
+            .min(frames_per_dispatch(&fixed, stack.dtype() == Dtype::F32))
             .min(n_out);
         if per_run == 0 {
             return Err(GpuError::Unsupported(
-                "sliding windows whose frames do not fit one storage binding",
+                "sliding windows too long for one dispatch or one storage binding",
             ));
         }
         let mut out = vec![0f32; n_out * p];
@@ -230,8 +248,10 @@ impl GpuNormalize {
                 "stacks or results larger than one storage binding",
             ));
         }
-        if n_out > MAX_LOOP {
-            return Err(GpuError::Unsupported("more than 65 535 output frames"));
+        if n_out > frames_per_dispatch(n, stack.dtype() == Dtype::F32) {
+            return Err(GpuError::Unsupported(
+                "more output frames than one dispatch's loops allow",
+            ));
         }
         let sub = self.step_plan(&n.subtract, stack, reduce)?;
         let div = self.step_plan(&n.divide, stack, reduce)?;

@@ -11,8 +11,10 @@ use crate::stack::{Dtype, Stack};
 /// The WGSL source of the profile kernels.
 pub const SHADER: &str = include_str!("../../shaders/profile.wgsl");
 
-/// Frames one dispatch walks (lavapipe stops shader loops after 65 535 iterations).
+/// Frames one dispatch walks.
 const MAX_CHUNK_FRAMES: usize = 8192;
+/// Loop iterations one invocation may run (lavapipe stops it silently past that).
+const MAX_LOOP: usize = 65_535;
 
 /// Mirror of the shader's `Params`.
 #[repr(C)]
@@ -91,8 +93,15 @@ impl GpuProfile {
                 hi: vec![],
             });
         }
+        // software adapters stop an invocation after ~65 535 loop iterations in all:
+        // one per frame, band line and channel
+        let per_frame = b.len() * sh.channels;
+        if per_frame > MAX_LOOP {
+            return Err(GpuError::Unsupported("profile bands over 65 535 samples"));
+        }
         let per_chunk = ((chunk_bytes / frame_bytes.max(1)) as usize)
             .clamp(1, MAX_CHUNK_FRAMES)
+            .min(MAX_LOOP / per_frame.max(1))
             .min(sh.frames);
         let bytes = stack.samples().as_bytes();
         let gpu = &self.gpu;

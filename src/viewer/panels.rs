@@ -40,6 +40,8 @@ pub struct ApplyJob {
 /// An aggregate computed on a thread.
 pub struct ShownJob {
     what: String,
+    /// What its image is of, for the levels fit (the range may have moved on since).
+    key: String,
     started: Instant,
     /// The stack it reduces; a result for another one is dropped.
     stack: Arc<Stack>,
@@ -236,6 +238,9 @@ impl ViewerState {
         self.stack = stack;
         self.range_cache = None;
         self.env_cache = None;
+        // an aggregate or preview of the old stack is not shown while the new one computes
+        self.shown = None;
+        self.shown_job = None;
         let s = self.stack.shape();
         if (s.height, s.width) != (old.height, old.width) {
             self.view.fit = true;
@@ -291,6 +296,7 @@ impl ViewerState {
                             .map(|(img, ran)| (img, ran.engine))
                     });
                     self.shown_job = Some(ShownJob {
+                        key: format!("aggregate {} {:?}", a.op, a.range),
                         what,
                         started: t0,
                         stack: processed,
@@ -317,7 +323,7 @@ impl ViewerState {
             self.after_shown_change();
             return;
         };
-        self.set_shown(&what, t0, result);
+        self.set_shown(&what, t0, result, None);
     }
 
     /// Takes a finished background aggregate: shown if it is of the current stack and
@@ -337,7 +343,7 @@ impl ViewerState {
             return;
         }
         let r = r.unwrap_or_else(|_| Err(OpError::Invalid("the reduce crashed".into())));
-        self.set_shown(&job.what, job.started, r);
+        self.set_shown(&job.what, job.started, r, Some(job.key));
     }
 
     /// Waits for a background aggregate (tests, scripts).
@@ -348,12 +354,15 @@ impl ViewerState {
         }
     }
 
-    /// Shows a computed aggregate or preview (masks and transforms applied), or its error.
+    /// Shows a computed aggregate or preview (masks and transforms applied), or its error;
+    /// `key` says what the image is of when it is not the current state (a background
+    /// result for a range the user has left).
     fn set_shown(
         &mut self,
         what: &str,
         t0: Instant,
         result: Result<(Image, &'static str), OpError>,
+        key: Option<String>,
     ) {
         match result.and_then(|(img, engine)| {
             let s = self.pipeline.finish(Arc::new(image_stack(img)?))?;
@@ -377,7 +386,7 @@ impl ViewerState {
                 self.aggregate = None;
             }
         }
-        self.after_shown_change();
+        self.after_shown_change_as(key);
     }
 
     /// `n` with every Range reference replaced by its image, reduced once per (op,
@@ -413,10 +422,16 @@ impl ViewerState {
     }
 
     fn after_shown_change(&mut self) {
+        self.after_shown_change_as(None);
+    }
+
+    /// [`ViewerState::after_shown_change`] for an image of `key` (default: the current
+    /// state): the levels refit when it differs from what they were fitted to.
+    fn after_shown_change_as(&mut self, key: Option<String>) {
         self.env_cache = None;
         self.forget_histograms(false);
         self.upload_needed = true;
-        let key = self.fit_key();
+        let key = key.unwrap_or_else(|| self.fit_key());
         if self.keep_fitting && self.fitted_for.as_deref() != Some(key.as_str()) {
             self.fit_levels();
         }
