@@ -93,15 +93,16 @@ impl GpuProfile {
                 hi: vec![],
             });
         }
-        // software adapters stop an invocation after ~65 535 loop iterations in all:
-        // one per frame, band line and channel
-        let per_frame = b.len() * sh.channels;
-        if per_frame > MAX_LOOP {
-            return Err(GpuError::Unsupported("profile bands over 65 535 samples"));
+        // software adapters stop an invocation after ~65 535 loop iterations in all,
+        // counted over the nested loops: per frame one, plus per band line one and one
+        // per channel; half of that budget is used, as a margin
+        let per_frame = 1 + b.len() * (1 + sh.channels);
+        if per_frame > MAX_LOOP / 2 {
+            return Err(GpuError::Unsupported("profile bands over 32 767 samples"));
         }
         let per_chunk = ((chunk_bytes / frame_bytes.max(1)) as usize)
             .clamp(1, MAX_CHUNK_FRAMES)
-            .min(MAX_LOOP / per_frame.max(1))
+            .min(MAX_LOOP / 2 / per_frame)
             .min(sh.frames);
         let bytes = stack.samples().as_bytes();
         let gpu = &self.gpu;
