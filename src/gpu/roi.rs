@@ -65,6 +65,11 @@ impl GpuRoi {
             .iter()
             .flat_map(|s| (s.x0..s.x1).map(move |x| ((s.y * sh.width + x) * c) as u32))
             .collect();
+        // each invocation folds every 256th pixel: software adapters stop an invocation
+        // after ~65 535 loop iterations, half of which is used, as a margin
+        if pix.len() / 256 > 32_767 {
+            return Err(GpuError::Unsupported("ROIs over 8 million pixels"));
+        }
         let n = sh.frame_len();
         let frame_bytes = (n * stack.dtype().size()) as u64;
         let chunk_bytes = self.gpu.chunk_bytes();
