@@ -326,6 +326,15 @@ impl GpuDevice {
     }
 
     /// A buffer of at least 4 bytes.
+    /// A uniform buffer the size of a kernel's `Params`, written before each dispatch.
+    pub(crate) fn params_buffer<P>(&self, label: &str) -> wgpu::Buffer {
+        self.buffer(
+            label,
+            std::mem::size_of::<P>() as u64,
+            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        )
+    }
+
     pub(crate) fn buffer(&self, label: &str, size: u64, usage: wgpu::BufferUsages) -> wgpu::Buffer {
         self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some(label),

@@ -93,11 +93,7 @@ impl GpuHistogram {
         let chunk = (gpu.chunk_bytes() as usize & !3).max(4);
         let counts = gpu.scoped(|| {
             let dst = wgpu::BufferUsages::COPY_DST;
-            let params_buf = gpu.buffer(
-                "histogram params",
-                std::mem::size_of::<Params>() as u64,
-                wgpu::BufferUsages::UNIFORM | dst,
-            );
+            let params_buf = gpu.params_buffer::<Params>("histogram params");
             let data_buf = gpu.buffer(
                 "histogram chunk",
                 chunk.min(samples.len()).next_multiple_of(4) as u64,
@@ -166,11 +162,7 @@ impl GpuHistogram {
         gpu.scoped(|| {
             let dst = wgpu::BufferUsages::COPY_DST;
             let storage = wgpu::BufferUsages::STORAGE;
-            let params_buf = gpu.buffer(
-                "histogram binned params",
-                std::mem::size_of::<Params>() as u64,
-                wgpu::BufferUsages::UNIFORM | dst,
-            );
+            let params_buf = gpu.params_buffer::<Params>("histogram binned params");
             let data_buf = gpu.buffer(
                 "histogram binned chunk",
                 chunk.min(bytes.len()).next_multiple_of(4) as u64,
@@ -210,7 +202,7 @@ impl GpuHistogram {
                         n_words: part.len().div_ceil(4) as u32,
                         n_samples: (part.len() / size) as u32,
                         stride: WORKGROUPS * 256,
-                        dtype: if dtype == Dtype::U16 { 1 } else { 2 },
+                        dtype: super::dtype_code(dtype),
                         n_bins: bins as u32,
                         pad: [0; 3],
                     };

@@ -10,6 +10,15 @@ pub mod roi;
 
 pub use device::{GpuDevice, GpuInfo};
 
+/// The shaders' code for a sample type (their `DT_*` constants).
+pub(crate) fn dtype_code(d: crate::stack::Dtype) -> u32 {
+    match d {
+        crate::stack::Dtype::U8 => 0,
+        crate::stack::Dtype::U16 => 1,
+        crate::stack::Dtype::F32 => 2,
+    }
+}
+
 /// Why a GPU operation could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum GpuError {

@@ -274,11 +274,7 @@ impl GpuNormalize {
             n_samples: p as u32,
             n_frames: shape.frames as u32,
             n_out: n_out as u32,
-            dtype: match stack.dtype() {
-                Dtype::U8 => 0,
-                Dtype::U16 => 1,
-                Dtype::F32 => 2,
-            },
+            dtype: super::dtype_code(stack.dtype()),
             row_stride: (gx * WORKGROUP) as u32,
             sub_mode: sub.0,
             div_mode: div.0,
@@ -295,11 +291,7 @@ impl GpuNormalize {
         let result = gpu.scoped(|| {
             let dst = wgpu::BufferUsages::COPY_DST;
             let storage = wgpu::BufferUsages::STORAGE;
-            let params_buf = gpu.buffer(
-                "normalize params",
-                std::mem::size_of::<Params>() as u64,
-                wgpu::BufferUsages::UNIFORM | dst,
-            );
+            let params_buf = gpu.params_buffer::<Params>("normalize params");
             gpu.queue
                 .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
             let data_buf = gpu.buffer("normalize stack", in_bytes, storage | dst);

@@ -6,7 +6,7 @@
 
 use super::{GpuDevice, GpuError};
 use crate::ops::profile::{Envelope, Orientation, band};
-use crate::stack::{Dtype, Stack};
+use crate::stack::Stack;
 
 /// The WGSL source of the profile kernels.
 pub const SHADER: &str = include_str!("../../shaders/profile.wgsl");
@@ -109,11 +109,7 @@ impl GpuProfile {
         let raw = gpu.scoped(|| {
             let dst = wgpu::BufferUsages::COPY_DST;
             let storage = wgpu::BufferUsages::STORAGE;
-            let params_buf = gpu.buffer(
-                "profile params",
-                std::mem::size_of::<Params>() as u64,
-                wgpu::BufferUsages::UNIFORM | dst,
-            );
+            let params_buf = gpu.params_buffer::<Params>("profile params");
             let data_buf = gpu.buffer(
                 "profile frame chunk",
                 (per_chunk as u64 * frame_bytes).next_multiple_of(4),
@@ -146,11 +142,7 @@ impl GpuProfile {
                     n_samples: n as u32,
                     width: sh.width as u32,
                     channels: sh.channels as u32,
-                    dtype: match stack.dtype() {
-                        Dtype::U8 => 0,
-                        Dtype::U16 => 1,
-                        Dtype::F32 => 2,
-                    },
+                    dtype: super::dtype_code(stack.dtype()),
                     orient: (orient == Orientation::Col) as u32,
                     band_lo: b.start as u32,
                     band_hi: b.end as u32,

@@ -57,14 +57,6 @@ fn op_code(op: ReduceOp) -> u32 {
     }
 }
 
-fn dtype_code(d: Dtype) -> u32 {
-    match d {
-        Dtype::U8 => 0,
-        Dtype::U16 => 1,
-        Dtype::F32 => 2,
-    }
-}
-
 /// Which accumulators an op uses on a dtype (the others get 4-byte dummies).
 fn used_accumulators(op: ReduceOp, dtype: Dtype) -> usize {
     match (op, dtype) {
@@ -321,11 +313,7 @@ impl GpuReduce {
         let data = gpu.scoped(|| {
             let buffer = |label: &str, size: u64, usage| gpu.buffer(label, size, usage);
             let storage = wgpu::BufferUsages::STORAGE;
-            let params_buf = buffer(
-                "reduce params",
-                std::mem::size_of::<Params>() as u64,
-                wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            );
+            let params_buf = gpu.params_buffer::<Params>("reduce params");
             let used = used_accumulators(op, dtype);
             let labels = ["reduce acc0", "reduce acc1", "reduce acc2", "reduce acc3"];
             let labels = labels.iter().chain(["reduce acc4", "reduce acc5"].iter());
@@ -357,7 +345,7 @@ impl GpuReduce {
                 total_frames: total_frames as u32,
                 first_chunk: 1,
                 op: op_id,
-                dtype: dtype_code(dtype),
+                dtype: super::dtype_code(dtype),
                 row_stride,
                 frame_offset: 0,
                 pass_index: 0,

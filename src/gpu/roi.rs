@@ -6,7 +6,7 @@
 use super::{GpuDevice, GpuError};
 use crate::ops::FrameRange;
 use crate::ops::roi::{Roi, RoiSeries, Stat};
-use crate::stack::{Dtype, Stack};
+use crate::stack::Stack;
 
 /// The WGSL source of the ROI kernel.
 pub const SHADER: &str = include_str!("../../shaders/roi.wgsl");
@@ -88,11 +88,7 @@ impl GpuRoi {
         let raw = gpu.scoped(|| {
             let dst = wgpu::BufferUsages::COPY_DST;
             let storage = wgpu::BufferUsages::STORAGE;
-            let params_buf = gpu.buffer(
-                "roi params",
-                std::mem::size_of::<Params>() as u64,
-                wgpu::BufferUsages::UNIFORM | dst,
-            );
+            let params_buf = gpu.params_buffer::<Params>("roi params");
             let data_buf = gpu.buffer(
                 "roi frame chunk",
                 (per_chunk as u64 * frame_bytes).next_multiple_of(4),
@@ -122,11 +118,7 @@ impl GpuRoi {
                     n_samples: n as u32,
                     channels: c as u32,
                     n_pixels: pix.len() as u32,
-                    dtype: match stack.dtype() {
-                        Dtype::U8 => 0,
-                        Dtype::U16 => 1,
-                        Dtype::F32 => 2,
-                    },
+                    dtype: super::dtype_code(stack.dtype()),
                     out_frame: (t0 - range.first) as u32,
                     pad: [0; 3],
                 };
