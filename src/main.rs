@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use blitz::engine::{Engine, EngineChoice, Ran};
-use blitz::load::{self, LoadOptions, Plan, Progress, VideoSeek, human_bytes};
+use blitz::load::{self, LoadOptions, Plan, Progress, StorageChoice, VideoSeek, human_bytes};
 use blitz::ops::FrameRange;
 use blitz::ops::normalize::{Normalize, Source, Step};
 use blitz::ops::profile::{self, Orientation};
@@ -199,6 +199,11 @@ enum Command {
         #[command(flatten)]
         load: LoadArgs,
     },
+    /// The disk cache of decoded sources (--storage disk): list or clear it.
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+    },
     /// The GPU adapter wgpu picks (WGPU_BACKEND, WGPU_ADAPTER_NAME) and the limits in use.
     GpuInfo {
         /// Print one JSON object.
@@ -240,6 +245,73 @@ enum Command {
         #[command(flatten)]
         load: LoadArgs,
     },
+}
+
+#[derive(Subcommand)]
+enum CacheAction {
+    /// Every cache file with its size and source.
+    List {
+        /// Cache directory (default: $XDG_CACHE_HOME/blitz or ~/.cache/blitz).
+        #[arg(long, value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove every cache file.
+    Clear {
+        /// Cache directory (default: $XDG_CACHE_HOME/blitz or ~/.cache/blitz).
+        #[arg(long, value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
+    },
+}
+
+fn cache_cmd(action: CacheAction) -> Result<()> {
+    let dir_of = |d: Option<PathBuf>| {
+        load::cache_dir(&LoadOptions {
+            cache_dir: d,
+            ..Default::default()
+        })
+    };
+    match action {
+        CacheAction::List { cache_dir, json } => {
+            let dir = dir_of(cache_dir);
+            let files = load::list_cache(&dir)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&files)?);
+                return Ok(());
+            }
+            let total: u64 = files.iter().map(|f| f.bytes).sum();
+            println!(
+                "cache {}: {} file(s), {}",
+                dir.display(),
+                files.len(),
+                human_bytes(total)
+            );
+            for f in &files {
+                println!(
+                    "{:>10}  {}  {}",
+                    human_bytes(f.bytes),
+                    f.path.display(),
+                    if f.partial {
+                        "(being written or interrupted)".to_string()
+                    } else {
+                        f.source.clone().unwrap_or_default()
+                    }
+                );
+            }
+        }
+        CacheAction::Clear { cache_dir } => {
+            let dir = dir_of(cache_dir);
+            let (n, bytes) = load::clear_cache(&dir)?;
+            println!(
+                "cache {}: removed {n} file(s), {}",
+                dir.display(),
+                human_bytes(bytes)
+            );
+        }
+    }
+    Ok(())
 }
 
 /// An inclusive frame range of the loaded stack.
@@ -323,6 +395,14 @@ struct LoadArgs {
     /// Video: how to skip frames between steps.
     #[arg(long, value_enum, default_value_t = SeekArg::Auto)]
     seek: SeekArg,
+    /// Where the frames go: ram, disk (decoded once into a .npy in the cache directory,
+    /// then memory-mapped), or auto (RAM when it fits --max-ram, else disk when the cache
+    /// directory has room, else subsampled).
+    #[arg(long, default_value = "auto", value_name = "ram|disk|auto")]
+    storage: StorageChoice,
+    /// Cache directory for disk storage (default: $XDG_CACHE_HOME/blitz or ~/.cache/blitz).
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy)]
@@ -350,6 +430,8 @@ impl LoadArgs {
                 SeekArg::Never => VideoSeek::Never,
                 SeekArg::Always => VideoSeek::Always,
             },
+            storage: self.storage,
+            cache_dir: self.cache_dir.clone(),
         }
     }
 }
@@ -406,6 +488,9 @@ fn plan_json(p: &Plan) -> serde_json::Value {
         "dtype": p.dtype,
         "bytes": p.bytes(),
         "mapped": p.mapped,
+        "storage": p.storage,
+        "cache_file": p.cache.as_ref().map(|c| c.path.display().to_string()),
+        "cached": p.cache.as_ref().is_some_and(|c| c.path.exists()),
         "source": {
             "frames": p.source_frames,
             "frames_exact": p.frames_exact,
@@ -471,7 +556,24 @@ fn info(path: &Path, full: bool, as_json: bool, opts: &LoadOptions) -> Result<()
         human_bytes(j["bytes"].as_u64().unwrap_or(0)),
         if plan.mapped { ", memory-mapped" } else { "" }
     );
-    if g.applies {
+    match &plan.cache {
+        Some(c) => println!(
+            "storage   disk: {} ({})",
+            c.path.display(),
+            if c.path.exists() {
+                "cached: opens at once"
+            } else {
+                "decoded on first open"
+            }
+        ),
+        None => println!("storage   {}", plan.storage.name()),
+    }
+    if plan.storage == load::Storage::Disk {
+        println!(
+            "guard     not needed: every frame goes to the disk cache (RAM budget {})",
+            human_bytes(g.budget_bytes)
+        );
+    } else if g.applies {
         println!(
             "guard     budget {}; {}",
             human_bytes(g.budget_bytes),
@@ -965,6 +1067,7 @@ fn run(cli: Cli) -> Result<()> {
         });
     };
     match command {
+        Command::Cache { action } => cache_cmd(action),
         Command::View {
             path,
             screenshot,
@@ -1238,6 +1341,12 @@ fn quiet_vulkan_runtime_dir() {}
 
 fn main() {
     quiet_vulkan_runtime_dir();
+    // a file-size limit reached while writing (a cache or an output) is a write error
+    // reported with the file's name, not a signal that kills the process
+    // SAFETY: setting a signal's disposition to ignore, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     let cli = Cli::parse();
     if let Err(e) = run(cli) {
         eprintln!("blitz: error: {e:#}");

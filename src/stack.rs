@@ -3,10 +3,12 @@
 use std::fmt;
 use std::sync::Arc;
 
-use memmap2::Mmap;
 use ndarray::ArrayView4;
+
+mod stream;
 use rayon::prelude::*;
 use serde::Serialize;
+pub use stream::{DEFAULT_CHUNK_BYTES, FileMap, chunk_bytes_from_env};
 
 /// Sample type as stored; results of operations are always f32.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -129,7 +131,7 @@ impl Sample for f32 {
 enum Buffer<T> {
     Owned(Vec<T>),
     Mapped {
-        map: Arc<Mmap>,
+        map: Arc<FileMap>,
         offset: usize,
         len: usize,
     },
@@ -140,7 +142,7 @@ impl<T: bytemuck::Pod> Buffer<T> {
         match self {
             Buffer::Owned(v) => v,
             Buffer::Mapped { map, offset, len } => {
-                let bytes = &map[*offset..*offset + *len * std::mem::size_of::<T>()];
+                let bytes = &map.map[*offset..*offset + *len * std::mem::size_of::<T>()];
                 bytemuck::cast_slice(bytes)
             }
         }
@@ -203,7 +205,7 @@ impl<'a> Samples<'a> {
 }
 
 /// Where a stack came from and what the loader did to it.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
 pub struct SourceInfo {
     /// The path (or `demo`) the stack was loaded from.
     pub path: String,
@@ -306,11 +308,11 @@ impl Stack {
     /// `offset` must be aligned to the sample size; the caller checks it.
     pub(crate) fn from_mapped<T: StackSample>(
         shape: Shape,
-        map: Arc<Mmap>,
+        map: Arc<FileMap>,
         offset: usize,
     ) -> Result<Self, StackError> {
         let len = shape.len();
-        let available = map.len().saturating_sub(offset) / std::mem::size_of::<T>();
+        let available = map.map.len().saturating_sub(offset) / std::mem::size_of::<T>();
         if available < len {
             return Err(StackError::Length {
                 shape,
@@ -320,7 +322,7 @@ impl Stack {
         }
         check_shape(shape, len)?;
         debug_assert_eq!(
-            (map.as_ptr() as usize + offset) % std::mem::align_of::<T>(),
+            (map.map.as_ptr() as usize + offset) % std::mem::align_of::<T>(),
             0
         );
         Ok(Stack {

@@ -2,7 +2,7 @@
 //! stacks of every dtype, odd sizes and NaNs.
 
 use blitz::ops::normalize::{Normalize, Source, Step};
-use blitz::ops::reduce::{ReduceOp, reduce};
+use blitz::ops::reduce::{ReduceOp, reduce, reduce_chunked};
 use blitz::ops::{FrameRange, Image};
 use blitz::{Shape, Stack};
 use proptest::prelude::*;
@@ -100,12 +100,21 @@ proptest! {
 
     #[test]
     fn reduce_matches_naive(kind in kinds(), shape in shapes(), seed in prop::collection::vec(any::<u32>(), 1..8),
-                            nan_every in prop_oneof![Just(0usize), 2usize..7], a in 0usize..12, len in 0usize..12) {
+                            nan_every in prop_oneof![Just(0usize), 2usize..7], a in 0usize..12, len in 0usize..12,
+                            chunk_frames in 1usize..4) {
         let s = make(kind, shape, &seed, nan_every);
         let first = a % shape.frames;
         let last = (first + len).min(shape.frames - 1);
-        for op in ReduceOp::ALL {
-            let img = reduce(&s, op, FrameRange::new(first, last)).unwrap();
+        // the whole range at once, and streamed in chunks of 1..3 frames (frame order,
+        // whole-frame accumulators, the median by radix passes)
+        let chunk_bytes = chunk_frames * (s.bytes() as usize / shape.frames);
+        for (op, streamed) in ReduceOp::ALL.into_iter().flat_map(|op| [(op, false), (op, true)]) {
+            let range = FrameRange::new(first, last);
+            let img = if streamed {
+                reduce_chunked(&s, op, range, chunk_bytes).unwrap()
+            } else {
+                reduce(&s, op, range).unwrap()
+            };
             prop_assert_eq!((img.height, img.width, img.channels), (shape.height, shape.width, shape.channels));
             for i in 0..shape.frame_len() {
                 let want = naive(op, &column(&s, i, first, last));
@@ -115,7 +124,7 @@ proptest! {
                 // f32 output of an exact value: allow its own rounding only
                 let want_f32 = want as f32 as f64;
                 prop_assert!(close(img.data[i], if exact { want_f32 } else { want }, rel),
-                    "{:?} {} sample {}: got {} want {}", kind, op, i, img.data[i], want);
+                    "{:?} {} (streamed {}) sample {}: got {} want {}", kind, op, streamed, i, img.data[i], want);
             }
         }
     }

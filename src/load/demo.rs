@@ -3,11 +3,10 @@
 
 use std::path::Path;
 
-use rayon::prelude::*;
-
 use crate::stack::{Shape, SourceInfo, Stack};
 
 use super::frame::{FramePipeline, RawData, RawFrame};
+use super::guard::Budget;
 use super::output::OutBuf;
 use super::{
     Detail, LoadError, LoadOptions, Plan, Progress, Selection, SourceKind, SrcDtype, guard,
@@ -106,7 +105,7 @@ fn frame(shape: Shape, t: usize) -> Vec<u8> {
     out
 }
 
-pub fn plan(path: &Path, opts: &LoadOptions, budget: u64) -> Result<Plan, LoadError> {
+pub fn plan(path: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Plan, LoadError> {
     let full = parse_size(path)?;
     let pipeline = FramePipeline::new(SrcDtype::U8, full.height, full.width, 1, opts)?;
     let sel = Selection::resolve(full.frames, opts)?;
@@ -129,6 +128,8 @@ pub fn plan(path: &Path, opts: &LoadOptions, budget: u64) -> Result<Plan, LoadEr
         shape: Shape::new(sel.count(), pipeline.out_h, pipeline.out_w, 1),
         dtype: pipeline.out,
         mapped: false,
+        storage: super::Storage::Ram,
+        cache: None,
         guard: report,
         notes: vec!["synthetic: moving blobs, a ring, noise, background drift, flicker".into()],
         detail: Detail::Demo(pipeline),
@@ -142,12 +143,15 @@ pub fn load(
 ) -> Result<Stack, LoadError> {
     let full = parse_size(&plan.path)?;
     let sel = plan.selection;
-    let mut buf = OutBuf::new(&plan.path, plan.dtype, plan.shape.len())?;
-    progress.start("generating demo", sel.count() as u64);
-    buf.slots(plan.shape.frame_len())
-        .into_par_iter()
-        .enumerate()
-        .try_for_each(|(k, slot)| {
+    let count = sel.count();
+    let mut buf = OutBuf::for_plan(plan, count)?;
+    progress.start("generating demo", count as u64);
+    buf.par_fill(
+        count,
+        plan.shape.frame_len(),
+        1,
+        || Ok(()),
+        |_, k, slot| {
             if progress.is_cancelled() {
                 return Err(LoadError::Cancelled(plan.path.clone()));
             }
@@ -160,12 +164,15 @@ pub fn load(
             pipe.run(&plan.path, raw, slot)?;
             progress.advance(1);
             Ok(())
-        })?;
+        },
+    )?
+    .into_iter()
+    .collect::<Result<(), LoadError>>()?;
     let source = SourceInfo {
         frame_index: sel.indices().collect(),
         ..Default::default()
     };
-    Ok(buf.into_stack(plan.shape, source))
+    buf.into_stack(plan.shape, source)
 }
 
 /// The demo stack at a given size, with default options.

@@ -16,6 +16,7 @@ use zune_jpeg::JpegDecoder;
 use crate::stack::{Dtype, Shape, SourceInfo, Stack};
 
 use super::frame::{FramePipeline, RawData, RawFrame};
+use super::guard::Budget;
 use super::output::{OutBuf, Slot};
 use super::{
     Detail, LoadError, LoadOptions, Plan, Progress, Selection, SourceKind, SrcDtype, ext_of_path,
@@ -68,7 +69,7 @@ pub fn natural_sort(paths: &mut [PathBuf]) {
 
 /// Plans a folder: the most frequent image kind wins; a folder with no image but one
 /// video or `.npy` file loads that file.
-pub fn plan_folder(dir: &Path, opts: &LoadOptions, budget: u64) -> Result<Plan, LoadError> {
+pub fn plan_folder(dir: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Plan, LoadError> {
     let mut groups: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
     for entry in std::fs::read_dir(dir).map_err(|e| LoadError::io(dir, e))? {
         let entry = entry.map_err(|e| LoadError::io(dir, e))?;
@@ -136,7 +137,7 @@ pub fn plan_files(
     kind: SourceKind,
     notes: Vec<String>,
     opts: &LoadOptions,
-    budget: u64,
+    budget: &Budget,
 ) -> Result<Plan, LoadError> {
     let sel = Selection::resolve(files.len(), opts)?;
     let range: Vec<(usize, &PathBuf)> = (sel.first..=sel.last).map(|i| (i, &files[i])).collect();
@@ -217,6 +218,8 @@ pub fn plan_files(
         shape,
         dtype: pipeline.out,
         mapped: false,
+        storage: super::Storage::Ram,
+        cache: None,
         guard: report,
         notes,
         detail: Detail::Folder(FolderPlan {
@@ -392,26 +395,27 @@ pub fn load(
 ) -> Result<Stack, LoadError> {
     let pipe = &f.pipeline;
     let n = pipe.frame_len();
-    let mut buf = OutBuf::new(&plan.path, pipe.out, f.files.len() * n)?;
+    let mut buf = OutBuf::for_plan(plan, f.files.len())?;
     progress.start("decoding images", f.files.len() as u64);
     let cancelled = AtomicBool::new(false);
-    let results: Vec<Result<(), String>> = buf
-        .slots(n)
-        .into_par_iter()
-        .zip(f.files.par_iter())
-        .map(|(slot, (_, p))| {
+    let results: Vec<Result<(), String>> = buf.par_fill(
+        f.files.len(),
+        n,
+        1,
+        || Ok(()),
+        |_, k, slot| {
             if cancelled.load(Ordering::Relaxed) || progress.is_cancelled() {
                 cancelled.store(true, Ordering::Relaxed);
                 return Err("cancelled".to_string());
             }
-            let r = decode_into(p, pipe, slot).map_err(|e| match e {
+            let r = decode_into(&f.files[k].1, pipe, slot).map_err(|e| match e {
                 LoadError::Decode { msg, .. } => msg,
                 other => other.to_string(),
             });
             progress.advance(1);
             r
-        })
-        .collect();
+        },
+    )?;
     if cancelled.load(Ordering::Relaxed) {
         return Err(LoadError::Cancelled(plan.path.clone()));
     }
@@ -433,7 +437,7 @@ pub fn load(
     {
         return Err(LoadError::decode(Path::new(file), e));
     }
-    buf.compact(&keep, n);
+    buf.compact(&keep, n)?;
     let mut notes = Vec::new();
     if !skipped.is_empty() {
         notes.push(format!(
@@ -458,5 +462,5 @@ pub fn load(
             .collect(),
         ..Default::default()
     };
-    Ok(buf.into_stack(plan.shape, source))
+    buf.into_stack(plan.shape, source)
 }

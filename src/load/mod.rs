@@ -4,6 +4,7 @@
 //! what the memory guard will do), then the loader allocates the final buffer once and
 //! decodes straight into its frame slots. `blitz info` prints the plan without decoding.
 
+mod cache;
 mod demo;
 mod frame;
 mod guard;
@@ -21,12 +22,13 @@ use serde::Serialize;
 
 use crate::stack::{Dtype, Shape, Stack};
 
+pub use cache::{CacheEntry, CachedFile, cache_dir, clear_cache, list_cache};
 pub use demo::{DEMO_SHAPE, demo_stack};
 pub use guard::human_bytes;
-pub use guard::{GuardReport, available_ram_bytes, default_budget_bytes};
+pub use guard::{Budget, GuardReport, Storage, available_ram_bytes, default_budget_bytes};
 pub use images::natural_sort;
 pub use npy::NpyHeader;
-pub use options::{LoadOptions, Selection};
+pub use options::{LoadOptions, Selection, StorageChoice};
 pub use progress::{Cancel, NoProgress, Progress};
 pub use video::VideoSeek;
 
@@ -147,6 +149,10 @@ pub struct Plan {
     pub mapped: bool,
     /// What the memory guard decided.
     pub guard: GuardReport,
+    /// Where the stack's samples will live.
+    pub storage: Storage,
+    /// The cache file of disk storage (it may exist already: then it is mapped at once).
+    pub cache: Option<CacheEntry>,
     /// Remarks (other file kinds ignored, estimates, ...).
     pub notes: Vec<String>,
     #[serde(skip)]
@@ -221,6 +227,11 @@ pub enum LoadError {
     OutOfMemory { path: PathBuf, bytes: u64 },
     #[error("{}: load cancelled", .0.display())]
     Cancelled(PathBuf),
+    #[error(
+        "cache directory {}: {msg}; choose another with --cache-dir, free space (blitz cache clear) or load with --storage ram",
+        dir.display()
+    )]
+    Cache { dir: PathBuf, msg: String },
 }
 
 impl LoadError {
@@ -253,27 +264,43 @@ pub fn is_demo(path: &Path) -> bool {
 /// Reads headers only and decides what a load of `path` with `opts` will produce.
 pub fn plan(path: &Path, opts: &LoadOptions) -> Result<Plan, LoadError> {
     opts.validate()?;
-    let budget = opts.budget_bytes();
-    if is_demo(path) {
-        return demo::plan(path, opts, budget);
+    let dir = cache::cache_dir(opts);
+    let budget = Budget {
+        ram: opts.budget_bytes(),
+        storage: opts.storage,
+        disk_free: match opts.storage {
+            StorageChoice::Ram => None,
+            _ => cache::free_bytes(&dir),
+        },
+        cache_dir: dir,
+    };
+    let mut plan = if is_demo(path) {
+        demo::plan(path, opts, &budget)?
+    } else {
+        let meta = std::fs::metadata(path).map_err(|e| LoadError::io(path, e))?;
+        if meta.is_dir() {
+            images::plan_folder(path, opts, &budget)?
+        } else {
+            match ext_of_path(path).as_str() {
+                "npy" => npy::plan(path, opts, &budget)?,
+                "tif" | "tiff" => tiff::plan(path, opts, &budget)?,
+                e if images::IMAGE_EXTS.contains(&e) => images::plan_files(
+                    path.to_path_buf(),
+                    vec![path.to_path_buf()],
+                    SourceKind::Image,
+                    vec![],
+                    opts,
+                    &budget,
+                )?,
+                _ => video::plan(path, opts, &budget)?,
+            }
+        }
+    };
+    plan.storage = plan.guard.storage;
+    if plan.storage == Storage::Disk {
+        plan.cache = Some(CacheEntry::for_plan(&plan, opts, &budget.cache_dir)?);
     }
-    let meta = std::fs::metadata(path).map_err(|e| LoadError::io(path, e))?;
-    if meta.is_dir() {
-        return images::plan_folder(path, opts, budget);
-    }
-    match ext_of_path(path).as_str() {
-        "npy" => npy::plan(path, opts, budget),
-        "tif" | "tiff" => tiff::plan(path, opts, budget),
-        e if images::IMAGE_EXTS.contains(&e) => images::plan_files(
-            path.to_path_buf(),
-            vec![path.to_path_buf()],
-            SourceKind::Image,
-            vec![],
-            opts,
-            budget,
-        ),
-        _ => video::plan(path, opts, budget),
-    }
+    Ok(plan)
 }
 
 /// Loads `path` (image folder or file, TIFF stack, video, `.npy` or `demo`) into a stack.
@@ -282,12 +309,22 @@ pub fn load(path: &Path, opts: &LoadOptions, progress: &dyn Progress) -> Result<
     load_plan(&plan, opts, progress)
 }
 
-/// Executes a plan made by [`plan`] with the same options.
+/// Executes a plan made by [`plan`] with the same options. Disk storage whose cache file
+/// is complete maps it at once; otherwise the source is decoded into it.
 pub fn load_plan(
     plan: &Plan,
     opts: &LoadOptions,
     progress: &dyn Progress,
 ) -> Result<Stack, LoadError> {
+    if let Some(entry) = &plan.cache
+        && let Some(mut stack) = entry.open(plan)?
+    {
+        stack.source.notes.push(format!(
+            "opened from the cache file {}",
+            entry.path.display()
+        ));
+        return Ok(with_plan_notes(plan, stack));
+    }
     let mut stack = match &plan.detail {
         Detail::Folder(f) => images::load(plan, f, opts, progress)?,
         Detail::Tiff(p) => tiff::load(plan, p, progress)?,
@@ -295,6 +332,17 @@ pub fn load_plan(
         Detail::Npy(h) => npy::load(plan, h, opts, progress)?,
         Detail::Demo(p) => demo::load(plan, p, progress)?,
     };
+    if let Some(entry) = &plan.cache {
+        stack
+            .source
+            .notes
+            .push(format!("cached as {}", entry.path.display()));
+    }
+    Ok(with_plan_notes(plan, stack))
+}
+
+/// The stack's provenance: path, kind, the plan's notes before the loader's own.
+fn with_plan_notes(plan: &Plan, mut stack: Stack) -> Stack {
     stack.source.path = plan.path.display().to_string();
     stack.source.kind = plan.kind.name().to_string();
     let mut notes = plan.notes.clone();
@@ -303,7 +351,7 @@ pub fn load_plan(
     }
     notes.append(&mut stack.source.notes);
     stack.source.notes = notes;
-    Ok(stack)
+    stack
 }
 
 /// Lower-cased extension of a path, without the dot ("" when none).

@@ -5,13 +5,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use memmap2::Mmap;
-use rayon::prelude::*;
-
-use crate::stack::{Dtype, Shape, SourceInfo, Stack};
+use crate::stack::{Dtype, FileMap, Shape, SourceInfo, Stack};
 
 use super::frame::{FramePipeline, RawData, RawFrame};
-use super::output::OutBuf;
+use super::guard::Budget;
+use super::output::{OutBuf, mapped_stack};
 use super::{
     Detail, LoadError, LoadOptions, Plan, Progress, Selection, SourceKind, SrcDtype, guard,
 };
@@ -170,12 +168,10 @@ pub fn parse_header(path: &Path, bytes: &[u8], file_len: u64) -> Result<NpyHeade
     })
 }
 
-fn map(path: &Path) -> Result<Arc<Mmap>, LoadError> {
-    let f = std::fs::File::open(path).map_err(|e| LoadError::io(path, e))?;
-    // SAFETY: the mapping is read-only; a file truncated by another process while mapped
-    // is outside what any reader can defend against.
-    let m = unsafe { Mmap::map(&f) }.map_err(|e| LoadError::io(path, e))?;
-    Ok(Arc::new(m))
+fn map(path: &Path) -> Result<Arc<FileMap>, LoadError> {
+    FileMap::open(path)
+        .map(Arc::new)
+        .map_err(|e| LoadError::io(path, e))
 }
 
 /// Reads the header only (a few kB), never the data.
@@ -198,7 +194,7 @@ pub fn read_header(path: &Path) -> Result<NpyHeader, LoadError> {
     parse_header(path, &head, len)
 }
 
-fn stored_kind(h: &NpyHeader) -> Option<Dtype> {
+pub(crate) fn stored_dtype(h: &NpyHeader) -> Option<Dtype> {
     match h.dtype {
         SrcDtype::U8 => Some(Dtype::U8),
         SrcDtype::U16 => Some(Dtype::U16),
@@ -207,7 +203,7 @@ fn stored_kind(h: &NpyHeader) -> Option<Dtype> {
     }
 }
 
-pub fn plan(path: &Path, opts: &LoadOptions, budget: u64) -> Result<Plan, LoadError> {
+pub fn plan(path: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Plan, LoadError> {
     let h = read_header(path)?;
     let pipeline = FramePipeline::new(h.dtype, h.height, h.width, h.channels, opts)?;
     let sel = Selection::resolve(h.frames, opts)?;
@@ -215,7 +211,7 @@ pub fn plan(path: &Path, opts: &LoadOptions, budget: u64) -> Result<Plan, LoadEr
     let mappable = !h.big_endian
         && !h.fortran_order
         && sel.step == 1
-        && stored_kind(&h).is_some_and(|d| pipeline.is_identity(h.height, h.width, h.channels, d))
+        && stored_dtype(&h).is_some_and(|d| pipeline.is_identity(h.height, h.width, h.channels, d))
         && h.data_offset % h.dtype.size() == 0;
     let (sel, report) = if mappable {
         (sel, guard::not_applied(sel, frame_bytes, budget))
@@ -248,6 +244,8 @@ pub fn plan(path: &Path, opts: &LoadOptions, budget: u64) -> Result<Plan, LoadEr
         shape: Shape::new(sel.count(), pipeline.out_h, pipeline.out_w, pipeline.out_c),
         dtype: pipeline.out,
         mapped: mappable,
+        storage: super::Storage::Ram,
+        cache: None,
         guard: report,
         notes,
         detail: Detail::Npy(h),
@@ -336,31 +334,30 @@ pub fn load(
     let frame_len = plan.shape.frame_len();
     if plan.mapped {
         let offset = h.data_offset + sel.first * frame_len * plan.dtype.size();
-        let err = |e: crate::stack::StackError| npy_err(path, e.to_string());
-        let s = match plan.dtype {
-            Dtype::U8 => Stack::from_mapped::<u8>(plan.shape, m, offset),
-            Dtype::U16 => Stack::from_mapped::<u16>(plan.shape, m, offset),
-            Dtype::F32 => Stack::from_mapped::<f32>(plan.shape, m, offset),
-        }
-        .map_err(err)?;
-        return Ok(s.with_source(source));
+        return Ok(mapped_stack(path, plan.shape, plan.dtype, m, offset)?.with_source(source));
     }
     let pipe = FramePipeline::new(h.dtype, h.height, h.width, h.channels, opts)?;
-    let data = &m[h.data_offset..];
-    let mut buf = OutBuf::new(path, plan.dtype, plan.shape.len())?;
-    progress.start("converting .npy", sel.count() as u64);
-    buf.slots(frame_len)
-        .into_par_iter()
-        .enumerate()
-        .try_for_each(|(k, slot)| {
+    let data = &m.bytes()[h.data_offset..];
+    let count = sel.count();
+    let mut buf = OutBuf::for_plan(plan, count)?;
+    progress.start("converting .npy", count as u64);
+    buf.par_fill(
+        count,
+        frame_len,
+        1,
+        || Ok(()),
+        |_, k, slot| {
             if progress.is_cancelled() {
                 return Err(LoadError::Cancelled(path.clone()));
             }
             pipe.run(path, read_frame(h, data, sel.index(k)), slot)?;
             progress.advance(1);
             Ok(())
-        })?;
-    Ok(buf.into_stack(plan.shape, source))
+        },
+    )?
+    .into_iter()
+    .collect::<Result<(), LoadError>>()?;
+    buf.into_stack(plan.shape, source)
 }
 
 #[cfg(test)]

@@ -6,6 +6,31 @@ use super::LoadError;
 use super::guard::default_budget_bytes;
 use super::video::VideoSeek;
 
+/// Where a load may put its frames (`--storage`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageChoice {
+    /// Always RAM (the memory guard subsamples what does not fit).
+    Ram,
+    /// Decode once into a `.npy` in the cache directory and map it.
+    Disk,
+    /// RAM when it fits the budget, else disk when the cache directory has room.
+    #[default]
+    Auto,
+}
+
+impl std::str::FromStr for StorageChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "ram" => Ok(StorageChoice::Ram),
+            "disk" => Ok(StorageChoice::Disk),
+            "auto" => Ok(StorageChoice::Auto),
+            _ => Err(format!("unknown storage '{s}' (ram, disk, auto)")),
+        }
+    }
+}
+
 /// How to read a source. The defaults keep every frame at full size in its own dtype.
 #[derive(Clone, Debug)]
 pub struct LoadOptions {
@@ -31,6 +56,10 @@ pub struct LoadOptions {
     pub crop_to_common: bool,
     /// Video: decode every frame in between, or seek to the keyframe before each wanted frame.
     pub video_seek: VideoSeek,
+    /// RAM, disk cache, or whichever fits.
+    pub storage: StorageChoice,
+    /// Cache directory for disk storage; None: the user's cache directory.
+    pub cache_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for LoadOptions {
@@ -47,6 +76,8 @@ impl Default for LoadOptions {
             max_ram_gib: None,
             crop_to_common: false,
             video_seek: VideoSeek::Auto,
+            storage: StorageChoice::Auto,
+            cache_dir: None,
         }
     }
 }

@@ -5,7 +5,6 @@
 use std::io::{BufReader, Read, Seek};
 use std::path::Path;
 
-use rayon::prelude::*;
 use tiff::decoder::{Decoder, DecodingResult, Limits};
 use tiff::tags::Tag;
 use tiff::{ColorType, TiffResult};
@@ -13,6 +12,7 @@ use tiff::{ColorType, TiffResult};
 use crate::stack::{Shape, SourceInfo, Stack};
 
 use super::frame::{FramePipeline, RawData, RawFrame};
+use super::guard::Budget;
 use super::output::OutBuf;
 use super::{
     Detail, LoadError, LoadOptions, Plan, Progress, Selection, SourceKind, SrcDtype, guard,
@@ -81,7 +81,7 @@ fn open(path: &Path) -> Result<Decoder<BufReader<std::fs::File>>, LoadError> {
 }
 
 /// Counts the pages and reads the first page's header.
-pub fn plan(path: &Path, opts: &LoadOptions, budget: u64) -> Result<Plan, LoadError> {
+pub fn plan(path: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Plan, LoadError> {
     let err = |e| LoadError::decode(path, e);
     let mut d = open(path)?;
     let (h, w, c, dtype) = page_header(&mut d).map_err(err)?;
@@ -127,6 +127,8 @@ pub fn plan(path: &Path, opts: &LoadOptions, budget: u64) -> Result<Plan, LoadEr
         shape: Shape::new(sel.count(), pipeline.out_h, pipeline.out_w, pipeline.out_c),
         dtype: pipeline.out,
         mapped: false,
+        storage: super::Storage::Ram,
+        cache: None,
         guard: report,
         notes: vec![],
         detail: Detail::Tiff(pipeline),
@@ -143,32 +145,33 @@ pub fn load(
     let n = pipe.frame_len();
     let sel = plan.selection;
     let count = sel.count();
-    let mut buf = OutBuf::new(path, pipe.out, count * n)?;
+    let mut buf = OutBuf::for_plan(plan, count)?;
     progress.start("decoding TIFF pages", count as u64);
     let per_worker = count.div_ceil(rayon::current_num_threads().max(1)).max(1);
-    let mut slots = buf.slots(n);
-    slots.par_chunks_mut(per_worker).enumerate().try_for_each(
-        |(chunk, slots)| -> Result<(), LoadError> {
-            let mut d = open(path)?;
-            for (k, slot) in slots.iter_mut().enumerate() {
-                if progress.is_cancelled() {
-                    return Err(LoadError::Cancelled(path.clone()));
-                }
-                let page = sel.index(chunk * per_worker + k);
-                d.seek_to_image(page)
-                    .map_err(|e| LoadError::decode(path, format!("page {page}: {e}")))?;
-                let raw = read_page(&mut d)
-                    .map_err(|e| LoadError::decode(path, format!("page {page}: {e}")))?;
-                pipe.run(path, raw, slot.reborrow())?;
-                progress.advance(1);
+    buf.par_fill(
+        count,
+        n,
+        per_worker,
+        || open(path),
+        |d, k, slot| {
+            if progress.is_cancelled() {
+                return Err(LoadError::Cancelled(path.clone()));
             }
+            let page = sel.index(k);
+            d.seek_to_image(page)
+                .map_err(|e| LoadError::decode(path, format!("page {page}: {e}")))?;
+            let raw =
+                read_page(d).map_err(|e| LoadError::decode(path, format!("page {page}: {e}")))?;
+            pipe.run(path, raw, slot)?;
+            progress.advance(1);
             Ok(())
         },
-    )?;
-    drop(slots);
+    )?
+    .into_iter()
+    .collect::<Result<(), LoadError>>()?;
     let source = SourceInfo {
         frame_index: sel.indices().collect(),
         ..Default::default()
     };
-    Ok(buf.into_stack(plan.shape, source))
+    buf.into_stack(plan.shape, source)
 }

@@ -15,7 +15,8 @@ use ffmpeg_next as ff;
 use crate::stack::{Dtype, Shape, SourceInfo, Stack};
 
 use super::frame::{FramePipeline, RawData, RawFrame};
-use super::output::Slot;
+use super::guard::Budget;
+use super::output::{OutBuf, Slot};
 use super::{
     Detail, LoadError, LoadOptions, Plan, Progress, Selection, SourceKind, SrcDtype, guard,
 };
@@ -159,7 +160,7 @@ fn open(path: &Path) -> Result<Opened, LoadError> {
 }
 
 /// Reads the container's header: size, frame-count estimate, rate.
-pub fn plan(path: &Path, opts: &LoadOptions, budget: u64) -> Result<Plan, LoadError> {
+pub fn plan(path: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Plan, LoadError> {
     let o = open(path)?;
     let (h, w) = (o.decoder.height() as usize, o.decoder.width() as usize);
     if h == 0 || w == 0 {
@@ -195,6 +196,8 @@ pub fn plan(path: &Path, opts: &LoadOptions, budget: u64) -> Result<Plan, LoadEr
         shape: Shape::new(sel.count(), pipeline.out_h, pipeline.out_w, pipeline.out_c),
         dtype: Dtype::U8,
         mapped: false,
+        storage: super::Storage::Ram,
+        cache: None,
         guard: report,
         notes,
         detail: Detail::Video(VideoPlan {
@@ -400,13 +403,7 @@ pub fn load(
     let pipe = &vp.pipeline;
     let sel = plan.selection;
     let n = pipe.frame_len();
-    let mut data: Vec<u8> =
-        bytemuck::allocation::try_zeroed_vec(sel.count() * n).map_err(|_| {
-            LoadError::OutOfMemory {
-                path: path.clone(),
-                bytes: (sel.count() * n) as u64,
-            }
-        })?;
+    let mut buf = OutBuf::for_plan(plan, sel.count())?;
     let o = open(path)?;
     let mut walk = Walk {
         o,
@@ -442,10 +439,6 @@ pub fn load(
     let mut landed: Option<(usize, usize)> = None;
     let mut sought_for: Option<usize> = None;
     let mut at_end = false;
-    // Frames past the container's count land here and are appended at the end.
-    let mut overflow: Vec<u8> = Vec::new();
-    let mut in_data = 0;
-    let capacity = data.len() / n.max(1);
     loop {
         if progress.is_cancelled() {
             return Err(LoadError::Cancelled(path.clone()));
@@ -512,16 +505,8 @@ pub fn load(
                 ));
             break;
         }
-        if in_data < capacity {
-            let slot = &mut data[in_data * n..(in_data + 1) * n];
-            walk.store(&frame, pipe, Slot::U8(slot))?;
-            in_data += 1;
-        } else {
-            // the container under-counted its frames
-            let o = overflow.len();
-            overflow.resize(o + n, 0);
-            walk.store(&frame, pipe, Slot::U8(&mut overflow[o..]))?;
-        }
+        // frames past the container's count grow the buffer
+        buf.fill(k, n, |slot| walk.store(&frame, pipe, slot))??;
         kept.push(idx);
         progress.advance(1);
         want = idx + sel.step;
@@ -533,8 +518,7 @@ pub fn load(
             sought_for = Some(want);
         }
     }
-    data.truncate(in_data * n);
-    data.extend_from_slice(&overflow);
+    buf.truncate(kept.len(), n);
     if kept.is_empty() && at_end && sel.first > 0 {
         return Err(LoadError::Option {
             option: "--first",
@@ -562,12 +546,11 @@ pub fn load(
                 .unwrap_or_else(|| "no frame could be decoded".into()),
         ));
     }
-    data.shrink_to_fit();
     let source = SourceInfo {
         notes,
         frame_index: kept,
         ..Default::default()
     };
     let shape = Shape::new(0, pipe.out_h, pipe.out_w, pipe.out_c);
-    Ok(super::output::OutBuf::U8(data).into_stack(shape, source))
+    buf.into_stack(shape, source)
 }

@@ -13,6 +13,8 @@ use std::str::FromStr;
 use rayon::prelude::*;
 use serde::Serialize;
 
+mod streamed;
+
 use super::{FrameRange, Image, OpError};
 use crate::stack::{Sample, Samples, Stack};
 
@@ -72,9 +74,20 @@ const BLOCK: usize = 8192;
 
 /// Reduces frames `range` of `stack` with `op` into one (H, W, C) image.
 pub fn reduce(stack: &Stack, op: ReduceOp, range: FrameRange) -> Result<Image, OpError> {
+    reduce_chunked(stack, op, range, stack.default_chunk_bytes())
+}
+
+/// [`reduce`] reading at most `chunk_bytes` of frames at a time, in frame order (the file
+/// of a mapped stack is read once; the median makes one pass per radix digit).
+pub fn reduce_chunked(
+    stack: &Stack,
+    op: ReduceOp,
+    range: FrameRange,
+    chunk_bytes: usize,
+) -> Result<Image, OpError> {
     let s = stack.shape();
     let mut out = Image::zeros(s.height, s.width, s.channels);
-    reduce_into(stack, op, range, &mut out)?;
+    reduce_into_chunked(stack, op, range, &mut out, chunk_bytes)?;
     Ok(out)
 }
 
@@ -86,6 +99,17 @@ pub fn reduce_into(
     range: FrameRange,
     out: &mut Image,
 ) -> Result<(), OpError> {
+    reduce_into_chunked(stack, op, range, out, stack.default_chunk_bytes())
+}
+
+/// [`reduce_into`] under a chunk budget (see [`reduce_chunked`]).
+pub fn reduce_into_chunked(
+    stack: &Stack,
+    op: ReduceOp,
+    range: FrameRange,
+    out: &mut Image,
+    chunk_bytes: usize,
+) -> Result<(), OpError> {
     let s = stack.shape();
     range.check(s.frames)?;
     if (out.height, out.width, out.channels) != (s.height, s.width, s.channels) {
@@ -94,7 +118,13 @@ pub fn reduce_into(
             out.height, out.width, out.channels, s.height, s.width, s.channels
         )));
     }
-    let frames: Vec<Samples<'_>> = (range.first..=range.last).map(|t| stack.frame(t)).collect();
+    let frames = range.first..range.last + 1;
+    if stack.frames_per_chunk(chunk_bytes) < range.len() {
+        streamed::reduce(stack, op, frames, chunk_bytes, &mut out.data);
+        return Ok(());
+    }
+    // the whole range at once: each block of samples walks every frame in cache
+    let frames: Vec<Samples<'_>> = frames.map(|t| stack.frame(t)).collect();
     out.data
         .par_chunks_mut(BLOCK)
         .enumerate()
@@ -160,8 +190,18 @@ pub(crate) fn reduce_block(
 /// Element-wise max or min over the frames.
 fn extreme<T: Sample>(fs: &[&[T]], dst: &mut [f32], pick: impl Fn(T, T) -> T + Copy) {
     let mut acc: Vec<T> = fs[0].to_vec();
+    extreme_update(&mut acc, &fs[1..], pick);
+    dst.iter_mut().zip(&acc).for_each(|(d, a)| *d = a.to_f32());
+}
+
+/// Folds `fs` into the running max or min `acc`.
+pub(super) fn extreme_update<T: Sample>(
+    acc: &mut [T],
+    fs: &[&[T]],
+    pick: impl Fn(T, T) -> T + Copy,
+) {
     // four frames per pass over the accumulator: fewer loads and stores of it
-    let mut quads = fs[1..].chunks_exact(4);
+    let mut quads = fs.chunks_exact(4);
     for q in &mut quads {
         let n = acc.len();
         let (f0, f1, f2, f3) = (&q[0][..n], &q[1][..n], &q[2][..n], &q[3][..n]);
@@ -174,11 +214,10 @@ fn extreme<T: Sample>(fs: &[&[T]], dst: &mut [f32], pick: impl Fn(T, T) -> T + C
             .zip(f.iter())
             .for_each(|(a, &v)| *a = pick(*a, v));
     }
-    dst.iter_mut().zip(&acc).for_each(|(d, a)| *d = a.to_f32());
 }
 
 /// Final value from exact integer moments: n frames, sum, sum of squares.
-fn from_moments(op: ReduceOp, n: u64, sum: u64, sumsq: u64) -> f32 {
+pub(super) fn from_moments(op: ReduceOp, n: u64, sum: u64, sumsq: u64) -> f32 {
     match op {
         ReduceOp::Sum => sum as f32,
         ReduceOp::Mean => (sum as f64 / n as f64) as f32,
@@ -190,28 +229,47 @@ fn from_moments(op: ReduceOp, n: u64, sum: u64, sumsq: u64) -> f32 {
     }
 }
 
-/// Sums (and sums of squares for std) of u8 samples, exact; with AVX2 where the CPU
-/// has it (the widening multiply of the squares is twice as wide).
+/// Writes the mean, sum or std of every sample from its integer moments.
+pub(super) fn finish_moments(op: ReduceOp, n: u64, sum: &[u64], sq: &[u64], dst: &mut [f32]) {
+    for i in 0..dst.len() {
+        let q = if op == ReduceOp::Std { sq[i] } else { 0 };
+        dst[i] = from_moments(op, n, sum[i], q);
+    }
+}
+
+/// Sums (and sums of squares for std) of u8 samples, exact.
 fn u8_moments(fs: &[&[u8]], op: ReduceOp, dst: &mut [f32]) {
+    let len = dst.len();
+    let mut sum = vec![0u64; len];
+    let mut sq = if op == ReduceOp::Std {
+        vec![0u64; len]
+    } else {
+        Vec::new()
+    };
+    u8_accumulate(fs, &mut sum, &mut sq);
+    finish_moments(op, fs.len() as u64, &sum, &sq, dst);
+}
+
+/// Adds the u8 samples of `fs` to `sum` and, when `sq` is not empty, their squares to
+/// `sq`; with AVX2 where the CPU has it (the widening multiply is twice as wide).
+pub(super) fn u8_accumulate(fs: &[&[u8]], sum: &mut [u64], sq: &mut [u64]) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         #[target_feature(enable = "avx2")]
-        fn avx2(fs: &[&[u8]], op: ReduceOp, dst: &mut [f32]) {
-            u8_moments_body(fs, op, dst)
+        fn avx2(fs: &[&[u8]], sum: &mut [u64], sq: &mut [u64]) {
+            u8_accumulate_body(fs, sum, sq)
         }
         // SAFETY: the CPU supports AVX2, checked just above.
-        return unsafe { avx2(fs, op, dst) };
+        return unsafe { avx2(fs, sum, sq) };
     }
-    u8_moments_body(fs, op, dst)
+    u8_accumulate_body(fs, sum, sq)
 }
 
 #[inline(always)]
-fn u8_moments_body(fs: &[&[u8]], op: ReduceOp, dst: &mut [f32]) {
-    let len = dst.len();
-    let want_sq = op == ReduceOp::Std;
+fn u8_accumulate_body(fs: &[&[u8]], sum: &mut [u64], sq: &mut [u64]) {
+    let len = sum.len();
+    let want_sq = !sq.is_empty();
     // u64 totals: 2^32 / 255 is only 16.8 M frames
-    let mut sum = vec![0u64; len];
-    let mut sq = if want_sq { vec![0u64; len] } else { Vec::new() };
     let mut part = vec![0u16; len];
     let mut part_sq = if want_sq { vec![0u32; len] } else { Vec::new() };
     // 256 frames of 255 fit u16 (and 256 squares of 255^2 fit u32); frames go four at a
@@ -253,19 +311,25 @@ fn u8_moments_body(fs: &[&[u8]], op: ReduceOp, dst: &mut [f32]) {
                 .for_each(|(s, &p)| *s += p as u64);
         }
     }
-    let n = fs.len() as u64;
-    for i in 0..len {
-        let q = if want_sq { sq[i] } else { 0 };
-        dst[i] = from_moments(op, n, sum[i], q);
-    }
 }
 
 /// Sums (and sums of squares for std) of u16 samples, exact.
 fn u16_moments(fs: &[&[u16]], op: ReduceOp, dst: &mut [f32]) {
     let len = dst.len();
-    let want_sq = op == ReduceOp::Std;
     let mut sum = vec![0u64; len];
-    let mut sq = if want_sq { vec![0u64; len] } else { Vec::new() };
+    let mut sq = if op == ReduceOp::Std {
+        vec![0u64; len]
+    } else {
+        Vec::new()
+    };
+    u16_accumulate(fs, &mut sum, &mut sq);
+    finish_moments(op, fs.len() as u64, &sum, &sq, dst);
+}
+
+/// Adds the u16 samples of `fs` to `sum` and, when `sq` is not empty, their squares.
+pub(super) fn u16_accumulate(fs: &[&[u16]], sum: &mut [u64], sq: &mut [u64]) {
+    let len = sum.len();
+    let want_sq = !sq.is_empty();
     let mut part = vec![0u32; len];
     // 65 537 frames of 65 535 fit u32
     for chunk in fs.chunks(65_537) {
@@ -282,57 +346,83 @@ fn u16_moments(fs: &[&[u16]], op: ReduceOp, dst: &mut [f32]) {
         }
         sum.iter_mut().zip(&part).for_each(|(s, &p)| *s += p as u64);
     }
-    let n = fs.len() as u64;
-    for i in 0..len {
-        let q = if want_sq { sq[i] } else { 0 };
-        dst[i] = from_moments(op, n, sum[i], q);
-    }
 }
 
-/// NaN-skipping sum, mean and std of f32 samples, in f64 around a per-sample shift
-/// (the first finite value seen) so that a large offset does not swamp the variance.
+/// NaN-skipping sum, mean and std of f32 samples.
 fn f32_moments(fs: &[&[f32]], op: ReduceOp, dst: &mut [f32]) {
-    let len = dst.len();
-    // shift by the first frame's value (0 where it is not finite, so that an infinity
-    // gives the same result in any frame order): the loop stays branch-free
-    let shift: Vec<f64> = fs[0]
-        .iter()
-        .map(|&v| if v.is_finite() { v as f64 } else { 0.0 })
-        .collect();
-    let mut sum = vec![0f64; len];
-    let mut sq = vec![0f64; len];
-    let mut count = vec![0u32; len];
-    for f in fs {
-        for i in 0..len {
-            let v = f[i];
-            let ok = !v.is_nan();
-            let d = if ok { v as f64 - shift[i] } else { 0.0 };
-            sum[i] += d;
-            sq[i] += d * d;
-            count[i] += ok as u32;
+    let mut m = F32Moments::new(fs[0]);
+    m.add(fs);
+    m.finish(op, dst);
+}
+
+/// Running NaN-skipping moments of f32 samples, in f64 around a per-sample shift (the
+/// first frame's value) so that a large offset does not swamp the variance.
+pub(super) struct F32Moments {
+    shift: Vec<f64>,
+    sum: Vec<f64>,
+    sq: Vec<f64>,
+    count: Vec<u32>,
+}
+
+impl F32Moments {
+    /// Moments of nothing yet, shifted by `first` (the first frame of the range).
+    pub(super) fn new(first: &[f32]) -> Self {
+        let len = first.len();
+        // 0 where the first value is not finite, so that an infinity gives the same
+        // result in any frame order: the loop stays branch-free
+        F32Moments {
+            shift: first
+                .iter()
+                .map(|&v| if v.is_finite() { v as f64 } else { 0.0 })
+                .collect(),
+            sum: vec![0f64; len],
+            sq: vec![0f64; len],
+            count: vec![0u32; len],
         }
     }
-    for i in 0..len {
-        let n = count[i] as f64;
-        dst[i] = if count[i] == 0 {
-            if op == ReduceOp::Sum { 0.0 } else { f32::NAN }
-        } else {
-            match op {
-                ReduceOp::Sum => (sum[i] + n * shift[i]) as f32,
-                ReduceOp::Mean => (sum[i] / n + shift[i]) as f32,
-                _ => {
-                    let m = sum[i] / n;
-                    let var = sq[i] / n - m * m;
-                    // an infinite sample leaves inf - inf: the spread is undefined (NaN),
-                    // not the 0 that f64::max would make of it
-                    if var.is_nan() {
-                        f32::NAN
-                    } else {
-                        var.max(0.0).sqrt() as f32
+
+    /// Adds frames `fs`.
+    pub(super) fn add(&mut self, fs: &[&[f32]]) {
+        let len = self.sum.len();
+        let (shift, sum, sq, count) = (&self.shift, &mut self.sum, &mut self.sq, &mut self.count);
+        for f in fs {
+            let f = &f[..len];
+            for i in 0..len {
+                let v = f[i];
+                let ok = !v.is_nan();
+                let d = if ok { v as f64 - shift[i] } else { 0.0 };
+                sum[i] += d;
+                sq[i] += d * d;
+                count[i] += ok as u32;
+            }
+        }
+    }
+
+    /// Writes the sum, mean or std of every sample.
+    pub(super) fn finish(&self, op: ReduceOp, dst: &mut [f32]) {
+        let (shift, sum, sq, count) = (&self.shift, &self.sum, &self.sq, &self.count);
+        for i in 0..dst.len() {
+            let n = count[i] as f64;
+            dst[i] = if count[i] == 0 {
+                if op == ReduceOp::Sum { 0.0 } else { f32::NAN }
+            } else {
+                match op {
+                    ReduceOp::Sum => (sum[i] + n * shift[i]) as f32,
+                    ReduceOp::Mean => (sum[i] / n + shift[i]) as f32,
+                    _ => {
+                        let m = sum[i] / n;
+                        let var = sq[i] / n - m * m;
+                        // an infinite sample leaves inf - inf: the spread is undefined
+                        // (NaN), not the 0 that f64::max would make of it
+                        if var.is_nan() {
+                            f32::NAN
+                        } else {
+                            var.max(0.0).sqrt() as f32
+                        }
                     }
                 }
-            }
-        };
+            };
+        }
     }
 }
 

@@ -1,0 +1,440 @@
+//! Stacks bigger than RAM at small scale: the reduce streamed in frame order under a small
+//! chunk budget (against a naive oracle), a mapped `.npy` streamed with page-cache hints,
+//! and disk storage: decode once into the cache, map it again at once, a changed source
+//! or other options decoded again, bad cache directories, two loads at once.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use blitz::export::write_npy;
+use blitz::load::{LoadOptions, NoProgress, Storage, StorageChoice, load, plan};
+use blitz::ops::FrameRange;
+use blitz::ops::reduce::{ReduceOp, reduce_chunked};
+use blitz::{Shape, Stack};
+
+/// Naive reduce of one sample's values (NaN dropped), in f64.
+fn naive(op: ReduceOp, mut v: Vec<f64>) -> f64 {
+    v.retain(|x| !x.is_nan());
+    if v.is_empty() {
+        return if op == ReduceOp::Sum { 0.0 } else { f64::NAN };
+    }
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    match op {
+        ReduceOp::Sum => v.iter().sum(),
+        ReduceOp::Mean => mean,
+        ReduceOp::Max => v[v.len() - 1],
+        ReduceOp::Min => v[0],
+        ReduceOp::Std => (v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n).sqrt(),
+        ReduceOp::Median => {
+            let k = v.len();
+            if k % 2 == 1 {
+                v[k / 2]
+            } else {
+                (v[k / 2 - 1] + v[k / 2]) / 2.0
+            }
+        }
+    }
+}
+
+fn check_against_naive(s: &Stack, range: FrameRange, chunk_frames: usize) {
+    let sh = s.shape();
+    let chunk = chunk_frames * sh.frame_len() * s.dtype().size();
+    for op in ReduceOp::ALL {
+        let img = reduce_chunked(s, op, range, chunk).unwrap();
+        for i in 0..sh.frame_len() {
+            let col = (range.first..=range.last)
+                .map(|t| s.frame(t).get_f32(i) as f64)
+                .collect();
+            let want = naive(op, col);
+            let got = img.data[i] as f64;
+            let ok = if want.is_nan() {
+                got.is_nan()
+            } else {
+                (got - want).abs() <= 1e-5 * want.abs().max(1.0)
+            };
+            assert!(
+                ok,
+                "{} {op} chunk {chunk_frames} sample {i}: got {got}, want {want}",
+                s.dtype()
+            );
+        }
+    }
+}
+
+/// 7 frames of 90 x 101 (9 090 samples: two blocks of the CPU engine), values from a hash.
+fn stack_of(dtype: blitz::Dtype) -> Stack {
+    let shape = Shape::new(7, 90, 101, 1);
+    let h = |i: usize| (i as u32).wrapping_mul(2_654_435_761).rotate_left(7);
+    match dtype {
+        blitz::Dtype::U8 => Stack::from_vec(shape, (0..shape.len()).map(|i| h(i) as u8).collect()),
+        blitz::Dtype::U16 => {
+            Stack::from_vec(shape, (0..shape.len()).map(|i| h(i) as u16).collect())
+        }
+        blitz::Dtype::F32 => Stack::from_vec(
+            shape,
+            (0..shape.len())
+                .map(|i| match i % 9090 {
+                    // one sample NaN in every frame, others now and then
+                    5 => f32::NAN,
+                    j if (i / 9090 + j) % 11 == 0 => f32::NAN,
+                    _ => (h(i) >> 8) as f32 / 1000.0 - 5000.0,
+                })
+                .collect(),
+        ),
+    }
+    .unwrap()
+}
+
+#[test]
+fn streamed_reduce_over_many_blocks_matches_the_naive_reduce() {
+    for dtype in [blitz::Dtype::U8, blitz::Dtype::U16, blitz::Dtype::F32] {
+        let s = stack_of(dtype);
+        // odd and even counts, chunks of one frame and of several
+        check_against_naive(&s, FrameRange::new(0, 6), 1);
+        check_against_naive(&s, FrameRange::new(1, 6), 2);
+        check_against_naive(&s, FrameRange::new(2, 4), 3);
+    }
+}
+
+#[test]
+fn streamed_median_finds_the_upper_middle_value_outside_the_last_bucket() {
+    // per sample: [15, 16] -> 15.5 (different high digits), [0, 255] -> 127.5,
+    // [15, 15, 16, 200] -> 15.5, [1, 17, 17, 250] -> 17
+    let cols: [&[u8]; 4] = [&[15, 16], &[0, 255], &[15, 15, 16, 200], &[1, 17, 17, 250]];
+    let want = [15.5f32, 127.5, 15.5, 17.0];
+    for (col, want) in cols.iter().zip(want) {
+        let s = Stack::from_vec(Shape::new(col.len(), 1, 1, 1), col.to_vec()).unwrap();
+        let m = reduce_chunked(&s, ReduceOp::Median, FrameRange::all(col.len()), 1).unwrap();
+        assert_eq!(m.data[0], want, "{col:?}");
+    }
+    let f = Stack::from_vec(
+        Shape::new(4, 1, 2, 1),
+        vec![
+            -1.5f32,
+            f32::NAN,
+            2.0,
+            3.0,
+            f32::NAN,
+            f32::NAN,
+            f32::NAN,
+            5.0,
+        ],
+    )
+    .unwrap();
+    let m = reduce_chunked(&f, ReduceOp::Median, FrameRange::all(4), 1).unwrap();
+    assert_eq!(m.data, vec![0.25, 4.0]);
+}
+
+#[test]
+fn a_mapped_npy_streams_in_chunks_with_the_same_results() {
+    let d = tempfile::tempdir().unwrap();
+    let shape = Shape::new(40, 64, 64, 1);
+    let data: Vec<u8> = (0..shape.len()).map(|i| ((i * 7919) >> 3) as u8).collect();
+    let ram = Stack::from_vec(shape, data.clone()).unwrap();
+    let p = d.path().join("s.npy");
+    write_npy(&p, &ram).unwrap();
+    let mapped = load(&p, &LoadOptions::default(), &NoProgress).unwrap();
+    assert!(mapped.is_mapped());
+    let all = FrameRange::all(40);
+    for op in ReduceOp::ALL {
+        let a = reduce_chunked(&mapped, op, all, 3 * 4096).unwrap();
+        let col = |i: usize| {
+            (0..40)
+                .map(|t| data[t * 4096 + i] as f64)
+                .collect::<Vec<_>>()
+        };
+        for i in (0..4096).step_by(97) {
+            let want = naive(op, col(i));
+            assert!(
+                (a.data[i] as f64 - want).abs() <= 1e-5 * want.max(1.0),
+                "{op} {i}"
+            );
+        }
+    }
+}
+
+/// A folder of `n` gray PNGs of 16 x 20, frame t filled from t and `salt`.
+fn png_folder(dir: &Path, n: usize, salt: u8) -> PathBuf {
+    let f = dir.join("frames");
+    std::fs::create_dir_all(&f).unwrap();
+    for t in 0..n {
+        let img = image::GrayImage::from_fn(20, 16, |x, y| {
+            image::Luma([(t as u32 * 31 + y * 20 + x) as u8 ^ salt])
+        });
+        img.save(f.join(format!("f{t:03}.png"))).unwrap();
+    }
+    f
+}
+
+fn disk(cache: &Path) -> LoadOptions {
+    LoadOptions {
+        storage: StorageChoice::Disk,
+        cache_dir: Some(cache.to_path_buf()),
+        ..Default::default()
+    }
+}
+
+/// (cache files, sidecars, temporary files) in `dir`.
+fn cache_files(dir: &Path) -> (usize, usize, usize) {
+    let names: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let count = |f: &dyn Fn(&str) -> bool| names.iter().filter(|n| f(n)).count();
+    (
+        count(&|n| n.ends_with(".npy") && !n.starts_with('.')),
+        count(&|n| n.ends_with(".json") && !n.starts_with('.')),
+        count(&|n| n.contains(".part-")),
+    )
+}
+
+fn samples(s: &Stack) -> Vec<u8> {
+    s.samples().as_bytes().to_vec()
+}
+
+#[test]
+fn disk_storage_decodes_once_then_maps_the_cache() {
+    let d = tempfile::tempdir().unwrap();
+    let src = png_folder(d.path(), 6, 0);
+    let cache = d.path().join("cache");
+    let ram = load(&src, &LoadOptions::default(), &NoProgress).unwrap();
+    assert!(!ram.is_mapped());
+
+    let p = plan(&src, &disk(&cache)).unwrap();
+    assert_eq!(p.storage, Storage::Disk);
+    let entry = p.cache.clone().unwrap();
+    assert!(entry.path.starts_with(&cache) && !entry.path.exists());
+
+    let first = load(&src, &disk(&cache), &NoProgress).unwrap();
+    assert!(first.is_mapped());
+    assert_eq!(first.shape(), ram.shape());
+    assert_eq!(samples(&first), samples(&ram));
+    assert_eq!(first.source.frame_index, ram.source.frame_index);
+    assert_eq!(cache_files(&cache), (1, 1, 0));
+    assert!(entry.path.exists());
+
+    let again = load(&src, &disk(&cache), &NoProgress).unwrap();
+    assert!(
+        again
+            .source
+            .notes
+            .iter()
+            .any(|n| n.contains("opened from the cache")),
+        "{:?}",
+        again.source.notes
+    );
+    assert_eq!(samples(&again), samples(&ram));
+    assert_eq!(again.source.frame_index, ram.source.frame_index);
+    assert_eq!(again.source.path, ram.source.path);
+    assert_eq!(cache_files(&cache), (1, 1, 0));
+
+    // other options: a file of their own, holding what they ask for
+    let stepped = LoadOptions {
+        step: Some(2),
+        ..disk(&cache)
+    };
+    let s2 = load(&src, &stepped, &NoProgress).unwrap();
+    assert_eq!(s2.shape().frames, 3);
+    assert_eq!(s2.source.frame_index, vec![0, 2, 4]);
+    assert_eq!(samples(&s2)[320..640], samples(&ram)[640..960]);
+    assert_eq!(cache_files(&cache), (2, 2, 0));
+}
+
+#[test]
+fn a_changed_source_is_decoded_again_never_served_stale() {
+    let d = tempfile::tempdir().unwrap();
+    let src = png_folder(d.path(), 4, 0);
+    let cache = d.path().join("cache");
+    let before = load(&src, &disk(&cache), &NoProgress).unwrap();
+    // rewrite the frames with other values and a later modification time
+    png_folder(d.path(), 4, 0x55);
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+    for e in std::fs::read_dir(&src).unwrap() {
+        let f = std::fs::File::options()
+            .write(true)
+            .open(e.unwrap().path())
+            .unwrap();
+        f.set_modified(later).unwrap();
+    }
+    let after = load(&src, &disk(&cache), &NoProgress).unwrap();
+    assert!(
+        !after
+            .source
+            .notes
+            .iter()
+            .any(|n| n.contains("opened from the cache"))
+    );
+    let fresh = load(&src, &LoadOptions::default(), &NoProgress).unwrap();
+    assert_eq!(samples(&after), samples(&fresh));
+    assert_ne!(samples(&after), samples(&before));
+}
+
+#[test]
+fn auto_storage_keeps_every_frame_on_disk_when_over_the_ram_budget() {
+    let d = tempfile::tempdir().unwrap();
+    let src = png_folder(d.path(), 8, 0);
+    let cache = d.path().join("cache");
+    // a budget of about 1 kB: two frames of 320 bytes
+    let tiny = 1000.0 / (1u64 << 30) as f64;
+    let auto = LoadOptions {
+        max_ram_gib: Some(tiny),
+        storage: StorageChoice::Auto,
+        cache_dir: Some(cache.clone()),
+        ..Default::default()
+    };
+    let p = plan(&src, &auto).unwrap();
+    assert_eq!((p.storage, p.shape.frames), (Storage::Disk, 8));
+    let s = load(&src, &auto, &NoProgress).unwrap();
+    assert_eq!(s.shape().frames, 8);
+    assert!(s.is_mapped());
+    // --storage ram: the memory guard subsamples, as before
+    let ram = LoadOptions {
+        storage: StorageChoice::Ram,
+        ..auto.clone()
+    };
+    let p = plan(&src, &ram).unwrap();
+    assert_eq!(p.storage, Storage::Ram);
+    assert!(p.shape.frames < 8);
+    // within the budget, auto stays in RAM and writes nothing
+    let fits = LoadOptions {
+        max_ram_gib: Some(1.0),
+        cache_dir: Some(d.path().join("unused")),
+        ..auto
+    };
+    assert_eq!(plan(&src, &fits).unwrap().storage, Storage::Ram);
+    assert!(!d.path().join("unused").exists());
+}
+
+#[test]
+fn an_unusable_cache_directory_is_an_error_naming_it() {
+    let d = tempfile::tempdir().unwrap();
+    let src = png_folder(d.path(), 3, 0);
+    let blocker = d.path().join("not-a-dir");
+    std::fs::write(&blocker, b"x").unwrap();
+    let bad = blocker.join("cache");
+    let e = load(&src, &disk(&bad), &NoProgress)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains(&bad.display().to_string()), "{e}");
+    assert!(e.contains("--cache-dir"), "{e}");
+}
+
+#[test]
+fn two_loads_caching_one_source_at_once_leave_one_complete_file() {
+    let d = tempfile::tempdir().unwrap();
+    let src = png_folder(d.path(), 12, 3);
+    let cache = d.path().join("cache");
+    let want = samples(&load(&src, &LoadOptions::default(), &NoProgress).unwrap());
+    std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..3)
+            .map(|_| sc.spawn(|| samples(&load(&src, &disk(&cache), &NoProgress).unwrap())))
+            .collect();
+        for h in hs {
+            assert_eq!(h.join().unwrap(), want);
+        }
+    });
+    assert_eq!(cache_files(&cache), (1, 1, 0));
+    let reopened = load(&src, &disk(&cache), &NoProgress).unwrap();
+    assert_eq!(samples(&reopened), want);
+}
+
+#[test]
+fn a_video_decodes_to_disk_with_every_frame() {
+    let d = tempfile::tempdir().unwrap();
+    let v = d.path().join("v.mkv");
+    let st = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=64x48:rate=10",
+            "-frames:v",
+            "12",
+        ])
+        .args(["-c:v", "ffv1", "-pix_fmt", "gray"])
+        .arg(&v)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(st.success());
+    let cache = d.path().join("cache");
+    let ram = load(&v, &LoadOptions::default(), &NoProgress).unwrap();
+    let on_disk = load(&v, &disk(&cache), &NoProgress).unwrap();
+    assert!(on_disk.is_mapped());
+    assert_eq!(on_disk.shape(), ram.shape());
+    assert_eq!(on_disk.shape().frames, 12);
+    assert_eq!(samples(&on_disk), samples(&ram));
+    assert_eq!(on_disk.source.frame_index, ram.source.frame_index);
+}
+
+fn blitz() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_blitz"))
+}
+
+#[test]
+fn a_cache_that_fills_up_mid_write_leaves_no_file_and_names_the_directory() {
+    let d = tempfile::tempdir().unwrap();
+    let cache = d.path().join("cache");
+    // files may grow to 64 kB; the demo stack of 20 x 64 x 64 u8 needs 80 kB
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -f 64; exec '{}' info demo:20,64,64 --full --storage disk --cache-dir '{}'",
+            env!("CARGO_BIN_EXE_blitz"),
+            cache.display()
+        ))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a write past the limit must fail");
+    assert!(err.contains(&cache.display().to_string()), "{err}");
+    assert_eq!(cache_files(&cache), (0, 0, 0), "{err}");
+}
+
+#[test]
+fn cli_info_says_the_storage_and_cache_list_and_clear_reclaim_it() {
+    let d = tempfile::tempdir().unwrap();
+    let cache = d.path().join("cache");
+    let c = cache.display().to_string();
+    let info = |args: &[&str]| {
+        let o = blitz()
+            .args(["info", "demo:6,32,32", "--cache-dir", &c])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let ram = info(&[]);
+    assert!(ram.contains("storage   ram"), "{ram}");
+    let planned = info(&["--storage", "disk"]);
+    assert!(
+        planned.contains("storage   disk") && planned.contains("decoded on first open"),
+        "{planned}"
+    );
+    info(&["--storage", "disk", "--full"]);
+    let cached = info(&["--storage", "disk"]);
+    assert!(cached.contains("cached: opens at once"), "{cached}");
+
+    let list = blitz()
+        .args(["cache", "list", "--cache-dir", &c])
+        .output()
+        .unwrap();
+    let list = String::from_utf8_lossy(&list.stdout).into_owned();
+    assert!(
+        list.contains("1 file(s)") && list.contains("demo"),
+        "{list}"
+    );
+    let clear = blitz()
+        .args(["cache", "clear", "--cache-dir", &c])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&clear.stdout).contains("removed 1 file(s)"));
+    assert_eq!(cache_files(&cache), (0, 0, 0));
+}
