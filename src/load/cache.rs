@@ -132,6 +132,9 @@ pub struct CacheEntry {
     pub dir: PathBuf,
     #[serde(skip)]
     identity: Vec<(String, u64, u128)>,
+    /// The source as the user named it, and its kind, for the sidecar.
+    #[serde(skip)]
+    source: (String, String),
 }
 
 /// Makes temporary names unique between the threads of one process.
@@ -174,6 +177,7 @@ impl CacheEntry {
             path: dir.join(format!("{stem}-{:016x}.npy", h.finish())),
             dir: dir.to_path_buf(),
             identity,
+            source: (plan.path.display().to_string(), plan.kind.name().to_string()),
         })
     }
 
@@ -215,7 +219,9 @@ impl CacheEntry {
                 msg: "the source changed while it was decoded; open it again".into(),
             });
         }
-        let json = serde_json::to_vec(source).map_err(|e| LoadError::Cache {
+        let mut source = source.clone();
+        (source.path, source.kind) = self.source.clone();
+        let json = serde_json::to_vec(&source).map_err(|e| LoadError::Cache {
             dir: self.dir.clone(),
             msg: e.to_string(),
         })?;
