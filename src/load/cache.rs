@@ -177,7 +177,10 @@ impl CacheEntry {
             path: dir.join(format!("{stem}-{:016x}.npy", h.finish())),
             dir: dir.to_path_buf(),
             identity,
-            source: (plan.path.display().to_string(), plan.kind.name().to_string()),
+            source: (
+                plan.path.display().to_string(),
+                plan.kind.name().to_string(),
+            ),
         })
     }
 

@@ -181,14 +181,20 @@ impl Run<'_> {
 pub(super) trait Key: Sample {
     /// Significant bits of the key.
     const BITS: u32;
-    fn key(self) -> Option<u32>;
+    /// The key; meaningful only where [`Key::valid`].
+    fn key(self) -> u32;
+    /// False for a sample that is skipped (NaN).
+    fn valid(self) -> bool;
     fn from_key(k: u32) -> f32;
 }
 
 impl Key for u8 {
     const BITS: u32 = 8;
-    fn key(self) -> Option<u32> {
-        Some(self as u32)
+    fn key(self) -> u32 {
+        self as u32
+    }
+    fn valid(self) -> bool {
+        true
     }
     fn from_key(k: u32) -> f32 {
         k as f32
@@ -197,8 +203,11 @@ impl Key for u8 {
 
 impl Key for u16 {
     const BITS: u32 = 16;
-    fn key(self) -> Option<u32> {
-        Some(self as u32)
+    fn key(self) -> u32 {
+        self as u32
+    }
+    fn valid(self) -> bool {
+        true
     }
     fn from_key(k: u32) -> f32 {
         k as f32
@@ -207,13 +216,13 @@ impl Key for u16 {
 
 impl Key for f32 {
     const BITS: u32 = 32;
-    fn key(self) -> Option<u32> {
-        if self.is_nan() {
-            return None;
-        }
+    fn key(self) -> u32 {
         let b = self.to_bits();
         // negative floats order reversed: flip all bits; positive: set the sign bit
-        Some(if b >> 31 == 1 { !b } else { b | 0x8000_0000 })
+        if b >> 31 == 1 { !b } else { b | 0x8000_0000 }
+    }
+    fn valid(self) -> bool {
+        !self.is_nan()
     }
     fn from_key(k: u32) -> f32 {
         f32::from_bits(if k >> 31 == 1 { k & 0x7fff_ffff } else { !k })
@@ -241,8 +250,11 @@ fn digit_plan(bits: u32, samples: usize) -> Vec<(u32, u32)> {
 
 /// The radix select state of one block of samples.
 struct Select {
-    /// Counts of the current digit, `1 << width` per sample.
+    /// Counts of the current digit: per sub-block of `sub` samples, `1 << width` rows
+    /// of `sub` counts (bin-major, so one frame's increments fall on few cache lines).
     hist: Vec<u32>,
+    /// Samples per sub-block of `hist` (its counts fit the L1 cache).
+    sub: usize,
     /// Key digits chosen so far, per sample.
     prefix: Vec<u32>,
     /// Rank still wanted inside the chosen bucket (lower middle value).
@@ -257,56 +269,79 @@ struct Select {
 
 impl Select {
     fn new(len: usize, width: u32) -> Select {
-        Select {
-            hist: vec![0; len << width],
+        let mut s = Select {
+            hist: Vec::new(),
+            sub: 1,
             prefix: vec![0; len],
             rank: vec![0; len],
             n: vec![0; len],
             above: vec![u32::MAX; len],
             upper: vec![0; len],
-        }
+        };
+        s.start_pass(width);
+        s
     }
 
     fn start_pass(&mut self, width: u32) {
+        // 32 kB of counts per sub-block
+        self.sub = (8192usize >> width).max(32);
+        let len = self.prefix.len().next_multiple_of(self.sub);
         self.hist.clear();
-        self.hist.resize(self.prefix.len() << width, 0);
+        self.hist.resize(len << width, 0);
     }
 
     /// Counts the digit at `before..before + width` of the keys that share the chosen
-    /// prefix, and keeps the smallest key above it.
+    /// prefix, and keeps the smallest key above it. Branch-free (a sample's bucket is
+    /// data, not a prediction), a sub-block of samples at a time so that its counts stay
+    /// in cache while the chunk's frames go by.
     fn count<T: Key>(&mut self, fs: &[&[T]], bits: u32, before: u32, width: u32) {
-        let len = self.prefix.len();
+        let (len, sub) = (self.prefix.len(), self.sub);
         let shift = bits - before - width;
         let mask = (1u32 << width) - 1;
-        for f in fs {
-            let f = &f[..len];
-            if before == 0 {
-                for (i, v) in f.iter().enumerate() {
-                    if let Some(k) = v.key() {
-                        self.hist[(i << width) + ((k >> shift) & mask) as usize] += 1;
+        // the bits above this digit (none on the first pass)
+        let top_shift = bits - before;
+        for lo in (0..len).step_by(sub) {
+            let hi = (lo + sub).min(len);
+            let prefix = &self.prefix[lo..hi];
+            let above = &mut self.above[lo..hi];
+            let hist = &mut self.hist[lo << width..(lo + sub) << width];
+            for f in fs {
+                let f = &f[lo..hi];
+                if before == 0 {
+                    for (i, &v) in f.iter().enumerate() {
+                        let d = ((v.key() >> shift) & mask) as usize;
+                        hist[d * sub + i] += v.valid() as u32;
                     }
+                    continue;
                 }
-                continue;
-            }
-            let top_shift = bits - before;
-            for (i, v) in f.iter().enumerate() {
-                let Some(k) = v.key() else { continue };
-                let top = k >> top_shift;
-                if top == self.prefix[i] {
-                    self.hist[(i << width) + ((k >> shift) & mask) as usize] += 1;
-                } else if top > self.prefix[i] && k < self.above[i] {
-                    self.above[i] = k;
+                for (i, &v) in f.iter().enumerate() {
+                    let k = v.key();
+                    let ok = v.valid();
+                    let top = ((k as u64) >> top_shift) as u32;
+                    let d = ((k >> shift) & mask) as usize;
+                    hist[d * sub + i] += (ok & (top == prefix[i])) as u32;
+                    let cand = if ok & (top > prefix[i]) { k } else { u32::MAX };
+                    above[i] = above[i].min(cand);
                 }
             }
         }
+    }
+
+    /// Count of bin `d` of sample `i`.
+    fn bin(&self, i: usize, d: usize, width: u32) -> u32 {
+        let sub = self.sub;
+        self.hist[((i / sub * sub) << width) + d * sub + i % sub]
     }
 
     /// Picks, per sample, the digit that holds the wanted rank; on the first pass the
     /// counts also give the number of keys and so the rank.
     fn choose(&mut self, first: bool, width: u32) {
         let bins = 1usize << width;
+        let mut h = vec![0u32; bins];
         for i in 0..self.prefix.len() {
-            let h = &self.hist[i * bins..(i + 1) * bins];
+            for (d, c) in h.iter_mut().enumerate() {
+                *c = self.bin(i, d, width);
+            }
             if first {
                 self.n[i] = h.iter().sum();
                 self.rank[i] = self.n[i].saturating_sub(1) / 2;
@@ -367,12 +402,12 @@ mod tests {
             2.0,
             f32::INFINITY,
         ];
-        let keys: Vec<u32> = vals.iter().map(|v| v.key().unwrap()).collect();
+        let keys: Vec<u32> = vals.iter().map(|v| v.key()).collect();
         assert!(keys.windows(2).all(|w| w[0] < w[1]));
         for (v, k) in vals.iter().zip(&keys) {
             assert_eq!(f32::from_key(*k).to_bits(), v.to_bits());
         }
-        assert_eq!(f32::NAN.key(), None);
+        assert!(!f32::NAN.valid() && 1.0f32.valid());
     }
 
     #[test]
