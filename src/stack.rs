@@ -194,6 +194,15 @@ impl<'a> Samples<'a> {
         }
     }
 
+    /// The dtype of the samples.
+    pub fn dtype(&self) -> Dtype {
+        match self {
+            Samples::U8(_) => Dtype::U8,
+            Samples::U16(_) => Dtype::U16,
+            Samples::F32(_) => Dtype::F32,
+        }
+    }
+
     /// Raw bytes in native (little-endian) order.
     pub fn as_bytes(self) -> &'a [u8] {
         match self {
