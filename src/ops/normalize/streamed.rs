@@ -107,7 +107,10 @@ impl Pass<'_> {
         (chunk_bytes.saturating_sub(frame.saturating_mul(extra)) / per).clamp(1, MAX_CHUNK_FRAMES)
     }
 
-    /// The frames the chunk of outputs `c` reads (for read-ahead hints).
+    /// The frames the chunk of outputs `c` reads that no earlier chunk did (for
+    /// read-ahead hints): a window reduced again for every frame is hinted whole for the
+    /// first chunk only, then by the frames that enter it, so a window longer than the
+    /// budget is not asked for again and again.
     fn reads(&self, c: &Range<usize>) -> Vec<Range<usize>> {
         let mut r = vec![c.clone()];
         // the windows slide after the chunk's last frame only when more outputs follow
@@ -118,7 +121,14 @@ impl Pass<'_> {
                     r.push(c.start + lag..c.end + lag - 1 + more);
                     r.push(c.start + lag + w..c.end + lag + w - 1 + more);
                 }
-                Some((_, w, lag)) => r.push(c.start + lag..c.end + lag + w - 1),
+                Some((_, w, lag)) => {
+                    let from = if c.start == self.outs.start {
+                        c.start + lag
+                    } else {
+                        c.start + lag + w - 1
+                    };
+                    r.push(from..c.end + lag + w - 1);
+                }
                 None => {}
             }
         }
@@ -222,7 +232,17 @@ impl Pass<'_> {
         chunk_bytes: usize,
     ) {
         let p = self.p();
-        let _ = self.stack.for_each_chunk(hull, chunk_bytes, |c| {
+        // read ahead, but keep the frames: they are read again as outputs and as frames
+        // leaving the window
+        let chunks: Vec<Range<usize>> = self.stack.frame_chunks(hull, chunk_bytes).collect();
+        let hint = self.stack.is_mapped() && chunks.len() > 1;
+        if hint && let Some(c) = chunks.first() {
+            self.stack.will_need(c.clone());
+        }
+        for (i, c) in chunks.iter().enumerate() {
+            if hint && let Some(next) = chunks.get(i + 1) {
+                self.stack.will_need(next.clone());
+            }
             blocks.par_iter_mut().for_each(|b| {
                 let r = b.span.clone();
                 for w in b.windows.iter_mut().flatten() {
@@ -232,8 +252,7 @@ impl Pass<'_> {
                     }
                 }
             });
-            Ok::<(), ()>(())
-        });
+        }
     }
 
     /// Output frames `c` into `dst` (frame-major), the blocks in parallel.
