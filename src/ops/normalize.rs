@@ -145,18 +145,19 @@ impl Normalize {
     /// [`Normalize::apply`] into a buffer of `output_frames` frames, so that repeated
     /// runs (the viewer, benchmarks) reuse one allocation.
     pub fn apply_into(&self, stack: &Stack, out: &mut [f32]) -> Result<(), OpError> {
-        let chunk_bytes = stack.default_chunk_bytes();
-        let pass = self.pass(stack, None, chunk_bytes)?;
-        let want = pass.outs.len() * stack.shape().frame_len();
-        if out.len() != want {
+        let shape = stack.shape();
+        self.validate(shape)?;
+        let (n_out, p) = (self.output_frames(shape.frames), shape.frame_len());
+        if out.len() != n_out * p {
             return Err(invalid(format!(
-                "output holds {} samples, {} frames of {} need {want}",
+                "output holds {} samples, {n_out} frames of {p} need {}",
                 out.len(),
-                pass.outs.len(),
-                stack.shape().frame_len(),
+                n_out * p
             )));
         }
-        pass.run(chunk_bytes, Some(out), |_, _| Ok::<(), OpError>(()))
+        let chunk_bytes = stack.default_chunk_bytes();
+        self.pass(stack, None, chunk_bytes)?
+            .run(chunk_bytes, Some(out), |_, _| Ok::<(), OpError>(()))
     }
 
     /// The whole stack normalized in frame order, reading at most about `chunk_bytes` of
