@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::load::ext_of_path;
 use crate::ops::Image;
-use crate::stack::{Samples, Stack};
+use crate::stack::{Dtype, Samples, Stack};
 
 /// An export that failed, naming the file.
 #[derive(Debug, thiserror::Error)]
@@ -33,11 +33,7 @@ pub fn write_atomic(
         path: path.to_path_buf(),
         source,
     };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    let tmp = path.with_file_name(format!(".{name}.part-{}", std::process::id()));
+    let tmp = temp_beside(path);
     let result = (|| {
         let f = File::create(&tmp).map_err(io)?;
         let mut w = BufWriter::with_capacity(1 << 20, f);
@@ -50,6 +46,15 @@ pub fn write_atomic(
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// The temporary file a write to `path` goes to before it is renamed into place.
+fn temp_beside(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    path.with_file_name(format!(".{name}.part-{}", std::process::id()))
 }
 
 /// `.npy` header (version 1.0) for a little-endian C-order array, padded to 64 bytes.
@@ -77,10 +82,122 @@ pub fn npy_header(descr: &str, dims: &[usize]) -> Vec<u8> {
 }
 
 fn descr(s: &Samples<'_>) -> &'static str {
-    match s {
-        Samples::U8(_) => "|u1",
-        Samples::U16(_) => "<u2",
-        Samples::F32(_) => "<f4",
+    descr_of(s.dtype())
+}
+
+fn descr_of(dtype: Dtype) -> &'static str {
+    match dtype {
+        Dtype::U8 => "|u1",
+        Dtype::U16 => "<u2",
+        Dtype::F32 => "<f4",
+    }
+}
+
+/// A `.npy` written piece by piece (frames of a result bigger than RAM): the header
+/// first, then the samples in order, into a temporary file beside the target that
+/// [`NpyWriter::finish`] renames into place once every sample the header announces is
+/// written. A writer dropped before that (an error on the way) removes its file.
+pub struct NpyWriter {
+    path: PathBuf,
+    tmp: PathBuf,
+    out: Option<BufWriter<File>>,
+    dtype: Dtype,
+    /// Bytes of samples the header announces, and those written so far.
+    expected: u64,
+    written: u64,
+}
+
+impl NpyWriter {
+    /// Starts `path`, an array of `dtype` and shape `dims`.
+    pub fn create(path: &Path, dtype: Dtype, dims: &[usize]) -> Result<NpyWriter, ExportError> {
+        let tmp = temp_beside(path);
+        let f = File::create(&tmp).map_err(|source| ExportError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut w = NpyWriter {
+            path: path.to_path_buf(),
+            tmp,
+            out: Some(BufWriter::with_capacity(1 << 20, f)),
+            dtype,
+            expected: dims.iter().map(|&d| d as u64).product::<u64>() * dtype.size() as u64,
+            written: 0,
+        };
+        w.put(&npy_header(descr_of(dtype), dims))?;
+        w.written = 0;
+        Ok(w)
+    }
+
+    fn io(&self, source: std::io::Error) -> ExportError {
+        ExportError::Io {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> Result<(), ExportError> {
+        let r = match self.out.as_mut() {
+            Some(w) => w.write_all(bytes),
+            None => Err(std::io::Error::other("the file is already finished")),
+        };
+        r.map_err(|e| self.io(e))?;
+        self.written += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Appends samples, which must be of the writer's dtype and fit in the announced shape.
+    pub fn write(&mut self, s: Samples<'_>) -> Result<(), ExportError> {
+        let bytes = s.as_bytes();
+        if s.dtype() != self.dtype || self.written + bytes.len() as u64 > self.expected {
+            return Err(ExportError::Encode {
+                path: self.path.clone(),
+                msg: format!(
+                    "{} bytes of {} after {} of {} bytes of {} do not fit the array",
+                    bytes.len(),
+                    s.dtype(),
+                    self.written,
+                    self.expected,
+                    self.dtype
+                ),
+            });
+        }
+        self.put(bytes)
+    }
+
+    /// Flushes the file to disk and renames it over the target; an error when fewer
+    /// samples were written than the header announces.
+    pub fn finish(mut self) -> Result<(), ExportError> {
+        if self.written != self.expected {
+            return Err(ExportError::Encode {
+                path: self.path.clone(),
+                msg: format!(
+                    "only {} of {} bytes of samples were written",
+                    self.written, self.expected
+                ),
+            });
+        }
+        let Some(w) = self.out.take() else {
+            return Err(self.io(std::io::Error::other("the file is already finished")));
+        };
+        let done = w
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|f| f.sync_all())
+            .and_then(|()| std::fs::rename(&self.tmp, &self.path));
+        if let Err(e) = done {
+            let _ = std::fs::remove_file(&self.tmp);
+            return Err(self.io(e));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for NpyWriter {
+    fn drop(&mut self) {
+        // not finished: the partial file goes
+        if self.out.take().is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
     }
 }
 

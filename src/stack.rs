@@ -194,6 +194,15 @@ impl<'a> Samples<'a> {
         }
     }
 
+    /// The dtype of the samples.
+    pub fn dtype(&self) -> Dtype {
+        match self {
+            Samples::U8(_) => Dtype::U8,
+            Samples::U16(_) => Dtype::U16,
+            Samples::F32(_) => Dtype::F32,
+        }
+    }
+
     /// Raw bytes in native (little-endian) order.
     pub fn as_bytes(self) -> &'a [u8] {
         match self {
@@ -416,7 +425,13 @@ impl Stack {
 
     /// Smallest and largest finite value over the whole stack, or None if it has none.
     pub fn value_range(&self) -> Option<(f32, f32)> {
-        fn range<T: Sample>(s: &[T]) -> Option<(f32, f32)> {
+        self.value_range_chunked(self.default_chunk_bytes())
+    }
+
+    /// [`Stack::value_range`] reading the frames in order, about `chunk_bytes` of them at
+    /// a time, the samples of a chunk in parallel.
+    pub fn value_range_chunked(&self, chunk_bytes: usize) -> Option<(f32, f32)> {
+        fn range<T: Sample>(s: &[T]) -> (f32, f32) {
             s.par_chunks(1 << 16)
                 .map(|c| {
                     c.iter()
@@ -433,13 +448,20 @@ impl Stack {
                     || (f32::INFINITY, f32::NEG_INFINITY),
                     |a, b| (a.0.min(b.0), a.1.max(b.1)),
                 )
-                .into_some_if_valid()
         }
-        match self.samples() {
-            Samples::U8(s) => range(s),
-            Samples::U16(s) => range(s),
-            Samples::F32(s) => range(s),
-        }
+        let n = self.shape.frame_len();
+        let mut acc = (f32::INFINITY, f32::NEG_INFINITY);
+        let _ = self.for_each_chunk(0..self.shape.frames, chunk_bytes, |c| {
+            let r = c.start * n..c.end * n;
+            let (lo, hi) = match self.samples() {
+                Samples::U8(s) => range(&s[r]),
+                Samples::U16(s) => range(&s[r]),
+                Samples::F32(s) => range(&s[r]),
+            };
+            acc = (acc.0.min(lo), acc.1.max(hi));
+            Ok::<(), ()>(())
+        });
+        acc.into_some_if_valid()
     }
 }
 

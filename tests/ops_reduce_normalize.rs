@@ -133,7 +133,7 @@ proptest! {
     fn normalize_matches_naive(kind in kinds(), shape in shapes(), seed in prop::collection::vec(any::<u32>(), 1..8),
                                w in 1usize..5, lag in 0usize..3, a_s in 0f32..=1.0, a_d in 0f32..=1.0,
                                sub_op in prop::sample::select(ReduceOp::ALL.to_vec()),
-                               div_kind in 0usize..3) {
+                               div_kind in 0usize..3, chunk_frames in 1usize..40) {
         let s = make(kind, shape, &seed, 0);
         let t_all = shape.frames;
         prop_assume!(lag + w <= t_all);
@@ -153,6 +153,22 @@ proptest! {
         let out = n.apply(&s).unwrap();
         let n_out = t_all - lag - w + 1;
         prop_assert_eq!(out.shape().frames, n_out);
+        // streamed in frame order under a budget of a few frames: runs of output frames
+        // arrive in order and hold the same bits as the whole-stack pass
+        let p = shape.frame_len();
+        let chunk_bytes = chunk_frames * (s.bytes() as usize / t_all);
+        let mut streamed: Vec<f32> = Vec::new();
+        n.apply_chunked(&s, chunk_bytes, |t0, frames: &[f32]| {
+            assert_eq!(t0 * p, streamed.len(), "runs arrive in order");
+            assert_eq!(frames.len() % p, 0, "whole frames");
+            streamed.extend_from_slice(frames);
+            Ok::<(), blitz::ops::OpError>(())
+        }).unwrap();
+        prop_assert_eq!(streamed.len(), n_out * p);
+        let whole = out.as_slice::<f32>().unwrap();
+        for (j, (a, b)) in streamed.iter().zip(whole).enumerate() {
+            prop_assert_eq!(a.to_bits(), b.to_bits(), "sample {} streamed {} whole {}", j, a, b);
+        }
         for t in 0..n_out {
             for i in 0..shape.frame_len() {
                 let x = s.frame(t).get_f32(i) as f64;

@@ -1,15 +1,17 @@
-//! Stacks bigger than RAM at small scale: the reduce streamed in frame order under a small
-//! chunk budget (against a naive oracle), a mapped `.npy` streamed with page-cache hints,
-//! and disk storage: decode once into the cache, map it again at once, a changed source
-//! or other options decoded again, bad cache directories, two loads at once.
+//! Stacks bigger than RAM at small scale: the reduce and the normalization streamed in
+//! frame order under a small chunk budget (against a naive oracle), a mapped `.npy`
+//! streamed with page-cache hints, `blitz normalize` writing a result over the RAM budget
+//! frame by frame, and disk storage: decode once into the cache, map it again at once, a
+//! changed source or other options decoded again, bad cache directories, two loads at once.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use blitz::export::write_npy;
 use blitz::load::{LoadOptions, NoProgress, Storage, StorageChoice, load, plan};
-use blitz::ops::FrameRange;
+use blitz::ops::normalize::{Normalize, Source, Step};
 use blitz::ops::reduce::{ReduceOp, reduce_chunked};
+use blitz::ops::{FrameRange, Image, OpError};
 use blitz::{Shape, Stack};
 
 /// Naive reduce of one sample's values (NaN dropped), in f64.
@@ -65,7 +67,13 @@ fn check_against_naive(s: &Stack, range: FrameRange, chunk_frames: usize) {
 
 /// 7 frames of 90 x 101 (9 090 samples: two blocks of the CPU engine), values from a hash.
 fn stack_of(dtype: blitz::Dtype) -> Stack {
-    let shape = Shape::new(7, 90, 101, 1);
+    hashed(dtype, Shape::new(7, 90, 101, 1))
+}
+
+/// A stack of `shape` with values from a hash; f32 stacks hold NaN at sample 5 of every
+/// frame and elsewhere now and then.
+fn hashed(dtype: blitz::Dtype, shape: Shape) -> Stack {
+    let p = shape.frame_len();
     let h = |i: usize| (i as u32).wrapping_mul(2_654_435_761).rotate_left(7);
     match dtype {
         blitz::Dtype::U8 => Stack::from_vec(shape, (0..shape.len()).map(|i| h(i) as u8).collect()),
@@ -75,10 +83,10 @@ fn stack_of(dtype: blitz::Dtype) -> Stack {
         blitz::Dtype::F32 => Stack::from_vec(
             shape,
             (0..shape.len())
-                .map(|i| match i % 9090 {
+                .map(|i| match i % p {
                     // one sample NaN in every frame, others now and then
                     5 => f32::NAN,
-                    j if (i / 9090 + j) % 11 == 0 => f32::NAN,
+                    j if (i / p + j).is_multiple_of(11) => f32::NAN,
                     _ => (h(i) >> 8) as f32 / 1000.0 - 5000.0,
                 })
                 .collect(),
@@ -437,4 +445,268 @@ fn cli_info_says_the_storage_and_cache_list_and_clear_reclaim_it() {
         .unwrap();
     assert!(String::from_utf8_lossy(&clear.stdout).contains("removed 1 file(s)"));
     assert_eq!(cache_files(&cache), (0, 0, 0));
+}
+
+/// The naive normalization of sample `i` of output frame `t` (design.md's formula, in
+/// f64).
+struct Naive {
+    want: f64,
+    /// Numerator and denominator (1 without a division).
+    y: f64,
+    den: f64,
+    /// Magnitude of the numerator's terms: f32 rounding of `x - a r` scales with it.
+    terms: f64,
+}
+
+fn naive_normalized(s: &Stack, n: &Normalize, t: usize, i: usize) -> Naive {
+    let col =
+        |a: usize, b: usize| -> Vec<f64> { (a..b).map(|f| s.frame(f).get_f32(i) as f64).collect() };
+    let reference = |src: &Source| match src {
+        Source::File(img) => img.data[i] as f64,
+        Source::Range { op, range } => naive(*op, col(range.first, range.last + 1)),
+        Source::Sliding { op, window, lag } => naive(*op, col(t + lag, t + lag + window)),
+    };
+    let x = s.frame(t).get_f32(i) as f64;
+    let (y, terms) = match &n.subtract {
+        Some(st) => {
+            let r = st.amount as f64 * reference(&st.source);
+            (x - r, x.abs().max(r.abs()))
+        }
+        None => (x, x.abs()),
+    };
+    let (want, den) = match &n.divide {
+        None => (y, 1.0),
+        Some(st) => {
+            let a = st.amount as f64;
+            let den = a * reference(&st.source) + (1.0 - a);
+            let q = if den == 0.0 { 0.0 } else { y / den };
+            (if q.is_finite() { q } else { 0.0 }, den)
+        }
+    };
+    Naive {
+        want,
+        y,
+        den,
+        terms,
+    }
+}
+
+/// Whether `got` is the naive result within the design's 1e-4 after normalization,
+/// relative to the terms of the numerator (a difference of close values keeps their
+/// absolute rounding); near-zero denominators amplify the f32 rounding of the
+/// reference, so there the numerator relation is compared instead.
+fn agrees(got: f32, n: &Naive) -> bool {
+    let got = got as f64;
+    if n.want.is_nan() {
+        return got.is_nan();
+    }
+    if n.den.abs() < 1e-3 {
+        return got == 0.0 || (got * n.den - n.y).abs() <= 1e-3 * n.terms.max(1.0);
+    }
+    (got - n.want).abs() <= 1e-4 * n.want.abs().max(n.terms / n.den.abs()).max(1.0)
+}
+
+fn step(source: Source, amount: f32) -> Option<Step> {
+    Some(Step { source, amount })
+}
+
+fn slide(op: ReduceOp, window: usize, lag: usize) -> Source {
+    Source::Sliding { op, window, lag }
+}
+
+#[test]
+fn streamed_normalization_over_many_blocks_matches_the_naive_one() {
+    let d = tempfile::tempdir().unwrap();
+    // 17 030 samples per frame: more than one block of the normalization (16 384) and of
+    // the reduce (8 192)
+    let shape = Shape::new(10, 130, 131, 1);
+    let p = shape.frame_len();
+    let file = Image {
+        height: 130,
+        width: 131,
+        channels: 1,
+        data: (0..p).map(|i| (i % 13) as f32 - 4.0).collect(),
+    };
+    let range = FrameRange::new(1, 5);
+    let cases = [
+        // running sums in both steps
+        Normalize {
+            subtract: step(slide(ReduceOp::Mean, 3, 1), 1.0),
+            divide: step(slide(ReduceOp::Std, 3, 1), 0.5),
+        },
+        // a window reduced again for every frame, and a range reference
+        Normalize {
+            subtract: step(slide(ReduceOp::Max, 2, 2), 0.7),
+            divide: step(
+                Source::Range {
+                    op: ReduceOp::Mean,
+                    range,
+                },
+                1.0,
+            ),
+        },
+        Normalize {
+            subtract: step(Source::File(file), 1.0),
+            divide: step(slide(ReduceOp::Median, 4, 0), 0.3),
+        },
+        Normalize {
+            subtract: step(slide(ReduceOp::Sum, 5, 0), 0.2),
+            divide: None,
+        },
+    ];
+    for dtype in [blitz::Dtype::U8, blitz::Dtype::U16, blitz::Dtype::F32] {
+        let ram = hashed(dtype, shape);
+        let path = d.path().join(format!("{dtype}.npy"));
+        write_npy(&path, &ram).unwrap();
+        let mapped = load(&path, &LoadOptions::default(), &NoProgress).unwrap();
+        assert!(mapped.is_mapped());
+        let frame = p * dtype.size();
+        for (c, n) in cases.iter().enumerate() {
+            let n_out = n.output_frames(shape.frames);
+            let whole = n.apply(&ram).unwrap();
+            let whole = whole.as_slice::<f32>().unwrap();
+            assert_eq!(whole.len(), n_out * p);
+            for t in 0..n_out {
+                for i in 0..p {
+                    let want = naive_normalized(&ram, n, t, i);
+                    assert!(
+                        agrees(whole[t * p + i], &want),
+                        "{dtype} case {c} t {t} i {i}: got {}, want {}",
+                        whole[t * p + i],
+                        want.want
+                    );
+                }
+            }
+            // the mapped file in frame order under budgets of one frame and more: runs of
+            // whole output frames, in order, with the same bits
+            for chunk in [1, frame, 3 * frame, 7 * frame + 5] {
+                let mut got: Vec<f32> = Vec::new();
+                let mut runs = 0;
+                n.apply_chunked(&mapped, chunk, |t0, f: &[f32]| {
+                    assert_eq!(t0 * p, got.len(), "in order");
+                    assert_eq!(f.len() % p, 0, "whole frames");
+                    got.extend_from_slice(f);
+                    runs += 1;
+                    Ok::<(), OpError>(())
+                })
+                .unwrap();
+                assert!(runs > 1, "{dtype} case {c} chunk {chunk}: {runs} run(s)");
+                assert_eq!(got.len(), whole.len());
+                for (j, (a, b)) in got.iter().zip(whole).enumerate() {
+                    assert_eq!(
+                        a.to_bits(),
+                        b.to_bits(),
+                        "{dtype} case {c} chunk {chunk} sample {j}: {a} vs {b}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_failing_sink_stops_the_pass_with_its_error() {
+    let s = hashed(blitz::Dtype::U8, Shape::new(6, 4, 5, 1));
+    let n = Normalize::subtract_sliding(ReduceOp::Mean, 2, 0);
+    let mut calls = 0;
+    let r = n.apply_chunked(&s, 20, |t0, _| {
+        calls += 1;
+        if t0 >= 2 {
+            Err(OpError::Invalid("disk full".into()))
+        } else {
+            Ok(())
+        }
+    });
+    assert_eq!(r.unwrap_err().to_string(), "disk full");
+    assert_eq!(calls, 3, "one frame per run, stopped at frame 2");
+}
+
+/// The header text and f32 samples of a `.npy`, parsed here.
+fn read_f32_npy(path: &Path) -> (String, Vec<f32>) {
+    let b = std::fs::read(path).unwrap();
+    assert_eq!(&b[..8], b"\x93NUMPY\x01\x00");
+    let len = u16::from_le_bytes([b[8], b[9]]) as usize;
+    let header = String::from_utf8(b[10..10 + len].to_vec()).unwrap();
+    let data = b[10 + len..]
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    (header, data)
+}
+
+#[test]
+fn cli_normalize_streams_a_result_over_the_ram_budget_into_the_npy() {
+    let d = tempfile::tempdir().unwrap();
+    let shape = Shape::new(9, 20, 30, 1);
+    let s = hashed(blitz::Dtype::U16, shape);
+    let src = d.path().join("in.npy");
+    write_npy(&src, &s).unwrap();
+    let out = d.path().join("out.npy");
+    // a budget of about 1 kB: the 14 kB result cannot be held, one frame is 2.4 kB
+    let run = |out: &Path| {
+        blitz()
+            .arg("normalize")
+            .arg(&src)
+            .args([
+                "--subtract",
+                "sliding:mean:3:1",
+                "--divide",
+                "range:max:0:8",
+            ])
+            .args([
+                "--amount-div",
+                "0.5",
+                "--max-ram",
+                "0.000001",
+                "--engine",
+                "cpu",
+            ])
+            .arg("-o")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let o = run(&out);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout.contains("streamed to disk"), "{stdout}");
+    let (header, got) = read_f32_npy(&out);
+    assert!(header.contains("'descr': '<f4'"), "{header}");
+    assert!(header.contains("'shape': (6, 20, 30)"), "{header}");
+    let n = Normalize {
+        subtract: step(slide(ReduceOp::Mean, 3, 1), 1.0),
+        divide: step(
+            Source::Range {
+                op: ReduceOp::Max,
+                range: FrameRange::new(0, 8),
+            },
+            0.5,
+        ),
+    };
+    let p = shape.frame_len();
+    assert_eq!(got.len(), 6 * p);
+    for t in 0..6 {
+        for i in 0..p {
+            let want = naive_normalized(&s, &n, t, i);
+            assert!(
+                agrees(got[t * p + i], &want),
+                "t {t} i {i}: got {}, want {}",
+                got[t * p + i],
+                want.want
+            );
+        }
+    }
+    let left: Vec<_> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".part-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    // an output that cannot be created: an error naming it, no panic
+    let bad = d.path().join("missing").join("out.npy");
+    let o = run(&bad);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(err.contains(&bad.display().to_string()), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
 }

@@ -4,9 +4,11 @@
 //! u8 stacks get one bin per value 0..=255, so their levels are exact. u16 and f32 stacks
 //! get equal-width bins over the finite [min, max] of the frames: bin `i` holds
 //! `floor((v - min) * bins / (max - min))`, clamped so that max falls in the last bin
-//! (exact integer arithmetic for u16, f64 for f32). Both passes (range, then counts) split
-//! the samples into chunks; each rayon task counts into its own partial histogram and the
-//! partials are summed at the end.
+//! (exact integer arithmetic for u16, f64 for f32). The frames are read in order, chunk
+//! by chunk (see [`Stack::for_each_chunk`]); inside a chunk the samples split into pieces,
+//! each rayon task counts into its own partial histogram and the partials are summed.
+
+use std::ops::Range;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -168,15 +170,67 @@ pub fn histogram(
     frames: FrameRange,
     bins: Option<usize>,
 ) -> Result<Histogram, OpError> {
+    histogram_chunked(stack, frames, bins, stack.default_chunk_bytes())
+}
+
+/// [`histogram`] reading the frames in order, about `chunk_bytes` of them at a time, the
+/// samples of a chunk in parallel. Frames over one chunk are read once for u8 and u16
+/// (every u16 value counted exactly, binned after) and twice for f32 (range, counts).
+pub fn histogram_chunked(
+    stack: &Stack,
+    frames: FrameRange,
+    bins: Option<usize>,
+    chunk_bytes: usize,
+) -> Result<Histogram, OpError> {
     let shape = stack.shape();
     frames.check(shape.frames)?;
-    let n = shape.frame_len();
-    let r = frames.first * n..(frames.last + 1) * n;
+    let walk = Walk {
+        stack,
+        frames: frames.first..frames.last + 1,
+        chunk_bytes,
+    };
     Ok(match stack.samples() {
-        Samples::U8(s) => u8_histogram(&s[r]),
-        Samples::U16(s) => u16_histogram(&s[r], bin_count(bins)?),
-        Samples::F32(s) => f32_histogram(&s[r], bin_count(bins)?),
+        Samples::U8(s) => u8_histogram(&walk, s),
+        Samples::U16(s) => u16_histogram(&walk, s, bin_count(bins)?),
+        Samples::F32(s) => f32_histogram(&walk, s, bin_count(bins)?),
     })
+}
+
+/// Frames of a stack walked in order under a chunk budget.
+struct Walk<'a> {
+    stack: &'a Stack,
+    frames: Range<usize>,
+    chunk_bytes: usize,
+}
+
+impl Walk<'_> {
+    /// Whether the frames fit in one chunk.
+    fn one_chunk(&self) -> bool {
+        self.stack.frames_per_chunk(self.chunk_bytes) >= self.frames.len()
+    }
+
+    /// Calls `f` on the samples of each chunk of frames, in order (`all` is the whole
+    /// stack's samples).
+    fn each<T>(&self, all: &[T], mut f: impl FnMut(&[T])) {
+        let n = self.stack.shape().frame_len();
+        let _ = self
+            .stack
+            .for_each_chunk(self.frames.clone(), self.chunk_bytes, |c| {
+                f(&all[c.start * n..c.end * n]);
+                Ok::<(), ()>(())
+            });
+    }
+
+    /// The samples of all the frames at once.
+    fn slice<'s, T>(&self, all: &'s [T]) -> &'s [T] {
+        let n = self.stack.shape().frame_len();
+        &all[self.frames.start * n..self.frames.end * n]
+    }
+
+    /// Samples in the frames.
+    fn samples(&self) -> u64 {
+        (self.frames.len() * self.stack.shape().frame_len()) as u64
+    }
 }
 
 /// The bins of a u16 or f32 histogram: `bins` or [`DEFAULT_BINS`], checked.
@@ -234,9 +288,23 @@ fn count<T: Copy + Sync>(
         .reduce(|| vec![0u64; bins], merge)
 }
 
-fn u8_histogram(s: &[u8]) -> Histogram {
-    let counts = s
-        .par_chunks(CHUNK)
+fn u8_histogram(walk: &Walk<'_>, all: &[u8]) -> Histogram {
+    let mut counts = vec![0u64; 256];
+    walk.each(all, |s| {
+        counts = merge(std::mem::take(&mut counts), u8_counts(s))
+    });
+    Histogram {
+        lo: 0.0,
+        hi: 256.0,
+        counts,
+        total: walk.samples(),
+        exact: true,
+    }
+}
+
+/// Counts of every u8 value in `s`.
+fn u8_counts(s: &[u8]) -> Vec<u64> {
+    s.par_chunks(CHUNK)
         .fold(
             || vec![0u64; 256],
             |mut acc, c| {
@@ -258,61 +326,84 @@ fn u8_histogram(s: &[u8]) -> Histogram {
                 acc
             },
         )
-        .reduce(|| vec![0u64; 256], merge);
-    Histogram {
-        lo: 0.0,
-        hi: 256.0,
-        counts,
-        total: s.len() as u64,
-        exact: true,
-    }
+        .reduce(|| vec![0u64; 256], merge)
 }
 
-fn u16_histogram(s: &[u16], bins: usize) -> Histogram {
-    let range = s
-        .par_chunks(CHUNK)
-        .map(|c| {
-            c.iter()
-                .fold((u16::MAX, 0u16), |(lo, hi), &v| (lo.min(v), hi.max(v)))
-        })
-        .reduce(|| (u16::MAX, 0), |a, b| (a.0.min(b.0), a.1.max(b.1)));
-    if s.is_empty() {
+fn u16_histogram(walk: &Walk<'_>, all: &[u16], bins: usize) -> Histogram {
+    let total = walk.samples();
+    if total == 0 {
         return Histogram::empty(bins);
     }
-    let (min, max) = range;
-    let span = (max - min) as u64;
-    // the bin of every value in range, once: a lookup per sample instead of a division
-    let lut: Vec<u32> = (0..=span).map(|d| u16_bin(d, span, bins) as u32).collect();
-    let counts = count(s, bins, |v| Some(lut[(v - min) as usize] as usize));
+    let (min, max, counts) = if walk.one_chunk() {
+        // in cache: a range pass, then a lookup of each value's bin
+        let s = walk.slice(all);
+        let (min, max) = s
+            .par_chunks(CHUNK)
+            .map(|c| {
+                c.iter()
+                    .fold((u16::MAX, 0u16), |(lo, hi), &v| (lo.min(v), hi.max(v)))
+            })
+            .reduce(|| (u16::MAX, 0), |a, b| (a.0.min(b.0), a.1.max(b.1)));
+        let span = (max - min) as u64;
+        // the bin of every value in range, once: a lookup per sample instead of a division
+        let lut: Vec<u32> = (0..=span).map(|d| u16_bin(d, span, bins) as u32).collect();
+        let counts = count(s, bins, |v| Some(lut[(v - min) as usize] as usize));
+        (min, max, counts)
+    } else {
+        // streamed: one pass counting every value exactly, binned afterwards
+        let mut per_value = vec![0u64; 1 << 16];
+        walk.each(all, |s| {
+            per_value = merge(
+                std::mem::take(&mut per_value),
+                count(s, 1 << 16, |v| Some(v as usize)),
+            )
+        });
+        let min = per_value.iter().position(|&c| c > 0).unwrap_or(0) as u16;
+        let max = per_value.iter().rposition(|&c| c > 0).unwrap_or(0) as u16;
+        let span = (max - min) as u64;
+        let mut counts = vec![0u64; bins];
+        for d in 0..=span {
+            counts[u16_bin(d, span, bins)] += per_value[min as usize + d as usize];
+        }
+        (min, max, counts)
+    };
     Histogram {
         lo: min as f64,
         hi: max as f64,
         counts,
-        total: s.len() as u64,
+        total,
         exact: false,
     }
 }
 
-fn f32_histogram(s: &[f32], bins: usize) -> Histogram {
-    let (min, max) = s
-        .par_chunks(CHUNK)
-        .map(|c| {
-            c.iter()
-                .filter(|v| v.is_finite())
-                .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
-                    (lo.min(v), hi.max(v))
-                })
-        })
-        .reduce(
-            || (f32::INFINITY, f32::NEG_INFINITY),
-            |a, b| (a.0.min(b.0), a.1.max(b.1)),
-        );
+fn f32_histogram(walk: &Walk<'_>, all: &[f32], bins: usize) -> Histogram {
+    let fresh = || (f32::INFINITY, f32::NEG_INFINITY);
+    let both = |a: (f32, f32), b: (f32, f32)| (a.0.min(b.0), a.1.max(b.1));
+    let mut range = fresh();
+    walk.each(all, |s| {
+        let r = s
+            .par_chunks(CHUNK)
+            .map(|c| {
+                c.iter()
+                    .filter(|v| v.is_finite())
+                    .fold(fresh(), |(lo, hi), &v| (lo.min(v), hi.max(v)))
+            })
+            .reduce(fresh, both);
+        range = both(range, r);
+    });
+    let (min, max) = range;
     if min > max {
         return Histogram::empty(bins);
     }
     let (lo, hi) = (min as f64, max as f64);
     let bin = f32_binner(lo, hi, bins);
-    let counts = count(s, bins, |v| v.is_finite().then(|| bin(v)));
+    let mut counts = vec![0u64; bins];
+    walk.each(all, |s| {
+        counts = merge(
+            std::mem::take(&mut counts),
+            count(s, bins, |v| v.is_finite().then(|| bin(v))),
+        )
+    });
     let total = counts.iter().sum();
     Histogram {
         lo,

@@ -10,6 +10,15 @@ pub mod transform;
 
 use serde::Serialize;
 
+use crate::stack::Stack;
+
+/// The chunk budget of an operation that runs one rayon task per frame: at least one
+/// frame per thread, so that every chunk keeps the threads busy.
+pub(crate) fn per_frame_chunk(stack: &Stack, chunk_bytes: usize) -> usize {
+    let frame = stack.shape().frame_len() * stack.dtype().size();
+    chunk_bytes.max(frame.saturating_mul(rayon::current_num_threads()))
+}
+
 /// A 2-D f32 result of (H, W, C), row-major, C fastest (a reduced frame, a reference).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Image {

@@ -15,7 +15,7 @@ use ndarray::{ArrayView3, Axis, s};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::OpError;
+use super::{OpError, per_frame_chunk};
 use crate::stack::{Sample, Shape, Stack, StackView};
 
 /// Which way a profile runs.
@@ -367,45 +367,74 @@ pub fn dataset_envelope(
     width: usize,
     q: u32,
 ) -> Result<Envelope, OpError> {
+    dataset_envelope_chunked(stack, orient, pos, width, q, stack.default_chunk_bytes())
+}
+
+/// [`dataset_envelope`] reading the frames in order, about `chunk_bytes` of them at a
+/// time (at least one frame per thread), the frames of a chunk in parallel.
+pub fn dataset_envelope_chunked(
+    stack: &Stack,
+    orient: Orientation,
+    pos: usize,
+    width: usize,
+    q: u32,
+    chunk_bytes: usize,
+) -> Result<Envelope, OpError> {
     if stack.shape().frames == 0 {
         return Err(invalid("the stack has no frames".into()));
     }
     check_pos(stack, orient, pos)?;
     check_q(q)?;
     let b = band(pos, width, orient.lines(stack.shape()));
-    Ok(with_view!(stack, |v| dataset_spread(&v, orient, b, q)))
+    let chunk_bytes = per_frame_chunk(stack, chunk_bytes);
+    Ok(with_view!(stack, |v| dataset_spread(
+        stack,
+        &v,
+        (orient, b, q),
+        chunk_bytes
+    )))
 }
 
 fn dataset_spread<T: Sample>(
+    stack: &Stack,
     v: &ndarray::ArrayView4<'_, T>,
-    orient: Orientation,
-    band: Range<usize>,
-    q: u32,
+    (orient, band, q): (Orientation, Range<usize>, u32),
+    chunk_bytes: usize,
 ) -> Envelope {
     let (frames, c) = (v.len_of(Axis(0)), v.len_of(Axis(3)));
     let n = orient.positions(Shape::new(frames, v.len_of(Axis(1)), v.len_of(Axis(2)), c));
     if q == 0 {
-        // frames fold in parallel into per-task (lo, hi), merged pairwise
+        // the frames of a chunk fold in parallel into per-task (lo, hi), merged pairwise
+        // and into the running (lo, hi): min and max do not mind the order
         let fresh = || (vec![f32::INFINITY; n], vec![f32::NEG_INFINITY; n]);
-        let (mut lo, mut hi) = (0..frames)
-            .into_par_iter()
-            .fold(fresh, |(mut lo, mut hi), t| {
-                let f = oriented(v, t, orient);
-                for line in f.slice(s![band.clone(), .., ..]).outer_iter() {
-                    for ((l, h), px) in lo.iter_mut().zip(hi.iter_mut()).zip(line.outer_iter()) {
-                        for &x in px {
-                            *l = l.min(x.to_f32());
-                            *h = h.max(x.to_f32());
+        type MinMax = (Vec<f32>, Vec<f32>);
+        let merge = |(mut lo, mut hi): MinMax, (lo2, hi2): MinMax| {
+            lo.iter_mut().zip(&lo2).for_each(|(a, &b)| *a = a.min(b));
+            hi.iter_mut().zip(&hi2).for_each(|(a, &b)| *a = a.max(b));
+            (lo, hi)
+        };
+        let mut acc = fresh();
+        let _ = stack.for_each_chunk(0..frames, chunk_bytes, |ts| {
+            let part = ts
+                .into_par_iter()
+                .fold(fresh, |(mut lo, mut hi), t| {
+                    let f = oriented(v, t, orient);
+                    for line in f.slice(s![band.clone(), .., ..]).outer_iter() {
+                        for ((l, h), px) in lo.iter_mut().zip(hi.iter_mut()).zip(line.outer_iter())
+                        {
+                            for &x in px {
+                                *l = l.min(x.to_f32());
+                                *h = h.max(x.to_f32());
+                            }
                         }
                     }
-                }
-                (lo, hi)
-            })
-            .reduce(fresh, |(mut lo, mut hi), (lo2, hi2)| {
-                lo.iter_mut().zip(&lo2).for_each(|(a, &b)| *a = a.min(b));
-                hi.iter_mut().zip(&hi2).for_each(|(a, &b)| *a = a.max(b));
-                (lo, hi)
-            });
+                    (lo, hi)
+                })
+                .reduce(fresh, merge);
+            acc = merge(std::mem::take(&mut acc), part);
+            Ok::<(), ()>(())
+        });
+        let (mut lo, mut hi) = acc;
         finish_min_max(&mut lo, &mut hi);
         return Envelope { lo, hi };
     }
@@ -413,10 +442,13 @@ fn dataset_spread<T: Sample>(
     // stack), then percentiles over frames per position and channel
     let row = n * c;
     let mut means = vec![0f32; frames * row];
-    means
-        .par_chunks_mut(row.max(1))
-        .enumerate()
-        .for_each(|(t, out)| band_mean(oriented(v, t, orient), band.clone(), out));
+    let _ = stack.for_each_chunk(0..frames, chunk_bytes, |ts| {
+        means[ts.start * row..ts.end * row]
+            .par_chunks_mut(row.max(1))
+            .zip(ts.into_par_iter())
+            .for_each(|(out, t)| band_mean(oriented(v, t, orient), band.clone(), out));
+        Ok::<(), ()>(())
+    });
     let mut lo = vec![f32::NAN; n];
     let mut hi = vec![f32::NAN; n];
     lo.par_iter_mut()

@@ -4,7 +4,7 @@
 //! A polygon counts only the pixels whose centre `(x + 0.5, y + 0.5)` lies inside it by
 //! the even-odd rule (design.md; BLITZ also counted the outside pixels of the bounding box
 //! as zeros). Either shape becomes a list of row spans once; every frame then reads the
-//! same spans, one rayon task per frame.
+//! same spans, frames in order chunk by chunk, one rayon task per frame of a chunk.
 
 use std::fmt;
 use std::str::FromStr;
@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::profile::percentile;
-use super::{FrameRange, OpError};
+use super::{FrameRange, OpError, per_frame_chunk};
 use crate::stack::{Sample, Samples, Stack};
 
 /// A region of interest in pixel coordinates (x to the right, y down).
@@ -227,6 +227,18 @@ pub fn roi_series(
     stat: Stat,
     range: FrameRange,
 ) -> Result<RoiSeries, OpError> {
+    roi_series_chunked(stack, roi, stat, range, stack.default_chunk_bytes())
+}
+
+/// [`roi_series`] reading the frames in order, about `chunk_bytes` of them at a time
+/// (at least one frame per thread), one rayon task per frame inside a chunk.
+pub fn roi_series_chunked(
+    stack: &Stack,
+    roi: &Roi,
+    stat: Stat,
+    range: FrameRange,
+    chunk_bytes: usize,
+) -> Result<RoiSeries, OpError> {
     let sh = stack.shape();
     range.check(sh.frames)?;
     let spans = roi.spans(sh.height, sh.width)?;
@@ -236,25 +248,32 @@ pub fn roi_series(
     let mut value = vec![0f32; frames.len() * c];
     let mut min = vec![0f32; frames.len() * c];
     let mut max = vec![0f32; frames.len() * c];
-    value
-        .par_chunks_mut(c)
-        .zip(min.par_chunks_mut(c))
-        .zip(max.par_chunks_mut(c))
-        .zip(frames.par_iter())
-        .for_each_init(
-            || vec![Vec::new(); c],
-            |bufs, (((v, lo), hi), &t)| {
-                let (w, out) = (sh.width, (v, lo, hi));
-                match (stack.frame(t), c) {
-                    (Samples::U8(f), 1) => frame_stats::<_, 1>(f, &spans, w, stat, bufs, out),
-                    (Samples::U8(f), _) => frame_stats::<_, 3>(f, &spans, w, stat, bufs, out),
-                    (Samples::U16(f), 1) => frame_stats::<_, 1>(f, &spans, w, stat, bufs, out),
-                    (Samples::U16(f), _) => frame_stats::<_, 3>(f, &spans, w, stat, bufs, out),
-                    (Samples::F32(f), 1) => frame_stats::<_, 1>(f, &spans, w, stat, bufs, out),
-                    (Samples::F32(f), _) => frame_stats::<_, 3>(f, &spans, w, stat, bufs, out),
-                }
-            },
-        );
+    let chunk_bytes = per_frame_chunk(stack, chunk_bytes);
+    let all = range.first..range.last + 1;
+    let _ = stack.for_each_chunk(all, chunk_bytes, |ts| {
+        let rows = ts.start - range.first..ts.end - range.first;
+        let at = rows.start * c..rows.end * c;
+        value[at.clone()]
+            .par_chunks_mut(c)
+            .zip(min[at.clone()].par_chunks_mut(c))
+            .zip(max[at].par_chunks_mut(c))
+            .zip(ts.into_par_iter())
+            .for_each_init(
+                || vec![Vec::new(); c],
+                |bufs, (((v, lo), hi), t)| {
+                    let (w, out) = (sh.width, (v, lo, hi));
+                    match (stack.frame(t), c) {
+                        (Samples::U8(f), 1) => frame_stats::<_, 1>(f, &spans, w, stat, bufs, out),
+                        (Samples::U8(f), _) => frame_stats::<_, 3>(f, &spans, w, stat, bufs, out),
+                        (Samples::U16(f), 1) => frame_stats::<_, 1>(f, &spans, w, stat, bufs, out),
+                        (Samples::U16(f), _) => frame_stats::<_, 3>(f, &spans, w, stat, bufs, out),
+                        (Samples::F32(f), 1) => frame_stats::<_, 1>(f, &spans, w, stat, bufs, out),
+                        (Samples::F32(f), _) => frame_stats::<_, 3>(f, &spans, w, stat, bufs, out),
+                    }
+                },
+            );
+        Ok::<(), ()>(())
+    });
     Ok(RoiSeries {
         channels: c,
         frames,

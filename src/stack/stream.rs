@@ -157,7 +157,10 @@ impl Stack {
     ) -> impl Iterator<Item = Range<usize>> + use<> {
         let per = self.frames_per_chunk(chunk_bytes);
         let end = frames.end;
-        frames.step_by(per).map(move |a| a..(a + per).min(end))
+        // a budget of usize::MAX over one-byte frames: per is usize::MAX
+        frames
+            .step_by(per)
+            .map(move |a| a..a.saturating_add(per).min(end))
     }
 
     /// Byte range of frames `r` inside the mapping, if the stack is mapped.
@@ -233,5 +236,11 @@ mod tests {
         })
         .unwrap();
         assert_eq!(seen, vec![0..3, 3..6, 6..7]);
+        // one-byte frames under an unlimited budget: one chunk, from any first frame
+        let tiny = Stack::from_vec(Shape::new(5, 1, 1, 1), vec![0u8; 5]).unwrap();
+        assert_eq!(
+            tiny.frame_chunks(2..5, usize::MAX).collect::<Vec<_>>(),
+            vec![2..5]
+        );
     }
 }
