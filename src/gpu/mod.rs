@@ -1,5 +1,6 @@
 //! The operations of [`crate::ops`] on the GPU through wgpu: the device and its limits,
-//! and one module per kernel family (WGSL in `shaders/<name>.wgsl`).
+//! one module per kernel family (WGSL in `shaders/<name>.wgsl`, composed after the
+//! prelude in `shaders/common/` by [`shader`]).
 
 pub mod device;
 pub mod histogram;
@@ -7,6 +8,7 @@ pub mod normalize;
 pub mod profile;
 pub mod reduce;
 pub mod roi;
+pub mod shader;
 
 pub use device::{GpuDevice, GpuInfo};
 

@@ -18,7 +18,7 @@ use crate::ops::reduce::ReduceOp;
 use crate::stack::{Dtype, Shape, Stack};
 
 /// The WGSL source of the normalization kernel.
-pub const SHADER: &str = include_str!("../../shaders/normalize.wgsl");
+pub const SHADER: &str = super::shader::kernel_source!("normalize.wgsl");
 
 const WORKGROUP: u64 = 256;
 const MAX_LOOP: usize = 65_535;
@@ -49,25 +49,25 @@ fn per_frame(mode: u32) -> bool {
     mode == MODE_SLIDING_MAX || mode == MODE_SLIDING_MIN
 }
 
-/// Mirror of the shader's `Params` (16-byte aligned for a uniform).
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    n_samples: u32,
-    n_frames: u32,
-    n_out: u32,
-    dtype: u32,
-    row_stride: u32,
-    sub_mode: u32,
-    div_mode: u32,
-    sub_window: u32,
-    sub_lag: u32,
-    div_window: u32,
-    div_lag: u32,
-    target_step: u32,
-    sub_amount: f32,
-    div_amount: f32,
-    pad2: [f32; 2],
+super::shader::uniform_params! {
+    /// Mirror of the shader's `Params` (16-byte aligned for a uniform).
+    struct Params {
+        n_samples: u32,
+        n_frames: u32,
+        n_out: u32,
+        dtype: u32,
+        row_stride: u32,
+        sub_mode: u32,
+        div_mode: u32,
+        sub_window: u32,
+        sub_lag: u32,
+        div_window: u32,
+        div_lag: u32,
+        target_step: u32,
+        sub_amount: f32,
+        div_amount: f32,
+        pad: [f32; 2],
+    }
 }
 
 /// The compiled normalization pipeline of one device.
@@ -285,7 +285,7 @@ impl GpuNormalize {
             target_step: 0,
             sub_amount: n.subtract.as_ref().map_or(0.0, |s| s.amount),
             div_amount: n.divide.as_ref().map_or(0.0, |s| s.amount),
-            pad2: [0.0; 2],
+            pad: [0.0; 2],
         };
         let gpu = &self.gpu;
         let result = gpu.scoped(|| {

@@ -9,27 +9,29 @@ use crate::ops::profile::{Envelope, Orientation, band};
 use crate::stack::Stack;
 
 /// The WGSL source of the profile kernels.
-pub const SHADER: &str = include_str!("../../shaders/profile.wgsl");
+pub const SHADER: &str = super::shader::kernel_source!("profile.wgsl");
 
 /// Frames one dispatch walks.
 const MAX_CHUNK_FRAMES: usize = 8192;
 /// Loop iterations one invocation may run (lavapipe stops it silently past that).
 const MAX_LOOP: usize = 65_535;
 
-/// Mirror of the shader's `Params`.
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    n_samples: u32,
-    width: u32,
-    channels: u32,
-    dtype: u32,
-    orient: u32,
-    band_lo: u32,
-    band_hi: u32,
-    frames: u32,
-    positions: u32,
-    pad: [u32; 3],
+super::shader::uniform_params! {
+    /// Mirror of the shader's `Params`.
+    struct Params {
+        n_samples: u32,
+        width: u32,
+        channels: u32,
+        dtype: u32,
+        orient: u32,
+        band_lo: u32,
+        band_hi: u32,
+        frames: u32,
+        positions: u32,
+        pad0: u32,
+        pad1: u32,
+        pad2: u32,
+    }
 }
 
 /// The compiled profile pipeline of one device.
@@ -148,7 +150,7 @@ impl GpuProfile {
                     band_hi: b.end as u32,
                     frames: frames as u32,
                     positions: positions as u32,
-                    pad: [0; 3],
+                    ..bytemuck::Zeroable::zeroed()
                 };
                 gpu.queue
                     .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));

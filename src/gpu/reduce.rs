@@ -21,7 +21,7 @@ use crate::ops::{FrameRange, Image};
 use crate::stack::{Dtype, Shape, Stack};
 
 /// The WGSL source of the reduce kernels.
-pub const SHADER: &str = include_str!("../../shaders/reduce.wgsl");
+pub const SHADER: &str = super::shader::kernel_source!("reduce.wgsl");
 
 const WORKGROUP: u64 = 256;
 /// Frames one dispatch folds in: keeps each dispatch short (GPU watchdogs) and under
@@ -30,20 +30,20 @@ const MAX_CHUNK_FRAMES: usize = 8192;
 /// Accumulator buffers `acc0..acc5` of the shader.
 const ACCUMULATORS: usize = 6;
 
-/// Mirror of the shader's `Params`.
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    n_samples: u32,
-    chunk_frames: u32,
-    total_frames: u32,
-    first_chunk: u32,
-    op: u32,
-    dtype: u32,
-    row_stride: u32,
-    frame_offset: u32,
-    pass_index: u32,
-    digit_bits: u32,
+super::shader::uniform_params! {
+    /// Mirror of the shader's `Params`.
+    struct Params {
+        n_samples: u32,
+        chunk_frames: u32,
+        total_frames: u32,
+        first_chunk: u32,
+        op: u32,
+        dtype: u32,
+        row_stride: u32,
+        frame_offset: u32,
+        pass_index: u32,
+        digit_bits: u32,
+    }
 }
 
 fn op_code(op: ReduceOp) -> u32 {

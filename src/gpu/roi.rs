@@ -9,21 +9,23 @@ use crate::ops::roi::{Roi, RoiSeries, Stat};
 use crate::stack::Stack;
 
 /// The WGSL source of the ROI kernel.
-pub const SHADER: &str = include_str!("../../shaders/roi.wgsl");
+pub const SHADER: &str = super::shader::kernel_source!("roi.wgsl");
 
 /// Workgroups one dispatch dimension may hold (the frames of one chunk).
 const MAX_FRAMES_PER_DISPATCH: usize = 65_535;
 
-/// Mirror of the shader's `Params`.
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    n_samples: u32,
-    channels: u32,
-    n_pixels: u32,
-    dtype: u32,
-    out_frame: u32,
-    pad: [u32; 3],
+super::shader::uniform_params! {
+    /// Mirror of the shader's `Params`.
+    struct Params {
+        n_samples: u32,
+        channels: u32,
+        n_pixels: u32,
+        dtype: u32,
+        out_frame: u32,
+        pad0: u32,
+        pad1: u32,
+        pad2: u32,
+    }
 }
 
 /// The compiled ROI pipeline of one device.
@@ -120,7 +122,7 @@ impl GpuRoi {
                     n_pixels: pix.len() as u32,
                     dtype: super::dtype_code(stack.dtype()),
                     out_frame: (t0 - range.first) as u32,
-                    pad: [0; 3],
+                    ..bytemuck::Zeroable::zeroed()
                 };
                 gpu.queue
                     .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
