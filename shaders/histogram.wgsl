@@ -22,6 +22,8 @@
 //                 the CPU's own bin formula, so the counts are the CPU's exactly), into
 //                 a workgroup-local histogram when n_bins <= LOCAL_BINS, else straight
 //                 into the global one
+//
+// Composed after shaders/common/ (DT_*, sample unpacking, the NaN test, order keys).
 
 struct Params {
     n_words: u32,   // words in the chunk
@@ -34,7 +36,6 @@ struct Params {
     pad2: u32,
 }
 
-const DT_U16: u32 = 1u;
 const LOCAL_BINS: u32 = 4096u;
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -58,7 +59,7 @@ fn histogram(
         let word = data[w];
         for (var b = 0u; b < 4u; b += 1u) {
             if w * 4u + b < params.n_samples {
-                atomicAdd(&local_bins[(word >> (b * 8u)) & 0xffu], 1u);
+                atomicAdd(&local_bins[unpack_sample(word, b, DT_U8)], 1u);
             }
         }
     }
@@ -71,17 +72,14 @@ fn histogram(
 
 // The key of sample k of the chunk, or None (x = 0) for NaN and +-inf.
 fn key(k: u32) -> vec2<u32> {
+    let raw = unpack_sample(data[sample_word(k, params.dtype)], k, params.dtype);
     if params.dtype == DT_U16 {
-        return vec2<u32>(1u, (data[k >> 1u] >> ((k & 1u) * 16u)) & 0xffffu);
+        return vec2<u32>(1u, raw);
     }
-    let b = data[k];
-    if (b & 0x7fffffffu) >= 0x7f800000u {
+    if !is_finite_bits(raw) {
         return vec2<u32>(0u, 0u);
     }
-    if (b >> 31u) == 1u {
-        return vec2<u32>(1u, ~b);
-    }
-    return vec2<u32>(1u, b | 0x80000000u);
+    return vec2<u32>(1u, f32_order_key(raw));
 }
 
 @compute @workgroup_size(256)

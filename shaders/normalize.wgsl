@@ -16,6 +16,9 @@
 //   3 ref_d   storage, read_write: the divide reference, likewise
 //   4 out     storage, read_write: f32 output, n_out frames, frame-major
 //
+// Composed after shaders/common/ (DT_*, NAN_BITS, sample unpacking, the NaN test, u64
+// helpers).
+//
 // Workgroups of 256, 2-D dispatch; sample i = gid.y * row_stride + gid.x.
 //   sliding_extreme: one invocation writes the sliding max or min of step `target_step` for
 //     every output frame of sample i, van Herk / Gil-Werman style: windows starting in a
@@ -47,7 +50,7 @@ struct Params {
     target_step: u32, // sliding_extreme: 0 the subtract step, 1 the divide step
     sub_amount: f32,
     div_amount: f32,
-    pad2: vec2<f32>,
+    pad: vec2<f32>,
 }
 
 const MODE_NONE: u32 = 0u;
@@ -58,71 +61,21 @@ const MODE_SLIDING_SUM: u32 = 4u;
 const MODE_SLIDING_MAX: u32 = 5u;
 const MODE_SLIDING_MIN: u32 = 6u;
 
-const DT_U8: u32 = 0u;
-const DT_U16: u32 = 1u;
-const DT_F32: u32 = 2u;
-
-const NAN_BITS: u32 = 0x7fc00000u;
-
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> data: array<u32>;
 @group(0) @binding(2) var<storage, read_write> ref_s: array<f32>;
 @group(0) @binding(3) var<storage, read_write> ref_d: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
-fn is_nan_bits(b: u32) -> bool {
-    return (b & 0x7fffffffu) > 0x7f800000u;
-}
-
 // Sample i of frame t: the integer (u8/u16) or the f32 bits.
 fn raw(t: u32, i: u32) -> u32 {
     let k = t * params.n_samples + i;
-    if params.dtype == DT_U8 {
-        return (data[k >> 2u] >> ((k & 3u) * 8u)) & 0xffu;
-    }
-    if params.dtype == DT_U16 {
-        return (data[k >> 1u] >> ((k & 1u) * 16u)) & 0xffffu;
-    }
-    return data[k];
+    return unpack_sample(data[sample_word(k, params.dtype)], k, params.dtype);
 }
 
 // Sample i of frame t as f32 bits (NaN bits for NaN).
 fn sample_bits(t: u32, i: u32) -> u32 {
-    let r = raw(t, i);
-    if params.dtype == DT_F32 {
-        return r;
-    }
-    return bitcast<u32>(f32(r));
-}
-
-// u64 as (low, high) plus or minus a u32.
-fn add64(a: vec2<u32>, x: u32) -> vec2<u32> {
-    let lo = a.x + x;
-    return vec2<u32>(lo, a.y + select(0u, 1u, lo < x));
-}
-
-fn sub64(a: vec2<u32>, x: u32) -> vec2<u32> {
-    return vec2<u32>(a.x - x, a.y - select(0u, 1u, a.x < x));
-}
-
-// Full 64-bit product of two u32, as (low, high).
-fn mul_wide(a: u32, b: u32) -> vec2<u32> {
-    let a0 = a & 0xffffu;
-    let a1 = a >> 16u;
-    let b0 = b & 0xffffu;
-    let b1 = b >> 16u;
-    let p00 = a0 * b0;
-    let p01 = a0 * b1;
-    let p10 = a1 * b0;
-    let p11 = a1 * b1;
-    let mid = (p00 >> 16u) + (p01 & 0xffffu) + (p10 & 0xffffu);
-    let lo = (p00 & 0xffffu) | (mid << 16u);
-    let hi = p11 + (p01 >> 16u) + (p10 >> 16u) + (mid >> 16u);
-    return vec2<u32>(lo, hi);
-}
-
-fn u64_to_f32(a: vec2<u32>) -> f32 {
-    return ldexp(f32(a.y), 32) + f32(a.x);
+    return sample_f32_bits(raw(t, i), params.dtype);
 }
 
 // A running window. Integer data: exact sum and sum of squares. f32 data: Kahan sums
@@ -202,7 +155,7 @@ fn window_start(i: u32, first: u32, len: u32) -> Window {
     if params.dtype == DT_F32 {
         for (var f = first; f < first + len; f += 1u) {
             let r = raw(f, i);
-            if (r & 0x7fffffffu) < 0x7f800000u {
+            if is_finite_bits(r) {
                 shift = bitcast<f32>(r);
                 break;
             }
@@ -395,7 +348,7 @@ fn normalize(@builtin(global_invocation_id) gid: vec3<u32>) {
                 q = y / den;
             }
             // non-finite quotient -> 0, tested on the bits
-            if (bitcast<u32>(q) & 0x7f800000u) == 0x7f800000u {
+            if !is_finite_bits(bitcast<u32>(q)) {
                 q = 0.0;
             }
             y = q;

@@ -10,6 +10,8 @@
 //             (+inf, -inf) before the first chunk, every chunk folds into it
 //
 // One invocation per position walks the chunk's frames, the band's lines and the channels.
+//
+// Composed after shaders/common/ (DT_*, sample unpacking, the NaN test).
 
 struct Params {
     n_samples: u32,   // samples per frame (H * W * C)
@@ -26,26 +28,14 @@ struct Params {
     pad2: u32,
 }
 
-const DT_U8: u32 = 0u;
-const DT_U16: u32 = 1u;
-
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> data: array<u32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
 // Sample k of the chunk as (value, 1), or (0, 0) for NaN.
 fn sample(k: u32) -> vec2<f32> {
-    if params.dtype == DT_U8 {
-        return vec2<f32>(f32((data[k >> 2u] >> ((k & 3u) * 8u)) & 0xffu), 1.0);
-    }
-    if params.dtype == DT_U16 {
-        return vec2<f32>(f32((data[k >> 1u] >> ((k & 1u) * 16u)) & 0xffffu), 1.0);
-    }
-    let b = data[k];
-    if (b & 0x7fffffffu) > 0x7f800000u {
-        return vec2<f32>(0.0, 0.0);
-    }
-    return vec2<f32>(bitcast<f32>(b), 1.0);
+    let raw = unpack_sample(data[sample_word(k, params.dtype)], k, params.dtype);
+    return sample_value(raw, params.dtype);
 }
 
 @compute @workgroup_size(64)

@@ -10,6 +10,9 @@
 //             chunks; the ones an op does not use are bound to 4-byte dummies
 //   8 out     storage, read_write: f32 bits of the result, one word per sample
 //
+// Composed after shaders/common/ (DT_*, NAN_BITS, sample unpacking, the NaN test, order
+// keys, u64 helpers).
+//
 // Entry points: workgroups of 256, a 2-D dispatch (one dimension is limited to 65535
 // workgroups); sample i = gid.y * row_stride + gid.x.
 //   accumulate: one invocation folds frames frame_offset + (0..chunk_frames) of the
@@ -63,12 +66,6 @@ const OP_MIN: u32 = 3u;
 const OP_STD: u32 = 4u;
 const OP_MEDIAN: u32 = 5u;
 
-const DT_U8: u32 = 0u;
-const DT_U16: u32 = 1u;
-const DT_F32: u32 = 2u;
-
-const NAN_BITS: u32 = 0x7fc00000u;
-
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> data: array<u32>;
 @group(0) @binding(2) var<storage, read_write> acc0: array<u32>;
@@ -82,43 +79,7 @@ const NAN_BITS: u32 = 0x7fc00000u;
 // Sample i of frame frame_offset + t of the bound buffer, widened to u32 (f32: its bits).
 fn raw_sample(t: u32, i: u32) -> u32 {
     let k = (t + params.frame_offset) * params.n_samples + i;
-    if params.dtype == DT_U8 {
-        return (data[k >> 2u] >> ((k & 3u) * 8u)) & 0xffu;
-    }
-    if params.dtype == DT_U16 {
-        return (data[k >> 1u] >> ((k & 1u) * 16u)) & 0xffffu;
-    }
-    return data[k];
-}
-
-fn is_finite_bits(b: u32) -> bool {
-    return (b & 0x7f800000u) != 0x7f800000u;
-}
-
-fn is_nan_bits(b: u32) -> bool {
-    return (b & 0x7fffffffu) > 0x7f800000u;
-}
-
-// u64 as (low, high) plus a u32.
-fn add64(a: vec2<u32>, x: u32) -> vec2<u32> {
-    let lo = a.x + x;
-    return vec2<u32>(lo, a.y + select(0u, 1u, lo < x));
-}
-
-// Full 64-bit product of two u32, as (low, high).
-fn mul_wide(a: u32, b: u32) -> vec2<u32> {
-    let a0 = a & 0xffffu;
-    let a1 = a >> 16u;
-    let b0 = b & 0xffffu;
-    let b1 = b >> 16u;
-    let p00 = a0 * b0;
-    let p01 = a0 * b1;
-    let p10 = a1 * b0;
-    let p11 = a1 * b1;
-    let mid = (p00 >> 16u) + (p01 & 0xffffu) + (p10 & 0xffffu);
-    let lo = (p00 & 0xffffu) | (mid << 16u);
-    let hi = p11 + (p01 >> 16u) + (p10 >> 16u) + (mid >> 16u);
-    return vec2<u32>(lo, hi);
+    return unpack_sample(data[sample_word(k, params.dtype)], k, params.dtype);
 }
 
 // 128-bit sum, four u32 limbs, least significant first.
@@ -153,49 +114,7 @@ fn mul64(a: vec2<u32>, b: vec2<u32>) -> vec4<u32> {
     return r;
 }
 
-// Bit k (0..63) of a u64.
-fn bit64(a: vec2<u32>, k: u32) -> u32 {
-    if k >= 32u {
-        return (a.y >> (k - 32u)) & 1u;
-    }
-    return (a.x >> k) & 1u;
-}
-
-// u64 to the nearest f32 (ties to even), as the CPU's `as f32`: integer sums stay exact
-// where f32 can hold them and round once where it cannot.
-fn u64_to_f32(a: vec2<u32>) -> f32 {
-    if a.y == 0u && a.x < 0x1000000u {
-        return f32(a.x);
-    }
-    var nbits: u32;
-    if a.y != 0u {
-        nbits = 64u - countLeadingZeros(a.y);
-    } else {
-        nbits = 32u - countLeadingZeros(a.x);
-    }
-    // keep the top 24 bits; sh >= 1 since nbits >= 25
-    let sh = nbits - 24u;
-    var mant: u32;
-    if sh >= 32u {
-        mant = a.y >> (sh - 32u);
-    } else {
-        mant = (a.x >> sh) | (a.y << (32u - sh));
-    }
-    mant = mant & 0xffffffu;
-    let k = sh - 1u;
-    let round_bit = bit64(a, k);
-    var sticky: bool;
-    if k >= 32u {
-        sticky = a.x != 0u || (a.y & ((1u << (k - 32u)) - 1u)) != 0u;
-    } else {
-        sticky = (a.x & ((1u << k) - 1u)) != 0u;
-    }
-    if round_bit == 1u && (sticky || (mant & 1u) == 1u) {
-        mant = mant + 1u;
-    }
-    return ldexp(f32(mant), i32(sh));
-}
-
+// To f32, limb by limb (a few roundings, far within the 1e-5 the std is held to).
 fn u128_to_f32(a: vec4<u32>) -> f32 {
     return ldexp(f32(a.w), 96) + ldexp(f32(a.z), 64) + ldexp(f32(a.y), 32) + f32(a.x);
 }
@@ -424,10 +343,7 @@ fn median_key(raw: u32) -> u32 {
     if params.dtype != DT_F32 {
         return raw;
     }
-    if (raw >> 31u) == 1u {
-        return ~raw;
-    }
-    return raw | 0x80000000u;
+    return f32_order_key(raw);
 }
 
 // The value of a key, as f32 bits.
@@ -435,10 +351,7 @@ fn key_value_bits(key: u32) -> u32 {
     if params.dtype != DT_F32 {
         return bitcast<u32>(f32(key));
     }
-    if (key >> 31u) == 1u {
-        return key & 0x7fffffffu;
-    }
-    return ~key;
+    return f32_of_order_key(key);
 }
 
 // Walks the counts of digit pass p of sample i to the digit holding the wanted rank and

@@ -142,27 +142,51 @@ const SHAPES: [(usize, usize, usize, usize); 7] = [
     (1, 2, 3, 1),
 ];
 
+/// Parses and validates one WGSL module with every naga check on.
+fn validate_wgsl(what: &str, src: &str) {
+    let module = naga::front::wgsl::parse_str(src)
+        .unwrap_or_else(|e| panic!("{what}: {}", e.emit_to_string(src)));
+    naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::all(),
+    )
+    .validate(&module)
+    .unwrap_or_else(|e| panic!("{what}: {}", e.emit_to_string(src)));
+}
+
 #[test]
 fn every_shader_parses_and_validates_with_naga() {
+    use blitz::gpu::shader::{KERNELS, PRELUDE_FILES};
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
+    // the prelude on its own: constants and functions only
+    for f in PRELUDE_FILES {
+        validate_wgsl(f, &std::fs::read_to_string(dir.join(f)).unwrap());
+    }
+    // each kernel as the device gets it: composed after the prelude (a kernel that still
+    // carried its own copy of a prelude item would fail here as a redefinition)
     let mut seen = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().and_then(|e| e.to_str()) != Some("wgsl") {
             continue;
         }
-        let src = std::fs::read_to_string(&path).unwrap();
-        let module = naga::front::wgsl::parse_str(&src)
-            .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.emit_to_string(&src)));
-        naga::valid::Validator::new(
-            naga::valid::ValidationFlags::all(),
-            naga::valid::Capabilities::all(),
-        )
-        .validate(&module)
-        .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.emit_to_string(&src)));
+        let name = path.file_name().unwrap().to_str().unwrap();
+        match KERNELS.iter().find(|k| k.file == name) {
+            Some(k) => validate_wgsl(&format!("{name} composed"), k.source),
+            // the viewer's display shader shares nothing with the kernels
+            None if name == "display.wgsl" => {
+                validate_wgsl(name, &std::fs::read_to_string(&path).unwrap())
+            }
+            None => panic!("{name} is in shaders/ but not in blitz::gpu::shader::KERNELS"),
+        }
         seen += 1;
     }
-    assert!(seen >= 1, "no shader found in {}", dir.display());
+    assert_eq!(
+        seen,
+        KERNELS.len() + 1,
+        "kernels found in {}",
+        dir.display()
+    );
 }
 
 #[test]

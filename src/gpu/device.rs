@@ -369,14 +369,20 @@ impl GpuDevice {
     /// Writes `bytes` to the start of `buf`, the last partial word zero-padded (buffer
     /// writes go in whole words).
     pub(crate) fn upload(&self, buf: &wgpu::Buffer, bytes: &[u8]) {
+        self.upload_at(buf, 0, bytes);
+    }
+
+    /// [`GpuDevice::upload`] at byte `offset` of `buf` (a multiple of 4).
+    pub(crate) fn upload_at(&self, buf: &wgpu::Buffer, offset: u64, bytes: &[u8]) {
+        debug_assert!(offset.is_multiple_of(4));
         let whole = bytes.len() & !3;
         if whole > 0 {
-            self.queue.write_buffer(buf, 0, &bytes[..whole]);
+            self.queue.write_buffer(buf, offset, &bytes[..whole]);
         }
         if whole < bytes.len() {
             let mut tail = [0u8; 4];
             tail[..bytes.len() - whole].copy_from_slice(&bytes[whole..]);
-            self.queue.write_buffer(buf, whole as u64, &tail);
+            self.queue.write_buffer(buf, offset + whole as u64, &tail);
         }
     }
 

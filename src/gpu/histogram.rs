@@ -12,21 +12,23 @@ use crate::ops::histogram::{Histogram, bin_count, f32_binner, u16_bin};
 use crate::stack::{Dtype, Samples, Stack};
 
 /// The WGSL source of the histogram kernel.
-pub const SHADER: &str = include_str!("../../shaders/histogram.wgsl");
+pub const SHADER: &str = super::shader::kernel_source!("histogram.wgsl");
 
 /// Workgroups per dispatch: enough to fill a GPU, few enough for few global atomics.
 const WORKGROUPS: u32 = 1024;
 
-/// Mirror of the shader's `Params`.
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    n_words: u32,
-    n_samples: u32,
-    stride: u32,
-    dtype: u32,
-    n_bins: u32,
-    pad: [u32; 3],
+super::shader::uniform_params! {
+    /// Mirror of the shader's `Params`.
+    struct Params {
+        n_words: u32,
+        n_samples: u32,
+        stride: u32,
+        dtype: u32,
+        n_bins: u32,
+        pad0: u32,
+        pad1: u32,
+        pad2: u32,
+    }
 }
 
 /// The compiled histogram pipeline of one device.
@@ -118,7 +120,7 @@ impl GpuHistogram {
                     stride: WORKGROUPS * 256,
                     dtype: 0,
                     n_bins: 256,
-                    pad: [0; 3],
+                    ..bytemuck::Zeroable::zeroed()
                 };
                 gpu.queue
                     .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
@@ -204,7 +206,7 @@ impl GpuHistogram {
                         stride: WORKGROUPS * 256,
                         dtype: super::dtype_code(dtype),
                         n_bins: bins as u32,
-                        pad: [0; 3],
+                        ..bytemuck::Zeroable::zeroed()
                     };
                     gpu.queue
                         .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));

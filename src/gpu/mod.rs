@@ -1,5 +1,7 @@
 //! The operations of [`crate::ops`] on the GPU through wgpu: the device and its limits,
-//! and one module per kernel family (WGSL in `shaders/<name>.wgsl`).
+//! one module per kernel family (WGSL in `shaders/<name>.wgsl`, composed after the
+//! prelude in `shaders/common/` by [`shader`]), and the chunk loop that streams a
+//! stack's frames through the GPU (`stream`).
 
 pub mod device;
 pub mod histogram;
@@ -7,6 +9,8 @@ pub mod normalize;
 pub mod profile;
 pub mod reduce;
 pub mod roi;
+pub mod shader;
+pub(crate) mod stream;
 
 pub use device::{GpuDevice, GpuInfo};
 

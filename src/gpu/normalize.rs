@@ -11,14 +11,17 @@
 //! [`GpuError::Unsupported`] so the engine computes on the CPU instead: the sliding
 //! median; a window whose frames alone exceed one binding.
 
+use std::ops::Range;
+
 use super::reduce::GpuReduce;
+use super::stream::FrameStream;
 use super::{GpuDevice, GpuError};
 use crate::ops::normalize::{Normalize, Source, Step};
 use crate::ops::reduce::ReduceOp;
 use crate::stack::{Dtype, Shape, Stack};
 
 /// The WGSL source of the normalization kernel.
-pub const SHADER: &str = include_str!("../../shaders/normalize.wgsl");
+pub const SHADER: &str = super::shader::kernel_source!("normalize.wgsl");
 
 const WORKGROUP: u64 = 256;
 const MAX_LOOP: usize = 65_535;
@@ -49,25 +52,25 @@ fn per_frame(mode: u32) -> bool {
     mode == MODE_SLIDING_MAX || mode == MODE_SLIDING_MIN
 }
 
-/// Mirror of the shader's `Params` (16-byte aligned for a uniform).
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    n_samples: u32,
-    n_frames: u32,
-    n_out: u32,
-    dtype: u32,
-    row_stride: u32,
-    sub_mode: u32,
-    div_mode: u32,
-    sub_window: u32,
-    sub_lag: u32,
-    div_window: u32,
-    div_lag: u32,
-    target_step: u32,
-    sub_amount: f32,
-    div_amount: f32,
-    pad2: [f32; 2],
+super::shader::uniform_params! {
+    /// Mirror of the shader's `Params` (16-byte aligned for a uniform).
+    struct Params {
+        n_samples: u32,
+        n_frames: u32,
+        n_out: u32,
+        dtype: u32,
+        row_stride: u32,
+        sub_mode: u32,
+        div_mode: u32,
+        sub_window: u32,
+        sub_lag: u32,
+        div_window: u32,
+        div_lag: u32,
+        target_step: u32,
+        sub_amount: f32,
+        div_amount: f32,
+        pad: [f32; 2],
+    }
 }
 
 /// The compiled normalization pipeline of one device.
@@ -147,47 +150,20 @@ impl GpuNormalize {
         n.validate(shape)?;
         let n_out = n.output_frames(shape.frames);
         let p = shape.frame_len();
+        // range references are reduced once, over the whole stack
+        let sub = self.step_plan(&n.subtract, stack, reduce)?;
+        let div = self.step_plan(&n.divide, stack, reduce)?;
+        let out_shape = Shape::new(n_out, shape.height, shape.width, shape.channels);
+        if n_out == 0 {
+            return result_stack(out_shape, Vec::new(), stack);
+        }
+        let f32_data = stack.dtype() == Dtype::F32;
         let budget = self.gpu.chunk_bytes();
         let fits = stack.bytes().next_multiple_of(4) <= budget
             && (n_out * p * 4) as u64 <= budget
-            && n_out <= frames_per_dispatch(n, stack.dtype() == Dtype::F32);
-        if fits || n_out == 0 {
-            return self.apply_whole(n, stack, reduce);
-        }
-        self.apply_chunked(n, stack, reduce)
-    }
-
-    /// [`GpuNormalize::apply`] in runs of output frames: range references are reduced
-    /// once over the whole stack (they become file references), then each run of output
-    /// frames `o .. o + k` is normalized from input frames `o .. o + k + halo`, where the
-    /// halo is the largest `lag + window - 1` of the sliding steps.
-    fn apply_chunked(
-        &self,
-        n: &Normalize,
-        stack: &Stack,
-        reduce: &GpuReduce,
-    ) -> Result<Stack, GpuError> {
-        let shape = stack.shape();
-        let n_out = n.output_frames(shape.frames);
-        let p = shape.frame_len();
-        let frame_bytes = (p * stack.dtype().size()) as u64;
-        let resolve = |step: &Option<Step>| -> Result<Option<Step>, GpuError> {
-            Ok(match step {
-                Some(Step {
-                    source: Source::Range { op, range },
-                    amount,
-                }) => Some(Step {
-                    source: Source::File(reduce.reduce(stack, *op, *range)?),
-                    amount: *amount,
-                }),
-                other => other.clone(),
-            })
-        };
-        let fixed = Normalize {
-            subtract: resolve(&n.subtract)?,
-            divide: resolve(&n.divide)?,
-        };
-        let halo = [&fixed.subtract, &fixed.divide]
+            && n_out <= frames_per_dispatch(n, f32_data);
+        // the frames past a run's last output frame that its windows reach
+        let halo = [&n.subtract, &n.divide]
             .into_iter()
             .flatten()
             .map(|s| match s.source {
@@ -196,69 +172,35 @@ impl GpuNormalize {
             })
             .max()
             .unwrap_or(0);
-        let budget = self.gpu.chunk_bytes();
-        // output frames per run: its input (with the halo), its output and a per-frame
-        // reference each within the budget, and the shader's loops within their budget
-        let by_input = (budget / frame_bytes.max(1)) as usize;
-        let by_output = (budget / (p as u64 * 4).max(1)) as usize;
-        let per_run = by_input
-            .saturating_sub(halo)
-            .min(by_output)
-            .min(frames_per_dispatch(&fixed, stack.dtype() == Dtype::F32))
-            .min(n_out);
+        let per_run = if fits {
+            n_out
+        } else {
+            // output frames per run: its input (with the halo), its output and a
+            // per-frame reference each within the budget, and the shader's loops within
+            // their budget
+            let frame_bytes = (p * stack.dtype().size()) as u64;
+            let by_input = (budget / frame_bytes.max(1)) as usize;
+            let by_output = (budget / (p as u64 * 4).max(1)) as usize;
+            by_input
+                .saturating_sub(halo)
+                .min(by_output)
+                .min(frames_per_dispatch(n, f32_data))
+                .min(n_out)
+        };
         if per_run == 0 {
             return Err(GpuError::Unsupported(
                 "sliding windows too long for one dispatch or one storage binding",
             ));
         }
-        let mut out = vec![0f32; n_out * p];
-        for (run, dst) in out.chunks_mut(per_run * p).enumerate() {
-            let o = run * per_run;
-            let k = dst.len() / p;
-            let frames = (k + halo).min(shape.frames - o);
-            let sub = frames_of(stack, o, frames)?;
-            let part = self.apply_whole(&fixed, &sub, reduce)?;
-            let part = part
-                .as_slice::<f32>()
-                .ok_or_else(|| GpuError::Wgpu("normalization gave no f32 frames".into()))?;
-            dst.copy_from_slice(&part[..k * p]);
-        }
-        let out_shape = Shape::new(n_out, shape.height, shape.width, shape.channels);
-        let mut s = Stack::from_vec(out_shape, out)
-            .map_err(|e| GpuError::Wgpu(format!("result shape: {e}")))?;
-        s.source = stack.source.clone();
-        Ok(s)
-    }
-
-    /// The stack in one piece: it, its result and its references each fit one binding.
-    fn apply_whole(
-        &self,
-        n: &Normalize,
-        stack: &Stack,
-        reduce: &GpuReduce,
-    ) -> Result<Stack, GpuError> {
-        let shape = stack.shape();
-        n.validate(shape)?;
-        let n_out = n.output_frames(shape.frames);
-        let p = shape.frame_len();
-        let in_bytes = stack.bytes().next_multiple_of(4).max(4);
-        let out_bytes = (n_out * p * 4) as u64;
-        let binding = self.gpu.binding_bytes();
-        if in_bytes > binding || out_bytes > binding {
-            return Err(GpuError::Unsupported(
-                "stacks or results larger than one storage binding",
-            ));
-        }
-        if n_out > frames_per_dispatch(n, stack.dtype() == Dtype::F32) {
-            return Err(GpuError::Unsupported(
-                "more output frames than one dispatch's loops allow",
-            ));
-        }
-        let sub = self.step_plan(&n.subtract, stack, reduce)?;
-        let div = self.step_plan(&n.divide, stack, reduce)?;
+        // run r: output frames o .. o + k from input frames o .. o + k + halo
+        let runs: Vec<Range<usize>> = (0..n_out)
+            .step_by(per_run)
+            .map(|o| o..(o + per_run + halo).min(shape.frames))
+            .collect();
+        let run_out_bytes = (per_run * p * 4) as u64;
         // a sliding max or min reference holds one frame per output frame
         let reference_bytes = |plan: &StepPlan| match plan {
-            (m, ..) if per_frame(*m) => out_bytes,
+            (m, ..) if per_frame(*m) => run_out_bytes,
             (_, _, _, Some(v)) => (v.len() * 4) as u64,
             _ => 4,
         };
@@ -270,10 +212,11 @@ impl GpuNormalize {
             .max(1) as u64;
         let gx = groups.min(max_dim);
         let gy = groups.div_ceil(gx);
+        let groups = (gx as u32, gy as u32);
         let mut params = Params {
             n_samples: p as u32,
-            n_frames: shape.frames as u32,
-            n_out: n_out as u32,
+            n_frames: 0,
+            n_out: 0,
             dtype: super::dtype_code(stack.dtype()),
             row_stride: (gx * WORKGROUP) as u32,
             sub_mode: sub.0,
@@ -285,17 +228,15 @@ impl GpuNormalize {
             target_step: 0,
             sub_amount: n.subtract.as_ref().map_or(0.0, |s| s.amount),
             div_amount: n.divide.as_ref().map_or(0.0, |s| s.amount),
-            pad2: [0.0; 2],
+            pad: [0.0; 2],
         };
         let gpu = &self.gpu;
-        let result = gpu.scoped(|| {
+        let out = gpu.scoped(|| {
             let dst = wgpu::BufferUsages::COPY_DST;
             let storage = wgpu::BufferUsages::STORAGE;
             let params_buf = gpu.params_buffer::<Params>("normalize params");
-            gpu.queue
-                .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
-            let data_buf = gpu.buffer("normalize stack", in_bytes, storage | dst);
-            gpu.upload(&data_buf, stack.samples().as_bytes());
+            let input_frames = (per_run + halo).min(shape.frames);
+            let mut frames = FrameStream::new(gpu, stack, "normalize stack", input_frames);
             let reference = |label: &str, plan: &StepPlan| {
                 let b = gpu.buffer(label, reference_bytes(plan), storage | dst);
                 if let Some(v) = &plan.3 {
@@ -307,52 +248,54 @@ impl GpuNormalize {
             let ref_d = reference("normalize divide reference", &div);
             let out_buf = gpu.buffer(
                 "normalize output",
-                out_bytes,
+                run_out_bytes,
                 storage | wgpu::BufferUsages::COPY_SRC,
             );
             let bind = gpu.bind_group(
                 "normalize bind group",
                 &self.layout,
-                &[&params_buf, &data_buf, &ref_s, &ref_d, &out_buf],
+                &[&params_buf, frames.buffer(), &ref_s, &ref_d, &out_buf],
             );
-            // per-frame references first, one submission each: the target step is a
-            // uniform, written before each
-            for (target, plan) in [&sub, &div].into_iter().enumerate() {
-                if per_frame(plan.0) {
-                    params.target_step = target as u32;
-                    gpu.queue
-                        .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
-                    let encoder = gpu.encode_pass(
-                        "normalize sliding extreme",
-                        &self.extreme,
-                        &bind,
-                        (gx as u32, gy as u32),
-                    );
-                    gpu.queue.submit([encoder.finish()]);
+            let mut out: Vec<f32> = Vec::new();
+            frames.run(&runs, |_, input| {
+                let k = per_run.min(n_out - input.start);
+                params.n_frames = input.len() as u32;
+                params.n_out = k as u32;
+                // per-frame references first, one submission each: the target step is
+                // a uniform, written before each
+                for (target, plan) in [&sub, &div].into_iter().enumerate() {
+                    if per_frame(plan.0) {
+                        params.target_step = target as u32;
+                        gpu.queue
+                            .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
+                        let label = "normalize sliding extreme";
+                        let encoder = gpu.encode_pass(label, &self.extreme, &bind, groups);
+                        gpu.queue.submit([encoder.finish()]);
+                    }
                 }
-            }
-            let encoder =
-                gpu.encode_pass("normalize", &self.pipeline, &bind, (gx as u32, gy as u32));
-            gpu.read_f32(encoder, &out_buf, out_bytes)
+                gpu.queue
+                    .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
+                let encoder = gpu.encode_pass("normalize", &self.pipeline, &bind, groups);
+                let part = gpu.read_f32(encoder, &out_buf, (k * p * 4) as u64)?;
+                if out.is_empty() {
+                    out = part;
+                    out.reserve_exact(n_out * p - out.len());
+                } else {
+                    out.extend_from_slice(&part);
+                }
+                // read back: this run's work is done
+                Ok(None)
+            })?;
+            Ok(out)
         })?;
-        let out_shape = Shape::new(n_out, shape.height, shape.width, shape.channels);
-        let mut s = Stack::from_vec(out_shape, result)
-            .map_err(|e| GpuError::Wgpu(format!("result shape: {e}")))?;
-        s.source = stack.source.clone();
-        Ok(s)
+        result_stack(out_shape, out, stack)
     }
 }
 
-/// Frames `first .. first + count` of `stack` as a stack of their own (one copy).
-fn frames_of(stack: &Stack, first: usize, count: usize) -> Result<Stack, GpuError> {
-    let sh = stack.shape();
-    let p = sh.frame_len();
-    let shape = Shape::new(count, sh.height, sh.width, sh.channels);
-    let r = first * p..(first + count) * p;
-    let s = match stack.samples() {
-        crate::stack::Samples::U8(v) => Stack::from_vec(shape, v[r].to_vec()),
-        crate::stack::Samples::U16(v) => Stack::from_vec(shape, v[r].to_vec()),
-        crate::stack::Samples::F32(v) => Stack::from_vec(shape, v[r].to_vec()),
-    };
-    s.map_err(|e| GpuError::Wgpu(format!("frames {first}..{}: {e}", first + count)))
+/// The normalized frames as a stack, with the source of the stack they came from.
+fn result_stack(shape: Shape, out: Vec<f32>, stack: &Stack) -> Result<Stack, GpuError> {
+    let mut s =
+        Stack::from_vec(shape, out).map_err(|e| GpuError::Wgpu(format!("result shape: {e}")))?;
+    s.source = stack.source.clone();
+    Ok(s)
 }

@@ -4,32 +4,35 @@
 //! is the profile computation worth a kernel (the others read one frame). Frames stream
 //! in chunks that fit one storage binding. Percentile envelopes (q > 0) stay on the CPU.
 
+use super::stream::{self, FrameStream};
 use super::{GpuDevice, GpuError};
 use crate::ops::profile::{Envelope, Orientation, band};
 use crate::stack::Stack;
 
 /// The WGSL source of the profile kernels.
-pub const SHADER: &str = include_str!("../../shaders/profile.wgsl");
+pub const SHADER: &str = super::shader::kernel_source!("profile.wgsl");
 
 /// Frames one dispatch walks.
 const MAX_CHUNK_FRAMES: usize = 8192;
 /// Loop iterations one invocation may run (lavapipe stops it silently past that).
 const MAX_LOOP: usize = 65_535;
 
-/// Mirror of the shader's `Params`.
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    n_samples: u32,
-    width: u32,
-    channels: u32,
-    dtype: u32,
-    orient: u32,
-    band_lo: u32,
-    band_hi: u32,
-    frames: u32,
-    positions: u32,
-    pad: [u32; 3],
+super::shader::uniform_params! {
+    /// Mirror of the shader's `Params`.
+    struct Params {
+        n_samples: u32,
+        width: u32,
+        channels: u32,
+        dtype: u32,
+        orient: u32,
+        band_lo: u32,
+        band_hi: u32,
+        frames: u32,
+        positions: u32,
+        pad0: u32,
+        pad1: u32,
+        pad2: u32,
+    }
 }
 
 /// The compiled profile pipeline of one device.
@@ -79,14 +82,8 @@ impl GpuProfile {
         let b = band(pos, width, lines);
         let positions = orient.positions(sh);
         let n = sh.frame_len();
-        let frame_bytes = (n * stack.dtype().size()) as u64;
-        let chunk_bytes = self.gpu.chunk_bytes();
-        if frame_bytes > chunk_bytes {
-            return Err(GpuError::FrameTooLarge {
-                needed: frame_bytes,
-                limit: chunk_bytes,
-            });
-        }
+        // one frame over the budget fails before any other check, as it always did
+        stream::chunk_frames(&self.gpu, stack, 1)?;
         if positions == 0 {
             return Ok(Envelope {
                 lo: vec![],
@@ -100,21 +97,14 @@ impl GpuProfile {
         if per_frame > MAX_LOOP / 2 {
             return Err(GpuError::Unsupported("profile bands over 32 767 samples"));
         }
-        let per_chunk = ((chunk_bytes / frame_bytes.max(1)) as usize)
-            .clamp(1, MAX_CHUNK_FRAMES)
-            .min(MAX_LOOP / 2 / per_frame)
-            .min(sh.frames);
-        let bytes = stack.samples().as_bytes();
+        let max_frames = MAX_CHUNK_FRAMES.min(MAX_LOOP / 2 / per_frame);
+        let per_chunk = stream::chunk_frames(&self.gpu, stack, max_frames)?.min(sh.frames);
         let gpu = &self.gpu;
         let raw = gpu.scoped(|| {
             let dst = wgpu::BufferUsages::COPY_DST;
             let storage = wgpu::BufferUsages::STORAGE;
             let params_buf = gpu.params_buffer::<Params>("profile params");
-            let data_buf = gpu.buffer(
-                "profile frame chunk",
-                (per_chunk as u64 * frame_bytes).next_multiple_of(4),
-                storage | dst,
-            );
+            let mut frames = FrameStream::new(gpu, stack, "profile frame chunk", per_chunk);
             let out_bytes = (positions * 2 * 4) as u64;
             let out_buf = gpu.buffer(
                 "profile envelope",
@@ -129,15 +119,11 @@ impl GpuProfile {
             let bind = gpu.bind_group(
                 "profile bind group",
                 &self.layout,
-                &[&params_buf, &data_buf, &out_buf],
+                &[&params_buf, frames.buffer(), &out_buf],
             );
             let groups = positions.div_ceil(64) as u32;
-            let mut t0 = 0;
-            while t0 < sh.frames {
-                let frames = (sh.frames - t0).min(per_chunk);
-                let lo = t0 * frame_bytes as usize;
-                let hi = (t0 + frames) * frame_bytes as usize;
-                gpu.upload(&data_buf, &bytes[lo..hi]);
+            let chunks = frames.chunks(0..sh.frames);
+            frames.run(&chunks, |_, chunk| {
                 let params = Params {
                     n_samples: n as u32,
                     width: sh.width as u32,
@@ -146,18 +132,15 @@ impl GpuProfile {
                     orient: (orient == Orientation::Col) as u32,
                     band_lo: b.start as u32,
                     band_hi: b.end as u32,
-                    frames: frames as u32,
+                    frames: chunk.len() as u32,
                     positions: positions as u32,
-                    pad: [0; 3],
+                    ..bytemuck::Zeroable::zeroed()
                 };
                 gpu.queue
                     .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
                 let encoder = gpu.encode_pass("profile", &self.pipeline, &bind, (groups, 1));
-                gpu.queue.submit([encoder.finish()]);
-                // the chunk buffer is rewritten next: let this dispatch finish first
-                gpu.wait(None)?;
-                t0 += frames;
-            }
+                Ok(Some(gpu.queue.submit([encoder.finish()])))
+            })?;
             let encoder = gpu
                 .device
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor {

@@ -2,8 +2,9 @@
 //! median of a frame range, the stack uploaded in its raw dtype.
 //!
 //! The frames of the range are streamed in chunks of whole frames that fit one storage
-//! binding ([`GpuDevice::chunk_bytes`]); per-sample accumulators stay on the GPU between
-//! chunks, and a final pass turns them into the f32 image that is read back. Integer
+//! binding ([`GpuDevice::chunk_bytes`]; on a memory-mapped stack also the stack's own
+//! chunk budget, read ahead and dropped behind); per-sample accumulators stay on the GPU
+//! between chunks, and a final pass turns them into the f32 image that is read back. Integer
 //! stacks accumulate exact u64 sums (and sums of squares), so sum, max and min agree
 //! exactly with [`crate::ops::reduce::reduce`]; f32 stacks accumulate shifted,
 //! Kahan-compensated f32 sums, skipping NaN as the CPU does.
@@ -15,13 +16,14 @@
 //! count). A stack streamed in several chunks is uploaded once per pass; a resident one
 //! ([`GpuReduce::upload`]) is not.
 
+use super::stream::{self, FrameStream, InFlight};
 use super::{GpuDevice, GpuError};
 use crate::ops::reduce::ReduceOp;
 use crate::ops::{FrameRange, Image};
 use crate::stack::{Dtype, Shape, Stack};
 
 /// The WGSL source of the reduce kernels.
-pub const SHADER: &str = include_str!("../../shaders/reduce.wgsl");
+pub const SHADER: &str = super::shader::kernel_source!("reduce.wgsl");
 
 const WORKGROUP: u64 = 256;
 /// Frames one dispatch folds in: keeps each dispatch short (GPU watchdogs) and under
@@ -30,20 +32,20 @@ const MAX_CHUNK_FRAMES: usize = 8192;
 /// Accumulator buffers `acc0..acc5` of the shader.
 const ACCUMULATORS: usize = 6;
 
-/// Mirror of the shader's `Params`.
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    n_samples: u32,
-    chunk_frames: u32,
-    total_frames: u32,
-    first_chunk: u32,
-    op: u32,
-    dtype: u32,
-    row_stride: u32,
-    frame_offset: u32,
-    pass_index: u32,
-    digit_bits: u32,
+super::shader::uniform_params! {
+    /// Mirror of the shader's `Params`.
+    struct Params {
+        n_samples: u32,
+        chunk_frames: u32,
+        total_frames: u32,
+        first_chunk: u32,
+        op: u32,
+        dtype: u32,
+        row_stride: u32,
+        frame_offset: u32,
+        pass_index: u32,
+        digit_bits: u32,
+    }
 }
 
 fn op_code(op: ReduceOp) -> u32 {
@@ -127,41 +129,22 @@ impl GpuReduce {
     ) -> Result<Image, GpuError> {
         let shape = stack.shape();
         range.check(shape.frames)?;
-        let n = shape.frame_len();
-        if n == 0 {
+        if shape.frame_len() == 0 {
             return Ok(Image::zeros(shape.height, shape.width, shape.channels));
         }
-        let frame_bytes = n as u64 * stack.dtype().size() as u64;
-        let per_chunk = self.frames_per_chunk(frame_bytes)?.min(range.len());
-        let bytes = stack.samples().as_bytes();
+        let per_chunk = stream::chunk_frames(&self.gpu, stack, MAX_CHUNK_FRAMES)?.min(range.len());
         let gpu = &self.gpu;
-        let data_buf = gpu.scoped(|| {
-            Ok(gpu.buffer(
+        let mut frames = gpu.scoped(|| {
+            Ok(FrameStream::new(
+                gpu,
+                stack,
                 "reduce frame chunk",
-                (per_chunk as u64 * frame_bytes).next_multiple_of(4),
-                wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                per_chunk,
             ))
         })?;
-        let segments: Vec<Segment<'_>> = (range.first..=range.last)
-            .step_by(per_chunk)
-            .map(|t0| Segment {
-                buf: &data_buf,
-                first: t0,
-                offset: 0,
-                frames: (range.last + 1 - t0).min(per_chunk),
-            })
-            .collect();
-        let mut loaded = None;
-        self.run(stack, op, range.len(), &segments, |seg| {
-            // the chunk's frames go into the one chunk buffer just before its dispatch
-            // (the median's later passes find a single chunk already there)
-            if loaded != Some(seg.first) {
-                let lo = seg.first * frame_bytes as usize;
-                let hi = (seg.first + seg.frames) * frame_bytes as usize;
-                gpu.upload(&data_buf, &bytes[lo..hi]);
-                loaded = Some(seg.first);
-            }
-        })
+        let chunks = frames.chunks(range.first..range.last + 1);
+        let source = Frames::Streamed(&mut frames, &chunks);
+        self.run(shape, stack.dtype(), op, range.len(), source)
     }
 
     /// Uploads every frame of `stack` in its raw dtype, in buffers of whole frames that
@@ -169,22 +152,26 @@ impl GpuReduce {
     pub fn upload(&self, stack: &Stack) -> Result<GpuStack, GpuError> {
         let shape = stack.shape();
         let frame_bytes = shape.frame_len() as u64 * stack.dtype().size() as u64;
-        let per_chunk = self.frames_per_chunk(frame_bytes.max(1))?;
-        let bytes = stack.samples().as_bytes();
+        let chunk_bytes = self.gpu.chunk_bytes();
+        if frame_bytes > chunk_bytes {
+            return Err(GpuError::FrameTooLarge {
+                needed: frame_bytes,
+                limit: chunk_bytes,
+            });
+        }
+        let per_chunk = ((chunk_bytes / frame_bytes.max(1)) as usize).clamp(1, MAX_CHUNK_FRAMES);
         let gpu = &self.gpu;
         let chunks = gpu.scoped(|| {
             let mut chunks = Vec::new();
-            for first in (0..shape.frames).step_by(per_chunk.max(1)) {
-                let frames = (shape.frames - first).min(per_chunk);
-                let lo = first * frame_bytes as usize;
-                let hi = (first + frames) * frame_bytes as usize;
+            let mut in_flight = InFlight::default();
+            for frames in stream::chunk_ranges(0..shape.frames, per_chunk) {
                 let buf = gpu.buffer(
                     "resident frames",
-                    ((hi - lo) as u64).next_multiple_of(4),
+                    (frames.len() as u64 * frame_bytes).next_multiple_of(4),
                     wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
                 );
-                gpu.upload(&buf, &bytes[lo..hi]);
-                chunks.push((first, frames, buf));
+                stream::upload_frames(gpu, stack, &buf, frames.clone(), &mut in_flight)?;
+                chunks.push((frames.start, frames.len(), buf));
             }
             gpu.wait(None)?;
             Ok(chunks)
@@ -217,58 +204,30 @@ impl GpuReduce {
                 let frames = (b + 1 - t).min(MAX_CHUNK_FRAMES);
                 segments.push(Segment {
                     buf,
-                    first: t,
                     offset: t - first,
                     frames,
                 });
                 t += frames;
             }
         }
-        self.run_shape(shape, stack.dtype, op, range.len(), &segments, |_| {})
-    }
-
-    /// Whole frames one chunk buffer holds (at most [`MAX_CHUNK_FRAMES`]).
-    fn frames_per_chunk(&self, frame_bytes: u64) -> Result<usize, GpuError> {
-        let chunk_bytes = self.gpu.chunk_bytes();
-        if frame_bytes > chunk_bytes {
-            return Err(GpuError::FrameTooLarge {
-                needed: frame_bytes,
-                limit: chunk_bytes,
-            });
-        }
-        Ok(((chunk_bytes / frame_bytes) as usize).clamp(1, MAX_CHUNK_FRAMES))
-    }
-
-    fn run(
-        &self,
-        stack: &Stack,
-        op: ReduceOp,
-        total_frames: usize,
-        segments: &[Segment<'_>],
-        before: impl FnMut(&Segment<'_>),
-    ) -> Result<Image, GpuError> {
-        self.run_shape(
-            stack.shape(),
-            stack.dtype(),
+        self.run(
+            shape,
+            stack.dtype,
             op,
-            total_frames,
-            segments,
-            before,
+            range.len(),
+            Frames::Resident(&segments),
         )
     }
 
-    /// Accumulates `segments` (frames of one buffer each) into per-sample accumulators,
-    /// once per pass (one, or the median's digit passes), finalizes and reads back the
-    /// image. `before` runs ahead of each segment's dispatch (the streaming path uploads
-    /// the segment's frames there).
-    fn run_shape(
+    /// Accumulates the frames of `source` into per-sample accumulators, once per pass
+    /// (one, or the median's digit passes), finalizes and reads back the image.
+    fn run(
         &self,
         shape: Shape,
         dtype: Dtype,
         op: ReduceOp,
         total_frames: usize,
-        segments: &[Segment<'_>],
-        mut before: impl FnMut(&Segment<'_>),
+        mut source: Frames<'_, '_>,
     ) -> Result<Image, GpuError> {
         let op_id = op_code(op);
         let n = shape.frame_len();
@@ -333,12 +292,6 @@ impl GpuReduce {
                 out_bytes,
                 storage | wgpu::BufferUsages::COPY_SRC,
             );
-            let bind_group = |data: &wgpu::Buffer| {
-                let mut buffers = vec![&params_buf, data];
-                buffers.extend(accs.iter());
-                buffers.push(&out_buf);
-                gpu.bind_group("reduce bind group", &self.layout, &buffers)
-            };
             let mut params = Params {
                 n_samples: n as u32,
                 chunk_frames: 0,
@@ -351,36 +304,47 @@ impl GpuReduce {
                 pass_index: 0,
                 digit_bits,
             };
-            let mut previous: Option<wgpu::SubmissionIndex> = None;
-            let mut last_group: Option<(&wgpu::Buffer, wgpu::BindGroup)> = None;
-            for pass in 0..passes {
-                params.pass_index = pass;
-                params.first_chunk = 1;
-                for seg in segments {
-                    before(seg);
-                    params.chunk_frames = seg.frames as u32;
-                    params.frame_offset = seg.offset as u32;
+            // the bind group of the last data buffer folded (one while streaming)
+            let mut last_group: Option<(wgpu::Buffer, wgpu::BindGroup)> = None;
+            // folds `frames` frames of `data` from frame `offset` on: one submission
+            let mut fold =
+                |params: &mut Params, data: &wgpu::Buffer, offset: usize, frames: usize| {
+                    params.chunk_frames = frames as u32;
+                    params.frame_offset = offset as u32;
                     gpu.queue
-                        .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
-                    if !last_group
-                        .as_ref()
-                        .is_some_and(|(b, _)| std::ptr::eq(*b, seg.buf))
-                    {
-                        last_group = Some((seg.buf, bind_group(seg.buf)));
+                        .write_buffer(&params_buf, 0, bytemuck::bytes_of(params));
+                    params.first_chunk = 0;
+                    if last_group.as_ref().is_none_or(|(b, _)| b != data) {
+                        let mut buffers = vec![&params_buf, data];
+                        buffers.extend(accs.iter());
+                        buffers.push(&out_buf);
+                        let group = gpu.bind_group("reduce bind group", &self.layout, &buffers);
+                        last_group = Some((data.clone(), group));
                     }
-                    let group = &last_group.as_ref().expect("set just above").1;
+                    let (_, group) = last_group.as_ref().expect("set just above");
                     let encoder = gpu.encode_pass(
                         "reduce accumulate",
                         &self.accumulate,
                         group,
                         (gx as u32, gy as u32),
                     );
-                    let index = gpu.queue.submit([encoder.finish()]);
-                    // at most two segments in flight: staging memory stays bounded
-                    if let Some(p) = previous.replace(index) {
-                        gpu.wait(Some(p))?;
+                    gpu.queue.submit([encoder.finish()])
+                };
+            let mut in_flight = InFlight::default();
+            for pass in 0..passes {
+                params.pass_index = pass;
+                params.first_chunk = 1;
+                match &mut source {
+                    Frames::Resident(segments) => {
+                        for seg in segments.iter() {
+                            let index = fold(&mut params, seg.buf, seg.offset, seg.frames);
+                            in_flight.push(gpu, index)?;
+                        }
                     }
-                    params.first_chunk = 0;
+                    // the median's later passes find a single chunk already there
+                    Frames::Streamed(frames, chunks) => frames.run(chunks, |data, c| {
+                        Ok(Some(fold(&mut params, data, 0, c.len())))
+                    })?,
                 }
             }
             // finalize learns how many passes ran (the median walks the last counts)
@@ -402,11 +366,15 @@ impl GpuReduce {
     }
 }
 
-/// Frames `offset .. offset + frames` of one buffer, folded by one dispatch.
+/// The frames a reduce folds: buffers kept on the GPU, or a stack streamed in chunks.
+enum Frames<'s, 'a> {
+    Resident(&'s [Segment<'s>]),
+    Streamed(&'s mut FrameStream<'a>, &'s [std::ops::Range<usize>]),
+}
+
+/// Frames `offset .. offset + frames` of one resident buffer, folded by one dispatch.
 struct Segment<'a> {
     buf: &'a wgpu::Buffer,
-    /// The first frame in the stack.
-    first: usize,
     offset: usize,
     frames: usize,
 }

@@ -3,27 +3,30 @@
 //! with [`Stat::Mean`]. The frames stream in chunks that fit one storage binding; one
 //! workgroup reduces one frame and channel. The median is left to the CPU.
 
+use super::stream::{self, FrameStream};
 use super::{GpuDevice, GpuError};
 use crate::ops::FrameRange;
 use crate::ops::roi::{Roi, RoiSeries, Stat};
 use crate::stack::Stack;
 
 /// The WGSL source of the ROI kernel.
-pub const SHADER: &str = include_str!("../../shaders/roi.wgsl");
+pub const SHADER: &str = super::shader::kernel_source!("roi.wgsl");
 
 /// Workgroups one dispatch dimension may hold (the frames of one chunk).
 const MAX_FRAMES_PER_DISPATCH: usize = 65_535;
 
-/// Mirror of the shader's `Params`.
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    n_samples: u32,
-    channels: u32,
-    n_pixels: u32,
-    dtype: u32,
-    out_frame: u32,
-    pad: [u32; 3],
+super::shader::uniform_params! {
+    /// Mirror of the shader's `Params`.
+    struct Params {
+        n_samples: u32,
+        channels: u32,
+        n_pixels: u32,
+        dtype: u32,
+        out_frame: u32,
+        pad0: u32,
+        pad1: u32,
+        pad2: u32,
+    }
 }
 
 /// The compiled ROI pipeline of one device.
@@ -71,30 +74,23 @@ impl GpuRoi {
             return Err(GpuError::Unsupported("ROIs over 8 million pixels"));
         }
         let n = sh.frame_len();
-        let frame_bytes = (n * stack.dtype().size()) as u64;
-        let chunk_bytes = self.gpu.chunk_bytes();
-        if frame_bytes > chunk_bytes || (pix.len() * 4) as u64 > self.gpu.binding_bytes() {
+        let pix_bytes = (pix.len() * 4) as u64;
+        if pix_bytes > self.gpu.binding_bytes() {
             return Err(GpuError::FrameTooLarge {
-                needed: frame_bytes.max((pix.len() * 4) as u64),
-                limit: chunk_bytes,
+                needed: pix_bytes,
+                limit: self.gpu.binding_bytes(),
             });
         }
-        let per_chunk = ((chunk_bytes / frame_bytes.max(1)) as usize)
-            .clamp(1, MAX_FRAMES_PER_DISPATCH)
-            .min(range.len());
+        let per_chunk =
+            stream::chunk_frames(&self.gpu, stack, MAX_FRAMES_PER_DISPATCH)?.min(range.len());
         let out_len = range.len() * c * 4;
-        let bytes = stack.samples().as_bytes();
         let gpu = &self.gpu;
         let raw = gpu.scoped(|| {
             let dst = wgpu::BufferUsages::COPY_DST;
             let storage = wgpu::BufferUsages::STORAGE;
             let params_buf = gpu.params_buffer::<Params>("roi params");
-            let data_buf = gpu.buffer(
-                "roi frame chunk",
-                (per_chunk as u64 * frame_bytes).next_multiple_of(4),
-                storage | dst,
-            );
-            let pix_buf = gpu.buffer("roi pixels", (pix.len() * 4) as u64, storage | dst);
+            let mut frames = FrameStream::new(gpu, stack, "roi frame chunk", per_chunk);
+            let pix_buf = gpu.buffer("roi pixels", pix_bytes, storage | dst);
             gpu.queue
                 .write_buffer(&pix_buf, 0, bytemuck::cast_slice(&pix));
             let out_bytes = (out_len * 4) as u64;
@@ -106,31 +102,24 @@ impl GpuRoi {
             let bind = gpu.bind_group(
                 "roi bind group",
                 &self.layout,
-                &[&params_buf, &data_buf, &pix_buf, &out_buf],
+                &[&params_buf, frames.buffer(), &pix_buf, &out_buf],
             );
-            let mut t0 = range.first;
-            while t0 <= range.last {
-                let frames = (range.last + 1 - t0).min(per_chunk);
-                let lo = t0 * frame_bytes as usize;
-                let hi = (t0 + frames) * frame_bytes as usize;
-                gpu.upload(&data_buf, &bytes[lo..hi]);
+            let chunks = frames.chunks(range.first..range.last + 1);
+            frames.run(&chunks, |_, chunk| {
                 let params = Params {
                     n_samples: n as u32,
                     channels: c as u32,
                     n_pixels: pix.len() as u32,
                     dtype: super::dtype_code(stack.dtype()),
-                    out_frame: (t0 - range.first) as u32,
-                    pad: [0; 3],
+                    out_frame: (chunk.start - range.first) as u32,
+                    ..bytemuck::Zeroable::zeroed()
                 };
                 gpu.queue
                     .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
-                let encoder =
-                    gpu.encode_pass("roi", &self.pipeline, &bind, (frames as u32, c as u32));
-                gpu.queue.submit([encoder.finish()]);
-                // the chunk buffer is rewritten next: let this dispatch finish first
-                gpu.wait(None)?;
-                t0 += frames;
-            }
+                let groups = (chunk.len() as u32, c as u32);
+                let encoder = gpu.encode_pass("roi", &self.pipeline, &bind, groups);
+                Ok(Some(gpu.queue.submit([encoder.finish()])))
+            })?;
             let encoder = gpu
                 .device
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor {
