@@ -234,6 +234,8 @@ fn memory_guard_raises_the_step_to_fit_the_budget() {
     // 10 000 bytes a frame; 35 000 bytes fit 3 frames -> smallest step is ceil(10/3) = 4
     let o = LoadOptions {
         max_ram_gib: Some(35_000.0 / (1u64 << 30) as f64),
+        // RAM storage: the guard subsamples (auto would decode to the disk cache)
+        storage: blitz::load::StorageChoice::Ram,
         ..Default::default()
     };
     let p = plan(d.path(), &o).unwrap();
@@ -247,6 +249,8 @@ fn memory_guard_raises_the_step_to_fit_the_budget() {
     // one frame over the budget is refused, naming the folder
     let tiny = LoadOptions {
         max_ram_gib: Some(5_000.0 / (1u64 << 30) as f64),
+        // RAM storage: the guard subsamples (auto would decode to the disk cache)
+        storage: blitz::load::StorageChoice::Ram,
         ..Default::default()
     };
     let e = load(d.path(), &tiny, &NoProgress).unwrap_err();

@@ -782,6 +782,8 @@ fn memory_guard_steps_a_video_down_to_the_budget() {
     let opts = LoadOptions {
         grayscale: true,
         max_ram_gib: Some(budget as f64 / (1u64 << 30) as f64),
+        // RAM storage: the guard subsamples (auto would decode to the disk cache)
+        storage: blitz::load::StorageChoice::Ram,
         ..Default::default()
     };
     let plan = load::plan(&path, &opts).unwrap();
@@ -815,6 +817,8 @@ fn memory_guard_refuses_a_budget_below_one_frame() {
     let path = src.encode(dir.path(), "g.mkv", &["-c:v", "ffv1", "-pix_fmt", "gray"]);
     let opts = LoadOptions {
         max_ram_gib: Some(100.0 / (1u64 << 30) as f64),
+        // RAM storage: the guard subsamples (auto would decode to the disk cache)
+        storage: blitz::load::StorageChoice::Ram,
         ..Default::default()
     };
     match load::plan(&path, &opts) {
