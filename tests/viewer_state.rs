@@ -8,9 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use blitz::engine::{Engine, EngineChoice};
-use blitz::viewer::app::ViewerState;
 use blitz::viewer::colormap::Colormap;
-use blitz::viewer::loader::{LoadJob, Loaded};
+use blitz::viewer::state::{LoadJob, Loaded, ViewerState};
 use blitz::{LoadOptions, Shape, Stack};
 
 fn engine() -> Arc<Engine> {
@@ -27,13 +26,13 @@ fn viewer(path: &str) -> ViewerState {
 
 fn finish_job(v: &mut ViewerState) {
     let t0 = Instant::now();
-    while v.job.is_some() {
+    while v.jobs.load.is_some() {
         assert!(
             t0.elapsed() < Duration::from_secs(60),
             "load never finished"
         );
         std::thread::sleep(Duration::from_millis(10));
-        v.poll_job();
+        v.poll_jobs();
     }
 }
 
@@ -70,7 +69,7 @@ fn bad_input_shows_an_error_naming_the_file_and_keeps_the_stack() {
     }
     let mut v = viewer("demo:5,16,24");
     v.set_frame(3);
-    let before = v.stack.clone();
+    let before = v.pipeline.stack.clone();
     for path in bad {
         v.open(&path);
         finish_job(&mut v);
@@ -78,10 +77,10 @@ fn bad_input_shows_an_error_naming_the_file_and_keeps_the_stack() {
         let name = path.file_name().unwrap().to_str().unwrap();
         assert!(err.contains(name), "{err}");
         assert!(
-            Arc::ptr_eq(&v.stack, &before),
+            Arc::ptr_eq(&v.pipeline.stack, &before),
             "{name}: the stack shown stays"
         );
-        assert_eq!(v.frame, 3);
+        assert_eq!(v.playback.frame, 3);
     }
     // a good file still loads afterwards
     let npy = dir.path().join("ok.npy");
@@ -90,8 +89,11 @@ fn bad_input_shows_an_error_naming_the_file_and_keeps_the_stack() {
     v.open(&npy);
     finish_job(&mut v);
     assert!(v.error.is_none(), "{:?}", v.error);
-    assert_eq!(v.stack.shape(), Shape::new(2, 3, 4, 1));
-    assert_eq!((v.display.levels.min, v.display.levels.max), (0.0, 23.0));
+    assert_eq!(v.pipeline.stack.shape(), Shape::new(2, 3, 4, 1));
+    assert_eq!(
+        (v.display.params.levels.min, v.display.params.levels.max),
+        (0.0, 23.0)
+    );
 }
 
 fn loaded(stack: Stack) -> Loaded {
@@ -108,30 +110,42 @@ fn levels_fit_the_stack_and_zero_straddling_data_gets_the_diverging_map() {
     let v: Vec<f32> = vec![-2.0, -1.0, 0.5, 1.0, f32::NAN, 3.0, 0.0, 1.0];
     let s = Stack::from_vec(Shape::new(2, 2, 2, 1), v).unwrap();
     let mut st = ViewerState::new(loaded(s), LoadOptions::default(), engine(), "none".into());
-    assert_eq!(st.display.colormap, Colormap::Diverging);
-    assert_eq!((st.display.levels.min, st.display.levels.max), (-3.0, 3.0));
+    assert_eq!(st.display.params.colormap, Colormap::Diverging);
+    assert_eq!(
+        (st.display.params.levels.min, st.display.params.levels.max),
+        (-3.0, 3.0)
+    );
     // all-positive data: plasma, levels min..max of every frame
     let s = Stack::from_vec(Shape::new(2, 1, 2, 1), vec![5u8, 9, 7, 200]).unwrap();
     st.set_loaded(loaded(s));
-    assert_eq!(st.display.colormap, Colormap::Plasma);
-    assert_eq!((st.display.levels.min, st.display.levels.max), (5.0, 200.0));
+    assert_eq!(st.display.params.colormap, Colormap::Plasma);
+    assert_eq!(
+        (st.display.params.levels.min, st.display.params.levels.max),
+        (5.0, 200.0)
+    );
     // keep fitting off: a new dataset is fitted once (spec §6), then a change of the
     // displayed stack (a timeline crop to frame 1) keeps the levels
-    st.keep_fitting = false;
+    st.display.keep_fitting = false;
     let s = Stack::from_vec(Shape::new(2, 1, 2, 1), vec![0u8, 50, 100, 120]).unwrap();
     st.set_loaded(loaded(s));
-    assert_eq!((st.display.levels.min, st.display.levels.max), (0.0, 120.0));
+    assert_eq!(
+        (st.display.params.levels.min, st.display.params.levels.max),
+        (0.0, 120.0)
+    );
     st.crop_timeline(blitz::ops::FrameRange::new(1, 1));
     st.update_shown(); // what every UI frame does
-    assert_eq!(st.stack.shape().frames, 1);
-    assert_eq!((st.display.levels.min, st.display.levels.max), (0.0, 120.0));
+    assert_eq!(st.pipeline.stack.shape().frames, 1);
+    assert_eq!(
+        (st.display.params.levels.min, st.display.params.levels.max),
+        (0.0, 120.0)
+    );
     // on again: the next change refits to what is shown
-    st.keep_fitting = true;
+    st.display.keep_fitting = true;
     st.undo_timeline_crop();
     st.crop_timeline(blitz::ops::FrameRange::new(1, 1));
     st.update_shown();
     assert_eq!(
-        (st.display.levels.min, st.display.levels.max),
+        (st.display.params.levels.min, st.display.params.levels.max),
         (100.0, 120.0)
     );
 }
@@ -140,18 +154,18 @@ fn levels_fit_the_stack_and_zero_straddling_data_gets_the_diverging_map() {
 fn playback_loops_or_stops_at_the_end() {
     let s = Stack::from_vec(Shape::new(4, 1, 1, 1), vec![0u8, 1, 2, 3]).unwrap();
     let mut st = ViewerState::new(loaded(s), LoadOptions::default(), engine(), "none".into());
-    st.fps = 10.0;
-    st.playing = true;
+    st.playback.fps = 10.0;
+    st.playback.playing = true;
     let t0 = Instant::now();
     st.tick(t0);
     st.tick(t0 + Duration::from_millis(250));
-    assert_eq!(st.frame, 2);
+    assert_eq!(st.playback.frame, 2);
     st.tick(t0 + Duration::from_millis(550));
-    assert_eq!(st.frame, 1, "5 frames on from 0 in 4 loops to 1");
-    st.looping = false;
+    assert_eq!(st.playback.frame, 1, "5 frames on from 0 in 4 loops to 1");
+    st.playback.looping = false;
     st.tick(t0 + Duration::from_millis(2000));
-    assert_eq!(st.frame, 3);
-    assert!(!st.playing);
+    assert_eq!(st.playback.frame, 3);
+    assert!(!st.playback.playing);
 }
 
 #[test]
