@@ -556,3 +556,206 @@ fn review_regressions() {
         .collect();
     assert_eq!(left.len(), 4, "no temporary file is left: {left:?}");
 }
+
+/// The demo stack written as .npy under `dir` and opened again, memory-mapped, in a
+/// viewer: every full-stack computation on it runs as a background job.
+fn mapped_viewer(dir: &Path) -> ViewerState {
+    let p = dir.join("demo.npy");
+    blitz::export::write_npy(&p, &demo()).unwrap();
+    let stack = blitz::load(&p, &LoadOptions::default(), &NoProgress).unwrap();
+    assert!(stack.is_mapped());
+    viewer_of(stack)
+}
+
+#[test]
+fn on_a_mapped_stack_aggregate_roi_envelope_and_references_run_as_jobs() {
+    let stack = demo();
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = mapped_viewer(dir.path());
+
+    // aggregate: a job, the same image once it arrives; cancel turns the mode off
+    v.set_selection(2, 9);
+    v.pipeline.agg_op = ReduceOp::Max;
+    v.set_aggregate(true);
+    v.update_shown();
+    assert!(v.jobs.shown.is_some());
+    v.wait_jobs();
+    let want = reduce(&stack, ReduceOp::Max, FrameRange::new(2, 9)).unwrap();
+    assert_close(&shown_values(&v), &want.data, "mapped aggregate");
+    v.set_selection(0, 11);
+    v.update_shown();
+    v.cancel_job(blitz::viewer::state::JobKind::Aggregate);
+    assert!(v.pipeline.aggregate.is_none() && v.jobs.shown.is_none());
+    v.update_shown();
+    assert!(v.pipeline.shown.is_none(), "back to the frame");
+
+    // ROI series: a job over runs of frames, equal to one call
+    let roi = Roi::Rect {
+        x: 2,
+        y: 3,
+        w: 9,
+        h: 7,
+    };
+    v.roi.region = Some(roi.clone());
+    v.compute_roi();
+    assert!(v.jobs.roi.is_some() && v.roi.series.is_none());
+    v.wait_jobs();
+    let want = roi_series(&stack, &roi, Stat::Mean, FrameRange::all(12)).unwrap();
+    assert_eq!(v.roi.series.as_ref(), Some(&want));
+
+    // the dataset envelope arrives after the other profiles, from a job
+    v.profile.crosshair = Some((11, 6));
+    v.profile.env_dataset = true;
+    let first = v.profiles().unwrap().unwrap();
+    assert!(first.envelopes.is_empty());
+    assert!(v.jobs.envelope.is_some());
+    v.wait_jobs();
+    let p = v.profiles().unwrap().unwrap();
+    assert_eq!(p.envelopes.len(), 1);
+    let want = profile::dataset_envelope(&stack, Orientation::Col, 11, 0, 0).unwrap();
+    assert_eq!(p.envelopes[0].2, want);
+
+    // a Range reference of the preview is reduced in a job; the preview waits for it
+    v.set_frame(4);
+    v.set_selection(1, 6);
+    v.pipeline.ops.subtract.kind = SourceKind::Range;
+    v.ops_changed();
+    v.update_shown();
+    assert!(v.jobs.reference.is_some() && v.pipeline.shown.is_none());
+    v.wait_jobs();
+    let n = v.pipeline.ops.normalize(v.pipeline.selection).unwrap();
+    assert_close(
+        &shown_values(&v),
+        &n.preview(&stack, 4).unwrap().data,
+        "mapped preview",
+    );
+
+    // a change of the stack drops the jobs computing from the old one
+    v.compute_roi();
+    assert!(v.jobs.roi.is_some());
+    assert!(v.change_pipeline("flip", |p| p.transforms.flip_y = true));
+    assert!(!v.pipeline.stack.is_mapped(), "a flip copies the frames");
+    assert!(v.jobs.reference.is_none());
+    let want = roi_series(
+        &transform::flip_y(&stack),
+        &roi,
+        Stat::Mean,
+        FrameRange::all(12),
+    )
+    .unwrap();
+    assert_eq!(
+        v.roi.series.as_ref(),
+        Some(&want),
+        "computed again, at once (in RAM)"
+    );
+}
+
+#[test]
+fn apply_to_full_runs_in_runs_of_frames_and_cancel_stops_it() {
+    use blitz::viewer::state::JobCtx;
+    use blitz::viewer::state::apply::normalize_in_runs;
+    let stack = Arc::new(demo());
+    let engine = Engine::new(EngineChoice::Cpu);
+    let n = Normalize {
+        subtract: Some(Step {
+            source: Source::Sliding {
+                op: ReduceOp::Mean,
+                window: 3,
+                lag: 1,
+            },
+            amount: 0.8,
+        }),
+        divide: Some(Step {
+            source: Source::Range {
+                op: ReduceOp::Max,
+                range: FrameRange::new(0, 5),
+            },
+            amount: 0.5,
+        }),
+    };
+    let whole = n.apply(&stack).unwrap();
+    for per in [1, 2, 5, 100] {
+        let (got, _) = normalize_in_runs(&engine, &stack, &n, per, &JobCtx::default()).unwrap();
+        assert_eq!(got.shape(), whole.shape(), "runs of {per}");
+        assert_close(
+            got.as_slice::<f32>().unwrap(),
+            whole.as_slice::<f32>().unwrap(),
+            &format!("runs of {per}"),
+        );
+    }
+    // cancel after the first run: the job ends with Cancelled, having done one run
+    let big = Arc::new(blitz::bench::random_stack::<u8>(Shape::new(400, 128, 128, 1)).unwrap());
+    let sliding = Normalize::subtract_sliding(ReduceOp::Median, 20, 0);
+    let b = big.clone();
+    let job = blitz::viewer::state::Job::spawn("apply", move |ctx| {
+        normalize_in_runs(&Engine::new(EngineChoice::Cpu), &b, &sliding, 1, ctx)
+    });
+    let t0 = std::time::Instant::now();
+    while job.status().done == 0 {
+        assert!(t0.elapsed().as_secs() < 60);
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    job.cancel();
+    let done_at_cancel = job.status().done;
+    let r = job.wait();
+    assert!(
+        matches!(r, Err(blitz::viewer::ViewerError::Cancelled)),
+        "{r:?}"
+    );
+    assert!(done_at_cancel < 381, "{done_at_cancel} of 381 runs");
+
+    // through the viewer: Cancel drops the job, the stack shown stays
+    let mut v = viewer_of(demo());
+    v.pipeline.ops.subtract.kind = SourceKind::Sliding;
+    v.start_apply();
+    v.cancel_job(blitz::viewer::state::JobKind::Apply);
+    assert!(v.jobs.apply.is_none());
+    assert!(v.status.contains("cancelled"), "{}", v.status);
+    assert!(Arc::ptr_eq(&v.pipeline.stack, &v.pipeline.raw));
+}
+
+#[test]
+fn a_frame_range_exported_in_the_background_or_cancelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = viewer_of(demo());
+    let d = ExportDialog {
+        kind: ExportKind::Range,
+        path: dir.path().join("frames").display().to_string(),
+        first: 1,
+        last: 10,
+        ext: "png",
+    };
+    assert_eq!(v.start_export(&d).unwrap(), None, "runs as a job");
+    v.wait_jobs();
+    assert_eq!(v.status, format!("10 frames written to {}", d.path));
+    assert!(v.error.is_none());
+    assert!(dir.path().join("frames/frame_010.png").exists());
+    // a frame export is written at once
+    let f = ExportDialog {
+        kind: ExportKind::Frame,
+        path: dir.path().join("f.png").display().to_string(),
+        ..d
+    };
+    assert!(v.start_export(&f).unwrap().is_some());
+    assert!(dir.path().join("f.png").exists());
+    // cancelled: no frame file is left (or, when the cancel came too late, all of them)
+    let frames: Vec<u8> = (0..300 * 64 * 64).map(|i| (i % 251) as u8).collect();
+    let mut v = viewer_of(Stack::from_vec(Shape::new(300, 64, 64, 1), frames).unwrap());
+    let out = dir.path().join("many");
+    let d = ExportDialog {
+        kind: ExportKind::Range,
+        path: out.display().to_string(),
+        first: 0,
+        last: 299,
+        ext: "png",
+    };
+    v.start_export(&d).unwrap();
+    v.cancel_job(blitz::viewer::state::JobKind::Export);
+    v.wait_jobs();
+    let left = std::fs::read_dir(&out).map_or(0, |r| r.count());
+    if v.status.contains("cancelled") {
+        assert_eq!(left, 0, "{}", v.status);
+    } else {
+        assert_eq!(left, 300, "{}", v.status);
+    }
+}

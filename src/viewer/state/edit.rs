@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::load::human_bytes;
 use crate::ops::reduce::ReduceOp;
 use crate::ops::{FrameRange, OpError};
 
@@ -26,6 +27,19 @@ impl ViewerState {
     pub fn change_pipeline(&mut self, what: &str, f: impl FnOnce(&mut Pipeline)) -> bool {
         let old = self.pipeline.steps.clone();
         f(&mut self.pipeline.steps);
+        let copy = self.copy_bytes(&self.pipeline.steps);
+        let ram = crate::load::available_ram_bytes();
+        if copy > 0 && ram > 0 && copy > ram {
+            self.pipeline.steps = old;
+            self.error = Some(format!(
+                "{what}: the stack is mapped from its file and this change copies {} into \
+                 RAM, more than the {} available. Crop the timeline to fewer frames first, or \
+                 load a selection of frames.\n\nNothing was changed.",
+                human_bytes(copy),
+                human_bytes(ram)
+            ));
+            return false;
+        }
         match self.rebuild() {
             Ok(()) => {
                 self.status = what.to_string();
@@ -37,6 +51,32 @@ impl ViewerState {
                 false
             }
         }
+    }
+
+    /// Bytes of RAM the pipeline `steps` copies a mapped stack into (0 for a stack in RAM,
+    /// which the steps copy as they always have).
+    fn copy_bytes(&self, steps: &Pipeline) -> u64 {
+        let raw = &self.pipeline.raw;
+        if !raw.is_mapped() {
+            return 0;
+        }
+        let sh = raw.shape();
+        let frames = steps.timeline_crop.map_or(sh.frames, |c| c.len()) as u64;
+        let samples = frames * sh.frame_len() as u64;
+        let size = raw.dtype().size() as u64;
+        let mut bytes = if steps.timeline_crop.is_some() {
+            samples * size
+        } else {
+            0
+        };
+        let t = &steps.transforms;
+        if steps.applied.is_none()
+            && (steps.roi_mask.is_some() || steps.binary_mask.is_some() || !t.is_identity())
+        {
+            // a binary mask gives f32 samples (NaN where masked)
+            bytes += samples * if steps.binary_mask.is_some() { 4 } else { size };
+        }
+        bytes
     }
 
     /// Recomputes the base and displayed stacks from the raw one.

@@ -131,9 +131,18 @@ fn count<T: Copy + Sync>(
 /// The histogram of every frame, as `ops::histogram::histogram` gives it, read chunk by
 /// chunk in frame order with progress and a cancel check between chunks.
 pub fn full_histogram(stack: &Stack, ctx: &JobCtx) -> Result<StackHistogram, ViewerError> {
+    full_histogram_in_runs(stack, job_chunk_frames(stack), ctx)
+}
+
+/// [`full_histogram`] reading `per` frames at a time.
+pub fn full_histogram_in_runs(
+    stack: &Stack,
+    per: usize,
+    ctx: &JobCtx,
+) -> Result<StackHistogram, ViewerError> {
     let s = stack.shape();
     let n = s.frame_len();
-    let chunk_bytes = job_chunk_frames(stack) * stack.dtype().size() * n.max(1);
+    let chunk_bytes = per.max(1) * stack.dtype().size() * n.max(1);
     // walks the chunks in order with read-ahead and drop-behind, one progress phase
     let pass = |phase: &str, f: &mut dyn FnMut(std::ops::Range<usize>)| {
         ctx.begin(phase, s.frames as u64);

@@ -71,7 +71,8 @@ impl ViewerState {
             Change::Stack => {
                 self.gens.stack += 1;
                 let p = &mut self.pipeline;
-                p.range_cache = None;
+                p.range_cache.clear();
+                self.jobs.reference = None;
                 // an aggregate or preview of the old stack is not shown while the new one
                 // computes
                 p.shown = None;

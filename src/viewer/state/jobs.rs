@@ -11,7 +11,7 @@ use super::job::{Job, JobStatus};
 use super::loader::LoadJob;
 use super::profiles::EnvelopeJob;
 use super::roi::PixelJob;
-use super::shown::ShownJob;
+use super::shown::{ReferenceJob, ShownJob};
 
 /// Which job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,6 +19,8 @@ pub enum JobKind {
     Load,
     Apply,
     Aggregate,
+    /// A Range reference of the ops preview.
+    Reference,
     Roi,
     Envelope,
     Histogram,
@@ -32,6 +34,7 @@ pub struct Jobs {
     pub apply: Option<ApplyJob>,
     /// An aggregate being reduced.
     pub shown: Option<ShownJob>,
+    pub reference: Option<ReferenceJob>,
     pub roi: Option<Job<(RoiSeries, &'static str)>>,
     pub envelope: Option<EnvelopeJob>,
     /// The histogram of every frame, after the sampled one.
@@ -48,6 +51,7 @@ impl Default for Jobs {
             load: None,
             apply: None,
             shown: None,
+            reference: None,
             roi: None,
             envelope: None,
             histogram: None,
@@ -70,6 +74,9 @@ impl Jobs {
         }
         if let Some(j) = &self.shown {
             v.push((JobKind::Aggregate, j.job.status()));
+        }
+        if let Some(j) = &self.reference {
+            v.push((JobKind::Reference, j.job.status()));
         }
         if let Some(j) = &self.roi {
             v.push((JobKind::Roi, j.status()));
@@ -95,6 +102,7 @@ impl Jobs {
         self.load.is_some()
             || self.apply.is_some()
             || self.shown.is_some()
+            || self.reference.is_some()
             || self.roi.is_some()
             || self.envelope.is_some()
             || self.pixels.is_some()
@@ -128,6 +136,19 @@ impl ViewerState {
         self.poll_export();
     }
 
+    /// Waits until no job runs and the shown image is computed (tests, scripts).
+    pub fn wait_jobs(&mut self) {
+        loop {
+            self.poll_jobs();
+            let dirty = self.pipeline.shown_dirty
+                && (self.pipeline.aggregate.is_some() || self.pipeline.preview_ops().is_some());
+            if !self.jobs.any() && !dirty {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+
     /// Cancels the job of `kind`: its work stops at its next check and its result is
     /// dropped; what it was computing is turned off where it would start again.
     pub fn cancel_job(&mut self, kind: JobKind) {
@@ -139,6 +160,10 @@ impl ViewerState {
             }
             JobKind::Apply => self.cancel_apply(),
             JobKind::Aggregate => self.cancel_aggregate(),
+            JobKind::Reference => {
+                self.cancel_reference();
+                self.status = "ops reference cancelled: the range steps are off".into();
+            }
             JobKind::Roi => self.cancel_roi(),
             JobKind::Envelope => self.cancel_envelope(),
             JobKind::Histogram => self.jobs.histogram = None,

@@ -41,6 +41,8 @@ impl LoadJob {
             ctx.check()?;
             ctx.begin("histogram of a sample of frames", 0);
             let histogram = sampled_histogram(&stack, &engine).ok();
+            // a cancel during the histogram still keeps the stack shown
+            ctx.check()?;
             Ok(Loaded {
                 path: path_buf,
                 stack,

@@ -221,8 +221,9 @@ pub struct PipelineState {
     pub shown: Option<Arc<Stack>>,
     /// `shown` must be recomputed (frame, ops or aggregate changed).
     pub shown_dirty: bool,
-    /// The last Range reference reduced for the ops preview, by (op, range).
-    pub(super) range_cache: Option<((ReduceOp, FrameRange), crate::ops::Image)>,
+    /// The last Range references reduced for the ops preview, by (op, range): one for
+    /// each step, newest last.
+    pub(super) range_cache: Vec<((ReduceOp, FrameRange), crate::ops::Image)>,
 }
 
 impl PipelineState {
@@ -241,7 +242,7 @@ impl PipelineState {
             agg_op: ReduceOp::Mean,
             shown: None,
             shown_dirty: true,
-            range_cache: None,
+            range_cache: Vec::new(),
         }
     }
 

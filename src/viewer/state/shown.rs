@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::ops::normalize::{Normalize, Source};
-use crate::ops::{Image, OpError};
+use crate::ops::reduce::ReduceOp;
+use crate::ops::{FrameRange, Image, OpError};
 use crate::stack::Stack;
 use crate::viewer::error::ViewerError;
 
@@ -14,6 +15,12 @@ use super::ViewerState;
 use super::invalidate::{Change, FitKey, Fitted};
 use super::job::Job;
 use super::pipeline::{SourceKind, image_stack};
+
+/// A Range reference of the ops preview reduced on a thread (a mapped or large base).
+pub struct ReferenceJob {
+    pub key: (ReduceOp, FrameRange),
+    pub job: Job<Image>,
+}
 
 /// An aggregate reduced on a thread.
 pub struct ShownJob {
@@ -34,6 +41,7 @@ impl ViewerState {
     /// Recomputes the aggregate or previewed image when its inputs changed.
     pub fn update_shown(&mut self) {
         self.poll_shown_job();
+        self.poll_reference();
         if !self.pipeline.shown_dirty {
             return;
         }
@@ -65,10 +73,15 @@ impl ViewerState {
             let r = self.compute.engine.reduce_kept(&processed, a.op, a.range);
             (what, r.map(|(img, ran)| (img, ran.engine)))
         } else if let Some(n) = self.pipeline.preview_ops() {
-            self.pipeline.shown_dirty = false;
             let what = format!("ops preview of frame {frame}");
             let base = self.pipeline.base.clone();
-            let r = self.cached_ranges(n).and_then(|n| n.preview(&base, frame));
+            let r = match self.cached_ranges(n) {
+                // a reference is reduced in the background: the preview waits for it
+                Ok(None) => return,
+                Ok(Some(n)) => n.preview(&base, frame),
+                Err(e) => Err(e),
+            };
+            self.pipeline.shown_dirty = false;
             (what, r.map(|i| (i, "cpu")))
         } else {
             self.pipeline.shown_dirty = false;
@@ -167,23 +180,85 @@ impl ViewerState {
 
     /// `n` with every Range reference replaced by its image, reduced once per (op,
     /// range) through the engine and cached, so scrubbing the preview does not reduce
-    /// the range again for every frame (spec §3.2: cached per method and bounds).
-    fn cached_ranges(&mut self, mut n: Normalize) -> Result<Normalize, OpError> {
+    /// the range again for every frame (spec §3.2: cached per method and bounds). None
+    /// while a reference of a mapped or large base is reduced in the background.
+    fn cached_ranges(&mut self, mut n: Normalize) -> Result<Option<Normalize>, OpError> {
         for step in [&mut n.subtract, &mut n.divide].into_iter().flatten() {
             if let Source::Range { op, range } = step.source {
-                let p = &mut self.pipeline;
-                let hit = p.range_cache.as_ref().filter(|(k, _)| *k == (op, range));
+                let key = (op, range);
+                let p = &self.pipeline;
+                let hit = p.range_cache.iter().find(|(k, _)| *k == key);
                 let img = match hit {
                     Some((_, img)) => img.clone(),
+                    None if self.in_background(&p.base) => {
+                        // the running one finishes first, then the next reference starts
+                        if self.jobs.reference.is_none() {
+                            let (engine, base) = (self.compute.engine.clone(), p.base.clone());
+                            let what = format!(
+                                "reference: {op} of frames {}..={}",
+                                range.first, range.last
+                            );
+                            let job = Job::spawn(what, move |ctx| {
+                                ctx.begin(&format!("reducing {} frames", range.len()), 0);
+                                Ok(engine.reduce(&base, op, range)?.0)
+                            });
+                            self.jobs.reference = Some(ReferenceJob { key, job });
+                        }
+                        return Ok(None);
+                    }
                     None => {
                         let (img, _) = self.compute.engine.reduce(&p.base, op, range)?;
-                        p.range_cache = Some(((op, range), img.clone()));
+                        self.cache_range(key, img.clone());
                         img
                     }
                 };
                 step.source = Source::File(img);
             }
         }
-        Ok(n)
+        Ok(Some(n))
+    }
+
+    /// Keeps a reduced Range reference: one per ops step.
+    fn cache_range(&mut self, key: (ReduceOp, FrameRange), img: Image) {
+        let c = &mut self.pipeline.range_cache;
+        c.retain(|(k, _)| *k != key);
+        if c.len() >= 2 {
+            c.remove(0);
+        }
+        c.push((key, img));
+    }
+
+    /// Takes a reference reduced in the background; the preview is computed with it.
+    fn poll_reference(&mut self) {
+        let Some(r) = self.jobs.reference.as_mut().and_then(|j| j.job.poll()) else {
+            return;
+        };
+        let Some(job) = self.jobs.reference.take() else {
+            return;
+        };
+        match r {
+            Ok(img) => {
+                self.cache_range(job.key, img);
+                self.pipeline.shown_dirty = true;
+            }
+            Err(e) if e.is_cancelled() => {}
+            Err(e) => {
+                self.error = Some(format!("ops reference: {e}"));
+                self.cancel_reference();
+            }
+        }
+    }
+
+    /// Stops the background reference and turns the Range steps off, so the preview
+    /// does not start it again.
+    pub fn cancel_reference(&mut self) {
+        self.jobs.reference = None;
+        let ops = &mut self.pipeline.ops;
+        for step in [&mut ops.subtract, &mut ops.divide] {
+            if step.kind == SourceKind::Range {
+                step.kind = SourceKind::Off;
+            }
+        }
+        self.invalidate(Change::Ops);
     }
 }
