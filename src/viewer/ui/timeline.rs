@@ -1,5 +1,5 @@
 //! The timeline: playback buttons, the frame slider, rate and loop; below it the probe
-//! and status, or the progress of the jobs running, each with its Cancel.
+//! and status, and the progress of each job running with its Cancel.
 
 use egui::Ui;
 
@@ -40,16 +40,13 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
             );
             ui.checkbox(&mut s.playback.looping, "loop");
         });
-        let running = s.jobs.running();
-        if running.is_empty() {
-            ui.horizontal(|ui| {
-                let probe = s.probe.as_ref().map_or("", |p| p.2.as_str());
-                ui.monospace(format!("{probe:<48}"));
-                ui.separator();
-                ui.label(&s.status);
-            });
-        }
-        for (kind, st) in running {
+        ui.horizontal(|ui| {
+            let probe = s.probe.as_ref().map_or("", |p| p.2.as_str());
+            ui.monospace(format!("{probe:<48}"));
+            ui.separator();
+            ui.label(&s.status);
+        });
+        for (kind, st) in s.jobs.running() {
             ui.horizontal(|ui| {
                 let bar = match st.fraction() {
                     Some(f) => egui::ProgressBar::new(f),
