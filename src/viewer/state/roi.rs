@@ -51,6 +51,17 @@ impl Default for RoiState {
     }
 }
 
+impl RoiState {
+    /// Caches the series of pixel `at`; the probe wanders, so the cache is emptied past
+    /// a few dozen pixels (the pins' series are read again at once).
+    fn keep_pixel_series(&mut self, at: (usize, usize), s: Arc<Vec<f32>>) {
+        if self.pixel_cache.len() > 64 {
+            self.pixel_cache.clear();
+        }
+        self.pixel_cache.insert(at, s);
+    }
+}
+
 /// A pixel series computed in the background.
 pub struct PixelJob {
     pub at: (usize, usize),
@@ -264,11 +275,7 @@ impl ViewerState {
         }
         if !stack.is_mapped() {
             let s = Arc::new(pixel_series(&stack, x, y));
-            // the probe wanders: keep the cache to the pins and a few more
-            if self.roi.pixel_cache.len() > 64 {
-                self.roi.pixel_cache.clear();
-            }
-            self.roi.pixel_cache.insert((x, y), s.clone());
+            self.roi.keep_pixel_series((x, y), s.clone());
             return Some(s);
         }
         // a mapped stack: one page per frame, read off the UI thread, one pixel at a time
@@ -295,9 +302,7 @@ impl ViewerState {
                     self.jobs.pixels = Some(PixelJob { at, job });
                 }
             }
-            Some(Ok(s)) => {
-                self.roi.pixel_cache.insert(at, Arc::new(s));
-            }
+            Some(Ok(s)) => self.roi.keep_pixel_series(at, Arc::new(s)),
             Some(Err(_)) => {}
         }
     }
