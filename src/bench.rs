@@ -271,9 +271,11 @@ pub fn run_display_scrub(
             let mut frame = |t: usize, upload: bool| -> Result<f64, String> {
                 let t0 = Instant::now();
                 if upload {
-                    r.upload_frame(device, queue, &stack, t)?;
+                    r.upload_frame(device, queue, &stack, t)
+                        .map_err(|e| e.to_string())?;
                 }
-                r.draw_and_wait(device, queue, &params, place, &view, format)?;
+                r.draw_and_wait(device, queue, &params, place, &view, format)
+                    .map_err(|e| e.to_string())?;
                 Ok(t0.elapsed().as_secs_f64() * 1e3)
             };
             frame(0, true)?; // warm-up: texture creation, pipeline
@@ -321,9 +323,9 @@ pub fn run_interactive(
     changes: usize,
 ) -> Result<Vec<InteractiveRow>, String> {
     use crate::ops::histogram::Levels;
-    use crate::viewer::analysis::image_stack;
     use crate::viewer::colormap::{Colormap, DisplayParams};
     use crate::viewer::display::{DisplayRenderer, Placement, offscreen_target};
+    use crate::viewer::state::pipeline::image_stack;
 
     let (device, queue) = (gpu.device(), gpu.queue());
     let format = wgpu::TextureFormat::Rgba8Unorm;
@@ -346,8 +348,10 @@ pub fn run_interactive(
     };
     let mut show = |img: Image| -> Result<(), String> {
         let s = image_stack(img).map_err(|e| e.to_string())?;
-        r.upload_frame(device, queue, &s, 0)?;
+        r.upload_frame(device, queue, &s, 0)
+            .map_err(|e| e.to_string())?;
         r.draw_and_wait(device, queue, &params, place, &view, format)
+            .map_err(|e| e.to_string())
     };
     let gpu_reduce = if use_gpu {
         let g = crate::gpu::reduce::GpuReduce::new(gpu).map_err(|e| e.to_string())?;

@@ -1095,7 +1095,7 @@ fn gpu_info(as_json: bool) -> Result<()> {
 
 fn run(cli: Cli) -> Result<()> {
     let Some(command) = cli.command else {
-        return blitz::viewer::run(blitz::viewer::ViewOptions {
+        return Ok(blitz::viewer::run(blitz::viewer::ViewOptions {
             path: cli.path.unwrap_or_else(|| PathBuf::from("demo")),
             load: LoadOptions::default(),
             engine: EngineChoice::Auto,
@@ -1104,7 +1104,7 @@ fn run(cli: Cli) -> Result<()> {
             frame: 0,
             drop: None,
             setup: Default::default(),
-        });
+        })?);
     };
     match command {
         Command::Cache { action } => cache_cmd(action),
@@ -1126,7 +1126,7 @@ fn run(cli: Cli) -> Result<()> {
             load,
         } => {
             let opts = load.options();
-            let setup = blitz::viewer::analysis::ViewSetup {
+            let setup = blitz::viewer::ViewSetup {
                 aggregate: aggregate.map(|a| parse_aggregate(&a)).transpose()?,
                 subtract: subtract
                     .map(|s| parse_source(&s, "--subtract", &opts))
@@ -1148,7 +1148,7 @@ fn run(cli: Cli) -> Result<()> {
                 envelopes,
                 roi: rect.map(|r| parse_roi(Some(r), None)).transpose()?,
             };
-            blitz::viewer::run(blitz::viewer::ViewOptions {
+            Ok(blitz::viewer::run(blitz::viewer::ViewOptions {
                 path: path.unwrap_or_else(|| PathBuf::from("demo")),
                 load: opts,
                 engine: engine.choice(),
@@ -1157,7 +1157,7 @@ fn run(cli: Cli) -> Result<()> {
                 frame,
                 drop,
                 setup,
-            })
+            })?)
         }
         Command::Info {
             path,

@@ -13,11 +13,9 @@ use blitz::ops::profile::{self, Orientation};
 use blitz::ops::reduce::{ReduceOp, reduce};
 use blitz::ops::roi::{Roi, Stat, roi_series};
 use blitz::ops::{FrameRange, transform};
-use blitz::viewer::analysis::SourceKind;
-use blitz::viewer::app::ViewerState;
 use blitz::viewer::colormap::render_cpu;
-use blitz::viewer::loader::Loaded;
-use blitz::viewer::panels::{ExportDialog, ExportKind};
+use blitz::viewer::state::pipeline::SourceKind;
+use blitz::viewer::state::{ExportDialog, ExportKind, Loaded, ViewerState};
 use blitz::{LoadOptions, NoProgress, Shape, Stack};
 
 fn viewer_of(stack: Stack) -> ViewerState {
@@ -66,7 +64,7 @@ fn aggregate_mode_shows_the_engine_reduce_of_the_selection() {
     let mut v = viewer_of(demo());
     v.set_selection(3, 8);
     for op in ReduceOp::ALL {
-        v.agg_op = op;
+        v.pipeline.agg_op = op;
         v.set_aggregate(true);
         v.update_shown();
         let want = reduce(&stack, op, FrameRange::new(3, 8)).unwrap();
@@ -75,21 +73,21 @@ fn aggregate_mode_shows_the_engine_reduce_of_the_selection() {
     // dragging the range recomputes
     v.set_selection(0, 1);
     v.update_shown();
-    let want = reduce(&stack, v.agg_op, FrameRange::new(0, 1)).unwrap();
+    let want = reduce(&stack, v.pipeline.agg_op, FrameRange::new(0, 1)).unwrap();
     assert_close(&shown_values(&v), &want.data, "moved range");
     // a large stack reduces off the UI thread: the same image once it arrives, and the
     // newest range wins when the range moves while one runs
-    v.background_above = 0;
+    v.jobs.background_above = 0;
     v.set_selection(1, 9);
     v.update_shown();
-    assert!(v.shown_job.is_some());
+    assert!(v.jobs.shown.is_some());
     v.set_selection(2, 10);
     v.wait_shown();
-    let want = reduce(&stack, v.agg_op, FrameRange::new(2, 10)).unwrap();
+    let want = reduce(&stack, v.pipeline.agg_op, FrameRange::new(2, 10)).unwrap();
     assert_close(&shown_values(&v), &want.data, "background aggregate");
     // a result for a range already left is shown, but does not fix the levels: the
     // newest range's image refits them (keep fitting)
-    v.agg_op = ReduceOp::Sum;
+    v.pipeline.agg_op = ReduceOp::Sum;
     v.set_aggregate(true);
     v.set_selection(0, 1);
     v.update_shown();
@@ -100,17 +98,20 @@ fn aggregate_mode_shows_the_engine_reduce_of_the_selection() {
         .data
         .iter()
         .fold((f32::MAX, f32::MIN), |(a, b), &x| (a.min(x), b.max(x)));
-    assert_eq!((v.display.levels.min, v.display.levels.max), (lo, hi));
-    v.agg_op = ReduceOp::Mean;
+    assert_eq!(
+        (v.display.params.levels.min, v.display.params.levels.max),
+        (lo, hi)
+    );
+    v.pipeline.agg_op = ReduceOp::Mean;
     v.set_aggregate(true);
-    v.background_above = u64::MAX;
+    v.jobs.background_above = u64::MAX;
     v.set_selection(0, 1);
     v.update_shown();
     // back to frames: the frame is shown and the selection stays
     v.set_aggregate(false);
     v.update_shown();
-    assert!(v.shown.is_none());
-    assert_eq!(v.selection, FrameRange::new(0, 1));
+    assert!(v.pipeline.shown.is_none());
+    assert_eq!(v.pipeline.selection, FrameRange::new(0, 1));
     v.set_frame(5);
     let f = stack.frame(5);
     let raw: Vec<f32> = (0..f.len()).map(|i| f.get_f32(i)).collect();
@@ -126,7 +127,8 @@ fn every_ops_source_previews_and_applies_as_the_engine_does() {
     let ref_path = dir.path().join("ref.npy");
     let ref_stack = Stack::from_vec(Shape::new(1, 20, 30, 1), mean.data.clone()).unwrap();
     blitz::export::write_npy(&ref_path, &ref_stack).unwrap();
-    let reference = blitz::viewer::panels::load_reference(&ref_path, 20, 30, Some(1)).unwrap();
+    let reference =
+        blitz::viewer::state::reference::load_reference(&ref_path, 20, 30, Some(1)).unwrap();
 
     let mut v = viewer_of(demo());
     v.set_selection(2, 5);
@@ -171,24 +173,28 @@ fn every_ops_source_previews_and_applies_as_the_engine_does() {
         ),
     ];
     for (name, n) in cases {
-        v.ops = Default::default();
+        v.pipeline.ops = Default::default();
         match name {
-            "range" => v.ops.subtract.kind = SourceKind::Range,
+            "range" => v.pipeline.ops.subtract.kind = SourceKind::Range,
             "file" => {
-                v.ops.divide.kind = SourceKind::File;
-                v.ops.divide.file = Some((ref_path.clone(), reference.clone()));
-                v.ops.divide.amount = 0.5;
+                v.pipeline.ops.divide.kind = SourceKind::File;
+                v.pipeline.ops.divide.file = Some((ref_path.clone(), reference.clone()));
+                v.pipeline.ops.divide.amount = 0.5;
             }
             _ => {
-                v.ops.subtract.kind = SourceKind::Sliding;
-                v.ops.subtract.op = ReduceOp::Max;
-                v.ops.subtract.window = 3;
-                v.ops.subtract.lag = 1;
-                v.ops.subtract.amount = 0.7;
+                v.pipeline.ops.subtract.kind = SourceKind::Sliding;
+                v.pipeline.ops.subtract.op = ReduceOp::Max;
+                v.pipeline.ops.subtract.window = 3;
+                v.pipeline.ops.subtract.lag = 1;
+                v.pipeline.ops.subtract.amount = 0.7;
             }
         }
-        assert_eq!(v.ops.normalize(v.selection).as_ref(), Some(&n), "{name}");
-        v.shown_dirty = true;
+        assert_eq!(
+            v.pipeline.ops.normalize(v.pipeline.selection).as_ref(),
+            Some(&n),
+            "{name}"
+        );
+        v.pipeline.shown_dirty = true;
         v.update_shown();
         assert!(v.error.is_none(), "{name}: {:?}", v.error);
         let want = n.preview(&stack, 4).unwrap();
@@ -198,8 +204,8 @@ fn every_ops_source_previews_and_applies_as_the_engine_does() {
         v.wait_apply();
         assert!(v.error.is_none(), "{name}: {:?}", v.error);
         let full = n.apply(&stack).unwrap();
-        assert_eq!(v.stack.shape(), full.shape(), "{name}");
-        let got: Vec<f32> = v.stack.as_slice::<f32>().unwrap().to_vec();
+        assert_eq!(v.pipeline.stack.shape(), full.shape(), "{name}");
+        let got: Vec<f32> = v.pipeline.stack.as_slice::<f32>().unwrap().to_vec();
         assert_close(
             &got,
             full.as_slice::<f32>().unwrap(),
@@ -207,13 +213,18 @@ fn every_ops_source_previews_and_applies_as_the_engine_does() {
         );
         // undo: back to the raw stack
         v.change_pipeline("undo", |p| p.applied = None);
-        assert!(Arc::ptr_eq(&v.stack, &v.raw), "{name}: undo");
+        assert!(
+            Arc::ptr_eq(&v.pipeline.stack, &v.pipeline.raw),
+            "{name}: undo"
+        );
     }
     // a reference of the wrong shape is refused with a message naming the file
     let wrong = dir.path().join("wrong.npy");
     let w = Stack::from_vec(Shape::new(1, 10, 30, 1), vec![1f32; 300]).unwrap();
     blitz::export::write_npy(&wrong, &w).unwrap();
-    let e = blitz::viewer::panels::load_reference(&wrong, 20, 30, Some(1)).unwrap_err();
+    let e = blitz::viewer::state::reference::load_reference(&wrong, 20, 30, Some(1))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("wrong.npy") && e.contains("30 x 20"), "{e}");
 }
 
@@ -222,12 +233,12 @@ fn profiles_with_envelopes_and_a_roi_curve_match_the_engine() {
     let stack = demo();
     let mut v = viewer_of(demo());
     v.set_frame(7);
-    v.crosshair = Some((11, 6));
-    v.profile_width = 2;
-    v.env_image = true;
-    v.env_band = true;
-    v.env_dataset = true;
-    v.env_q = 5;
+    v.profile.crosshair = Some((11, 6));
+    v.profile.width = 2;
+    v.profile.env_image = true;
+    v.profile.env_band = true;
+    v.profile.env_dataset = true;
+    v.profile.env_q = 5;
     let p = v.profiles().unwrap().unwrap();
     assert_eq!(
         p.h,
@@ -253,11 +264,11 @@ fn profiles_with_envelopes_and_a_roi_curve_match_the_engine() {
     );
 
     let roi = Roi::Polygon(vec![(2.0, 2.0), (25.0, 4.0), (12.0, 18.0)]);
-    v.roi = Some(roi.clone());
-    v.roi_stat = Stat::Median;
+    v.roi.region = Some(roi.clone());
+    v.roi.stat = Stat::Median;
     v.compute_roi();
     let want = roi_series(&stack, &roi, Stat::Median, FrameRange::all(12)).unwrap();
-    assert_eq!(v.roi_series.as_ref(), Some(&want));
+    assert_eq!(v.roi.series.as_ref(), Some(&want));
 }
 
 #[test]
@@ -267,13 +278,13 @@ fn transforms_masks_and_timeline_crop_follow_the_ops_functions() {
     assert!(v.change_pipeline("rotate", |p| p.transforms.rot90 = 1));
     assert!(v.change_pipeline("flip x", |p| p.transforms.flip_x = true));
     let want = transform::flip_x(&transform::rotate90_cw(&stack));
-    assert_eq!(v.stack.as_slice::<u8>(), want.as_slice::<u8>());
-    assert_eq!(v.stack.shape(), Shape::new(12, 30, 20, 1));
+    assert_eq!(v.pipeline.stack.as_slice::<u8>(), want.as_slice::<u8>());
+    assert_eq!(v.pipeline.stack.shape(), Shape::new(12, 30, 20, 1));
     v.change_pipeline("reset", |p| p.transforms = Default::default());
     // timeline crop first, then a ROI mask; undo of the crop keeps the mask
     v.change_pipeline("crop", |p| p.timeline_crop = Some(FrameRange::new(4, 9)));
     v.change_pipeline("mask", |p| {
-        p.roi_mask = Some(blitz::viewer::analysis::RoiMask {
+        p.roi_mask = Some(blitz::viewer::state::pipeline::RoiMask {
             x: 3,
             y: 2,
             w: 10,
@@ -288,10 +299,10 @@ fn transforms_masks_and_timeline_crop_follow_the_ops_functions() {
         5,
     )
     .unwrap();
-    assert_eq!(v.stack.shape(), want.shape());
-    assert_eq!(v.stack.as_slice::<u8>(), want.as_slice::<u8>());
+    assert_eq!(v.pipeline.stack.shape(), want.shape());
+    assert_eq!(v.pipeline.stack.as_slice::<u8>(), want.as_slice::<u8>());
     v.change_pipeline("uncrop", |p| p.timeline_crop = None);
-    assert_eq!(v.stack.shape(), Shape::new(12, 5, 10, 1));
+    assert_eq!(v.pipeline.stack.shape(), Shape::new(12, 5, 10, 1));
 
     // a binary mask: zeros become NaN; one of the wrong size is refused, nothing changes
     v.change_pipeline("reset", |p| p.roi_mask = None);
@@ -307,14 +318,14 @@ fn transforms_masks_and_timeline_crop_follow_the_ops_functions() {
     assert!(v.error.is_none(), "{:?}", v.error);
     let m = Stack::from_vec(Shape::new(1, 20, 30, 1), mask).unwrap();
     let want = transform::binary_mask(&stack, &m).unwrap();
-    let got = v.stack.as_slice::<f32>().unwrap();
+    let got = v.pipeline.stack.as_slice::<f32>().unwrap();
     let exp = want.as_slice::<f32>().unwrap();
     assert!(
         got.iter()
             .zip(exp)
             .all(|(a, b)| a == b || (a.is_nan() && b.is_nan()))
     );
-    let before = v.stack.clone();
+    let before = v.pipeline.stack.clone();
     let small = dir.path().join("small.npy");
     blitz::export::write_npy(
         &small,
@@ -324,7 +335,7 @@ fn transforms_masks_and_timeline_crop_follow_the_ops_functions() {
     v.load_mask(&small);
     let e = v.error.take().expect("a message");
     assert!(e.contains("small.npy"), "{e}");
-    assert!(Arc::ptr_eq(&v.stack, &before));
+    assert!(Arc::ptr_eq(&v.pipeline.stack, &before));
 }
 
 #[test]
@@ -332,9 +343,9 @@ fn exports_write_what_is_shown_and_a_failed_export_loses_nothing() {
     let stack = demo();
     let mut v = viewer_of(demo());
     v.set_frame(3);
-    v.crosshair = Some((4, 5));
-    v.env_image = true;
-    v.roi = Some(Roi::Rect {
+    v.profile.crosshair = Some((4, 5));
+    v.profile.env_image = true;
+    v.roi.region = Some(Roi::Rect {
         x: 1,
         y: 1,
         w: 6,
@@ -348,7 +359,7 @@ fn exports_write_what_is_shown_and_a_failed_export_loses_nothing() {
     let png = d.join("frame.png");
     v.export_frame(&png).unwrap();
     let img = image::open(&png).unwrap().to_rgba8();
-    assert_eq!(img.as_raw(), &render_cpu(&stack, 3, &v.display));
+    assert_eq!(img.as_raw(), &render_cpu(&stack, 3, &v.display.params));
     // a range as numbered files
     let n = v.export_range(&d.join("frames"), "png", 2, 4).unwrap();
     assert_eq!(n, 3);
@@ -404,7 +415,7 @@ fn exports_write_what_is_shown_and_a_failed_export_loses_nothing() {
         last: 0,
         ext: "png",
     };
-    let e = v.run_export(&dialog).unwrap_err();
+    let e = v.run_export(&dialog).unwrap_err().to_string();
     assert!(e.contains("keep.png"), "{e}");
     assert_eq!(std::fs::read(&keep).unwrap(), b"precious");
     // a folder that cannot be created (its parent is a file), and a read-only file system
@@ -424,7 +435,7 @@ fn exports_write_what_is_shown_and_a_failed_export_loses_nothing() {
 fn review_regressions() {
     // an apply-to-full that finishes after a new stack was loaded is dropped
     let mut v = viewer_of(demo());
-    v.ops.subtract.kind = SourceKind::Sliding;
+    v.pipeline.ops.subtract.kind = SourceKind::Sliding;
     v.start_apply();
     let other = Stack::from_vec(Shape::new(3, 4, 5, 1), vec![7u8; 60]).unwrap();
     v.set_loaded(Loaded {
@@ -434,59 +445,68 @@ fn review_regressions() {
         seconds: 0.0,
     });
     v.wait_apply();
-    assert_eq!(v.stack.shape(), Shape::new(3, 4, 5, 1));
-    assert!(Arc::ptr_eq(&v.stack, &v.raw));
+    assert_eq!(v.pipeline.stack.shape(), Shape::new(3, 4, 5, 1));
+    assert!(Arc::ptr_eq(&v.pipeline.stack, &v.pipeline.raw));
 
     // ... as is one that finishes after a timeline crop
     let mut v = viewer_of(demo());
-    v.ops.subtract.kind = SourceKind::Sliding;
+    v.pipeline.ops.subtract.kind = SourceKind::Sliding;
     v.start_apply();
     v.crop_timeline(FrameRange::new(2, 4));
     v.wait_apply();
-    assert_eq!(v.stack.shape().frames, 3);
-    assert!(v.pipeline.applied.is_none());
+    assert_eq!(v.pipeline.stack.shape().frames, 3);
+    assert!(v.pipeline.steps.applied.is_none());
 
     // timeline crop and its undo keep frame and selection on the same frames
     let stack = demo();
     let mut v = viewer_of(demo());
     v.set_selection(5, 8);
     v.set_frame(6);
-    v.agg_op = ReduceOp::Mean;
+    v.pipeline.agg_op = ReduceOp::Mean;
     v.set_aggregate(true);
     v.update_shown();
     let before = shown_values(&v);
-    v.crop_timeline(v.selection);
+    v.crop_timeline(v.pipeline.selection);
     v.update_shown();
-    assert_eq!(v.selection, FrameRange::new(0, 3));
-    assert_eq!(v.frame, 1, "frame 6 is index 1 of 5..=8");
+    assert_eq!(v.pipeline.selection, FrameRange::new(0, 3));
+    assert_eq!(v.playback.frame, 1, "frame 6 is index 1 of 5..=8");
     assert_eq!(shown_values(&v), before);
     v.undo_timeline_crop();
     v.update_shown();
-    assert_eq!((v.selection, v.frame), (FrameRange::new(5, 8), 6));
+    assert_eq!(
+        (v.pipeline.selection, v.playback.frame),
+        (FrameRange::new(5, 8), 6)
+    );
     assert_eq!(shown_values(&v), before);
     // in aggregate mode a frame change does not recompute the aggregate
     v.set_frame(2);
-    assert!(!v.shown_dirty);
+    assert!(!v.pipeline.shown_dirty);
     // keep fitting refits when the aggregate op changes
-    v.agg_op = ReduceOp::Std;
+    v.pipeline.agg_op = ReduceOp::Std;
     v.set_aggregate(true);
     v.update_shown();
     let std = reduce(&stack, ReduceOp::Std, FrameRange::new(5, 8)).unwrap();
     let hi = std.data.iter().cloned().fold(f32::MIN, f32::max);
-    assert_eq!(v.display.levels.max, hi);
+    assert_eq!(v.display.params.levels.max, hi);
     v.set_aggregate(false);
     v.update_shown();
 
     // nested crops stay inside the current slice
     v.crop_to_rect(5, 5, 10, 10);
     v.crop_to_rect(5, 0, 10, 10);
-    assert_eq!((v.stack.shape().width, v.stack.shape().height), (5, 10));
+    assert_eq!(
+        (
+            v.pipeline.stack.shape().width,
+            v.pipeline.stack.shape().height
+        ),
+        (5, 10)
+    );
     let want = transform::crop(&stack, 10, 5, 5, 10).unwrap();
-    assert_eq!(v.stack.as_slice::<u8>(), want.as_slice::<u8>());
+    assert_eq!(v.pipeline.stack.as_slice::<u8>(), want.as_slice::<u8>());
 
     // a ROI kept across a change gets its series from the new stack
     let mut v = viewer_of(demo());
-    v.roi = Some(Roi::Rect {
+    v.roi.region = Some(Roi::Rect {
         x: 1,
         y: 1,
         w: 4,
@@ -497,20 +517,23 @@ fn review_regressions() {
     let flipped = transform::flip_x(&stack);
     let want = roi_series(
         &flipped,
-        v.roi.as_ref().unwrap(),
+        v.roi.region.as_ref().unwrap(),
         Stat::Mean,
         FrameRange::all(12),
     )
     .unwrap();
-    assert_eq!(v.roi_series.as_ref(), Some(&want));
+    assert_eq!(v.roi.series.as_ref(), Some(&want));
 
     // previewed ops: exports of the stack or a range refuse rather than write raw data
-    v.ops.subtract.kind = SourceKind::Range;
+    v.pipeline.ops.subtract.kind = SourceKind::Range;
     let dir = tempfile::tempdir().unwrap();
-    let e = v.export_stack(&dir.path().join("s.npy")).unwrap_err();
+    let e = v
+        .export_stack(&dir.path().join("s.npy"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("Apply to full"), "{e}");
     assert!(v.export_range(dir.path(), "png", 0, 1).is_err());
-    v.ops.subtract.kind = SourceKind::Off;
+    v.pipeline.ops.subtract.kind = SourceKind::Off;
 
     // a range export that fails on one frame changes no file
     let frames = dir.path().join("frames");
@@ -519,7 +542,10 @@ fn review_regressions() {
         std::fs::write(frames.join(name), b"old").unwrap();
     }
     std::fs::create_dir(frames.join("frame_002.png")).unwrap();
-    let e = v.export_range(&frames, "png", 0, 3).unwrap_err();
+    let e = v
+        .export_range(&frames, "png", 0, 3)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("frame_002.png") || e.contains("frame 2"), "{e}");
     for name in ["frame_000.png", "frame_001.png", "frame_003.png"] {
         assert_eq!(std::fs::read(frames.join(name)).unwrap(), b"old", "{name}");
@@ -529,4 +555,207 @@ fn review_regressions() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(left.len(), 4, "no temporary file is left: {left:?}");
+}
+
+/// The demo stack written as .npy under `dir` and opened again, memory-mapped, in a
+/// viewer: every full-stack computation on it runs as a background job.
+fn mapped_viewer(dir: &Path) -> ViewerState {
+    let p = dir.join("demo.npy");
+    blitz::export::write_npy(&p, &demo()).unwrap();
+    let stack = blitz::load(&p, &LoadOptions::default(), &NoProgress).unwrap();
+    assert!(stack.is_mapped());
+    viewer_of(stack)
+}
+
+#[test]
+fn on_a_mapped_stack_aggregate_roi_envelope_and_references_run_as_jobs() {
+    let stack = demo();
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = mapped_viewer(dir.path());
+
+    // aggregate: a job, the same image once it arrives; cancel turns the mode off
+    v.set_selection(2, 9);
+    v.pipeline.agg_op = ReduceOp::Max;
+    v.set_aggregate(true);
+    v.update_shown();
+    assert!(v.jobs.shown.is_some());
+    v.wait_jobs();
+    let want = reduce(&stack, ReduceOp::Max, FrameRange::new(2, 9)).unwrap();
+    assert_close(&shown_values(&v), &want.data, "mapped aggregate");
+    v.set_selection(0, 11);
+    v.update_shown();
+    v.cancel_job(blitz::viewer::state::JobKind::Aggregate);
+    assert!(v.pipeline.aggregate.is_none() && v.jobs.shown.is_none());
+    v.update_shown();
+    assert!(v.pipeline.shown.is_none(), "back to the frame");
+
+    // ROI series: a job over runs of frames, equal to one call
+    let roi = Roi::Rect {
+        x: 2,
+        y: 3,
+        w: 9,
+        h: 7,
+    };
+    v.roi.region = Some(roi.clone());
+    v.compute_roi();
+    assert!(v.jobs.roi.is_some() && v.roi.series.is_none());
+    v.wait_jobs();
+    let want = roi_series(&stack, &roi, Stat::Mean, FrameRange::all(12)).unwrap();
+    assert_eq!(v.roi.series.as_ref(), Some(&want));
+
+    // the dataset envelope arrives after the other profiles, from a job
+    v.profile.crosshair = Some((11, 6));
+    v.profile.env_dataset = true;
+    let first = v.profiles().unwrap().unwrap();
+    assert!(first.envelopes.is_empty());
+    assert!(v.jobs.envelope.is_some());
+    v.wait_jobs();
+    let p = v.profiles().unwrap().unwrap();
+    assert_eq!(p.envelopes.len(), 1);
+    let want = profile::dataset_envelope(&stack, Orientation::Col, 11, 0, 0).unwrap();
+    assert_eq!(p.envelopes[0].2, want);
+
+    // a Range reference of the preview is reduced in a job; the preview waits for it
+    v.set_frame(4);
+    v.set_selection(1, 6);
+    v.pipeline.ops.subtract.kind = SourceKind::Range;
+    v.ops_changed();
+    v.update_shown();
+    assert!(v.jobs.reference.is_some() && v.pipeline.shown.is_none());
+    v.wait_jobs();
+    let n = v.pipeline.ops.normalize(v.pipeline.selection).unwrap();
+    assert_close(
+        &shown_values(&v),
+        &n.preview(&stack, 4).unwrap().data,
+        "mapped preview",
+    );
+
+    // a change of the stack drops the jobs computing from the old one
+    v.compute_roi();
+    assert!(v.jobs.roi.is_some());
+    assert!(v.change_pipeline("flip", |p| p.transforms.flip_y = true));
+    assert!(!v.pipeline.stack.is_mapped(), "a flip copies the frames");
+    assert!(v.jobs.reference.is_none());
+    let want = roi_series(
+        &transform::flip_y(&stack),
+        &roi,
+        Stat::Mean,
+        FrameRange::all(12),
+    )
+    .unwrap();
+    assert_eq!(
+        v.roi.series.as_ref(),
+        Some(&want),
+        "computed again, at once (in RAM)"
+    );
+}
+
+#[test]
+fn apply_to_full_runs_in_runs_of_frames_and_cancel_stops_it() {
+    use blitz::viewer::state::JobCtx;
+    use blitz::viewer::state::apply::normalize_in_runs;
+    let stack = Arc::new(demo());
+    let engine = Engine::new(EngineChoice::Cpu);
+    let n = Normalize {
+        subtract: Some(Step {
+            source: Source::Sliding {
+                op: ReduceOp::Mean,
+                window: 3,
+                lag: 1,
+            },
+            amount: 0.8,
+        }),
+        divide: Some(Step {
+            source: Source::Range {
+                op: ReduceOp::Max,
+                range: FrameRange::new(0, 5),
+            },
+            amount: 0.5,
+        }),
+    };
+    let whole = n.apply(&stack).unwrap();
+    for per in [1, 2, 5, 100] {
+        let (got, _) = normalize_in_runs(&engine, &stack, &n, per, &JobCtx::default()).unwrap();
+        assert_eq!(got.shape(), whole.shape(), "runs of {per}");
+        assert_close(
+            got.as_slice::<f32>().unwrap(),
+            whole.as_slice::<f32>().unwrap(),
+            &format!("runs of {per}"),
+        );
+    }
+    // cancel after the first run: the job ends with Cancelled, having done one run
+    let big = Arc::new(blitz::bench::random_stack::<u8>(Shape::new(400, 128, 128, 1)).unwrap());
+    let sliding = Normalize::subtract_sliding(ReduceOp::Median, 20, 0);
+    let b = big.clone();
+    let job = blitz::viewer::state::Job::spawn("apply", move |ctx| {
+        normalize_in_runs(&Engine::new(EngineChoice::Cpu), &b, &sliding, 1, ctx)
+    });
+    let t0 = std::time::Instant::now();
+    while job.status().done == 0 {
+        assert!(t0.elapsed().as_secs() < 60);
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    job.cancel();
+    let done_at_cancel = job.status().done;
+    let r = job.wait();
+    assert!(
+        matches!(r, Err(blitz::viewer::ViewerError::Cancelled)),
+        "{r:?}"
+    );
+    assert!(done_at_cancel < 381, "{done_at_cancel} of 381 runs");
+
+    // through the viewer: Cancel drops the job, the stack shown stays
+    let mut v = viewer_of(demo());
+    v.pipeline.ops.subtract.kind = SourceKind::Sliding;
+    v.start_apply();
+    v.cancel_job(blitz::viewer::state::JobKind::Apply);
+    assert!(v.jobs.apply.is_none());
+    assert!(v.status.contains("cancelled"), "{}", v.status);
+    assert!(Arc::ptr_eq(&v.pipeline.stack, &v.pipeline.raw));
+}
+
+#[test]
+fn a_frame_range_exported_in_the_background_or_cancelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = viewer_of(demo());
+    let d = ExportDialog {
+        kind: ExportKind::Range,
+        path: dir.path().join("frames").display().to_string(),
+        first: 1,
+        last: 10,
+        ext: "png",
+    };
+    assert_eq!(v.start_export(&d).unwrap(), None, "runs as a job");
+    v.wait_jobs();
+    assert_eq!(v.status, format!("10 frames written to {}", d.path));
+    assert!(v.error.is_none());
+    assert!(dir.path().join("frames/frame_010.png").exists());
+    // a frame export is written at once
+    let f = ExportDialog {
+        kind: ExportKind::Frame,
+        path: dir.path().join("f.png").display().to_string(),
+        ..d
+    };
+    assert!(v.start_export(&f).unwrap().is_some());
+    assert!(dir.path().join("f.png").exists());
+    // cancelled: no frame file is left (or, when the cancel came too late, all of them)
+    let frames: Vec<u8> = (0..300 * 64 * 64).map(|i| (i % 251) as u8).collect();
+    let mut v = viewer_of(Stack::from_vec(Shape::new(300, 64, 64, 1), frames).unwrap());
+    let out = dir.path().join("many");
+    let d = ExportDialog {
+        kind: ExportKind::Range,
+        path: out.display().to_string(),
+        first: 0,
+        last: 299,
+        ext: "png",
+    };
+    v.start_export(&d).unwrap();
+    v.cancel_job(blitz::viewer::state::JobKind::Export);
+    v.wait_jobs();
+    let left = std::fs::read_dir(&out).map_or(0, |r| r.count());
+    if v.status.contains("cancelled") {
+        assert_eq!(left, 0, "{}", v.status);
+    } else {
+        assert_eq!(left, 300, "{}", v.status);
+    }
 }

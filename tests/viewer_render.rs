@@ -176,6 +176,9 @@ fn a_frame_larger_than_the_texture_limit_is_an_error_not_a_crash() {
     let mut r = renderer(&g);
     let side = g.device().limits().max_texture_dimension_2d as usize + 1;
     let s = Stack::from_vec(Shape::new(1, 1, side, 1), vec![0u8; side]).unwrap();
-    let e = r.upload_frame(g.device(), g.queue(), &s, 0).unwrap_err();
+    let e = r
+        .upload_frame(g.device(), g.queue(), &s, 0)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("larger than"), "{e}");
 }

@@ -6,6 +6,7 @@
 use crate::stack::{Dtype, Stack};
 
 use super::colormap::{Colormap, DisplayParams};
+use super::error::ViewerError;
 
 const SHADER: &str = include_str!("../../shaders/display.wgsl");
 
@@ -260,14 +261,14 @@ impl DisplayRenderer {
         queue: &wgpu::Queue,
         stack: &Stack,
         t: usize,
-    ) -> Result<(), String> {
+    ) -> Result<(), ViewerError> {
         let s = stack.shape();
         let (w, h) = (s.width as u32, s.height as u32);
         if s.width > self.max_side as usize || s.height > self.max_side as usize {
-            return Err(format!(
+            return Err(ViewerError::Gpu(format!(
                 "a {}x{} frame is larger than the {} pixels per side this GPU's textures hold",
                 s.width, s.height, self.max_side
-            ));
+            )));
         }
         let dtype = stack.dtype();
         let format = frame_format(dtype, s.channels);
@@ -420,7 +421,7 @@ impl DisplayRenderer {
         place: Placement,
         view: &wgpu::TextureView,
         format: wgpu::TextureFormat,
-    ) -> Result<(), String> {
+    ) -> Result<(), ViewerError> {
         let enc = self.render_into(device, queue, params, place, view, format);
         let idx = queue.submit([enc.finish()]);
         device
@@ -429,7 +430,7 @@ impl DisplayRenderer {
                 timeout: None,
             })
             .map(|_| ())
-            .map_err(|e| format!("waiting for the GPU: {e}"))
+            .map_err(|e| ViewerError::Gpu(format!("waiting for the GPU: {e}")))
     }
 
     /// Draws the frame into a new `width` x `height` RGBA8 texture (transparent where the
@@ -442,7 +443,7 @@ impl DisplayRenderer {
         place: Placement,
         width: u32,
         height: u32,
-    ) -> Result<Vec<u8>, String> {
+    ) -> Result<Vec<u8>, ViewerError> {
         let format = wgpu::TextureFormat::Rgba8Unorm;
         let target = offscreen_target(device, width, height, format);
         let view = target.create_view(&Default::default());
@@ -475,7 +476,7 @@ pub fn read_texture(
     queue: &wgpu::Queue,
     mut encoder: wgpu::CommandEncoder,
     texture: &wgpu::Texture,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, ViewerError> {
     let size = texture.size();
     let row = size.width * 4;
     let padded =
@@ -514,13 +515,13 @@ pub fn read_texture(
             submission_index: None,
             timeout: None,
         })
-        .map_err(|e| format!("waiting for the GPU: {e}"))?;
+        .map_err(|e| ViewerError::Gpu(format!("waiting for the GPU: {e}")))?;
     rx.recv()
-        .map_err(|_| "the readback was never mapped".to_string())?
-        .map_err(|e| format!("mapping the readback: {e}"))?;
+        .map_err(|_| ViewerError::Gpu("the readback was never mapped".into()))?
+        .map_err(|e| ViewerError::Gpu(format!("mapping the readback: {e}")))?;
     let data = slice
         .get_mapped_range()
-        .map_err(|e| format!("reading the readback: {e}"))?;
+        .map_err(|e| ViewerError::Gpu(format!("reading the readback: {e}")))?;
     let mut out = Vec::with_capacity((row * size.height) as usize);
     for r in data.chunks_exact(padded as usize) {
         out.extend_from_slice(&r[..row as usize]);

@@ -1,12 +1,17 @@
 //! The viewer: a winit window showing a stack through the GPU display renderer, with an
 //! egui interface drawn on the same wgpu device that computes.
+//!
+//! `state/` holds what is shown, the derived data, the background jobs and every
+//! interaction as methods (no widgets); `ui/` draws the state with egui, one file per
+//! panel, and calls those methods. Dependencies point one way: `ui -> state`.
 
-pub mod analysis;
-pub mod app;
 pub mod colormap;
 pub mod display;
-pub mod loader;
-pub mod panels;
+pub mod error;
+pub mod state;
+pub mod ui;
 pub mod window;
 
+pub use error::ViewerError;
+pub use state::{ViewSetup, ViewerState};
 pub use window::{ViewOptions, run};

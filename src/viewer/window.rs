@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
 use winit::application::ApplicationHandler;
 use winit::event::WindowEvent;
 use winit::event_loop::{ActiveEventLoop, EventLoop};
@@ -14,10 +13,10 @@ use crate::engine::{Engine, EngineChoice};
 use crate::gpu::GpuDevice;
 use crate::load::LoadOptions;
 
-use super::app::ViewerState;
 use super::colormap::DisplayParams;
 use super::display::{DisplayRenderer, Placement, offscreen_target, read_texture};
-use super::loader::{LoadJob, Loaded};
+use super::error::ViewerError;
+use super::state::{LoadJob, Loaded, ViewSetup, ViewerState};
 use crate::stack::Stack;
 
 /// What `blitz view` was asked for.
@@ -35,7 +34,15 @@ pub struct ViewOptions {
     /// Opened after the first frame as if dropped on the window (scripts, tests).
     pub drop: Option<PathBuf>,
     /// Aggregate mode, ops, crosshair, ROI set from the command line.
-    pub setup: super::analysis::ViewSetup,
+    pub setup: ViewSetup,
+}
+
+/// What a drawn frame asks of the event loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    Continue,
+    /// The interface asked to close the window (File > Quit).
+    Close,
 }
 
 /// The display callback: draws the current frame of the renderer stored in egui's
@@ -87,26 +94,30 @@ struct Running {
 struct App {
     opts: ViewOptions,
     running: Option<Running>,
-    error: Option<anyhow::Error>,
+    error: Option<ViewerError>,
 }
 
 /// Opens the viewer window on `opts.path` and runs until it is closed.
-pub fn run(opts: ViewOptions) -> anyhow::Result<()> {
+pub fn run(opts: ViewOptions) -> Result<(), ViewerError> {
     if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
-        bail!(
+        return Err(ViewerError::Window(
             "no display: neither DISPLAY nor WAYLAND_DISPLAY is set. Run the viewer inside a \
              desktop session, or under a virtual X server (`xvfb-run -a blitz view ...`, \
              package xvfb), or use the headless commands: blitz info, reduce, normalize, \
              profile, roi, convert, bench"
-        );
+                .into(),
+        ));
     }
-    let event_loop = EventLoop::new().context("opening the window system")?;
+    let event_loop =
+        EventLoop::new().map_err(|e| ViewerError::window("opening the window system", e))?;
     let mut app = App {
         opts,
         running: None,
         error: None,
     };
-    event_loop.run_app(&mut app).context("running the window")?;
+    event_loop
+        .run_app(&mut app)
+        .map_err(|e| ViewerError::window("running the window", e))?;
     match app.error {
         Some(e) => Err(e),
         None => Ok(()),
@@ -114,20 +125,24 @@ pub fn run(opts: ViewOptions) -> anyhow::Result<()> {
 }
 
 impl App {
-    fn start(&mut self, el: &ActiveEventLoop) -> anyhow::Result<Running> {
+    fn start(&mut self, el: &ActiveEventLoop) -> Result<Running, ViewerError> {
         let load_opts = self.opts.load.clone();
         let attrs = Window::default_attributes()
             .with_title(format!("blitz — {}", self.opts.path.display()))
             .with_inner_size(winit::dpi::LogicalSize::new(1400.0, 860.0));
-        let window = Arc::new(el.create_window(attrs).context("creating the window")?);
+        let window = Arc::new(
+            el.create_window(attrs)
+                .map_err(|e| ViewerError::window("creating the window", e))?,
+        );
         let instance =
             wgpu::Instance::new(wgpu::InstanceDescriptor::new_with_display_handle_from_env(
                 Box::new(el.owned_display_handle()),
             ));
         let surface = instance
             .create_surface(window.clone())
-            .context("creating the window surface")?;
-        let gpu = GpuDevice::for_surface(&instance, &surface)?;
+            .map_err(|e| ViewerError::window("creating the window surface", e))?;
+        let gpu = GpuDevice::for_surface(&instance, &surface)
+            .map_err(|e| ViewerError::window("opening the GPU", e))?;
         let caps = surface.get_capabilities(gpu.adapter());
         // egui wants a non-sRGB target: it outputs gamma-space colours, as does the display
         let format = caps
@@ -136,11 +151,13 @@ impl App {
             .copied()
             .find(|f| !f.is_srgb())
             .or_else(|| caps.formats.first().copied())
-            .context("the surface offers no texture format")?;
+            .ok_or_else(|| ViewerError::Window("the surface offers no texture format".into()))?;
         let size = window.inner_size();
         let mut config = surface
             .get_default_config(gpu.adapter(), size.width.max(1), size.height.max(1))
-            .context("the window surface does not fit this GPU adapter")?;
+            .ok_or_else(|| {
+                ViewerError::Window("the window surface does not fit this GPU adapter".into())
+            })?;
         config.format = format;
         config.present_mode = wgpu::PresentMode::AutoVsync;
         surface.configure(gpu.device(), &config);
@@ -153,16 +170,16 @@ impl App {
         let scripted = self.opts.screenshot.is_some() || self.opts.exit_after_frames.is_some();
         let mut viewer = if scripted {
             // scripts get the stack before the first frame, and a bad path ends the command
-            let loaded = LoadJob::start(&self.opts.path, load_opts.clone(), engine.clone())
-                .wait()
-                .map_err(|e| anyhow::anyhow!(e))?;
+            let loaded =
+                LoadJob::start(&self.opts.path, load_opts.clone(), engine.clone()).wait()?;
             let mut v = ViewerState::new(loaded, load_opts, engine, adapter_text);
             v.set_frame(self.opts.frame);
             v.apply_setup(&self.opts.setup);
             v
         } else {
             // the window opens at once; the stack loads in the background with progress
-            let empty = Stack::from_vec(crate::Shape::new(1, 1, 1, 1), vec![0u8])?;
+            let empty = Stack::from_vec(crate::Shape::new(1, 1, 1, 1), vec![0u8])
+                .map_err(|e| ViewerError::Window(e.to_string()))?;
             let placeholder = Loaded {
                 path: PathBuf::from("(nothing loaded yet)"),
                 stack: empty,
@@ -174,8 +191,8 @@ impl App {
             v.pending_setup = Some((self.opts.frame, self.opts.setup.clone()));
             v
         };
-        viewer.gpu = Some(gpu.clone());
-        viewer.engine_choice = self.opts.engine;
+        viewer.compute.gpu = Some(gpu.clone());
+        viewer.compute.choice = self.opts.engine;
         let ctx = egui::Context::default();
         let egui = egui_winit::State::new(
             ctx,
@@ -213,13 +230,13 @@ impl Running {
 
     /// Runs the interface and draws one frame; with `screenshot`, also draws it into a
     /// texture that is read back and written there as PNG.
-    fn redraw(&mut self, screenshot: Option<&PathBuf>) -> anyhow::Result<()> {
+    fn redraw(&mut self, screenshot: Option<&PathBuf>) -> Result<Outcome, ViewerError> {
         let (device, queue) = (self.gpu.device().clone(), self.gpu.queue().clone());
         let input = self.egui.take_egui_input(&self.window);
         let ctx = self.egui.egui_ctx().clone();
         let format = self.config.format;
         let mut out = ctx.run_ui(input, |ui| {
-            self.viewer.ui(ui, &mut |ui, rect, place, params| {
+            super::ui::show(&mut self.viewer, ui, &mut |ui, rect, place, params| {
                 ui.painter().add(egui_wgpu::Callback::new_paint_callback(
                     rect,
                     DisplayCallback {
@@ -252,7 +269,7 @@ impl Running {
         queue: &wgpu::Queue,
         out: egui::FullOutput,
         screenshot: Option<&PathBuf>,
-    ) -> anyhow::Result<()> {
+    ) -> Result<Outcome, ViewerError> {
         let (device, queue) = (device.clone(), queue.clone());
         let ctx = self.egui.egui_ctx().clone();
         let format = self.config.format;
@@ -265,9 +282,9 @@ impl Running {
                     .any(|c| matches!(c, egui::ViewportCommand::Close))
             })
         {
-            return Err(anyhow::anyhow!("close"));
+            return Ok(Outcome::Close);
         }
-        if self.viewer.upload_needed
+        if self.viewer.display.upload_needed
             && let Some(r) = self
                 .renderer
                 .callback_resources
@@ -275,9 +292,9 @@ impl Running {
         {
             let (stack, t) = self.viewer.shown();
             if let Err(e) = r.upload_frame(&device, &queue, stack, t) {
-                self.viewer.error = Some(e);
+                self.viewer.error = Some(e.to_string());
             }
-            self.viewer.upload_needed = false;
+            self.viewer.display.upload_needed = false;
         }
         let jobs = ctx.tessellate(out.shapes, out.pixels_per_point);
         let screen = egui_wgpu::ScreenDescriptor {
@@ -289,9 +306,9 @@ impl Running {
             | wgpu::CurrentSurfaceTexture::Suboptimal(t) => t,
             wgpu::CurrentSurfaceTexture::Outdated | wgpu::CurrentSurfaceTexture::Lost => {
                 self.surface.configure(&device, &self.config);
-                return Ok(());
+                return Ok(Outcome::Continue);
             }
-            _ => return Ok(()),
+            _ => return Ok(Outcome::Continue),
         };
         let view = frame.texture.create_view(&Default::default());
         self.paint(&device, &queue, &jobs, &screen, &view);
@@ -306,8 +323,7 @@ impl Running {
                 &queue,
                 device.create_command_encoder(&Default::default()),
                 &target,
-            )
-            .map_err(|e| anyhow::anyhow!(e))?;
+            )?;
             if matches!(
                 format,
                 wgpu::TextureFormat::Bgra8Unorm | wgpu::TextureFormat::Bgra8UnormSrgb
@@ -326,14 +342,14 @@ impl Running {
                 self.config.height,
                 image::ExtendedColorType::Rgba8,
             )
-            .with_context(|| format!("writing the screenshot {}", path.display()))?;
+            .map_err(|e| ViewerError::Screenshot {
+                path: path.clone(),
+                msg: e.to_string(),
+            })?;
             eprintln!("screenshot written to {}", path.display());
         }
         // frames count toward --exit-after-frames once nothing runs in the background
-        let busy = self.viewer.job.is_some()
-            || self.viewer.shown_job.is_some()
-            || self.viewer.apply_job.is_some();
-        if !busy {
+        if !self.viewer.jobs.busy() {
             self.frames += 1;
         }
         if out
@@ -343,7 +359,7 @@ impl Running {
         {
             self.window.request_redraw();
         }
-        Ok(())
+        Ok(Outcome::Continue)
     }
 
     fn paint(
@@ -428,8 +444,8 @@ impl ApplicationHandler for App {
                     r.frames + 1 == last.unwrap_or(1)
                 });
                 match r.redraw(shoot) {
-                    Ok(()) => {}
-                    Err(e) if e.to_string() == "close" => el.exit(),
+                    Ok(Outcome::Continue) => {}
+                    Ok(Outcome::Close) => el.exit(),
                     Err(e) => {
                         self.error = Some(e);
                         el.exit();
@@ -455,7 +471,7 @@ impl ApplicationHandler for App {
 
     fn about_to_wait(&mut self, _el: &ActiveEventLoop) {
         if let Some(r) = &self.running
-            && (r.viewer.playing || r.viewer.job.is_some())
+            && (r.viewer.playback.playing || r.viewer.jobs.any())
         {
             r.window.request_redraw();
         }

@@ -2,6 +2,7 @@
 //! fixes spec §3.1's crop bug): timeline crop -> ops (normalize, applied to the full
 //! stack) -> [aggregate reduce] -> binary mask -> ROI mask -> rotate 90 -> flip x -> flip y.
 //! Every step calls the engine or `ops` functions the CLI uses; nothing here draws.
+//! [`PipelineState`] holds the stacks along the way and what the user set up.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -40,7 +41,7 @@ pub struct StepSpec {
 }
 
 impl StepSpec {
-    fn new(amount: f32) -> StepSpec {
+    pub(super) fn new(amount: f32) -> StepSpec {
         StepSpec {
             kind: SourceKind::Off,
             op: ReduceOp::Mean,
@@ -198,44 +199,72 @@ pub struct Aggregate {
     pub fixed_width: bool,
 }
 
-/// A view set up from the command line (`blitz view --aggregate ... --subtract ...`), so
-/// a analysis can be reopened or scripted exactly.
-#[derive(Clone, Debug, Default)]
-pub struct ViewSetup {
-    /// Aggregate mode with this op, over this range (default: all frames).
-    pub aggregate: Option<(ReduceOp, Option<FrameRange>)>,
-    pub subtract: Option<Source>,
-    pub divide: Option<Source>,
-    /// Apply the ops to the full stack instead of previewing them.
-    pub apply: bool,
-    pub crosshair: Option<(usize, usize)>,
-    /// Profile line width.
-    pub width: usize,
-    /// Show the three profile envelopes.
-    pub envelopes: bool,
-    pub roi: Option<crate::ops::roi::Roi>,
+/// The stacks from the loaded one to what is shown, and the set-up that makes them.
+pub struct PipelineState {
+    /// The stack as loaded.
+    pub raw: Arc<Stack>,
+    /// `raw` after the timeline crop: what ops and reduce work on.
+    pub base: Arc<Stack>,
+    /// The load and crop `base` was cut from (it is only cut again when they change).
+    pub(super) base_key: Option<(u64, Option<FrameRange>)>,
+    /// The displayed stack: base, ops applied to full, masks and transforms.
+    pub stack: Arc<Stack>,
+    pub steps: Pipeline,
+    /// The ops panel; previewed on the shown frame until applied to full.
+    pub ops: OpsSpec,
+    /// Aggregate mode when set: a reduced image replaces the frame.
+    pub aggregate: Option<Aggregate>,
+    /// The timeline selection (aggregate range and Range reference), kept across modes.
+    pub selection: FrameRange,
+    pub agg_op: ReduceOp,
+    /// The aggregate or previewed image (one frame, masks and transforms applied).
+    pub shown: Option<Arc<Stack>>,
+    /// `shown` must be recomputed (frame, ops or aggregate changed).
+    pub shown_dirty: bool,
+    /// The last Range references reduced for the ops preview, by (op, range): one for
+    /// each step, newest last.
+    pub(super) range_cache: Vec<((ReduceOp, FrameRange), crate::ops::Image)>,
 }
 
-impl StepSpec {
-    /// The panel's step for an engine source (amount 100 %).
-    pub fn from_source(source: &Source) -> StepSpec {
-        let mut s = StepSpec::new(1.0);
-        match source {
-            Source::Range { op, .. } => {
-                s.kind = SourceKind::Range;
-                s.op = *op;
-            }
-            Source::File(img) => {
-                s.kind = SourceKind::File;
-                s.file = Some((PathBuf::from("(command line)"), img.clone()));
-            }
-            Source::Sliding { op, window, lag } => {
-                s.kind = SourceKind::Sliding;
-                s.op = *op;
-                s.window = *window;
-                s.lag = *lag;
-            }
+impl PipelineState {
+    /// Everything set to show `raw` as it is.
+    pub fn new(raw: Arc<Stack>) -> PipelineState {
+        let frames = raw.shape().frames;
+        PipelineState {
+            base: raw.clone(),
+            stack: raw.clone(),
+            raw,
+            base_key: None,
+            steps: Pipeline::default(),
+            ops: OpsSpec::default(),
+            aggregate: None,
+            selection: FrameRange::all(frames),
+            agg_op: ReduceOp::Mean,
+            shown: None,
+            shown_dirty: true,
+            range_cache: Vec::new(),
         }
-        s
+    }
+
+    /// The stack ops produced (applied to full), else the base: what aggregates reduce.
+    pub fn processed(&self) -> Arc<Stack> {
+        self.steps.processed(&self.base)
+    }
+
+    /// The image shown and its frame index: the aggregate or previewed image, else
+    /// frame `frame` of the displayed stack.
+    pub fn shown_at(&self, frame: usize) -> (&Stack, usize) {
+        match &self.shown {
+            Some(s) => (s, 0),
+            None => (&self.stack, frame),
+        }
+    }
+
+    /// The ops to preview on the shown frame: None when applied to full or off.
+    pub fn preview_ops(&self) -> Option<Normalize> {
+        match self.steps.applied {
+            None => self.ops.normalize(self.selection),
+            Some(_) => None,
+        }
     }
 }

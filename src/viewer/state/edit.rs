@@ -1,0 +1,296 @@
+//! Changes of what is shown: the pipeline (timeline crop, masks, transforms), aggregate
+//! mode and the timeline selection. Each reports what it changed to
+//! [`ViewerState::invalidate`].
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::load::human_bytes;
+use crate::ops::reduce::ReduceOp;
+use crate::ops::{FrameRange, OpError};
+
+use super::ViewerState;
+use super::invalidate::Change;
+use super::pipeline::{Aggregate, Pipeline, RoiMask, image_stack};
+use super::reference::load_reference;
+
+/// Which end of the timeline selection is dragged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SelectionEnd {
+    Start,
+    End,
+}
+
+impl ViewerState {
+    /// Changes the pipeline with `f` and rebuilds the displayed stack; on an error (a
+    /// mask of the wrong size, ...) the change is undone and the error shown.
+    pub fn change_pipeline(&mut self, what: &str, f: impl FnOnce(&mut Pipeline)) -> bool {
+        let old = self.pipeline.steps.clone();
+        f(&mut self.pipeline.steps);
+        let copy = self.copy_bytes(&self.pipeline.steps);
+        let ram = crate::load::available_ram_bytes();
+        if copy > 0 && ram > 0 && copy > ram {
+            self.pipeline.steps = old;
+            self.error = Some(format!(
+                "{what}: the stack is mapped from its file and this change copies {} into \
+                 RAM, more than the {} available. Crop the timeline to fewer frames first, or \
+                 load a selection of frames.\n\nNothing was changed.",
+                human_bytes(copy),
+                human_bytes(ram)
+            ));
+            return false;
+        }
+        match self.rebuild() {
+            Ok(()) => {
+                self.status = what.to_string();
+                true
+            }
+            Err(e) => {
+                self.pipeline.steps = old;
+                self.error = Some(format!("{what}: {e}\n\nNothing was changed."));
+                false
+            }
+        }
+    }
+
+    /// Bytes of RAM the pipeline `steps` copies a mapped stack into (0 for a stack in RAM,
+    /// which the steps copy as they always have).
+    fn copy_bytes(&self, steps: &Pipeline) -> u64 {
+        let raw = &self.pipeline.raw;
+        if !raw.is_mapped() {
+            return 0;
+        }
+        let sh = raw.shape();
+        let frames = steps.timeline_crop.map_or(sh.frames, |c| c.len()) as u64;
+        let samples = frames * sh.frame_len() as u64;
+        let size = raw.dtype().size() as u64;
+        let mut bytes = if steps.timeline_crop.is_some() {
+            samples * size
+        } else {
+            0
+        };
+        let t = &steps.transforms;
+        if steps.applied.is_none()
+            && (steps.roi_mask.is_some() || steps.binary_mask.is_some() || !t.is_identity())
+        {
+            // a binary mask gives f32 samples (NaN where masked)
+            bytes += samples * if steps.binary_mask.is_some() { 4 } else { size };
+        }
+        bytes
+    }
+
+    /// Recomputes the base and displayed stacks from the raw one.
+    pub fn rebuild(&mut self) -> Result<(), OpError> {
+        let p = &mut self.pipeline;
+        // the cropped base is only cut again when the crop changed (it is what the GPU
+        // keeps for aggregate mode)
+        let key = (self.gens.loaded, p.steps.timeline_crop);
+        let base = if p.base_key == Some(key) {
+            p.base.clone()
+        } else {
+            p.steps.base(&p.raw)?
+        };
+        p.base_key = Some(key);
+        let stack = p.steps.finish(p.steps.processed(&base))?;
+        let old = p.stack.shape();
+        p.base = base;
+        p.stack = stack;
+        self.invalidate(Change::Stack);
+        let s = self.pipeline.stack.shape();
+        if (s.height, s.width) != (old.height, old.width) {
+            self.view.fit = true;
+            self.profile.crosshair = Some((s.width / 2, s.height / 2));
+            self.roi.region = None;
+            self.roi.pins.clear();
+        }
+        let last = s.frames - 1;
+        self.playback.frame = self.playback.frame.min(last);
+        let p = &mut self.pipeline;
+        p.selection = FrameRange::new(p.selection.first.min(last), p.selection.last.min(last));
+        if let Some(a) = &mut p.aggregate {
+            a.range = p.selection;
+        }
+        // a ROI that survived the change gets its series from the new stack
+        if self.roi.region.is_some() {
+            self.compute_roi();
+        }
+        Ok(())
+    }
+
+    /// Aggregate mode on (over the timeline selection) or off (back to frames; the
+    /// selection stays).
+    pub fn set_aggregate(&mut self, on: bool) {
+        let p = &mut self.pipeline;
+        p.aggregate = on.then_some(Aggregate {
+            op: p.agg_op,
+            range: p.selection,
+            fixed_width: p.aggregate.is_some_and(|a| a.fixed_width),
+        });
+        self.invalidate(Change::Aggregate);
+    }
+
+    /// The reduce op of aggregate mode (applied at once when the mode is on).
+    pub fn set_agg_op(&mut self, op: ReduceOp) {
+        if op == self.pipeline.agg_op {
+            return;
+        }
+        self.pipeline.agg_op = op;
+        if let Some(a) = &mut self.pipeline.aggregate {
+            a.op = op;
+            self.invalidate(Change::Aggregate);
+        }
+    }
+
+    /// Sets the selection (and the aggregate range), clamped to the stack.
+    pub fn set_selection(&mut self, first: usize, last: usize) {
+        let n = self.pipeline.stack.shape().frames;
+        let (a, b) = (first.min(n - 1), last.min(n - 1));
+        let r = FrameRange::new(a.min(b), a.max(b));
+        let p = &mut self.pipeline;
+        if r != p.selection {
+            p.selection = r;
+            if let Some(agg) = &mut p.aggregate {
+                agg.range = r;
+            }
+            self.invalidate(Change::Aggregate);
+        }
+    }
+
+    /// One end of the selection moved to frame `to`; with the aggregate's fixed width on,
+    /// the other end follows so the window keeps its width.
+    pub fn move_selection(&mut self, end: SelectionEnd, to: usize) {
+        let max = self.pipeline.stack.shape().frames.saturating_sub(1);
+        let (mut a, mut b) = (self.pipeline.selection.first, self.pipeline.selection.last);
+        let fixed = self.pipeline.aggregate.is_some_and(|a| a.fixed_width);
+        let width = b - a;
+        match (end, fixed) {
+            (SelectionEnd::Start, false) => a = to,
+            (SelectionEnd::End, false) => b = to,
+            (SelectionEnd::Start, true) => {
+                a = to.min(max - width);
+                b = a + width;
+            }
+            (SelectionEnd::End, true) => {
+                b = to.min(max).max(width);
+                a = b - width;
+            }
+        }
+        self.set_selection(a, b);
+    }
+
+    /// Keeps frames `r` (of the displayed stack) only; undoable. Frame, selection and
+    /// aggregate range follow the frames they showed.
+    pub fn crop_timeline(&mut self, r: FrameRange) {
+        let offset = self.pipeline.steps.timeline_crop.map_or(0, |c| c.first);
+        let abs = FrameRange::new(offset + r.first, offset + r.last);
+        let frame = self.playback.frame.clamp(r.first, r.last) - r.first;
+        if self.change_pipeline(
+            &format!("timeline cropped to frames {}..={}", abs.first, abs.last),
+            |p| {
+                p.timeline_crop = Some(abs);
+                // ops applied to the old frames do not fit the new ones
+                p.applied = None;
+            },
+        ) {
+            self.set_selection(0, r.len() - 1);
+            self.set_frame(frame);
+        }
+    }
+
+    /// Back to every loaded frame; frame and selection keep pointing at the same frames.
+    pub fn undo_timeline_crop(&mut self) {
+        let Some(c) = self.pipeline.steps.timeline_crop else {
+            return;
+        };
+        let (frame, sel) = (self.playback.frame + c.first, self.pipeline.selection);
+        if self.change_pipeline("timeline crop undone", |p| {
+            p.timeline_crop = None;
+            p.applied = None;
+        }) {
+            self.set_selection(sel.first + c.first, sel.last + c.first);
+            self.set_frame(frame);
+        }
+    }
+
+    /// The ops panel changed (the UI edits `pipeline.ops` in place, then says so).
+    pub fn ops_changed(&mut self) {
+        self.invalidate(Change::Ops);
+    }
+
+    /// Flips the displayed stack left to right.
+    pub fn toggle_flip_x(&mut self) {
+        let on = !self.pipeline.steps.transforms.flip_x;
+        self.change_pipeline("flip x", |p| p.transforms.flip_x = on);
+    }
+
+    /// Flips the displayed stack top to bottom.
+    pub fn toggle_flip_y(&mut self) {
+        let on = !self.pipeline.steps.transforms.flip_y;
+        self.change_pipeline("flip y", |p| p.transforms.flip_y = on);
+    }
+
+    /// Turns the displayed stack a quarter clockwise.
+    pub fn rotate90(&mut self) {
+        let r = (self.pipeline.steps.transforms.rot90 + 1) % 4;
+        self.change_pipeline("rotated 90° clockwise", |p| p.transforms.rot90 = r);
+    }
+
+    /// Removes masks and transforms.
+    pub fn reset_masks_and_transforms(&mut self) {
+        self.change_pipeline("masks and transforms reset", |p| {
+            p.roi_mask = None;
+            p.binary_mask = None;
+            p.transforms = Default::default();
+        });
+    }
+
+    /// Back to the raw stack after an apply-to-full.
+    pub fn undo_apply(&mut self) {
+        self.change_pipeline("ops undone: the raw stack is shown", |p| p.applied = None);
+    }
+
+    /// Masks the display to the rectangle (clamped to the current frame), nested in the
+    /// mask already active (spec §5).
+    pub fn crop_to_rect(&mut self, x: i64, y: i64, w: usize, h: usize) {
+        let s = self.pipeline.stack.shape();
+        let (x0, y0) = (x.max(0), y.max(0));
+        let x1 = (x + w as i64).min(s.width as i64);
+        let y1 = (y + h as i64).min(s.height as i64);
+        if x1 <= x0 || y1 <= y0 {
+            self.error = Some("crop: the rectangle holds no pixel of the frame".into());
+            return;
+        }
+        // nested masks: the new bounds are relative to the current slice
+        let (ox, oy) = self
+            .pipeline
+            .steps
+            .roi_mask
+            .map_or((0, 0), |m| (m.x.max(0), m.y.max(0)));
+        self.change_pipeline("cropped to the ROI", |p| {
+            p.roi_mask = Some(RoiMask {
+                x: ox + x0,
+                y: oy + y0,
+                w: (x1 - x0) as usize,
+                h: (y1 - y0) as usize,
+            })
+        });
+    }
+
+    /// Loads a one-frame binary mask of the processed frame size: zero pixels become NaN.
+    pub fn load_mask(&mut self, path: &Path) {
+        let s = self.pipeline.processed().shape();
+        match load_reference(path, s.height, s.width, None) {
+            Ok(img) => match image_stack(img) {
+                Ok(m) => {
+                    let m = Arc::new(m);
+                    let p = path.to_path_buf();
+                    self.change_pipeline(&format!("binary mask {}", path.display()), |pl| {
+                        pl.binary_mask = Some((p, m))
+                    });
+                }
+                Err(e) => self.error = Some(format!("mask: {e}")),
+            },
+            Err(e) => self.error = Some(format!("mask: {e}")),
+        }
+    }
+}

@@ -1,0 +1,402 @@
+//! Exports: the shown frame as an image, a frame range as numbered images, the displayed
+//! stack (or aggregate image) as data, profiles and ROI series as CSV. Each is a method
+//! that runs at once (tests, scripts); the window runs the frame range and the stack,
+//! which read every frame, as background jobs.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::export;
+use crate::load;
+use crate::ops::FrameRange;
+use crate::stack::Stack;
+use crate::viewer::colormap::{DisplayParams, render_cpu};
+use crate::viewer::error::ViewerError;
+
+use super::ViewerState;
+use super::job::{Job, JobCtx};
+
+/// What the export window writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportKind {
+    /// The shown frame through levels and colormap (png, tif, jpg, bmp).
+    Frame,
+    /// Frames first..=last of the displayed stack, rendered, as numbered files.
+    Range,
+    /// The displayed stack (or the aggregate image) as .npy or .tif data.
+    Stack,
+    /// The H and V profiles at the crosshair, CSV.
+    Profiles,
+    /// The ROI time series, CSV.
+    Roi,
+}
+
+/// The export window.
+pub struct ExportDialog {
+    pub kind: ExportKind,
+    pub path: String,
+    pub first: usize,
+    pub last: usize,
+    /// Image type of a frame range: png, tif, jpg or bmp.
+    pub ext: &'static str,
+}
+
+/// An export running in the background.
+pub struct ExportJob {
+    pub job: Job<String>,
+    /// A frame range stops between frames and removes what it wrote; a stack is written
+    /// by the library in one go and is not offered a cancel.
+    pub cancellable: bool,
+}
+
+/// The export window, if open.
+#[derive(Default)]
+pub struct Exports {
+    pub dialog: Option<ExportDialog>,
+}
+
+/// Encodes RGBA rows as png/tif/bmp (RGBA) or jpg (RGB), written atomically.
+pub fn write_rgba(
+    path: &Path,
+    rgba: &[u8],
+    width: usize,
+    height: usize,
+) -> Result<(), ViewerError> {
+    let ext = load::ext_of_path(path);
+    let (format, rgb) = match ext.as_str() {
+        "png" => (image::ImageFormat::Png, false),
+        "tif" | "tiff" => (image::ImageFormat::Tiff, false),
+        "bmp" => (image::ImageFormat::Bmp, false),
+        "jpg" | "jpeg" => (image::ImageFormat::Jpeg, true),
+        _ => {
+            return Err(ViewerError::ImageType {
+                path: path.to_path_buf(),
+                ext,
+            });
+        }
+    };
+    let (w, h) = (width as u32, height as u32);
+    export::write_atomic(path, |out| {
+        let r = if rgb {
+            let rgb: Vec<u8> = rgba
+                .chunks_exact(4)
+                .flat_map(|p| [p[0], p[1], p[2]])
+                .collect();
+            image::write_buffer_with_format(out, &rgb, w, h, image::ExtendedColorType::Rgb8, format)
+        } else {
+            image::write_buffer_with_format(
+                out,
+                rgba,
+                w,
+                h,
+                image::ExtendedColorType::Rgba8,
+                format,
+            )
+        };
+        r.map_err(|e| export::ExportError::Encode {
+            path: path.to_path_buf(),
+            msg: e.to_string(),
+        })
+    })?;
+    Ok(())
+}
+
+fn refused(msg: String) -> ViewerError {
+    ViewerError::Refused(msg)
+}
+
+/// Frames `first..=last` of `stack`, rendered with `display`, as `frame_<i>.<ext>` in
+/// the folder `dir` (i zero-padded to max(3, digits of last)). Every frame goes to a
+/// temporary file first; only when all are written do they replace the files of the
+/// same names, so a failure (or a cancel) leaves the folder as it was.
+pub fn write_frame_range(
+    stack: &Stack,
+    display: &DisplayParams,
+    dir: &Path,
+    ext: &str,
+    r: FrameRange,
+    ctx: &JobCtx,
+) -> Result<usize, ViewerError> {
+    let (first, last) = (r.first, r.last);
+    std::fs::create_dir_all(dir).map_err(|source| ViewerError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let digits = last.to_string().len().max(3);
+    let sh = stack.shape();
+    let pid = std::process::id();
+    for t in first..=last {
+        let dst = dir.join(format!("frame_{t:0digits$}.{ext}"));
+        if dst.is_dir() {
+            return Err(refused(format!(
+                "{}: a folder is in the way (frame {t}); no frame file was changed",
+                dst.display()
+            )));
+        }
+    }
+    let mut written: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let remove = |w: &[(PathBuf, PathBuf)]| {
+        for (tmp, _) in w {
+            let _ = std::fs::remove_file(tmp);
+        }
+    };
+    ctx.begin("frames", r.len() as u64);
+    for t in first..=last {
+        if ctx.is_cancelled() {
+            remove(&written);
+            return Err(ViewerError::Cancelled);
+        }
+        let name = format!("frame_{t:0digits$}.{ext}");
+        let tmp = dir.join(format!(".{name}.part-{pid}.{ext}"));
+        let res = write_rgba(&tmp, &render_cpu(stack, t, display), sh.width, sh.height);
+        if let Err(e) = res {
+            remove(&written);
+            return Err(refused(format!(
+                "{e} (frame {t}; no frame file was changed)"
+            )));
+        }
+        written.push((tmp, dir.join(name)));
+        ctx.step(1);
+    }
+    for (i, (tmp, dst)) in written.iter().enumerate() {
+        if let Err(e) = std::fs::rename(tmp, dst) {
+            remove(&written[i..]);
+            return Err(refused(format!(
+                "{}: {e}; frames {first}..{} were written, the others not",
+                dst.display(),
+                first + i
+            )));
+        }
+    }
+    Ok(r.len())
+}
+
+impl ViewerState {
+    /// The shown frame through levels and colormap into `path` (png, tif, jpg, bmp).
+    pub fn export_frame(&self, path: &Path) -> Result<(), ViewerError> {
+        let (s, t) = self.shown();
+        let sh = s.shape();
+        write_rgba(
+            path,
+            &render_cpu(s, t, &self.display.params),
+            sh.width,
+            sh.height,
+        )
+    }
+
+    /// Frames `first..=last` of the displayed stack, rendered, as numbered files in `dir`.
+    pub fn export_range(
+        &self,
+        dir: &Path,
+        ext: &str,
+        first: usize,
+        last: usize,
+    ) -> Result<usize, ViewerError> {
+        let r = self.checked_range(first, last)?;
+        write_frame_range(
+            &self.pipeline.stack,
+            &self.display.params,
+            dir,
+            ext,
+            r,
+            &JobCtx::default(),
+        )
+    }
+
+    fn checked_range(&self, first: usize, last: usize) -> Result<FrameRange, ViewerError> {
+        let r = FrameRange::new(first, last);
+        r.check(self.pipeline.stack.shape().frames)?;
+        self.refuse_previewed_ops("a frame range")?;
+        Ok(r)
+    }
+
+    /// What a stack export writes: the aggregate image in aggregate mode, else the
+    /// displayed stack (refused while ops are only previewed).
+    fn stack_to_export(&self) -> Result<Arc<Stack>, ViewerError> {
+        let p = &self.pipeline;
+        if p.aggregate.is_none() {
+            self.refuse_previewed_ops("the stack")?;
+        }
+        Ok(match (&p.aggregate, &p.shown) {
+            (Some(_), Some(img)) => img.clone(),
+            _ => p.stack.clone(),
+        })
+    }
+
+    /// The displayed stack (or the aggregate image) as data, .npy or .tif.
+    pub fn export_stack(&self, path: &Path) -> Result<(), ViewerError> {
+        let s = self.stack_to_export()?;
+        export::write_stack(path, &s)?;
+        Ok(())
+    }
+
+    /// An error when ops are previewed but not applied: only the shown frame holds them,
+    /// and an export of `what` would silently be of the raw frames.
+    fn refuse_previewed_ops(&self, what: &str) -> Result<(), ViewerError> {
+        let p = &self.pipeline;
+        if p.steps.applied.is_none() && p.ops.normalize(p.selection).is_some() {
+            return Err(refused(format!(
+                "the ops are previewed on the shown frame only; apply them to the full stack \
+                 (Ops > Apply to full) before exporting {what}, or turn them off"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The H and V profiles (and envelopes) as CSV: position, then one column per curve.
+    pub fn export_profiles(&mut self, path: &Path) -> Result<(), ViewerError> {
+        let p = self
+            .profiles()?
+            .ok_or_else(|| refused("no crosshair".into()))?;
+        let c = p.h.channels;
+        let n = p.h.len().max(p.v.len());
+        let mut header = vec!["position".to_string()];
+        for (axis, _) in [("h", 0), ("v", 1)] {
+            for ch in 0..c {
+                header.push(format!("{axis}_mean_c{ch}"));
+            }
+            for (name, _, _) in &p.envelopes {
+                let name = name.replace([' ', '/'], "_");
+                header.push(format!("{axis}_{name}_lo"));
+                header.push(format!("{axis}_{name}_hi"));
+            }
+        }
+        let rows = (0..n).map(|i| {
+            let mut row = vec![i as f32 + 0.5];
+            for (prof, which) in [(&p.h, 0), (&p.v, 1)] {
+                let get = |v: &[f32]| v.get(i).copied().unwrap_or(f32::NAN);
+                for ch in 0..c {
+                    row.push(if i < prof.len() {
+                        prof.get(i, ch)
+                    } else {
+                        f32::NAN
+                    });
+                }
+                for (_, eh, ev) in &p.envelopes {
+                    let e = if which == 0 { eh } else { ev };
+                    row.push(get(&e.lo));
+                    row.push(get(&e.hi));
+                }
+            }
+            row
+        });
+        Ok(export::write_csv(path, &header, rows)?)
+    }
+
+    /// The ROI time series as CSV: frame, then value/min/max per channel.
+    pub fn export_roi(&self, path: &Path) -> Result<(), ViewerError> {
+        let s = self
+            .roi
+            .series
+            .as_ref()
+            .ok_or_else(|| refused("no ROI drawn".into()))?;
+        let mut header = vec!["frame".to_string()];
+        for c in 0..s.channels {
+            header.push(format!("{}_c{c}", self.roi.stat));
+            header.push(format!("min_c{c}"));
+            header.push(format!("max_c{c}"));
+        }
+        let rows = s.frames.iter().enumerate().map(|(i, &f)| {
+            let mut row = vec![f as f32];
+            for c in 0..s.channels {
+                let k = s.at(i, c);
+                row.extend([s.value[k], s.min[k], s.max[k]]);
+            }
+            row
+        });
+        Ok(export::write_csv(path, &header, rows)?)
+    }
+
+    /// Opens the export window for `kind` with a default path.
+    pub fn begin_export(&mut self, kind: ExportKind) {
+        let dir = self
+            .path
+            .parent()
+            .filter(|p| p.is_dir())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")));
+        let name = match kind {
+            ExportKind::Frame => format!("frame_{}.png", self.playback.frame),
+            ExportKind::Range => "frames".into(),
+            ExportKind::Stack => "stack.npy".into(),
+            ExportKind::Profiles => "profiles.csv".into(),
+            ExportKind::Roi => "roi.csv".into(),
+        };
+        self.exports.dialog = Some(ExportDialog {
+            kind,
+            path: dir.join(name).display().to_string(),
+            first: self.pipeline.selection.first,
+            last: self.pipeline.selection.last,
+            ext: "png",
+        });
+    }
+
+    /// Runs the export the window describes, here and now.
+    pub fn run_export(&mut self, d: &ExportDialog) -> Result<String, ViewerError> {
+        let p = PathBuf::from(&d.path);
+        match d.kind {
+            ExportKind::Frame => self
+                .export_frame(&p)
+                .map(|_| format!("frame written to {}", p.display())),
+            ExportKind::Range => {
+                let n = self.export_range(&p, d.ext, d.first, d.last)?;
+                Ok(format!("{n} frames written to {}", p.display()))
+            }
+            ExportKind::Stack => self
+                .export_stack(&p)
+                .map(|_| format!("stack written to {}", p.display())),
+            ExportKind::Profiles => self
+                .export_profiles(&p)
+                .map(|_| format!("profiles written to {}", p.display())),
+            ExportKind::Roi => self
+                .export_roi(&p)
+                .map(|_| format!("ROI series written to {}", p.display())),
+        }
+    }
+
+    /// Starts the export the window describes: a frame range or a stack (every frame
+    /// read) in the background, the others at once. Errors found before any file is
+    /// touched come back here; the others in the job.
+    pub fn start_export(&mut self, d: &ExportDialog) -> Result<Option<String>, ViewerError> {
+        let p = PathBuf::from(&d.path);
+        let (job, cancellable) = match d.kind {
+            ExportKind::Range => {
+                let r = self.checked_range(d.first, d.last)?;
+                let (stack, display, ext) =
+                    (self.pipeline.stack.clone(), self.display.params, d.ext);
+                let job = Job::spawn(format!("export to {}", p.display()), move |ctx| {
+                    let n = write_frame_range(&stack, &display, &p, ext, r, ctx)?;
+                    Ok(format!("{n} frames written to {}", p.display()))
+                });
+                (job, true)
+            }
+            ExportKind::Stack => {
+                let s = self.stack_to_export()?;
+                let job = Job::spawn(format!("export to {}", p.display()), move |ctx| {
+                    ctx.begin("writing", 0);
+                    export::write_stack(&p, &s)?;
+                    Ok(format!("stack written to {}", p.display()))
+                });
+                (job, false)
+            }
+            _ => return self.run_export(d).map(Some),
+        };
+        self.jobs.export = Some(ExportJob { job, cancellable });
+        Ok(None)
+    }
+
+    /// Takes a finished background export.
+    pub(super) fn poll_export(&mut self) {
+        let Some(r) = self.jobs.export.as_mut().and_then(|j| j.job.poll()) else {
+            return;
+        };
+        self.jobs.export = None;
+        match r {
+            Ok(msg) => self.status = msg,
+            Err(e) if e.is_cancelled() => {
+                self.status = "export cancelled; no file was changed".into()
+            }
+            Err(e) => self.error = Some(format!("export: {e}\n\nNothing was overwritten.")),
+        }
+    }
+}

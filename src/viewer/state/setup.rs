@@ -1,0 +1,98 @@
+//! A view set up from the command line (`blitz view --aggregate ... --subtract ...`):
+//! what was asked for, and how the viewer's state takes it.
+
+use std::path::PathBuf;
+
+use crate::ops::FrameRange;
+use crate::ops::normalize::Source;
+use crate::ops::reduce::ReduceOp;
+
+use super::ViewerState;
+use super::invalidate::Change;
+use super::pipeline::{SourceKind, StepSpec};
+
+/// A view set up from the command line (`blitz view --aggregate ... --subtract ...`), so
+/// a analysis can be reopened or scripted exactly.
+#[derive(Clone, Debug, Default)]
+pub struct ViewSetup {
+    /// Aggregate mode with this op, over this range (default: all frames).
+    pub aggregate: Option<(ReduceOp, Option<FrameRange>)>,
+    pub subtract: Option<Source>,
+    pub divide: Option<Source>,
+    /// Apply the ops to the full stack instead of previewing them.
+    pub apply: bool,
+    pub crosshair: Option<(usize, usize)>,
+    /// Profile line width.
+    pub width: usize,
+    /// Show the three profile envelopes.
+    pub envelopes: bool,
+    pub roi: Option<crate::ops::roi::Roi>,
+}
+
+impl StepSpec {
+    /// The panel's step for an engine source (amount 100 %).
+    pub fn from_source(source: &Source) -> StepSpec {
+        let mut s = StepSpec::new(1.0);
+        match source {
+            Source::Range { op, .. } => {
+                s.kind = SourceKind::Range;
+                s.op = *op;
+            }
+            Source::File(img) => {
+                s.kind = SourceKind::File;
+                s.file = Some((PathBuf::from("(command line)"), img.clone()));
+            }
+            Source::Sliding { op, window, lag } => {
+                s.kind = SourceKind::Sliding;
+                s.op = *op;
+                s.window = *window;
+                s.lag = *lag;
+            }
+        }
+        s
+    }
+}
+
+impl ViewerState {
+    /// Applies a view set up on the command line.
+    pub fn apply_setup(&mut self, v: &ViewSetup) {
+        for (src, step) in [(&v.subtract, 0), (&v.divide, 1)] {
+            if let Some(src) = src {
+                if let Source::Range { range, .. } = src {
+                    self.set_selection(range.first, range.last);
+                }
+                let spec = StepSpec::from_source(src);
+                if step == 0 {
+                    self.pipeline.ops.subtract = spec;
+                } else {
+                    self.pipeline.ops.divide = spec;
+                }
+                self.invalidate(Change::Ops);
+            }
+        }
+        if v.apply {
+            self.start_apply();
+            self.wait_apply();
+        }
+        if let Some((op, range)) = v.aggregate {
+            let r = range.unwrap_or(FrameRange::all(self.pipeline.stack.shape().frames));
+            self.set_selection(r.first, r.last);
+            self.pipeline.agg_op = op;
+            self.set_aggregate(true);
+        }
+        if v.crosshair.is_some() {
+            self.profile.crosshair = v.crosshair;
+        }
+        self.profile.width = v.width;
+        if v.envelopes {
+            self.profile.env_image = true;
+            self.profile.env_band = true;
+            self.profile.env_dataset = true;
+        }
+        if let Some(r) = &v.roi {
+            self.roi.region = Some(r.clone());
+            self.compute_roi();
+        }
+        self.update_shown();
+    }
+}

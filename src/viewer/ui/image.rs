@@ -1,0 +1,173 @@
+//! The image area: the frame, pointer input per tool (turned into state calls in data
+//! coordinates) and the overlays (crosshair, ROI, polygon draft, pins, profile hover).
+
+use egui::{Color32, Pos2, Rect, Sense, Stroke, Ui, Vec2};
+
+use crate::ops::roi::Roi;
+use crate::viewer::state::{Command, Tool, ViewerState};
+
+use super::ImageFn;
+
+/// The tool picker above the image.
+pub fn tool_bar(s: &mut ViewerState, ui: &mut Ui) {
+    ui.horizontal(|ui| {
+        ui.label("tool:");
+        for (t, name, tip) in [
+            (Tool::Navigate, "navigate", "drag pans, wheel zooms"),
+            (
+                Tool::Crosshair,
+                "crosshair",
+                "click sets the profile crosshair",
+            ),
+            (Tool::Rect, "ROI rectangle", "drag draws the ROI"),
+            (
+                Tool::Polygon,
+                "ROI polygon",
+                "click adds a vertex, double-click closes",
+            ),
+            (
+                Tool::Pin,
+                "pin pixel",
+                "click pins a pixel (up to 4); its time series is plotted",
+            ),
+        ] {
+            ui.selectable_value(&mut s.tool, t, name).on_hover_text(tip);
+        }
+    });
+}
+
+pub fn show(s: &mut ViewerState, ui: &mut Ui, image: &mut ImageFn<'_>) {
+    let rect = ui.max_rect();
+    let ppp = ui.ctx().pixels_per_point();
+    s.layout_view(rect.size(), ppp);
+    let resp = ui.allocate_rect(rect, Sense::click_and_drag());
+    let data = |p: Pos2, s: &ViewerState| s.view.to_data(p - rect.min);
+    match s.tool {
+        Tool::Navigate => {
+            if resp.dragged() {
+                s.view.pan(resp.drag_delta());
+            }
+            if resp.double_clicked() {
+                s.command(Command::Fit);
+            }
+        }
+        Tool::Crosshair => {
+            s.profile.dragged = resp.dragged();
+            if (resp.clicked() || resp.dragged())
+                && let Some(p) = resp.interact_pointer_pos()
+            {
+                let d = data(p, s);
+                s.set_crosshair_at(d.x, d.y);
+            }
+        }
+        Tool::Rect => {
+            if let (Some(start), Some(p)) = (
+                ui.input(|i| i.pointer.press_origin()),
+                resp.interact_pointer_pos(),
+            ) && resp.dragged()
+            {
+                let (a, b) = (data(start, s), data(p, s));
+                s.roi_drag((a.x, a.y), (b.x, b.y), resp.drag_started());
+            }
+            if resp.drag_stopped() {
+                s.roi_drag_end();
+            }
+        }
+        Tool::Polygon => {
+            if resp.double_clicked() && s.roi.polygon_draft.len() >= 3 {
+                s.polygon_close();
+            } else if resp.clicked()
+                && let Some(p) = resp.interact_pointer_pos()
+            {
+                let d = data(p, s);
+                s.polygon_click(d.x, d.y);
+            }
+        }
+        Tool::Pin => {
+            if resp.clicked()
+                && let Some(p) = resp.interact_pointer_pos()
+            {
+                let d = data(p, s);
+                s.pin_at(d.x, d.y);
+            }
+            if resp.secondary_clicked() {
+                s.roi.pins.clear();
+            }
+        }
+    }
+    let hover = resp.hover_pos();
+    if let Some(pos) = hover {
+        let scroll = ui.input(|i| i.smooth_scroll_delta.y);
+        if scroll != 0.0 {
+            s.zoom_at(pos - rect.min, (scroll / 200.0).exp());
+        }
+    }
+    let at = hover.map(|p| data(p, s)).map(|d| (d.x, d.y));
+    s.hover_at(at);
+    image(
+        ui,
+        rect,
+        s.placement(rect.min.to_vec2(), ppp),
+        s.display.params,
+    );
+    overlays(s, ui, rect);
+}
+
+fn overlays(s: &ViewerState, ui: &Ui, rect: Rect) {
+    let painter = ui.painter_at(rect);
+    let v = s.view;
+    let at = |x: f32, y: f32| rect.min + v.to_area(x, y);
+    if let Some((cx, cy)) = s.profile.crosshair {
+        let st = Stroke::new(1.0, Color32::from_rgba_unmultiplied(0, 255, 120, 160));
+        let band = s.profile.width as f32;
+        painter.hline(rect.x_range(), at(0.0, cy as f32 + 0.5).y, st);
+        painter.vline(at(cx as f32 + 0.5, 0.0).x, rect.y_range(), st);
+        if band > 0.0 {
+            // the edges of the band the profiles average
+            let s2 = Stroke::new(1.0, Color32::from_rgba_unmultiplied(0, 255, 120, 70));
+            for d in [-band, band + 1.0] {
+                painter.hline(rect.x_range(), at(0.0, cy as f32 + d).y, s2);
+                painter.vline(at(cx as f32 + d, 0.0).x, rect.y_range(), s2);
+            }
+        }
+    }
+    let roi_stroke = Stroke::new(1.5, Color32::from_rgb(255, 220, 0));
+    match &s.roi.region {
+        Some(Roi::Rect { x, y, w, h }) => {
+            painter.rect_stroke(
+                Rect::from_min_size(
+                    at(*x as f32, *y as f32),
+                    Vec2::new(*w as f32, *h as f32) * v.zoom,
+                ),
+                0.0,
+                roi_stroke,
+                egui::StrokeKind::Middle,
+            );
+        }
+        Some(Roi::Polygon(pts)) => {
+            let mut p: Vec<Pos2> = pts.iter().map(|&(x, y)| at(x, y)).collect();
+            p.push(p[0]);
+            painter.line(p, roi_stroke);
+        }
+        None => {}
+    }
+    if !s.roi.polygon_draft.is_empty() {
+        let p: Vec<Pos2> = s.roi.polygon_draft.iter().map(|&(x, y)| at(x, y)).collect();
+        painter.line(p, Stroke::new(1.0, Color32::from_rgb(255, 160, 0)));
+    }
+    for (i, &(x, y)) in s.roi.pins.iter().enumerate() {
+        let c = at(x as f32 + 0.5, y as f32 + 0.5);
+        painter.circle_stroke(c, 5.0, Stroke::new(2.0, Color32::from_rgb(255, 80, 200)));
+        painter.text(
+            c + Vec2::new(6.0, -6.0),
+            egui::Align2::LEFT_BOTTOM,
+            format!("{}", i + 1),
+            egui::FontId::proportional(12.0),
+            Color32::WHITE,
+        );
+    }
+    if let Some((x, y)) = s.profile.hover {
+        let c = at(x as f32 + 0.5, y as f32 + 0.5);
+        painter.circle_stroke(c, 6.0, Stroke::new(2.0, Color32::WHITE));
+    }
+}

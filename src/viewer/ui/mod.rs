@@ -1,0 +1,114 @@
+//! The egui interface: one file per panel, each drawing part of the state and calling
+//! its methods. Nothing here computes or keeps state of its own beyond what egui keeps.
+
+mod analysis;
+mod dialogs;
+mod image;
+mod info;
+mod levels;
+mod load_panel;
+mod menu;
+mod plots;
+mod timeline;
+
+use std::time::Instant;
+
+use egui::{Color32, Key, Rect};
+
+use super::colormap::DisplayParams;
+use super::display::Placement;
+use super::state::{Command, ViewerState};
+
+/// Draws the frame into a rectangle of the image area (the window's paint callback).
+pub type ImageFn<'a> = dyn FnMut(&mut egui::Ui, Rect, Placement, DisplayParams) + 'a;
+
+/// Keys and what they do, for the help overlay.
+pub const KEYS: &[(&str, &str)] = &[
+    ("Space", "play / pause"),
+    ("Left / Right", "previous / next frame"),
+    ("Home / End", "first / last frame"),
+    ("F", "fit the image to the window"),
+    ("1", "one screen pixel per data pixel"),
+    ("Ctrl+C", "copy the probe (x, y, values)"),
+    ("Ctrl+O", "open a file or folder"),
+    ("A", "aggregate mode on / off"),
+    ("Esc", "back to the navigate tool"),
+    ("F1", "this help"),
+];
+
+/// Draws the whole interface; `image` draws the frame into the given rectangle.
+pub fn show(s: &mut ViewerState, ui: &mut egui::Ui, image: &mut ImageFn<'_>) {
+    s.poll_jobs();
+    s.tick(Instant::now());
+    keys(s, ui);
+    s.update_shown();
+    menu::show(s, ui);
+    timeline::show(s, ui);
+    egui::Panel::left("load")
+        .resizable(true)
+        .default_size(250.0)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                load_panel::show(s, ui);
+                ui.separator();
+                info::show(s, ui);
+            });
+        });
+    egui::Panel::right("levels")
+        .resizable(true)
+        .default_size(290.0)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                levels::show(s, ui);
+                ui.separator();
+                analysis::show(s, ui);
+            });
+        });
+    egui::Panel::bottom("plots")
+        .resizable(true)
+        .default_size(190.0)
+        .show(ui, |ui| plots::show(s, ui));
+    egui::Panel::top("tools").show(ui, |ui| image::tool_bar(s, ui));
+    egui::CentralPanel::default()
+        .frame(egui::Frame::NONE.fill(Color32::from_gray(24)))
+        .show(ui, |ui| image::show(s, ui, image));
+    dialogs::show(s, ui);
+    // a change made by a panel this frame is computed before the next one
+    s.update_shown();
+    if s.playback.playing || s.jobs.any() {
+        ui.ctx().request_repaint();
+    }
+}
+
+/// Keys to commands (not while a text field has the keyboard).
+fn keys(s: &mut ViewerState, ui: &mut egui::Ui) {
+    if ui.ctx().egui_wants_keyboard_input() {
+        return;
+    }
+    let pressed = |k: Key| ui.input(|i| i.key_pressed(k));
+    let open = ui.input(|i| i.modifiers.command && i.key_pressed(Key::O));
+    for (key, c) in [
+        (Key::A, Command::ToggleAggregate),
+        (Key::Escape, Command::Escape),
+        (Key::Space, Command::TogglePlay),
+        (Key::ArrowLeft, Command::PreviousFrame),
+        (Key::ArrowRight, Command::NextFrame),
+        (Key::Home, Command::FirstFrame),
+        (Key::End, Command::LastFrame),
+        (Key::F1, Command::ToggleHelp),
+        (Key::F, Command::Fit),
+        (Key::Num1, Command::OneToOne),
+    ] {
+        if pressed(key) {
+            s.command(c);
+        }
+    }
+    let copy = ui.input(|i| i.events.iter().any(|e| matches!(e, egui::Event::Copy)));
+    if copy && let Some((_, _, text)) = &s.probe {
+        ui.ctx().copy_text(text.clone());
+        s.status = format!("copied: {text}");
+    }
+    if open {
+        s.command(Command::OpenDialog);
+    }
+}

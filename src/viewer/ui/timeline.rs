@@ -1,0 +1,66 @@
+//! The timeline: playback buttons, the frame slider, rate and loop; below it the probe
+//! and status, and the progress of each job running with its Cancel.
+
+use egui::Ui;
+
+use crate::viewer::state::{Command, ViewerState};
+
+pub fn show(s: &mut ViewerState, ui: &mut Ui) {
+    egui::Panel::bottom("timeline").show(ui, |ui| {
+        ui.add_space(4.0);
+        let n = s.pipeline.stack.shape().frames;
+        ui.horizontal(|ui| {
+            let label = if s.playback.playing { "Pause" } else { "Play" };
+            if ui.button(label).clicked() {
+                s.command(Command::TogglePlay);
+            }
+            for (text, tip, c) in [
+                ("|<", "first frame (Home)", Command::FirstFrame),
+                ("<", "previous frame (Left)", Command::PreviousFrame),
+                (">", "next frame (Right)", Command::NextFrame),
+                (">|", "last frame (End)", Command::LastFrame),
+            ] {
+                if ui.button(text).on_hover_text(tip).clicked() {
+                    s.command(c);
+                }
+            }
+            let mut t = s.playback.frame;
+            let w = (ui.available_width() - 260.0).max(100.0);
+            ui.spacing_mut().slider_width = w;
+            if ui
+                .add(egui::Slider::new(&mut t, 0..=n.saturating_sub(1)).text("frame"))
+                .changed()
+            {
+                s.jump_to_frame(t);
+            }
+            ui.add(
+                egui::DragValue::new(&mut s.playback.fps)
+                    .range(0.1..=1000.0)
+                    .suffix(" fps"),
+            );
+            ui.checkbox(&mut s.playback.looping, "loop");
+        });
+        ui.horizontal(|ui| {
+            let probe = s.probe.as_ref().map_or("", |p| p.2.as_str());
+            ui.monospace(format!("{probe:<48}"));
+            ui.separator();
+            ui.label(&s.status);
+        });
+        for (kind, st) in s.jobs.running() {
+            ui.horizontal(|ui| {
+                let bar = match st.fraction() {
+                    Some(f) => egui::ProgressBar::new(f),
+                    None => egui::ProgressBar::new(0.0).animate(true),
+                };
+                ui.add(
+                    bar.text(st.text())
+                        .desired_width(ui.available_width() - 90.0),
+                );
+                if s.jobs.cancellable(kind) && ui.button("Cancel").clicked() {
+                    s.cancel_job(kind);
+                }
+            });
+        }
+        ui.add_space(2.0);
+    });
+}
