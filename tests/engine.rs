@@ -5,7 +5,7 @@ use std::process::Command;
 
 use blitz::Shape;
 use blitz::bench::random_stack;
-use blitz::engine::{Engine, EngineChoice};
+use blitz::engine::{Engine, EngineChoice, EngineKind};
 use blitz::ops::FrameRange;
 use blitz::ops::reduce::{ReduceOp, reduce};
 
@@ -14,7 +14,7 @@ fn cpu_engine_matches_the_reference_and_says_cpu() {
     let s = random_stack::<u8>(Shape::new(5, 7, 9, 1)).unwrap();
     let e = Engine::new(EngineChoice::Cpu);
     let (img, ran) = e.reduce(&s, ReduceOp::Max, FrameRange::all(5)).unwrap();
-    assert_eq!(ran.engine, "cpu");
+    assert_eq!(ran.engine, EngineKind::Cpu);
     assert_eq!(ran.note, None);
     assert_eq!(img, reduce(&s, ReduceOp::Max, FrameRange::all(5)).unwrap());
     assert_eq!(e.describe(), "cpu");
@@ -27,18 +27,18 @@ fn gpu_engine_reduces_every_op_on_the_gpu() {
     if let Some(why) = &e.fallback {
         eprintln!("SKIPPED: no GPU adapter ({why}); the CPU fallback is tested instead");
         let (_, ran) = e.reduce(&s, ReduceOp::Sum, FrameRange::all(6)).unwrap();
-        assert_eq!(ran.engine, "cpu");
+        assert_eq!(ran.engine, EngineKind::Cpu);
         assert!(ran.note.is_some());
         return;
     }
     let all = FrameRange::all(6);
     let (img, ran) = e.reduce(&s, ReduceOp::Sum, all).unwrap();
-    assert_eq!(ran.engine, "gpu");
+    assert_eq!(ran.engine, EngineKind::Gpu);
     // u16 sums of 6 frames are exact on both engines
     assert_eq!(img, reduce(&s, ReduceOp::Sum, all).unwrap());
     // the median has its own kernel: no fallback, and exact for u16
     let (img, ran) = e.reduce(&s, ReduceOp::Median, all).unwrap();
-    assert_eq!(ran.engine, "gpu");
+    assert_eq!(ran.engine, EngineKind::Gpu);
     assert_eq!(ran.note, None);
     assert_eq!(img, reduce(&s, ReduceOp::Median, all).unwrap());
     // a bad range is the user's error on either engine
@@ -52,11 +52,11 @@ fn auto_leaves_a_software_adapter_to_the_cpu() {
     let (_, ran) = e.reduce(&s, ReduceOp::Mean, FrameRange::all(3)).unwrap();
     match blitz::gpu::GpuDevice::new() {
         Ok(d) if d.info().device_type == "Cpu" => {
-            assert_eq!(ran.engine, "cpu");
+            assert_eq!(ran.engine, EngineKind::Cpu);
             assert!(ran.note.unwrap().contains("software adapter"));
         }
-        Ok(_) => assert_eq!(ran.engine, "gpu"),
-        Err(_) => assert_eq!(ran.engine, "cpu"),
+        Ok(_) => assert_eq!(ran.engine, EngineKind::Gpu),
+        Err(_) => assert_eq!(ran.engine, EngineKind::Cpu),
     }
 }
 
@@ -166,15 +166,15 @@ fn normalize_runs_on_the_gpu_when_it_can_and_on_the_cpu_when_it_cannot() {
         assert!((a - b).abs() <= 1e-4 * b.abs().max(1.0), "{a} vs {b}");
     }
     if e.fallback.is_none() {
-        assert_eq!(ran.engine, "gpu");
+        assert_eq!(ran.engine, EngineKind::Gpu);
         let (_, ran) = e.normalize(&s, &slide(ReduceOp::Max)).unwrap();
-        assert_eq!(ran.engine, "gpu");
+        assert_eq!(ran.engine, EngineKind::Gpu);
         let (_, ran) = e.normalize(&s, &slide(ReduceOp::Median)).unwrap();
-        assert_eq!(ran.engine, "cpu");
+        assert_eq!(ran.engine, EngineKind::Cpu);
         assert!(ran.note.unwrap().contains("the sliding median"));
     } else {
         eprintln!("SKIPPED: no GPU adapter; the CPU fallback was checked");
-        assert_eq!(ran.engine, "cpu");
+        assert_eq!(ran.engine, EngineKind::Cpu);
     }
 }
 
@@ -189,9 +189,9 @@ fn histograms_of_every_dtype_on_the_gpu() {
         let (h, ran) = e.histogram(s, FrameRange::all(3), Some(64)).unwrap();
         assert_eq!(h, histogram(s, FrameRange::all(3), Some(64)).unwrap());
         if e.fallback.is_none() {
-            assert_eq!(ran.engine, "gpu", "{}", s.dtype());
+            assert_eq!(ran.engine, EngineKind::Gpu, "{}", s.dtype());
         } else {
-            assert_eq!(ran.engine, "cpu");
+            assert_eq!(ran.engine, EngineKind::Cpu);
         }
     }
     if e.fallback.is_some() {
@@ -214,7 +214,7 @@ fn kept_stack_reduces_on_the_gpu_and_follows_a_new_stack() {
         FrameRange::new(2, 2),
     ] {
         let (img, ran) = e.reduce_kept(&a, ReduceOp::Sum, r).unwrap();
-        assert_eq!(ran.engine, "gpu");
+        assert_eq!(ran.engine, EngineKind::Gpu);
         assert_eq!(img, reduce(&a, ReduceOp::Sum, r).unwrap());
     }
     // another stack of the same shape: uploaded again, not the old copy reused
@@ -239,12 +239,12 @@ fn dataset_envelope_runs_on_the_gpu_for_min_max_and_on_the_cpu_for_percentiles()
     );
     if e.fallback.is_some() {
         eprintln!("SKIPPED: no GPU adapter; the CPU path was checked instead");
-        assert_eq!(ran.engine, "cpu");
+        assert_eq!(ran.engine, EngineKind::Cpu);
         return;
     }
-    assert_eq!(ran.engine, "gpu");
+    assert_eq!(ran.engine, EngineKind::Gpu);
     let (env, ran) = e.dataset_envelope(&s, Orientation::Row, 2, 0, 5).unwrap();
-    assert_eq!(ran.engine, "cpu");
+    assert_eq!(ran.engine, EngineKind::Cpu);
     assert!(
         ran.note
             .as_deref()

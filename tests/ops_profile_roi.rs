@@ -549,7 +549,8 @@ fn cli_profile_on_demo_matches_naive() {
     let want = naive_profile(&s, 3, Orientation::Row, 7, 2);
     let env = naive_dataset_env(&s, Orientation::Row, 7, 2, 10);
     for (i, r) in rows.iter().enumerate() {
-        assert_eq!(r[0], i as f64);
+        // the pixel centre (spec §4.1), as the viewer's export writes it
+        assert_eq!(r[0], i as f64 + 0.5);
         assert!(
             csv_close(r[1], want[i]),
             "value {i}: {} vs {}",

@@ -126,7 +126,12 @@ fn every_ops_source_previews_and_applies_as_the_engine_does() {
     let ref_path = dir.path().join("ref.npy");
     let ref_stack = Stack::from_vec(Shape::new(1, 20, 30, 1), mean.data.clone()).unwrap();
     blitz::export::write_npy(&ref_path, &ref_stack).unwrap();
-    let reference = blitz::viewer::panels::load_reference(&ref_path, 20, 30, Some(1)).unwrap();
+    let reference = blitz::ops::normalize::load_reference(
+        &ref_path,
+        &LoadOptions::default(),
+        Shape::new(12, 20, 30, 1),
+    )
+    .unwrap();
 
     let mut v = viewer_of(demo());
     v.set_selection(2, 5);
@@ -213,8 +218,18 @@ fn every_ops_source_previews_and_applies_as_the_engine_does() {
     let wrong = dir.path().join("wrong.npy");
     let w = Stack::from_vec(Shape::new(1, 10, 30, 1), vec![1f32; 300]).unwrap();
     blitz::export::write_npy(&wrong, &w).unwrap();
-    let e = blitz::viewer::panels::load_reference(&wrong, 20, 30, Some(1)).unwrap_err();
-    assert!(e.contains("wrong.npy") && e.contains("30 x 20"), "{e}");
+    let e = blitz::ops::normalize::load_reference(
+        &wrong,
+        &LoadOptions::default(),
+        Shape::new(12, 20, 30, 1),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("wrong.npy") && e.contains("1 frame(s) of 10 x 30 x 1"),
+        "{e}"
+    );
+    assert!(e.contains("the data's 20 x 30 x 1"), "{e}");
 }
 
 #[test]
@@ -371,7 +386,7 @@ fn exports_write_what_is_shown_and_a_failed_export_loses_nothing() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "position,h_mean_c0,h_min_max_of_the_image_lo,h_min_max_of_the_image_hi,v_mean_c0,v_min_max_of_the_image_lo,v_min_max_of_the_image_hi"
+        "position,h_value,h_image_env_min,h_image_env_max,v_value,v_image_env_min,v_image_env_max"
     );
     let p = profile::profile(&stack, 3, Orientation::Row, 5, 0).unwrap();
     let first: Vec<f32> = lines
@@ -389,7 +404,8 @@ fn exports_write_what_is_shown_and_a_failed_export_loses_nothing() {
     let roi_csv = d.join("roi.csv");
     v.export_roi(&roi_csv).unwrap();
     let roi = std::fs::read_to_string(&roi_csv).unwrap();
-    assert_eq!(roi.lines().next().unwrap(), "frame,mean_c0,min_c0,max_c0");
+    // the layout of `blitz roi`, whatever the statistic
+    assert_eq!(roi.lines().next().unwrap(), "frame,value,min,max");
     assert_eq!(roi.lines().count(), 13);
 
     // an export that cannot be written: an error, the file already there untouched

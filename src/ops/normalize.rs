@@ -18,6 +18,9 @@ use super::reduce::{ReduceOp, reduce, reduce_block};
 use super::{FrameRange, Image, OpError};
 use crate::stack::{Dtype, Sample, Samples, Shape, Stack};
 
+mod spec;
+pub use spec::{ReferenceError, SourceSpec, load_reference, read_reference};
+
 /// Where a reference comes from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Source {

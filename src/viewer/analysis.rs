@@ -198,23 +198,7 @@ pub struct Aggregate {
     pub fixed_width: bool,
 }
 
-/// A view set up from the command line (`blitz view --aggregate ... --subtract ...`), so
-/// a analysis can be reopened or scripted exactly.
-#[derive(Clone, Debug, Default)]
-pub struct ViewSetup {
-    /// Aggregate mode with this op, over this range (default: all frames).
-    pub aggregate: Option<(ReduceOp, Option<FrameRange>)>,
-    pub subtract: Option<Source>,
-    pub divide: Option<Source>,
-    /// Apply the ops to the full stack instead of previewing them.
-    pub apply: bool,
-    pub crosshair: Option<(usize, usize)>,
-    /// Profile line width.
-    pub width: usize,
-    /// Show the three profile envelopes.
-    pub envelopes: bool,
-    pub roi: Option<crate::ops::roi::Roi>,
-}
+pub use super::setup::ViewSetup;
 
 impl StepSpec {
     /// The panel's step for an engine source (amount 100 %).

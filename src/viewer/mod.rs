@@ -7,6 +7,7 @@ pub mod colormap;
 pub mod display;
 pub mod loader;
 pub mod panels;
+pub mod setup;
 pub mod window;
 
 pub use window::{ViewOptions, run};

@@ -11,10 +11,10 @@ use std::time::Instant;
 use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
 use egui_plot::{FilledArea, Line, Plot, PlotPoints, VLine};
 
-use crate::engine::Ran;
+use crate::engine::{EngineKind, Ran};
 use crate::export;
-use crate::load::{self, LoadOptions, NoProgress};
-use crate::ops::normalize::Normalize;
+use crate::load::{self, LoadOptions};
+use crate::ops::normalize::{Normalize, load_reference, read_reference};
 use crate::ops::profile::{self, Envelope, Orientation, Profile};
 use crate::ops::reduce::ReduceOp;
 use crate::ops::roi::{Roi, Stat};
@@ -45,7 +45,7 @@ pub struct ShownJob {
     started: Instant,
     /// The stack it reduces; a result for another one is dropped.
     stack: Arc<Stack>,
-    handle: Option<JoinHandle<Result<(Image, &'static str), OpError>>>,
+    handle: Option<JoinHandle<Result<(Image, EngineKind), OpError>>>,
 }
 
 /// What the export window writes.
@@ -79,33 +79,6 @@ pub struct Profiles {
     pub v: Profile,
     /// (name, row envelope, column envelope)
     pub envelopes: Vec<(&'static str, Envelope, Envelope)>,
-}
-
-/// One frame of the reference's shape loaded with default options (spec §3.2: a file
-/// reference ignores the data's load options), checked against `shape` (h, w, c).
-pub fn load_reference(path: &Path, h: usize, w: usize, c: Option<usize>) -> Result<Image, String> {
-    let s = load::load(path, &LoadOptions::default(), &NoProgress).map_err(|e| e.to_string())?;
-    let sh = s.shape();
-    if sh.frames != 1 || sh.height != h || sh.width != w || c.is_some_and(|c| c != sh.channels) {
-        return Err(format!(
-            "{}: {} frame(s) of {} x {} x {}; one frame of {} x {}{} is needed",
-            path.display(),
-            sh.frames,
-            sh.width,
-            sh.height,
-            sh.channels,
-            w,
-            h,
-            c.map_or(String::new(), |c| format!(" x {c}")),
-        ));
-    }
-    let frame = s.frame(0);
-    Ok(Image {
-        height: h,
-        width: w,
-        channels: sh.channels,
-        data: (0..frame.len()).map(|i| frame.get_f32(i)).collect(),
-    })
 }
 
 /// Encodes RGBA rows as png/tif/bmp (RGBA) or jpg (RGB), written atomically.
@@ -172,14 +145,16 @@ impl ViewerState {
             self.start_apply();
             self.wait_apply();
         }
-        if let Some((op, range)) = v.aggregate {
-            let r = range.unwrap_or(FrameRange::all(self.stack.shape().frames));
+        if let Some(a) = v.aggregate {
+            let r = a
+                .range
+                .unwrap_or(FrameRange::all(self.stack.shape().frames));
             self.set_selection(r.first, r.last);
-            self.agg_op = op;
+            self.agg_op = a.op;
             self.set_aggregate(true);
         }
-        if v.crosshair.is_some() {
-            self.crosshair = v.crosshair;
+        if let Some(c) = v.crosshair {
+            self.crosshair = Some((c.x, c.y));
         }
         self.profile_width = v.width;
         if v.envelopes {
@@ -316,7 +291,7 @@ impl ViewerState {
             let r = self
                 .cached_ranges(n)
                 .and_then(|n| n.preview(&self.base, self.frame));
-            (what, r.map(|i| (i, "cpu")))
+            (what, r.map(|i| (i, EngineKind::Cpu)))
         } else {
             self.shown_dirty = false;
             self.shown = None;
@@ -361,7 +336,7 @@ impl ViewerState {
         &mut self,
         what: &str,
         t0: Instant,
-        result: Result<(Image, &'static str), OpError>,
+        result: Result<(Image, EngineKind), OpError>,
         key: Option<String>,
     ) {
         match result.and_then(|(img, engine)| {
@@ -735,65 +710,35 @@ impl ViewerState {
         Ok(())
     }
 
-    /// The H and V profiles (and envelopes) as CSV: position, then one column per curve.
+    /// The H and V profiles (and envelopes) as CSV, in `blitz profile`'s layout with the
+    /// prefixes `h_` and `v_`.
     pub fn export_profiles(&mut self, path: &Path) -> Result<(), String> {
         let p = self
             .profiles()
             .map_err(|e| e.to_string())?
             .ok_or("no crosshair")?;
-        let c = p.h.channels;
-        let n = p.h.len().max(p.v.len());
-        let mut header = vec!["position".to_string()];
-        for (axis, _) in [("h", 0), ("v", 1)] {
-            for ch in 0..c {
-                header.push(format!("{axis}_mean_c{ch}"));
-            }
-            for (name, _, _) in &p.envelopes {
-                let name = name.replace([' ', '/'], "_");
-                header.push(format!("{axis}_{name}_lo"));
-                header.push(format!("{axis}_{name}_hi"));
-            }
-        }
-        let rows = (0..n).map(|i| {
-            let mut row = vec![i as f32 + 0.5];
-            for (prof, which) in [(&p.h, 0), (&p.v, 1)] {
-                let get = |v: &[f32]| v.get(i).copied().unwrap_or(f32::NAN);
-                for ch in 0..c {
-                    row.push(if i < prof.len() {
-                        prof.get(i, ch)
-                    } else {
-                        f32::NAN
-                    });
-                }
-                for (_, eh, ev) in &p.envelopes {
-                    let e = if which == 0 { eh } else { ev };
-                    row.push(get(&e.lo));
-                    row.push(get(&e.hi));
-                }
-            }
-            row
-        });
-        export::write_csv(path, &header, rows).map_err(|e| e.to_string())
+        let stem = |name: &str| match name {
+            "min/max of the image" => export::ENV_IMAGE,
+            "crosshair band" => export::ENV_BAND,
+            _ => export::ENV_DATASET,
+        };
+        let curve = |prefix, profile, row: bool| export::ProfileColumns {
+            prefix,
+            profile,
+            envelopes: p
+                .envelopes
+                .iter()
+                .map(|(name, eh, ev)| (stem(name), if row { eh } else { ev }))
+                .collect(),
+        };
+        let curves = [curve("h_", &p.h, true), curve("v_", &p.v, false)];
+        export::write_profiles_csv(path, &curves).map_err(|e| e.to_string())
     }
 
-    /// The ROI time series as CSV: frame, then value/min/max per channel.
+    /// The ROI time series as CSV, in `blitz roi`'s layout.
     pub fn export_roi(&self, path: &Path) -> Result<(), String> {
         let s = self.roi_series.as_ref().ok_or("no ROI drawn")?;
-        let mut header = vec!["frame".to_string()];
-        for c in 0..s.channels {
-            header.push(format!("{}_c{c}", self.roi_stat));
-            header.push(format!("min_c{c}"));
-            header.push(format!("max_c{c}"));
-        }
-        let rows = s.frames.iter().enumerate().map(|(i, &f)| {
-            let mut row = vec![f as f32];
-            for c in 0..s.channels {
-                let k = s.at(i, c);
-                row.extend([s.value[k], s.min[k], s.max[k]]);
-            }
-            row
-        });
-        export::write_csv(path, &header, rows).map_err(|e| e.to_string())
+        export::write_roi_csv(path, s).map_err(|e| e.to_string())
     }
 
     /// The aggregate, ops and analysis settings (right panel).
@@ -871,13 +816,14 @@ impl ViewerState {
             .default_open(true)
             .show(ui, |ui| {
                 let shape = self.base.shape();
+                let opts = self.load_opts.clone();
                 let before = self.ops.clone();
                 let mut errors = Vec::new();
                 for (label, step) in [
                     ("subtract", &mut self.ops.subtract),
                     ("divide", &mut self.ops.divide),
                 ] {
-                    if let Err(e) = step_ui(ui, label, step, shape) {
+                    if let Err(e) = step_ui(ui, label, step, shape, &opts) {
                         errors.push(e);
                     }
                 }
@@ -1207,7 +1153,24 @@ impl ViewerState {
     /// Loads a one-frame binary mask of the processed frame size: zero pixels become NaN.
     pub fn load_mask(&mut self, path: &Path) {
         let s = self.pipeline.processed(&self.base).shape();
-        match load_reference(path, s.height, s.width, None) {
+        // a mask loads as BLITZ loads it, with the default options; any channel count
+        let img = read_reference(path, &LoadOptions::default())
+            .map_err(|e| e.to_string())
+            .and_then(|img| {
+                if (img.height, img.width) == (s.height, s.width) {
+                    Ok(img)
+                } else {
+                    Err(format!(
+                        "{}: {} x {} (H x W); the frames are {} x {}",
+                        path.display(),
+                        img.height,
+                        img.width,
+                        s.height,
+                        s.width
+                    ))
+                }
+            });
+        match img {
             Ok(img) => match image_stack(img) {
                 Ok(m) => {
                     let m = Arc::new(m);
@@ -1585,6 +1548,7 @@ fn step_ui(
     label: &str,
     step: &mut StepSpec,
     shape: crate::Shape,
+    opts: &LoadOptions,
 ) -> Result<(), String> {
     let mut result = Ok(());
     ui.horizontal(|ui| {
@@ -1638,14 +1602,9 @@ fn step_ui(
                         .hint_text("reference image path"),
                 );
                 if ui.button("Load").clicked() {
-                    match load_reference(
-                        Path::new(text.as_str()),
-                        shape.height,
-                        shape.width,
-                        Some(shape.channels),
-                    ) {
+                    match load_reference(Path::new(text.as_str()), opts, shape) {
                         Ok(img) => step.file = Some((PathBuf::from(text.as_str()), img)),
-                        Err(e) => result = Err(format!("{label} reference: {e}")),
+                        Err(e) => result = Err(format!("{label}: {e}")),
                     }
                 }
             });
