@@ -4,6 +4,8 @@
 //! (`ops`) the CLI tests cover. Bad input (a reference or mask of the wrong shape, an
 //! export that cannot be written) gives a message and changes nothing.
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -54,7 +56,7 @@ fn assert_close(a: &[f32], b: &[f32], what: &str) {
     assert_eq!(a.len(), b.len(), "{what}");
     for (i, (x, y)) in a.iter().zip(b).enumerate() {
         assert!(
-            (x.is_nan() && y.is_nan()) || (x - y).abs() <= 1e-4 * (1.0 + y.abs()),
+            common::close(*x as f64, *y as f64, common::NORMALIZE_REL),
             "{what}: sample {i}: {x} vs {y}"
         );
     }
