@@ -548,3 +548,54 @@ fn review_regressions() {
         .collect();
     assert_eq!(left.len(), 4, "no temporary file is left: {left:?}");
 }
+
+#[test]
+fn a_command_line_set_up_reaches_the_viewer() {
+    use blitz::viewer::setup::{AggregateSpec, Crosshair, ViewSetup};
+    let stack = demo();
+    let mut v = viewer_of(demo());
+    let setup = ViewSetup {
+        aggregate: Some(AggregateSpec {
+            op: ReduceOp::Max,
+            range: Some(FrameRange::new(2, 6)),
+        }),
+        subtract: Some(Source::Sliding {
+            op: ReduceOp::Mean,
+            window: 3,
+            lag: 1,
+        }),
+        divide: None,
+        apply: true,
+        crosshair: Some(Crosshair { x: 11, y: 6 }),
+        width: 2,
+        envelopes: true,
+        roi: Some(Roi::Rect {
+            x: 1,
+            y: 2,
+            w: 5,
+            h: 4,
+        }),
+    };
+    v.apply_setup(&setup);
+    // applied to the full stack: 12 frames, window 3 at lag 1 give 12 - 1 - 3 + 1
+    assert!(v.pipeline.applied.is_some());
+    assert_eq!(v.stack.shape().frames, 9);
+    let a = v.aggregate.expect("aggregate mode");
+    assert_eq!((a.op, a.range), (ReduceOp::Max, FrameRange::new(2, 6)));
+    // what is shown: the max over frames 2..=6 of the normalized frames, by the oracles
+    let normalized = common::naive::subtract_sliding(&stack, ReduceOp::Mean, 3, 1);
+    let frame = 20 * 30;
+    let want: Vec<f64> = (0..frame)
+        .map(|i| {
+            (2..=6)
+                .map(|t| normalized[t * frame + i])
+                .fold(f64::MIN, f64::max)
+        })
+        .collect();
+    common::assert_all_close(&shown_values(&v), &want, common::NORMALIZE_REL, "shown");
+    assert_eq!(v.crosshair, Some((11, 6)));
+    assert_eq!(v.profile_width, 2);
+    assert!(v.env_image && v.env_band && v.env_dataset);
+    assert_eq!(v.roi, setup.roi);
+    assert_eq!(v.roi_series.as_ref().map(|s| s.frames.len()), Some(9));
+}

@@ -147,13 +147,20 @@ pub fn normalize(a: NormalizeArgs) -> Result<()> {
     }
     let (stack, _) = a.input.load()?;
     let opts = a.input.options();
-    let step = |s: Option<(&str, &str, SourceSpec)>, amount| {
-        s.map(|(option, text, spec)| {
-            spec.resolve(stack.shape(), &opts)
-                .map(|source| Step { source, amount })
-                .with_context(|| format!("{option} '{text}'"))
-        })
-        .transpose()
+    // each step resolved and checked against the stack alone, so an error names its option
+    let step = |s: Option<(&str, &str, SourceSpec)>, amount| -> Result<Option<Step>> {
+        let Some((option, text, spec)) = s else {
+            return Ok(None);
+        };
+        let context = || format!("{option} '{text}'");
+        let source = spec.resolve(stack.shape(), &opts).with_context(context)?;
+        let step = Step { source, amount };
+        let alone = Normalize {
+            subtract: Some(step.clone()),
+            divide: None,
+        };
+        alone.validate(stack.shape()).with_context(context)?;
+        Ok(Some(step))
     };
     let n = Normalize {
         subtract: step(sub, a.amount_sub)?,

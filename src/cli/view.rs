@@ -65,7 +65,7 @@ pub struct SetupArgs {
     #[arg(long)]
     pub envelopes: bool,
     /// ROI rectangle X,Y,W,H whose time series is plotted.
-    #[arg(long, value_name = "X,Y,W,H")]
+    #[arg(long, value_name = "X,Y,W,H", allow_hyphen_values = true)]
     pub rect: Option<String>,
 }
 
@@ -149,4 +149,191 @@ pub fn run(a: ViewArgs) -> Result<()> {
         drop: a.drop,
         setup,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use blitz::Shape;
+    use blitz::ops::FrameRange;
+    use blitz::ops::reduce::ReduceOp;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    /// `blitz view ARGS` parsed and set up as the command would, without a window.
+    fn setup(args: &[&str]) -> Result<ViewSetup> {
+        let argv = ["blitz", "view"].iter().chain(args).copied();
+        let Some(Command::View(a)) = Cli::try_parse_from(argv)?.command else {
+            panic!("not a view command");
+        };
+        let path = demo_or(a.path);
+        a.setup.setup(&path, &a.load.options())
+    }
+
+    fn error(args: &[&str]) -> String {
+        format!("{:#}", setup(args).unwrap_err())
+    }
+
+    #[test]
+    fn no_flag_sets_nothing_up() {
+        let s = setup(&["demo:4,8,8"]).unwrap();
+        assert_eq!(s.aggregate, None);
+        assert_eq!((s.subtract, s.divide), (None, None));
+        assert!(!s.apply && !s.envelopes);
+        assert_eq!((s.crosshair, s.width, s.roi), (None, 0, None));
+    }
+
+    #[test]
+    fn every_set_up_flag_reaches_the_viewers_set_up() {
+        let s = setup(&[
+            "demo:6,8,8",
+            "--aggregate",
+            "max:1:4",
+            "--subtract",
+            "range:median:0:2",
+            "--divide",
+            "sliding:mean:3:1",
+            "--apply",
+            "--crosshair",
+            "5,6",
+            "--line-width",
+            "2",
+            "--envelopes",
+            "--rect",
+            "-1,2,3,4",
+        ])
+        .unwrap();
+        assert_eq!(
+            s.aggregate,
+            Some(AggregateSpec {
+                op: ReduceOp::Max,
+                range: Some(FrameRange::new(1, 4))
+            })
+        );
+        assert_eq!(
+            s.subtract,
+            Some(Source::Range {
+                op: ReduceOp::Median,
+                range: FrameRange::new(0, 2)
+            })
+        );
+        assert_eq!(
+            s.divide,
+            Some(Source::Sliding {
+                op: ReduceOp::Mean,
+                window: 3,
+                lag: 1
+            })
+        );
+        assert!(s.apply && s.envelopes);
+        assert_eq!(s.crosshair, Some(Crosshair { x: 5, y: 6 }));
+        assert_eq!(s.width, 2);
+        assert_eq!(
+            s.roi,
+            Some(Roi::Rect {
+                x: -1,
+                y: 2,
+                w: 3,
+                h: 4
+            })
+        );
+        // an aggregate without a range is over every frame
+        let s = setup(&["demo:6,8,8", "--aggregate", "std"]).unwrap();
+        assert_eq!(
+            s.aggregate,
+            Some(AggregateSpec {
+                op: ReduceOp::Std,
+                range: None
+            })
+        );
+    }
+
+    /// A one-frame u8 `.npy` of `h` x `w` holding `10 + x + y`.
+    fn reference(dir: &std::path::Path, name: &str, h: usize, w: usize) -> PathBuf {
+        let v: Vec<u8> = (0..h * w).map(|i| (10 + i / w + i % w) as u8).collect();
+        let s = blitz::Stack::from_vec(Shape::new(1, h, w, 1), v).unwrap();
+        let p = dir.join(name);
+        blitz::export::write_npy(&p, &s).unwrap();
+        p
+    }
+
+    #[test]
+    fn a_file_reference_is_read_with_the_datas_options_and_checked_before_the_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = reference(dir.path(), "ref.npy", 8, 8);
+        let file = format!("file:{}", good.display());
+        let s = setup(&["demo:4,8,8", "--subtract", &file]).unwrap();
+        let Some(Source::File(img)) = s.subtract else {
+            panic!("a file source");
+        };
+        assert_eq!((img.height, img.width, img.channels), (8, 8, 1));
+        // x = 3, y = 2: 10 + 2 + 3
+        assert_eq!(img.get(2, 3, 0), 15.0);
+        // the data at half size: the reference is halved as well, 2x2 block means
+        let s = setup(&["demo:4,8,8", "--size-ratio", "0.5", "--divide", &file]).unwrap();
+        let Some(Source::File(img)) = s.divide else {
+            panic!("a file source");
+        };
+        assert_eq!((img.height, img.width), (4, 4));
+        // block (y 0..2, x 0..2): 10, 11, 11, 12
+        assert_eq!(img.get(0, 0, 0), 11.0);
+        // a reference of another frame shape is refused, naming the option and the file
+        let small = reference(dir.path(), "small.npy", 4, 8);
+        let file = format!("file:{}", small.display());
+        let e = error(&["demo:4,8,8", "--divide", &file]);
+        assert!(
+            e.contains("--divide 'file:") && e.contains("small.npy"),
+            "{e}"
+        );
+        assert!(
+            e.contains("one frame of the data's 8 x 8 x 1 is needed"),
+            "{e}"
+        );
+        let e = error(&["demo:4,8,8", "--subtract", "file:/no/such/ref.png"]);
+        assert!(
+            e.contains("--subtract") && e.contains("/no/such/ref.png"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bad_set_up_flags_name_the_option() {
+        for (args, want) in [
+            (
+                ["--aggregate", "mean:1"],
+                "--aggregate 'mean:1': expected OP or OP:A:B",
+            ),
+            (
+                ["--aggregate", "avg"],
+                "--aggregate 'avg': unknown reduce op 'avg'",
+            ),
+            (
+                ["--subtract", "range:mean:2"],
+                "--subtract 'range:mean:2': expected range:OP:A:B, file:PATH or sliding:OP:WINDOW:LAG",
+            ),
+            (
+                ["--divide", "sliding:max:0:1"],
+                "--divide 'sliding:max:0:1': the sliding WINDOW must be at least 1",
+            ),
+            (
+                ["--crosshair", "5"],
+                "--crosshair '5': expected X,Y (two whole numbers), got 1",
+            ),
+            (
+                ["--rect", "1,2,3"],
+                "--rect '1,2,3': expected four integers X,Y,W,H, got 3",
+            ),
+            (
+                ["--rect", "1,2,0,3"],
+                "--rect '1,2,0,3': width and height must be positive",
+            ),
+        ] {
+            let e = error(&["demo:4,8,8", args[0], args[1]]);
+            assert!(e.starts_with(want), "{args:?}: {e}");
+        }
+        // a line width is a number, checked by clap
+        assert!(setup(&["demo:4,8,8", "--line-width", "x"]).is_err());
+    }
 }
