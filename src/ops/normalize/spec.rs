@@ -34,7 +34,7 @@ pub enum SourceSpec {
 /// A reference file that could not become a reference.
 #[derive(Debug, thiserror::Error)]
 pub enum ReferenceError {
-    #[error("reference {0}")]
+    #[error(transparent)]
     Load(#[from] LoadError),
     /// Not one frame, or (`want`) not the data's frame shape.
     #[error("{}", shape_message(path, got, want))]
@@ -47,7 +47,7 @@ pub enum ReferenceError {
 
 fn shape_message(path: &Path, got: &Shape, want: &Option<Shape>) -> String {
     format!(
-        "reference {}: {} frame(s) of {} x {} x {} (H x W x C); one frame{} is needed",
+        "{}: {} frame(s) of {} x {} x {} (H x W x C); one frame{} is needed",
         path.display(),
         got.frames,
         got.height,
@@ -361,6 +361,6 @@ mod tests {
         let e = load_reference(&dir.path().join("none.png"), &opts, Shape::new(1, 4, 6, 1))
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("reference ") && e.contains("none.png"), "{e}");
+        assert!(e.contains("none.png"), "{e}");
     }
 }
