@@ -6,6 +6,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::engine::EngineKind;
 use crate::ops::Image;
 use crate::ops::normalize::{Normalize, Source, Step};
 use crate::ops::reduce::{ReduceOp, reduce_into};
@@ -16,7 +17,7 @@ use crate::stack::{Shape, Stack, StackError, StackSample};
 #[derive(Clone, Debug, Serialize)]
 pub struct BenchRow {
     pub op: String,
-    pub engine: &'static str,
+    pub engine: EngineKind,
     /// Compute time on data already in place (RAM for the CPU, GPU memory for the GPU,
     /// the one-frame result read back).
     pub seconds: Option<f64>,
@@ -103,7 +104,7 @@ pub fn run_cpu(stack: &Stack, repeat: usize) -> Result<Vec<BenchRow>, OpError> {
     let mut push = |op: String, secs: f64| {
         rows.push(BenchRow {
             op,
-            engine: "cpu",
+            engine: EngineKind::Cpu,
             seconds: Some(secs),
             gbps: bytes / secs / 1e9,
             seconds_with_transfer: None,
@@ -202,7 +203,7 @@ pub fn run_gpu(
         })?;
         rows.push(BenchRow {
             op: op.name().to_string(),
-            engine: "gpu",
+            engine: EngineKind::Gpu,
             seconds: Some(compute),
             gbps: bytes / compute / 1e9,
             seconds_with_transfer: Some(streamed),
@@ -307,7 +308,7 @@ pub fn run_display_scrub(
 #[derive(Clone, Debug, Serialize)]
 pub struct InteractiveRow {
     pub change: String,
-    pub engine: &'static str,
+    pub engine: EngineKind,
     /// Median milliseconds over the changes.
     pub ms_median: f64,
     /// Of which the computation (engine call, result back in RAM).
@@ -366,20 +367,20 @@ pub fn run_interactive(
         v[v.len() / 2]
     };
     type Compute<'a> = Box<dyn Fn(usize) -> Result<Image, String> + 'a>;
-    let mut cases: Vec<(String, &'static str, Compute)> = Vec::new();
+    let mut cases: Vec<(String, EngineKind, Compute)> = Vec::new();
     for width in [100usize, n] {
         let width = width.min(n);
         let span = n - width + 1;
         let range = move |i: usize| FrameRange::new(i % span, i % span + width - 1);
         cases.push((
             format!("aggregate mean, {width} frames, range moved"),
-            "cpu",
+            EngineKind::Cpu,
             Box::new(move |i| reduce_cpu(stack, range(i))),
         ));
         if let Some((g, res)) = &gpu_reduce {
             cases.push((
                 format!("aggregate mean, {width} frames, range moved"),
-                "gpu",
+                EngineKind::Gpu,
                 Box::new(move |i| {
                     g.reduce_resident(res, ReduceOp::Mean, range(i))
                         .map_err(|e| e.to_string())
@@ -392,7 +393,7 @@ pub fn run_interactive(
         let t = n / 2 - window.min(n / 2);
         cases.push((
             format!("sliding mean, window changed to {window}"),
-            "cpu",
+            EngineKind::Cpu,
             Box::new(move |i| {
                 let w = if i % 2 == 0 { window } else { window - 1 }.max(1);
                 let norm = Normalize::subtract_sliding(ReduceOp::Mean, w, 0);

@@ -31,10 +31,35 @@ pub enum EngineChoice {
     Gpu,
 }
 
+/// Which engine computed a result (serialized as "cpu" / "gpu").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineKind {
+    Cpu,
+    Gpu,
+}
+
+impl EngineKind {
+    /// "cpu" or "gpu".
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineKind::Cpu => "cpu",
+            EngineKind::Gpu => "gpu",
+        }
+    }
+}
+
+impl std::fmt::Display for EngineKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // pad, so that table columns ({:>6}) line up as with a string
+        f.pad(self.name())
+    }
+}
+
 /// The engine that computed a result, and why it is not the one asked for, if so.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Ran {
-    pub engine: &'static str,
+    pub engine: EngineKind,
     pub note: Option<String>,
 }
 
@@ -132,7 +157,7 @@ impl Engine {
 
     fn cpu(&self) -> Ran {
         Ran {
-            engine: "cpu",
+            engine: EngineKind::Cpu,
             note: self.fallback.clone(),
         }
     }
@@ -154,7 +179,7 @@ impl Engine {
             Ok(v) => Ok((
                 v,
                 Ran {
-                    engine: "gpu",
+                    engine: EngineKind::Gpu,
                     note: None,
                 },
             )),
@@ -162,7 +187,7 @@ impl Engine {
             Err(e) => Ok((
                 cpu()?,
                 Ran {
-                    engine: "cpu",
+                    engine: EngineKind::Cpu,
                     note: Some(format!("{e}; computed on the CPU")),
                 },
             )),

@@ -10,6 +10,12 @@ use crate::load::ext_of_path;
 use crate::ops::Image;
 use crate::stack::{Dtype, Samples, Stack};
 
+mod csv;
+pub use csv::{
+    ENV_BAND, ENV_DATASET, ENV_IMAGE, ProfileColumns, channel_columns, write_csv,
+    write_profiles_csv, write_roi_csv,
+};
+
 /// An export that failed, naming the file.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -338,45 +344,4 @@ pub fn write_image(path: &Path, img: &Image) -> Result<(), ExportError> {
             ext: ext.to_string(),
         }),
     }
-}
-
-/// Writes a CSV: one header line, then one line per row, numbers as Rust's `{}` prints an
-/// f32 (integers without a fraction, NaN as `NaN`). Every row must have one value per
-/// header name.
-pub fn write_csv(
-    path: &Path,
-    header: &[String],
-    rows: impl Iterator<Item = Vec<f32>>,
-) -> Result<(), ExportError> {
-    write_atomic(path, |w| {
-        let io = |source| ExportError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        writeln!(w, "{}", header.join(",")).map_err(io)?;
-        let mut line = String::new();
-        for (i, row) in rows.enumerate() {
-            if row.len() != header.len() {
-                return Err(ExportError::Encode {
-                    path: path.to_path_buf(),
-                    msg: format!(
-                        "CSV row {i} has {} values for {} columns",
-                        row.len(),
-                        header.len()
-                    ),
-                });
-            }
-            line.clear();
-            for (j, v) in row.iter().enumerate() {
-                if j > 0 {
-                    line.push(',');
-                }
-                use std::fmt::Write as _;
-                let _ = write!(line, "{v}");
-            }
-            line.push('\n');
-            w.write_all(line.as_bytes()).map_err(io)?;
-        }
-        Ok(())
-    })
 }

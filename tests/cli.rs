@@ -2,58 +2,18 @@
 //! with load options, bit-exact round trips and error reporting. Expected values come
 //! from the formulas that generate the inputs, and `.npy` files are parsed here.
 
+mod common;
+
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use blitz::export::write_npy;
 use blitz::{Shape, Stack};
+use common::{fails, ok, stderr};
 use serde_json::Value;
 use tempfile::TempDir;
-
-// ---------------------------------------------------------------- running the binary
-
-fn blitz(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_blitz"))
-        .args(args)
-        .output()
-        .expect("the blitz binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Runs blitz and requires success.
-fn ok(args: &[&str]) -> Output {
-    let o = blitz(args);
-    assert!(
-        o.status.success(),
-        "blitz {args:?} failed ({:?}): {}",
-        o.status,
-        stderr(&o)
-    );
-    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
-    o
-}
-
-/// Runs blitz, requires failure without a panic, and returns stderr.
-fn fails(args: &[&str]) -> String {
-    let o = blitz(args);
-    let err = stderr(&o);
-    assert!(
-        !o.status.success(),
-        "blitz {args:?} should fail; stdout: {}",
-        String::from_utf8_lossy(&o.stdout)
-    );
-    assert!(!err.contains("panicked"), "blitz {args:?} panicked: {err}");
-    assert!(
-        o.status.code().is_some(),
-        "blitz {args:?} was killed by a signal"
-    );
-    err
-}
 
 /// `blitz info <path> --json [extra]` parsed.
 fn info_json(path: &str, extra: &[&str]) -> Value {

@@ -1,26 +1,18 @@
 //! GPU histogram against the CPU reference (`ops::histogram`) on lavapipe: exact counts
 //! for u8, u16 and f32 stacks of any length and chunking.
 
-use blitz::bench::random_stack;
+mod common;
+
+use blitz::gpu::GpuError;
 use blitz::gpu::histogram::GpuHistogram;
-use blitz::gpu::{GpuDevice, GpuError};
 use blitz::ops::FrameRange;
 use blitz::ops::histogram::histogram;
 use blitz::{Shape, Stack};
-
-fn device(test: &str) -> Option<GpuDevice> {
-    match GpuDevice::new() {
-        Ok(g) => Some(g),
-        Err(e) => {
-            eprintln!("SKIPPED: no GPU adapter ({e}); {test} did not run");
-            None
-        }
-    }
-}
+use common::{Kind, gpu, random};
 
 #[test]
 fn u8_counts_are_exact_across_chunks_and_odd_lengths() {
-    let Some(g) = device("u8_counts_are_exact_across_chunks_and_odd_lengths") else {
+    let Some(g) = gpu("u8_counts_are_exact_across_chunks_and_odd_lengths") else {
         return;
     };
     // a run of one value on top of random data: many atomics on one bin
@@ -38,9 +30,9 @@ fn u8_counts_are_exact_across_chunks_and_odd_lengths() {
     )
     .unwrap();
     for s in [
-        random_stack::<u8>(Shape::new(5, 13, 7, 1)).unwrap(),
-        random_stack::<u8>(Shape::new(4, 3, 5, 3)).unwrap(),
-        random_stack::<u8>(Shape::new(1, 1, 1, 1)).unwrap(),
+        random(Kind::U8, Shape::new(5, 13, 7, 1), 1),
+        random(Kind::U8, Shape::new(4, 3, 5, 3), 2),
+        random(Kind::U8, Shape::new(1, 1, 1, 1), 3),
         skewed,
     ] {
         let t = s.shape().frames;
@@ -73,12 +65,11 @@ fn check_binned(k: &GpuHistogram, s: &Stack, bins: Option<usize>) {
 
 #[test]
 fn u16_and_f32_counts_are_exact_across_chunks() {
-    let Some(g) = device("u16_and_f32_counts_are_exact_across_chunks") else {
+    let Some(g) = gpu("u16_and_f32_counts_are_exact_across_chunks") else {
         return;
     };
     let shape = Shape::new(4, 9, 7, 1);
-    let f: Vec<f32> = random_stack::<f32>(shape)
-        .unwrap()
+    let f: Vec<f32> = random(Kind::F32, shape, 4)
         .as_slice::<f32>()
         .unwrap()
         .iter()
@@ -97,11 +88,11 @@ fn u16_and_f32_counts_are_exact_across_chunks() {
         .map(|i| 1000 + (i * 7 % 5) as u16)
         .collect();
     let stacks = [
-        random_stack::<u16>(shape).unwrap(),
+        random(Kind::U16, shape, 5),
         Stack::from_vec(shape, narrow).unwrap(),
         Stack::from_vec(shape, f).unwrap(),
-        random_stack::<f32>(Shape::new(3, 2, 3, 3)).unwrap(),
-        random_stack::<u16>(Shape::new(1, 1, 1, 1)).unwrap(),
+        random(Kind::F32, Shape::new(3, 2, 3, 3), 6),
+        random(Kind::U16, Shape::new(1, 1, 1, 1), 7),
         // every sample NaN: an empty histogram
         Stack::from_vec(Shape::new(2, 1, 3, 1), vec![f32::NAN; 6]).unwrap(),
         // one value: every sample in the first bin
@@ -124,11 +115,11 @@ fn u16_and_f32_counts_are_exact_across_chunks() {
 
 #[test]
 fn too_many_bins_is_the_users_error() {
-    let Some(g) = device("too_many_bins_is_the_users_error") else {
+    let Some(g) = gpu("too_many_bins_is_the_users_error") else {
         return;
     };
     let k = GpuHistogram::new(&g).unwrap();
-    let s = random_stack::<u16>(Shape::new(2, 2, 2, 1)).unwrap();
+    let s = random(Kind::U16, Shape::new(2, 2, 2, 1), 8);
     assert!(matches!(
         k.histogram(&s, FrameRange::all(2), Some(0)),
         Err(GpuError::Op(_))

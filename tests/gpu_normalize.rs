@@ -2,41 +2,29 @@
 //! (range, file) and sliding mean, std, sum, max and min references, every dtype, odd
 //! sizes, NaNs and infinities.
 
-use blitz::bench::random_stack;
+mod common;
+
+use blitz::gpu::GpuError;
 use blitz::gpu::normalize::GpuNormalize;
 use blitz::gpu::reduce::GpuReduce;
-use blitz::gpu::{GpuDevice, GpuError};
 use blitz::ops::normalize::{Normalize, Source, Step};
 use blitz::ops::reduce::ReduceOp;
 use blitz::ops::{FrameRange, Image};
 use blitz::{Shape, Stack};
+use common::{Kind, NORMALIZE_REL, Values, close, make, random};
 
 fn gpu(test: &str) -> Option<(GpuNormalize, GpuReduce)> {
-    match GpuDevice::new() {
-        Ok(g) => Some((GpuNormalize::new(&g).unwrap(), GpuReduce::new(&g).unwrap())),
-        Err(e) => {
-            eprintln!("SKIPPED: no GPU adapter ({e}); {test} did not run");
-            None
-        }
-    }
+    common::gpu(test).map(|g| (GpuNormalize::new(&g).unwrap(), GpuReduce::new(&g).unwrap()))
 }
 
+/// Floats in 10..60, about one in seven NaN.
 fn with_nans(shape: Shape) -> Stack {
-    let s = random_stack::<f32>(shape).unwrap();
-    let v: Vec<f32> = s
-        .as_slice::<f32>()
-        .unwrap()
-        .iter()
-        .enumerate()
-        .map(|(i, &x)| {
-            if i % 7 == 3 {
-                f32::NAN
-            } else {
-                x * 50.0 + 10.0
-            }
-        })
-        .collect();
-    Stack::from_vec(shape, v).unwrap()
+    make(
+        Kind::F32,
+        shape,
+        &[1],
+        Values::floats(10.0, 60.0).nan_every(7),
+    )
 }
 
 fn step(source: Source, amount: f32) -> Option<Step> {
@@ -56,7 +44,7 @@ fn compare(gpu: &Stack, cpu: &Stack, what: &str) {
             assert_eq!(a, b, "{what} sample {i}");
         } else {
             assert!(
-                (a - b).abs() <= 1e-4 * b.abs().max(1.0),
+                close(a as f64, b as f64, NORMALIZE_REL),
                 "{what} sample {i}: gpu {a}, cpu {b}"
             );
         }
@@ -130,8 +118,8 @@ fn fixed_and_sliding_mean_references_match_the_cpu() {
             },
         ];
         let stacks = [
-            random_stack::<u8>(shape).unwrap(),
-            random_stack::<u16>(shape).unwrap(),
+            random(Kind::U8, shape, 2),
+            random(Kind::U16, shape, 3),
             with_nans(shape),
         ];
         for s in &stacks {
@@ -204,8 +192,8 @@ fn sliding_std_max_min_and_sum_match_the_cpu() {
     for (t, h, w, c) in [(9, 3, 5, 1), (7, 2, 3, 3), (4, 1, 1, 1), (13, 1, 6, 1)] {
         let shape = Shape::new(t, h, w, c);
         let stacks = [
-            random_stack::<u8>(shape).unwrap(),
-            random_stack::<u16>(shape).unwrap(),
+            random(Kind::U8, shape, 4),
+            random(Kind::U16, shape, 5),
             with_nans(shape),
         ];
         check_sliding(&norm, &red, &stacks, &format!("{shape}"));
@@ -218,7 +206,7 @@ fn sliding_std_of_offset_floats_and_infinities_match_the_cpu() {
         return;
     };
     let shape = Shape::new(10, 2, 3, 1);
-    let base = random_stack::<f32>(shape).unwrap();
+    let base = random(Kind::F32, shape, 6);
     let base = base.as_slice::<f32>().unwrap();
     // a large offset with a small spread: the shift keeps the variance
     let offset: Vec<f32> = base.iter().map(|&x| 1.0e4 + 3.0 * x).collect();
@@ -278,7 +266,7 @@ fn sliding_median_is_left_to_the_cpu() {
     let Some((norm, red)) = gpu("sliding_median_is_left_to_the_cpu") else {
         return;
     };
-    let s = random_stack::<u8>(Shape::new(5, 2, 2, 1)).unwrap();
+    let s = random(Kind::U8, Shape::new(5, 2, 2, 1), 7);
     let n = Normalize {
         subtract: step(sliding(ReduceOp::Median, 2, 0), 1.0),
         divide: None,
@@ -291,13 +279,12 @@ fn sliding_median_is_left_to_the_cpu() {
 
 #[test]
 fn stacks_over_one_chunk_are_normalized_in_runs_of_frames() {
-    let Ok(g) = GpuDevice::new() else {
-        eprintln!("SKIPPED: no GPU adapter; the chunked normalization did not run");
+    let Some(g) = common::gpu("stacks_over_one_chunk_are_normalized_in_runs_of_frames") else {
         return;
     };
     let stacks = [
-        random_stack::<u8>(Shape::new(23, 5, 7, 1)).unwrap(),
-        random_stack::<u16>(Shape::new(17, 4, 3, 3)).unwrap(),
+        random(Kind::U8, Shape::new(23, 5, 7, 1), 8),
+        random(Kind::U16, Shape::new(17, 4, 3, 3), 9),
         with_nans(Shape::new(19, 6, 5, 1)),
     ];
     for s in &stacks {

@@ -3,21 +3,13 @@
 //! both orientations, bands clipped at the frame's edge, NaNs, and frames streamed in
 //! tiny chunks so chunk borders are crossed.
 
-use blitz::bench::random_stack;
+mod common;
+
+use blitz::gpu::GpuError;
 use blitz::gpu::profile::GpuProfile;
-use blitz::gpu::{GpuDevice, GpuError};
 use blitz::ops::profile::{Orientation, dataset_envelope};
 use blitz::{Shape, Stack};
-
-fn device(test: &str) -> Option<GpuDevice> {
-    match GpuDevice::new() {
-        Ok(g) => Some(g),
-        Err(e) => {
-            eprintln!("SKIPPED: no GPU adapter ({e}); {test} did not run");
-            None
-        }
-    }
-}
+use common::{Kind, gpu, random};
 
 fn same(a: &[f32], b: &[f32]) -> bool {
     a.len() == b.len()
@@ -28,11 +20,10 @@ fn same(a: &[f32], b: &[f32]) -> bool {
 
 #[test]
 fn dataset_min_max_equals_the_cpu_for_every_dtype_and_chunking() {
-    let Some(g) = device("dataset_min_max_equals_the_cpu_for_every_dtype_and_chunking") else {
+    let Some(g) = gpu("dataset_min_max_equals_the_cpu_for_every_dtype_and_chunking") else {
         return;
     };
-    let mut floats: Vec<f32> = random_stack::<f32>(Shape::new(7, 9, 13, 3))
-        .unwrap()
+    let mut floats: Vec<f32> = random(Kind::F32, Shape::new(7, 9, 13, 3), 1)
         .as_slice::<f32>()
         .unwrap()
         .to_vec();
@@ -51,11 +42,11 @@ fn dataset_min_max_equals_the_cpu_for_every_dtype_and_chunking() {
         }
     }
     let stacks = [
-        random_stack::<u8>(Shape::new(5, 6, 7, 1)).unwrap(),
-        random_stack::<u16>(Shape::new(9, 11, 5, 1)).unwrap(),
-        random_stack::<u8>(Shape::new(3, 4, 9, 3)).unwrap(),
+        random(Kind::U8, Shape::new(5, 6, 7, 1), 2),
+        random(Kind::U16, Shape::new(9, 11, 5, 1), 3),
+        random(Kind::U8, Shape::new(3, 4, 9, 3), 4),
         Stack::from_vec(Shape::new(7, 9, 13, 3), floats).unwrap(),
-        random_stack::<u8>(Shape::new(1, 1, 1, 1)).unwrap(),
+        random(Kind::U8, Shape::new(1, 1, 1, 1), 5),
     ];
     for s in &stacks {
         let sh = s.shape();
@@ -89,11 +80,11 @@ fn dataset_min_max_equals_the_cpu_for_every_dtype_and_chunking() {
 
 #[test]
 fn percentiles_and_bad_positions_are_not_computed_here() {
-    let Some(g) = device("percentiles_and_bad_positions_are_not_computed_here") else {
+    let Some(g) = gpu("percentiles_and_bad_positions_are_not_computed_here") else {
         return;
     };
     let k = GpuProfile::new(&g).unwrap();
-    let s = random_stack::<u8>(Shape::new(2, 3, 4, 1)).unwrap();
+    let s = random(Kind::U8, Shape::new(2, 3, 4, 1), 6);
     assert!(matches!(
         k.dataset_envelope(&s, Orientation::Row, 1, 0, 5),
         Err(GpuError::Unsupported(_))
@@ -106,12 +97,12 @@ fn percentiles_and_bad_positions_are_not_computed_here() {
 
 #[test]
 fn long_stacks_with_wide_bands_stay_within_a_dispatch_loop_budget() {
-    let Some(g) = device("long_stacks_with_wide_bands_stay_within_a_dispatch_loop_budget") else {
+    let Some(g) = gpu("long_stacks_with_wide_bands_stay_within_a_dispatch_loop_budget") else {
         return;
     };
     let k = GpuProfile::new(&g).unwrap();
     // 8192 frames x 5 band lines x 3 channels: 122 880 samples per position
-    let s = random_stack::<u16>(Shape::new(8192, 9, 4, 3)).unwrap();
+    let s = random(Kind::U16, Shape::new(8192, 9, 4, 3), 7);
     for orient in [Orientation::Row, Orientation::Col] {
         let gpu = k.dataset_envelope(&s, orient, 2, 2, 0).unwrap();
         let cpu = dataset_envelope(&s, orient, 2, 2, 0).unwrap();

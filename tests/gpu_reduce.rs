@@ -2,12 +2,15 @@
 //! naga validation of every shader. Without any GPU adapter the GPU tests say SKIPPED
 //! loudly and pass; with Mesa lavapipe installed they run on the CPU adapter.
 
+mod common;
+
 use blitz::gpu::reduce::GpuReduce;
 use blitz::gpu::{GpuDevice, GpuError};
 use blitz::ops::FrameRange;
 use blitz::ops::reduce::{ReduceOp, reduce};
 use blitz::stack::StackSample;
 use blitz::{Dtype, Shape, Stack};
+use common::{Kind, REDUCE_REL, Values, close_rel, make, random};
 
 const GPU_OPS: [ReduceOp; 6] = [
     ReduceOp::Mean,
@@ -18,65 +21,24 @@ const GPU_OPS: [ReduceOp; 6] = [
     ReduceOp::Median,
 ];
 
-/// The device, or None (after a loud note) when the machine has no adapter at all.
 fn gpu(test: &str) -> Option<GpuDevice> {
-    match GpuDevice::new() {
-        Ok(g) => {
-            eprintln!("{test}: running on {:?}", g.info().name);
-            Some(g)
-        }
-        Err(GpuError::NoAdapter(why)) => {
-            eprintln!("SKIPPED: no GPU adapter ({why}); {test} did not run");
-            None
-        }
-        Err(e) => panic!("GPU adapter found but the device failed to open: {e}"),
-    }
-}
-
-/// xorshift64*: reproducible random bits without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn unit(&mut self) -> f32 {
-        (self.next() >> 40) as f32 / (1u64 << 24) as f32
-    }
+    common::gpu(test)
 }
 
 fn random_u8(shape: Shape, seed: u64) -> Stack {
-    let mut r = Rng(seed);
-    let v: Vec<u8> = (0..shape.len()).map(|_| r.below(256) as u8).collect();
-    Stack::from_vec(shape, v).unwrap()
+    make(Kind::U8, shape, &[seed as u32], Values::default())
 }
 
 fn random_u16(shape: Shape, seed: u64) -> Stack {
-    let mut r = Rng(seed);
-    let v: Vec<u16> = (0..shape.len()).map(|_| r.below(65536) as u16).collect();
-    Stack::from_vec(shape, v).unwrap()
+    make(Kind::U16, shape, &[seed as u32], Values::default())
 }
 
 /// Values in offset..offset+scale, about one in eight NaN, and sample 0 NaN in every frame.
 fn random_f32(shape: Shape, seed: u64, offset: f32, scale: f32) -> Stack {
-    let mut r = Rng(seed);
-    let n = shape.frame_len();
-    let v: Vec<f32> = (0..shape.len())
-        .map(|k| {
-            if k % n == 0 || r.below(8) == 0 {
-                f32::NAN
-            } else {
-                offset + scale * r.unit()
-            }
-        })
-        .collect();
-    Stack::from_vec(shape, v).unwrap()
+    let v = Values::floats(offset, offset + scale)
+        .nan_every(8)
+        .nan_pixel();
+    make(Kind::F32, shape, &[seed as u32], v)
 }
 
 fn stack_of<T: StackSample>(shape: Shape, v: Vec<T>) -> Stack {
@@ -112,7 +74,7 @@ fn compare(got: blitz::ops::Image, stack: &Stack, op: ReduceOp, range: FrameRang
         } else if exact {
             assert_eq!(g, c, "{}", ctx());
         } else {
-            assert!((g - c).abs() <= 1e-5 * c.abs(), "{}", ctx());
+            assert!(close_rel(g as f64, c as f64, REDUCE_REL), "{}", ctx());
         }
     }
 }
@@ -335,9 +297,17 @@ fn u16_sums_beyond_u32_stay_exact_and_std_of_large_values_is_exact() {
     // 70 000 frames of two pixels: the sum passes 2^32 (the u64 carry and the rounding of
     // a sum above 2^24 to f32); the std of values near 65 000 with a spread of 3
     let t = 70_000;
-    let mut r = Rng(99);
-    let v: Vec<u16> = (0..t)
-        .flat_map(|_| [65_535u16, 65_000 + r.below(4) as u16])
+    let r = make(
+        Kind::U8,
+        Shape::new(t, 1, 1, 1),
+        &[99],
+        Values::default().levels(4),
+    );
+    let v: Vec<u16> = r
+        .as_slice::<u8>()
+        .unwrap()
+        .iter()
+        .flat_map(|&x| [65_535u16, 65_000 + x as u16])
         .collect();
     let s = stack_of(Shape::new(t, 1, 2, 1), v);
     for op in GPU_OPS {
@@ -376,11 +346,19 @@ fn median_of_many_ties_picks_the_same_middle_values() {
     // repeated, sometimes two neighbours (the pass for the next larger key)
     for t in [8, 9] {
         let shape = Shape::new(t, 3, 7, 1);
-        let mut r = Rng(t as u64);
-        let v8: Vec<u8> = (0..shape.len()).map(|_| 100 + r.below(3) as u8).collect();
+        let three = |seed: u32| make(Kind::U8, shape, &[seed], Values::default().levels(3));
+        let v8: Vec<u8> = three(t as u32)
+            .as_slice::<u8>()
+            .unwrap()
+            .iter()
+            .map(|&x| 100 + x)
+            .collect();
         check_median(&k, &stack_of(shape, v8), "u8 ties");
-        let v16: Vec<u16> = (0..shape.len())
-            .map(|_| 60_000 + r.below(3) as u16)
+        let v16: Vec<u16> = three(t as u32 + 50)
+            .as_slice::<u8>()
+            .unwrap()
+            .iter()
+            .map(|&x| 60_000 + x as u16)
             .collect();
         check_median(&k, &stack_of(shape, v16), "u16 ties");
     }
@@ -559,7 +537,7 @@ fn infinities_in_f32_give_what_the_cpu_gives() {
         let want = reduce(&s, op, FrameRange::all(4)).unwrap();
         let got = k.reduce(&s, op, FrameRange::all(4)).unwrap();
         for (i, (a, b)) in got.data.iter().zip(&want.data).enumerate() {
-            let same = a == b || (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-5 * b.abs();
+            let same = a == b || close_rel(*a as f64, *b as f64, REDUCE_REL);
             assert!(same, "{op} pixel {i}: gpu {a} cpu {b}");
         }
     }
@@ -576,7 +554,7 @@ fn timestamp_queries_time_the_compute_passes() {
         return;
     };
     let k = GpuReduce::new(&timed).unwrap();
-    let s = blitz::bench::random_stack::<u8>(Shape::new(8, 64, 64, 1)).unwrap();
+    let s = random(Kind::U8, Shape::new(8, 64, 64, 1), 1);
     let wall = std::time::Instant::now();
     let img = k.reduce(&s, ReduceOp::Mean, FrameRange::all(8)).unwrap();
     let wall = wall.elapsed().as_secs_f64();

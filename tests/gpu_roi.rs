@@ -1,42 +1,32 @@
 //! GPU ROI time series against the CPU reference (`ops::roi::roi_series`, mean) on
 //! lavapipe: every dtype, RGB, NaN, rectangles and polygons, chunk borders.
 
-use blitz::bench::random_stack;
+mod common;
+
+use blitz::gpu::GpuError;
 use blitz::gpu::roi::GpuRoi;
-use blitz::gpu::{GpuDevice, GpuError};
 use blitz::ops::FrameRange;
 use blitz::ops::roi::{Roi, Stat, roi_series};
 use blitz::{Shape, Stack};
+use common::{Kind, REDUCE_REL, Values, gpu, make, random};
 
-fn device(test: &str) -> Option<GpuDevice> {
-    match GpuDevice::new() {
-        Ok(g) => Some(g),
-        Err(e) => {
-            eprintln!("SKIPPED: no GPU adapter ({e}); {test} did not run");
-            None
-        }
-    }
-}
-
+/// Floats in -5..35, about one in five NaN.
 fn with_nans(shape: Shape) -> Stack {
-    let s = random_stack::<f32>(shape).unwrap();
-    let v: Vec<f32> = s
-        .as_slice::<f32>()
-        .unwrap()
-        .iter()
-        .enumerate()
-        .map(|(i, &x)| if i % 5 == 2 { f32::NAN } else { x * 40.0 - 5.0 })
-        .collect();
-    Stack::from_vec(shape, v).unwrap()
+    make(
+        Kind::F32,
+        shape,
+        &[1],
+        Values::floats(-5.0, 35.0).nan_every(5),
+    )
 }
 
 fn close(a: f32, b: f32) -> bool {
-    (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-5 * b.abs().max(1.0)
+    common::close(a as f64, b as f64, REDUCE_REL)
 }
 
 #[test]
 fn roi_series_match_the_cpu_across_chunks() {
-    let Some(g) = device("roi_series_match_the_cpu_across_chunks") else {
+    let Some(g) = gpu("roi_series_match_the_cpu_across_chunks") else {
         return;
     };
     let rois = [
@@ -57,8 +47,8 @@ fn roi_series_match_the_cpu_across_chunks() {
     for (t, h, w, c) in [(9, 6, 9, 1), (7, 6, 9, 3), (5, 7, 65, 1)] {
         let shape = Shape::new(t, h, w, c);
         for s in [
-            random_stack::<u8>(shape).unwrap(),
-            random_stack::<u16>(shape).unwrap(),
+            random(Kind::U8, shape, 2),
+            random(Kind::U16, shape, 3),
             with_nans(shape),
         ] {
             let frame_bytes = (shape.frame_len() * s.dtype().size()) as u64;
@@ -93,11 +83,11 @@ fn roi_series_match_the_cpu_across_chunks() {
 
 #[test]
 fn roi_median_and_bad_rois_are_refused() {
-    let Some(g) = device("roi_median_and_bad_rois_are_refused") else {
+    let Some(g) = gpu("roi_median_and_bad_rois_are_refused") else {
         return;
     };
     let k = GpuRoi::new(&g).unwrap();
-    let s = random_stack::<u8>(Shape::new(3, 4, 4, 1)).unwrap();
+    let s = random(Kind::U8, Shape::new(3, 4, 4, 1), 4);
     let r = Roi::Rect {
         x: 0,
         y: 0,

@@ -2,68 +2,28 @@
 //! written here (plain loops over `Stack::value`, sort-based percentiles, index formulas)
 //! on random stacks of every dtype, odd sizes, NaN and ±inf.
 
+mod common;
+
 use blitz::ops::FrameRange;
 use blitz::ops::histogram::{Histogram, Levels, auto_levels, histogram, symmetric};
 use blitz::ops::transform::{
     binary_mask, crop, crop_frames, flip_x, flip_y, roi_mask, rotate90_cw,
 };
 use blitz::{Dtype, Shape, Stack};
+use common::{Kind, Values, kinds, naive};
 use proptest::prelude::*;
 
 // ---------------------------------------------------------------- random stacks
-
-#[derive(Debug, Clone, Copy)]
-enum Kind {
-    U8,
-    U16,
-    F32,
-}
 
 /// A stack of `kind` with values from `seed`; `spread` limits how many distinct values
 /// there are (1 gives a constant stack), `nan_every` > 0 puts NaN (and some ±inf) into
 /// f32 stacks.
 fn make(kind: Kind, shape: Shape, seed: &[u32], spread: u32, nan_every: usize) -> Stack {
-    let n = shape.len();
-    let r = |i: usize| {
-        seed[i % seed.len()]
-            .wrapping_mul(2654435761)
-            .wrapping_add(i as u32 * 40503)
-            .rotate_left(7)
-    };
-    match kind {
-        Kind::U8 => Stack::from_vec(
-            shape,
-            (0..n).map(|i| (r(i) % spread.min(256)) as u8).collect(),
-        )
-        .unwrap(),
-        Kind::U16 => {
-            let levels = spread.min(65536);
-            let step = (65535 / levels).max(1);
-            Stack::from_vec(
-                shape,
-                (0..n).map(|i| ((r(i) % levels) * step) as u16).collect(),
-            )
-            .unwrap()
-        }
-        Kind::F32 => Stack::from_vec(
-            shape,
-            (0..n)
-                .map(|i| {
-                    let v = r(i);
-                    if nan_every > 0 && (v as usize / 3).is_multiple_of(nan_every) {
-                        [f32::NAN, f32::INFINITY, f32::NEG_INFINITY][v as usize % 3]
-                    } else {
-                        (v % spread) as f32 * 0.37 - 50.0
-                    }
-                })
-                .collect(),
-        )
-        .unwrap(),
-    }
-}
-
-fn kinds() -> impl Strategy<Value = Kind> {
-    prop_oneof![Just(Kind::U8), Just(Kind::U16), Just(Kind::F32)]
+    let values = Values::floats(-50.0, -50.0 + 0.37 * spread as f32)
+        .levels(spread)
+        .nan_every(nan_every)
+        .infinities();
+    common::make(kind, shape, seed, values)
 }
 
 fn shapes() -> impl Strategy<Value = Shape> {
@@ -98,12 +58,7 @@ fn all_values(s: &Stack) -> Vec<f32> {
 
 /// Finite samples of frames first..=last.
 fn finite(s: &Stack, first: usize, last: usize) -> Vec<f64> {
-    let n = s.shape().frame_len();
-    (first..=last)
-        .flat_map(|t| (0..n).map(move |i| s.frame(t).get_f32(i)))
-        .filter(|v| v.is_finite())
-        .map(|v| v as f64)
-        .collect()
+    naive::finite(s, FrameRange::new(first, last))
 }
 
 /// numpy's `percentile` (linear) on sorted values.
@@ -115,31 +70,6 @@ fn sorted_percentile(sorted: &[f64], p: f64) -> f64 {
         return sorted[k];
     }
     sorted[k] + (sorted[k + 1] - sorted[k]) * t
-}
-
-/// Counts by a plain loop, with the documented bin rule.
-fn naive_counts(kind: Kind, v: &[f64], bins: usize) -> (f64, f64, Vec<u64>) {
-    if let Kind::U8 = kind {
-        let mut c = vec![0u64; 256];
-        v.iter().for_each(|&x| c[x as usize] += 1);
-        return (0.0, 256.0, c);
-    }
-    let mut c = vec![0u64; bins];
-    if v.is_empty() {
-        return (0.0, 1.0, c);
-    }
-    let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    for &x in v {
-        let i = match kind {
-            _ if hi == lo => 0,
-            // exact integer floor((x - lo) * bins / (hi - lo))
-            Kind::U16 => ((x - lo) as u64 * bins as u64 / (hi - lo) as u64) as usize,
-            _ => ((x - lo) * (bins as f64 / (hi - lo))) as usize,
-        };
-        c[i.min(bins - 1)] += 1;
-    }
-    (lo, hi, c)
 }
 
 /// Spec §6 clean-up of a fitted (min, max).
@@ -172,7 +102,7 @@ proptest! {
         let last = (first + len).min(shape.frames - 1);
         let h = histogram(&s, FrameRange::new(first, last), Some(bins)).unwrap();
         let v = finite(&s, first, last);
-        let (lo, hi, counts) = naive_counts(kind, &v, bins);
+        let (lo, hi, counts) = naive::histogram_counts(kind, &v, bins);
         prop_assert_eq!((h.lo, h.hi), (lo, hi));
         prop_assert_eq!(&h.counts, &counts);
         prop_assert_eq!(h.total, v.len() as u64);
@@ -357,7 +287,7 @@ fn parallel_paths_match_naive_on_a_larger_stack() {
         let s = make(kind, shape, &[7, 11, 13], 100_000, 5);
         let h = histogram(&s, FrameRange::all(3), None).unwrap();
         let v = finite(&s, 0, 2);
-        let (_, _, counts) = naive_counts(kind, &v, 1024);
+        let (_, _, counts) = naive::histogram_counts(kind, &v, 1024);
         assert_eq!(h.counts, counts, "{kind:?}");
         let r = rotate90_cw(&s);
         let fx = flip_x(&s);

@@ -3,54 +3,32 @@
 //! independent point-in-polygon test) on random stacks of every dtype, odd sizes and
 //! NaNs; and the `blitz profile` / `blitz roi` commands, whose CSV is parsed here.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
 use blitz::export::write_npy;
 use blitz::ops::FrameRange;
 use blitz::ops::profile::{Orientation, band_envelope, dataset_envelope, image_envelope, profile};
 use blitz::ops::roi::{Roi, Stat, roi_series};
 use blitz::{LoadOptions, NoProgress, Shape, Stack};
+use common::naive::{
+    band_lines, dataset_env as naive_dataset_env, env_of, frame_env as naive_frame_env, mean, pct,
+    profile as naive_profile, sizes,
+};
+use common::{Kind, REDUCE_REL, Values, close as close_f64, fails, kinds, ok};
 use proptest::prelude::*;
 use tempfile::TempDir;
 
 // ---------------------------------------------------------------- random stacks
 
-#[derive(Debug, Clone, Copy)]
-enum Kind {
-    U8,
-    U16,
-    F32,
-}
-
 fn make(kind: Kind, shape: Shape, seed: &[u32], nan_every: usize) -> Stack {
-    let n = shape.len();
-    let r = |i: usize| {
-        seed[i % seed.len()]
-            .wrapping_mul(2654435761)
-            .wrapping_add(i as u32 * 40503)
-    };
-    match kind {
-        Kind::U8 => Stack::from_vec(shape, (0..n).map(|i| (r(i) >> 24) as u8).collect()).unwrap(),
-        Kind::U16 => Stack::from_vec(shape, (0..n).map(|i| (r(i) >> 16) as u16).collect()).unwrap(),
-        Kind::F32 => Stack::from_vec(
-            shape,
-            (0..n)
-                .map(|i| {
-                    if nan_every > 0 && (r(i) as usize).is_multiple_of(nan_every) {
-                        f32::NAN
-                    } else {
-                        (r(i) >> 8) as f32 / 65536.0 - 100.0
-                    }
-                })
-                .collect(),
-        )
-        .unwrap(),
-    }
-}
-
-fn kinds() -> impl Strategy<Value = Kind> {
-    prop_oneof![Just(Kind::U8), Just(Kind::U16), Just(Kind::F32)]
+    common::make(
+        kind,
+        shape,
+        seed,
+        Values::floats(-100.0, 65436.0).nan_every(nan_every),
+    )
 }
 
 fn shapes() -> impl Strategy<Value = Shape> {
@@ -69,154 +47,8 @@ fn orients() -> impl Strategy<Value = Orientation> {
 
 // ---------------------------------------------------------------- naive references
 
-/// Pixel at position `p` of line `l` for `o` (a row profile runs along x at row l).
-fn at(s: &Stack, t: usize, o: Orientation, l: usize, p: usize, c: usize) -> f64 {
-    match o {
-        Orientation::Row => s.value(t, l, p, c) as f64,
-        Orientation::Col => s.value(t, p, l, c) as f64,
-    }
-}
-
-fn sizes(s: &Stack, o: Orientation) -> (usize, usize) {
-    let sh = s.shape();
-    match o {
-        Orientation::Row => (sh.height, sh.width),
-        Orientation::Col => (sh.width, sh.height),
-    }
-}
-
-/// The band lines, by the spec's formula, with signed arithmetic.
-fn band_lines(pos: usize, k: usize, lines: usize) -> Vec<usize> {
-    let lo = (pos as i64 - k as i64).max(0);
-    let hi = (pos as i64 + k as i64 + 1).min(lines as i64);
-    (lo..hi).map(|l| l as usize).collect()
-}
-
-fn mean(v: &[f64]) -> f64 {
-    if v.is_empty() {
-        f64::NAN
-    } else {
-        v.iter().sum::<f64>() / v.len() as f64
-    }
-}
-
-/// numpy.percentile(v, q) with the default linear method, by sorting; NaN when empty.
-fn pct(v: &[f64], q: f64) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    let mut s = v.to_vec();
-    s.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let r = q / 100.0 * (s.len() - 1) as f64;
-    let (i, j) = (r.floor() as usize, r.ceil() as usize);
-    s[i] + (s[j] - s[i]) * (r - i as f64)
-}
-
-/// (lo, hi) of `v` for percentile q: min/max at 0.
-fn env_of(v: &[f64], q: u32) -> (f64, f64) {
-    if q == 0 {
-        if v.is_empty() {
-            return (f64::NAN, f64::NAN);
-        }
-        let lo = v.iter().cloned().fold(f64::INFINITY, f64::min);
-        let hi = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        (lo, hi)
-    } else {
-        (pct(v, q as f64), pct(v, 100.0 - q as f64))
-    }
-}
-
-fn naive_profile(s: &Stack, t: usize, o: Orientation, pos: usize, k: usize) -> Vec<f64> {
-    let (lines, n) = sizes(s, o);
-    let ch = s.shape().channels;
-    let mut out = Vec::new();
-    for p in 0..n {
-        for c in 0..ch {
-            let v: Vec<f64> = band_lines(pos, k, lines)
-                .into_iter()
-                .map(|l| at(s, t, o, l, p, c))
-                .filter(|x| !x.is_nan())
-                .collect();
-            out.push(mean(&v));
-        }
-    }
-    out
-}
-
-/// Envelope of frame t over `lines`, channels together.
-fn naive_frame_env(
-    s: &Stack,
-    t: usize,
-    o: Orientation,
-    lines: &[usize],
-    q: u32,
-) -> Vec<(f64, f64)> {
-    let (_, n) = sizes(s, o);
-    (0..n)
-        .map(|p| {
-            let mut v = Vec::new();
-            for &l in lines {
-                for c in 0..s.shape().channels {
-                    let x = at(s, t, o, l, p, c);
-                    if !x.is_nan() {
-                        v.push(x);
-                    }
-                }
-            }
-            env_of(&v, q)
-        })
-        .collect()
-}
-
-fn naive_dataset_env(s: &Stack, o: Orientation, pos: usize, k: usize, q: u32) -> Vec<(f64, f64)> {
-    let (lines, n) = sizes(s, o);
-    let sh = s.shape();
-    let band = band_lines(pos, k, lines);
-    if q == 0 {
-        return (0..n)
-            .map(|p| {
-                let mut v = Vec::new();
-                for t in 0..sh.frames {
-                    for &l in &band {
-                        for c in 0..sh.channels {
-                            let x = at(s, t, o, l, p, c);
-                            if !x.is_nan() {
-                                v.push(x);
-                            }
-                        }
-                    }
-                }
-                env_of(&v, 0)
-            })
-            .collect();
-    }
-    let profiles: Vec<Vec<f64>> = (0..sh.frames)
-        .map(|t| naive_profile(s, t, o, pos, k))
-        .collect();
-    (0..n)
-        .map(|p| {
-            let (mut lo, mut hi) = (Vec::new(), Vec::new());
-            for c in 0..sh.channels {
-                let v: Vec<f64> = profiles
-                    .iter()
-                    .map(|pr| pr[p * sh.channels + c])
-                    .filter(|x| !x.is_nan())
-                    .collect();
-                if !v.is_empty() {
-                    lo.push(pct(&v, q as f64));
-                    hi.push(pct(&v, 100.0 - q as f64));
-                }
-            }
-            (mean(&lo), mean(&hi))
-        })
-        .collect()
-}
-
 fn close(got: f32, want: f64, rel: f64) -> bool {
-    if want.is_nan() {
-        return got.is_nan();
-    }
-    (got as f64 - want).abs() <= rel * want.abs().max(1.0)
+    close_f64(got as f64, want, rel)
 }
 
 /// Even-odd point-in-polygon by the sign of a cross product per crossing edge (no
@@ -465,30 +297,6 @@ fn polygon_inside_test_agrees_with_naive_on_a_fine_grid() {
 
 // ---------------------------------------------------------------- the CLI
 
-fn blitz(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_blitz"))
-        .args(args)
-        .output()
-        .expect("the blitz binary runs")
-}
-
-fn ok(args: &[&str]) {
-    let o = blitz(args);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(o.status.success(), "blitz {args:?} failed: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-}
-
-/// Runs blitz, requires a clean failure, returns stderr.
-fn fails(args: &[&str]) -> String {
-    let o = blitz(args);
-    let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert!(!o.status.success(), "blitz {args:?} should fail");
-    assert!(o.status.code().is_some(), "blitz {args:?} was killed");
-    assert!(!err.contains("panicked"), "blitz {args:?} panicked: {err}");
-    err
-}
-
 /// Header and rows of a CSV written by blitz.
 fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
     let text = std::fs::read_to_string(path).unwrap();
@@ -506,10 +314,7 @@ fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
 }
 
 fn csv_close(got: f64, want: f64) -> bool {
-    if want.is_nan() {
-        return got.is_nan();
-    }
-    (got - want).abs() <= 1e-5 * want.abs().max(1.0)
+    close_f64(got, want, REDUCE_REL)
 }
 
 fn demo() -> Stack {
@@ -549,7 +354,8 @@ fn cli_profile_on_demo_matches_naive() {
     let want = naive_profile(&s, 3, Orientation::Row, 7, 2);
     let env = naive_dataset_env(&s, Orientation::Row, 7, 2, 10);
     for (i, r) in rows.iter().enumerate() {
-        assert_eq!(r[0], i as f64);
+        // the pixel centre (spec §4.1), as the viewer's export writes it
+        assert_eq!(r[0], i as f64 + 0.5);
         assert!(
             csv_close(r[1], want[i]),
             "value {i}: {} vs {}",

@@ -4,6 +4,8 @@
 //! (`ops`) the CLI tests cover. Bad input (a reference or mask of the wrong shape, an
 //! export that cannot be written) gives a message and changes nothing.
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -52,7 +54,7 @@ fn assert_close(a: &[f32], b: &[f32], what: &str) {
     assert_eq!(a.len(), b.len(), "{what}");
     for (i, (x, y)) in a.iter().zip(b).enumerate() {
         assert!(
-            (x.is_nan() && y.is_nan()) || (x - y).abs() <= 1e-4 * (1.0 + y.abs()),
+            common::close(*x as f64, *y as f64, common::NORMALIZE_REL),
             "{what}: sample {i}: {x} vs {y}"
         );
     }
@@ -127,8 +129,12 @@ fn every_ops_source_previews_and_applies_as_the_engine_does() {
     let ref_path = dir.path().join("ref.npy");
     let ref_stack = Stack::from_vec(Shape::new(1, 20, 30, 1), mean.data.clone()).unwrap();
     blitz::export::write_npy(&ref_path, &ref_stack).unwrap();
-    let reference =
-        blitz::viewer::state::reference::load_reference(&ref_path, 20, 30, Some(1)).unwrap();
+    let reference = blitz::ops::normalize::load_reference(
+        &ref_path,
+        &LoadOptions::default(),
+        Shape::new(12, 20, 30, 1),
+    )
+    .unwrap();
 
     let mut v = viewer_of(demo());
     v.set_selection(2, 5);
@@ -222,10 +228,18 @@ fn every_ops_source_previews_and_applies_as_the_engine_does() {
     let wrong = dir.path().join("wrong.npy");
     let w = Stack::from_vec(Shape::new(1, 10, 30, 1), vec![1f32; 300]).unwrap();
     blitz::export::write_npy(&wrong, &w).unwrap();
-    let e = blitz::viewer::state::reference::load_reference(&wrong, 20, 30, Some(1))
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("wrong.npy") && e.contains("30 x 20"), "{e}");
+    let e = blitz::ops::normalize::load_reference(
+        &wrong,
+        &LoadOptions::default(),
+        Shape::new(12, 20, 30, 1),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("wrong.npy") && e.contains("1 frame(s) of 10 x 30 x 1"),
+        "{e}"
+    );
+    assert!(e.contains("the data's 20 x 30 x 1"), "{e}");
 }
 
 #[test]
@@ -382,7 +396,7 @@ fn exports_write_what_is_shown_and_a_failed_export_loses_nothing() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "position,h_mean_c0,h_min_max_of_the_image_lo,h_min_max_of_the_image_hi,v_mean_c0,v_min_max_of_the_image_lo,v_min_max_of_the_image_hi"
+        "position,h_value,h_image_env_min,h_image_env_max,v_value,v_image_env_min,v_image_env_max"
     );
     let p = profile::profile(&stack, 3, Orientation::Row, 5, 0).unwrap();
     let first: Vec<f32> = lines
@@ -400,7 +414,8 @@ fn exports_write_what_is_shown_and_a_failed_export_loses_nothing() {
     let roi_csv = d.join("roi.csv");
     v.export_roi(&roi_csv).unwrap();
     let roi = std::fs::read_to_string(&roi_csv).unwrap();
-    assert_eq!(roi.lines().next().unwrap(), "frame,mean_c0,min_c0,max_c0");
+    // the layout of `blitz roi`, whatever the statistic
+    assert_eq!(roi.lines().next().unwrap(), "frame,value,min,max");
     assert_eq!(roi.lines().count(), 13);
 
     // an export that cannot be written: an error, the file already there untouched
@@ -758,4 +773,56 @@ fn a_frame_range_exported_in_the_background_or_cancelled() {
     } else {
         assert_eq!(left, 300, "{}", v.status);
     }
+}
+
+#[test]
+fn a_command_line_set_up_reaches_the_viewer() {
+    use blitz::viewer::setup::{AggregateSpec, Crosshair, ViewSetup};
+    let stack = demo();
+    let mut v = viewer_of(demo());
+    let setup = ViewSetup {
+        aggregate: Some(AggregateSpec {
+            op: ReduceOp::Max,
+            range: Some(FrameRange::new(2, 6)),
+        }),
+        subtract: Some(Source::Sliding {
+            op: ReduceOp::Mean,
+            window: 3,
+            lag: 1,
+        }),
+        divide: None,
+        apply: true,
+        crosshair: Some(Crosshair { x: 11, y: 6 }),
+        width: 2,
+        envelopes: true,
+        roi: Some(Roi::Rect {
+            x: 1,
+            y: 2,
+            w: 5,
+            h: 4,
+        }),
+    };
+    v.apply_setup(&setup);
+    // applied to the full stack: 12 frames, window 3 at lag 1 give 12 - 1 - 3 + 1
+    assert!(v.pipeline.steps.applied.is_some());
+    assert_eq!(v.pipeline.stack.shape().frames, 9);
+    let a = v.pipeline.aggregate.expect("aggregate mode");
+    assert_eq!((a.op, a.range), (ReduceOp::Max, FrameRange::new(2, 6)));
+    // what is shown: the max over frames 2..=6 of the normalized frames, by the oracles
+    let normalized = common::naive::subtract_sliding(&stack, ReduceOp::Mean, 3, 1);
+    let frame = 20 * 30;
+    let want: Vec<f64> = (0..frame)
+        .map(|i| {
+            (2..=6)
+                .map(|t| normalized[t * frame + i])
+                .fold(f64::MIN, f64::max)
+        })
+        .collect();
+    common::assert_all_close(&shown_values(&v), &want, common::NORMALIZE_REL, "shown");
+    assert_eq!(v.profile.crosshair, Some((11, 6)));
+    assert_eq!(v.profile.width, 2);
+    assert!(v.profile.env_image && v.profile.env_band && v.profile.env_dataset);
+    assert_eq!(v.roi.region, setup.roi);
+    v.wait_jobs();
+    assert_eq!(v.roi.series.as_ref().map(|s| s.frames.len()), Some(9));
 }

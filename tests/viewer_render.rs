@@ -3,22 +3,14 @@
 //! colormaps, levels and gamma, NaNs; plus zoomed placement (nearest neighbour when
 //! zoomed in, the average of the footprint when zoomed out).
 
-use blitz::bench::random_stack;
+mod common;
+
 use blitz::gpu::GpuDevice;
 use blitz::ops::histogram::Levels;
 use blitz::viewer::colormap::{Colormap, DisplayParams, render_cpu};
 use blitz::viewer::display::{DisplayRenderer, Placement};
 use blitz::{Dtype, Shape, Stack};
-
-fn device(test: &str) -> Option<GpuDevice> {
-    match GpuDevice::new() {
-        Ok(g) => Some(g),
-        Err(e) => {
-            eprintln!("SKIPPED: no GPU adapter ({e}); {test} did not run");
-            None
-        }
-    }
-}
+use common::{Kind, random};
 
 fn renderer(g: &GpuDevice) -> DisplayRenderer {
     DisplayRenderer::new(g.device(), g.queue(), wgpu::TextureFormat::Rgba8Unorm)
@@ -64,7 +56,7 @@ fn params(min: f32, max: f32, gamma: f32, colormap: Colormap) -> DisplayParams {
 
 #[test]
 fn frames_of_every_dtype_render_as_the_cpu_colormap() {
-    let Some(g) = device("frames_of_every_dtype_render_as_the_cpu_colormap") else {
+    let Some(g) = common::gpu("frames_of_every_dtype_render_as_the_cpu_colormap") else {
         return;
     };
     let mut r = renderer(&g);
@@ -82,12 +74,12 @@ fn frames_of_every_dtype_render_as_the_cpu_colormap() {
     for (k, (dtype, c, p)) in cases.into_iter().enumerate() {
         let (h, w) = (13 + k, 37 + 2 * k);
         let shape = Shape::new(2, h, w, c);
-        let mut s = match dtype {
-            Dtype::U8 => random_stack::<u8>(shape),
-            Dtype::U16 => random_stack::<u16>(shape),
-            Dtype::F32 => random_stack::<f32>(shape),
-        }
-        .unwrap();
+        let kind = match dtype {
+            Dtype::U8 => Kind::U8,
+            Dtype::U16 => Kind::U16,
+            Dtype::F32 => Kind::F32,
+        };
+        let mut s = random(kind, shape, k as u32);
         if dtype == Dtype::F32 {
             // random f32 lies in 0..1; shift it around zero for the diverging case
             let mut v: Vec<f32> = s.as_slice::<f32>().unwrap().to_vec();
@@ -123,7 +115,7 @@ fn frames_of_every_dtype_render_as_the_cpu_colormap() {
 
 #[test]
 fn zoom_in_repeats_pixels_and_zoom_out_averages() {
-    let Some(g) = device("zoom_in_repeats_pixels_and_zoom_out_averages") else {
+    let Some(g) = common::gpu("zoom_in_repeats_pixels_and_zoom_out_averages") else {
         return;
     };
     let mut r = renderer(&g);
@@ -170,7 +162,8 @@ fn zoom_in_repeats_pixels_and_zoom_out_averages() {
 
 #[test]
 fn a_frame_larger_than_the_texture_limit_is_an_error_not_a_crash() {
-    let Some(g) = device("a_frame_larger_than_the_texture_limit_is_an_error_not_a_crash") else {
+    let Some(g) = common::gpu("a_frame_larger_than_the_texture_limit_is_an_error_not_a_crash")
+    else {
         return;
     };
     let mut r = renderer(&g);

@@ -2,6 +2,8 @@
 //! the whole window that shows the frame through the colormap; without a display the
 //! viewer explains what to do and fails.
 
+mod common;
+
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::Command;
@@ -10,35 +12,11 @@ use blitz::ops::FrameRange;
 use blitz::ops::histogram::{auto_levels, histogram};
 use blitz::viewer::colormap::{Colormap, DisplayParams, render_cpu};
 use blitz::{LoadOptions, NoProgress};
-
-fn xvfb_run() -> bool {
-    let found = Command::new("xvfb-run").arg("--help").output().is_ok();
-    if !found {
-        eprintln!(
-            "SKIPPED: xvfb-run is not installed (scripts/setup.sh installs it); the window test did not run"
-        );
-    }
-    found
-}
-
-fn screenshot(args: &[&str], out: &Path) -> String {
-    let o = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1400x900x24"])
-        .arg(env!("CARGO_BIN_EXE_blitz"))
-        .args(args)
-        .arg("--screenshot")
-        .arg(out)
-        .env_remove("WAYLAND_DISPLAY")
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr).to_string();
-    assert!(o.status.success(), "blitz view failed: {err}");
-    err
-}
+use common::{screenshot, xvfb_run};
 
 #[test]
 fn the_window_shows_the_frame_through_the_colormap() {
-    if !xvfb_run() {
+    if !xvfb_run("the window test") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -114,7 +92,7 @@ fn the_window_shows_the_frame_through_the_colormap() {
 
 #[test]
 fn a_bad_file_dropped_on_the_window_leaves_the_stack_shown() {
-    if !xvfb_run() {
+    if !xvfb_run("the window test") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

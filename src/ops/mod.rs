@@ -103,3 +103,20 @@ impl FrameRange {
         Ok(())
     }
 }
+
+/// Text that does not follow an option's grammar (a reference spec, a ROI, a crosshair):
+/// what was expected. The caller adds the option's name and the text.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SpecError(pub String);
+
+/// Comma-separated numbers, `expected` naming the form in the error.
+pub(crate) fn comma_numbers<T: std::str::FromStr>(
+    s: &str,
+    expected: &str,
+) -> Result<Vec<T>, SpecError> {
+    s.split(',')
+        .map(|v| v.trim().parse::<T>())
+        .collect::<Result<Vec<T>, _>>()
+        .map_err(|_| SpecError(format!("expected {expected}")))
+}

@@ -21,6 +21,9 @@ use super::{FrameRange, Image, OpError};
 use crate::stack::{Shape, Stack};
 use streamed::Pass;
 
+mod spec;
+pub use spec::{ReferenceError, SourceSpec, load_reference, read_reference};
+
 /// Where a reference comes from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Source {

@@ -138,7 +138,8 @@ fn check_pos(stack: &Stack, orient: Orientation, pos: usize) -> Result<(), OpErr
     Ok(())
 }
 
-fn check_q(q: u32) -> Result<(), OpError> {
+/// An error unless `q` is an envelope percentile (0..=[`MAX_PERCENTILE`]).
+pub fn check_percentile(q: u32) -> Result<(), OpError> {
     if q > MAX_PERCENTILE {
         return Err(invalid(format!(
             "envelope percentile {q} is outside 0..={MAX_PERCENTILE}"
@@ -327,7 +328,7 @@ pub fn image_envelope(
     q: u32,
 ) -> Result<Envelope, OpError> {
     check_frame(stack, frame)?;
-    check_q(q)?;
+    check_percentile(q)?;
     let lines = orient.lines(stack.shape());
     Ok(with_view!(stack, |v| spread(
         oriented(&v, frame, orient),
@@ -348,7 +349,7 @@ pub fn band_envelope(
 ) -> Result<Envelope, OpError> {
     check_frame(stack, frame)?;
     check_pos(stack, orient, pos)?;
-    check_q(q)?;
+    check_percentile(q)?;
     let b = band(pos, width, orient.lines(stack.shape()));
     Ok(with_view!(stack, |v| spread(
         oriented(&v, frame, orient),
@@ -384,7 +385,7 @@ pub fn dataset_envelope_chunked(
         return Err(invalid("the stack has no frames".into()));
     }
     check_pos(stack, orient, pos)?;
-    check_q(q)?;
+    check_percentile(q)?;
     let b = band(pos, width, orient.lines(stack.shape()));
     let chunk_bytes = per_frame_chunk(stack, chunk_bytes);
     Ok(with_view!(stack, |v| dataset_spread(

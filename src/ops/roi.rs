@@ -16,6 +16,8 @@ use super::profile::percentile;
 use super::{FrameRange, OpError, per_frame_chunk};
 use crate::stack::{Sample, Samples, Stack};
 
+mod parse;
+
 /// A region of interest in pixel coordinates (x to the right, y down).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum Roi {

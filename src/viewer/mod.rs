@@ -8,10 +8,12 @@
 pub mod colormap;
 pub mod display;
 pub mod error;
+pub mod setup;
 pub mod state;
 pub mod ui;
 pub mod window;
 
 pub use error::ViewerError;
-pub use state::{ViewSetup, ViewerState};
+pub use setup::ViewSetup;
+pub use state::ViewerState;
 pub use window::{ViewOptions, run};

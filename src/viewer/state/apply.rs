@@ -105,7 +105,7 @@ pub fn normalize_in_runs(
     Ok((
         s,
         ran.unwrap_or(Ran {
-            engine: "cpu",
+            engine: crate::engine::EngineKind::Cpu,
             note: None,
         }),
     ))

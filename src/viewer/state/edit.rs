@@ -12,7 +12,8 @@ use crate::ops::{FrameRange, OpError};
 use super::ViewerState;
 use super::invalidate::Change;
 use super::pipeline::{Aggregate, Pipeline, RoiMask, image_stack};
-use super::reference::load_reference;
+use crate::load::LoadOptions;
+use crate::ops::normalize::read_reference;
 
 /// Which end of the timeline selection is dragged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -279,7 +280,24 @@ impl ViewerState {
     /// Loads a one-frame binary mask of the processed frame size: zero pixels become NaN.
     pub fn load_mask(&mut self, path: &Path) {
         let s = self.pipeline.processed().shape();
-        match load_reference(path, s.height, s.width, None) {
+        // a mask loads as BLITZ loads it, with the default options; any channel count
+        let img = read_reference(path, &LoadOptions::default())
+            .map_err(|e| e.to_string())
+            .and_then(|img| {
+                if (img.height, img.width) == (s.height, s.width) {
+                    Ok(img)
+                } else {
+                    Err(format!(
+                        "{}: {} x {} (H x W); the frames are {} x {}",
+                        path.display(),
+                        img.height,
+                        img.width,
+                        s.height,
+                        s.width
+                    ))
+                }
+            });
+        match img {
             Ok(img) => match image_stack(img) {
                 Ok(m) => {
                     let m = Arc::new(m);

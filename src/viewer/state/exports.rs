@@ -243,68 +243,38 @@ impl ViewerState {
         Ok(())
     }
 
-    /// The H and V profiles (and envelopes) as CSV: position, then one column per curve.
+    /// The H and V profiles (and envelopes) as CSV, in `blitz profile`'s layout with the
+    /// prefixes `h_` and `v_`.
     pub fn export_profiles(&mut self, path: &Path) -> Result<(), ViewerError> {
         let p = self
             .profiles()?
             .ok_or_else(|| refused("no crosshair".into()))?;
-        let c = p.h.channels;
-        let n = p.h.len().max(p.v.len());
-        let mut header = vec!["position".to_string()];
-        for (axis, _) in [("h", 0), ("v", 1)] {
-            for ch in 0..c {
-                header.push(format!("{axis}_mean_c{ch}"));
-            }
-            for (name, _, _) in &p.envelopes {
-                let name = name.replace([' ', '/'], "_");
-                header.push(format!("{axis}_{name}_lo"));
-                header.push(format!("{axis}_{name}_hi"));
-            }
-        }
-        let rows = (0..n).map(|i| {
-            let mut row = vec![i as f32 + 0.5];
-            for (prof, which) in [(&p.h, 0), (&p.v, 1)] {
-                let get = |v: &[f32]| v.get(i).copied().unwrap_or(f32::NAN);
-                for ch in 0..c {
-                    row.push(if i < prof.len() {
-                        prof.get(i, ch)
-                    } else {
-                        f32::NAN
-                    });
-                }
-                for (_, eh, ev) in &p.envelopes {
-                    let e = if which == 0 { eh } else { ev };
-                    row.push(get(&e.lo));
-                    row.push(get(&e.hi));
-                }
-            }
-            row
-        });
-        Ok(export::write_csv(path, &header, rows)?)
+        let stem = |name: &str| match name {
+            "min/max of the image" => export::ENV_IMAGE,
+            "crosshair band" => export::ENV_BAND,
+            _ => export::ENV_DATASET,
+        };
+        let curve = |prefix, profile, row: bool| export::ProfileColumns {
+            prefix,
+            profile,
+            envelopes: p
+                .envelopes
+                .iter()
+                .map(|(name, eh, ev)| (stem(name), if row { eh } else { ev }))
+                .collect(),
+        };
+        let curves = [curve("h_", &p.h, true), curve("v_", &p.v, false)];
+        Ok(export::write_profiles_csv(path, &curves)?)
     }
 
-    /// The ROI time series as CSV: frame, then value/min/max per channel.
+    /// The ROI time series as CSV, in `blitz roi`'s layout.
     pub fn export_roi(&self, path: &Path) -> Result<(), ViewerError> {
         let s = self
             .roi
             .series
             .as_ref()
             .ok_or_else(|| refused("no ROI drawn".into()))?;
-        let mut header = vec!["frame".to_string()];
-        for c in 0..s.channels {
-            header.push(format!("{}_c{c}", self.roi.stat));
-            header.push(format!("min_c{c}"));
-            header.push(format!("max_c{c}"));
-        }
-        let rows = s.frames.iter().enumerate().map(|(i, &f)| {
-            let mut row = vec![f as f32];
-            for c in 0..s.channels {
-                let k = s.at(i, c);
-                row.extend([s.value[k], s.min[k], s.max[k]]);
-            }
-            row
-        });
-        Ok(export::write_csv(path, &header, rows)?)
+        Ok(export::write_roi_csv(path, s)?)
     }
 
     /// Opens the export window for `kind` with a default path.

@@ -35,7 +35,7 @@ pub struct Jobs {
     /// An aggregate being reduced.
     pub shown: Option<ShownJob>,
     pub reference: Option<ReferenceJob>,
-    pub roi: Option<Job<(RoiSeries, &'static str)>>,
+    pub roi: Option<Job<(RoiSeries, crate::engine::EngineKind)>>,
     pub envelope: Option<EnvelopeJob>,
     /// The histogram of every frame, after the sampled one.
     pub histogram: Option<Job<StackHistogram>>,

@@ -22,7 +22,6 @@ pub mod loader;
 pub mod pipeline;
 pub mod playback;
 pub mod profiles;
-pub mod reference;
 pub mod roi;
 pub mod setup;
 pub mod shown;

@@ -77,11 +77,11 @@ pub fn roi_in_runs(
     stat: Stat,
     per: usize,
     ctx: &JobCtx,
-) -> Result<(RoiSeries, &'static str), ViewerError> {
+) -> Result<(RoiSeries, crate::engine::EngineKind), ViewerError> {
     let n = stack.shape().frames;
     ctx.begin("frames", n as u64);
     let mut all: Option<RoiSeries> = None;
-    let mut engine_name = "cpu";
+    let mut engine_name = crate::engine::EngineKind::Cpu;
     for a in (0..n).step_by(per.max(1)) {
         ctx.check()?;
         let b = (a + per.max(1)).min(n);
@@ -230,7 +230,7 @@ impl ViewerState {
         }
     }
 
-    fn set_roi_series(&mut self, s: RoiSeries, engine: &str, secs: f64) {
+    fn set_roi_series(&mut self, s: RoiSeries, engine: crate::engine::EngineKind, secs: f64) {
         self.last_compute = format!(
             "ROI {} over {} frames: {engine}, {:.1} ms",
             self.roi.stat,

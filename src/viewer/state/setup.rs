@@ -5,29 +5,11 @@ use std::path::PathBuf;
 
 use crate::ops::FrameRange;
 use crate::ops::normalize::Source;
-use crate::ops::reduce::ReduceOp;
+pub use crate::viewer::setup::ViewSetup;
 
 use super::ViewerState;
 use super::invalidate::Change;
 use super::pipeline::{SourceKind, StepSpec};
-
-/// A view set up from the command line (`blitz view --aggregate ... --subtract ...`), so
-/// a analysis can be reopened or scripted exactly.
-#[derive(Clone, Debug, Default)]
-pub struct ViewSetup {
-    /// Aggregate mode with this op, over this range (default: all frames).
-    pub aggregate: Option<(ReduceOp, Option<FrameRange>)>,
-    pub subtract: Option<Source>,
-    pub divide: Option<Source>,
-    /// Apply the ops to the full stack instead of previewing them.
-    pub apply: bool,
-    pub crosshair: Option<(usize, usize)>,
-    /// Profile line width.
-    pub width: usize,
-    /// Show the three profile envelopes.
-    pub envelopes: bool,
-    pub roi: Option<crate::ops::roi::Roi>,
-}
 
 impl StepSpec {
     /// The panel's step for an engine source (amount 100 %).
@@ -74,14 +56,16 @@ impl ViewerState {
             self.start_apply();
             self.wait_apply();
         }
-        if let Some((op, range)) = v.aggregate {
-            let r = range.unwrap_or(FrameRange::all(self.pipeline.stack.shape().frames));
+        if let Some(a) = v.aggregate {
+            let r = a
+                .range
+                .unwrap_or(FrameRange::all(self.pipeline.stack.shape().frames));
             self.set_selection(r.first, r.last);
-            self.pipeline.agg_op = op;
+            self.pipeline.agg_op = a.op;
             self.set_aggregate(true);
         }
-        if v.crosshair.is_some() {
-            self.profile.crosshair = v.crosshair;
+        if let Some(c) = v.crosshair {
+            self.profile.crosshair = Some((c.x, c.y));
         }
         self.profile.width = v.width;
         if v.envelopes {

@@ -28,7 +28,7 @@ pub struct ShownJob {
     what: String,
     /// What its image is of, for the levels fit (the range may have moved on since).
     key: FitKey,
-    pub job: Job<(Image, &'static str)>,
+    pub job: Job<(Image, crate::engine::EngineKind)>,
 }
 
 impl ViewerState {
@@ -82,7 +82,7 @@ impl ViewerState {
                 Err(e) => Err(e),
             };
             self.pipeline.shown_dirty = false;
-            (what, r.map(|i| (i, "cpu")))
+            (what, r.map(|i| (i, crate::engine::EngineKind::Cpu)))
         } else {
             self.pipeline.shown_dirty = false;
             if self.pipeline.shown.take().is_some() {
@@ -137,7 +137,7 @@ impl ViewerState {
         &mut self,
         what: &str,
         t0: Instant,
-        result: Result<(Image, &'static str), ViewerError>,
+        result: Result<(Image, crate::engine::EngineKind), ViewerError>,
         key: Option<FitKey>,
     ) {
         let steps = &self.pipeline.steps;

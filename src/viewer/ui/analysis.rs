@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 
 use egui::{RichText, Ui};
 
+use crate::load::LoadOptions;
+use crate::ops::normalize::load_reference;
 use crate::ops::reduce::ReduceOp;
 use crate::ops::roi::Stat;
 use crate::viewer::state::pipeline::{SourceKind, StepSpec};
-use crate::viewer::state::reference::load_reference;
 use crate::viewer::state::{JobKind, SelectionEnd, ViewerState};
 
 pub fn show(s: &mut ViewerState, ui: &mut Ui) {
@@ -103,11 +104,12 @@ fn aggregate(s: &mut ViewerState, ui: &mut Ui) {
 
 fn ops(s: &mut ViewerState, ui: &mut Ui) {
     let shape = s.pipeline.base.shape();
+    let opts = s.load_opts.clone();
     let before = s.pipeline.ops.clone();
     let mut errors = Vec::new();
     let o = &mut s.pipeline.ops;
     for (label, step) in [("subtract", &mut o.subtract), ("divide", &mut o.divide)] {
-        if let Some(e) = step_ui(ui, label, step, shape) {
+        if let Some(e) = step_ui(ui, label, step, shape, &opts) {
             errors.push(e);
         }
     }
@@ -148,7 +150,13 @@ fn ops(s: &mut ViewerState, ui: &mut Ui) {
 
 /// One ops step: source, op, window/lag or file, amount. Returns a message when a
 /// reference file was refused.
-fn step_ui(ui: &mut Ui, label: &str, step: &mut StepSpec, shape: crate::Shape) -> Option<String> {
+fn step_ui(
+    ui: &mut Ui,
+    label: &str,
+    step: &mut StepSpec,
+    shape: crate::Shape,
+    opts: &LoadOptions,
+) -> Option<String> {
     let mut result = None;
     ui.horizontal(|ui| {
         ui.label(label);
@@ -201,14 +209,10 @@ fn step_ui(ui: &mut Ui, label: &str, step: &mut StepSpec, shape: crate::Shape) -
                         .hint_text("reference image path"),
                 );
                 if ui.button("Load").clicked() {
-                    match load_reference(
-                        Path::new(text.as_str()),
-                        shape.height,
-                        shape.width,
-                        Some(shape.channels),
-                    ) {
+                    // the data's load options, one frame of the data's shape (spec §3.2)
+                    match load_reference(Path::new(text.as_str()), opts, shape) {
                         Ok(img) => step.file = Some((PathBuf::from(text.as_str()), img)),
-                        Err(e) => result = Some(format!("{label} reference: {e}")),
+                        Err(e) => result = Some(format!("{label}: {e}")),
                     }
                 }
             });

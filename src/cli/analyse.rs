@@ -1,0 +1,272 @@
+//! The commands that load a stack, compute and write a file: convert, reduce, normalize,
+//! profile, roi.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use blitz::engine::{Engine, EngineChoice};
+use blitz::export::{self, ENV_DATASET, ProfileColumns};
+use blitz::load::human_bytes;
+use blitz::ops::normalize::{Normalize, SourceSpec, Step};
+use blitz::ops::profile::{self, Orientation};
+use blitz::ops::reduce::ReduceOp;
+use blitz::ops::roi::{Roi, Stat};
+
+use super::args::{EngineArgs, Input, RangeArgs, engine_used, source_spec};
+
+/// `blitz normalize`.
+#[derive(Args)]
+pub struct NormalizeArgs {
+    #[command(flatten)]
+    input: Input,
+    /// Reference to subtract: range:OP:A:B, file:PATH or sliding:OP:WINDOW:LAG.
+    #[arg(long, value_name = "SRC")]
+    subtract: Option<String>,
+    /// Reference to divide by: range:OP:A:B, file:PATH or sliding:OP:WINDOW:LAG.
+    #[arg(long, value_name = "SRC")]
+    divide: Option<String>,
+    /// Amount of the subtraction, 0..1.
+    #[arg(long, default_value_t = 1.0, value_name = "X")]
+    amount_sub: f32,
+    /// Amount of the division, 0..1 (blends the denominator toward 1).
+    #[arg(long, default_value_t = 1.0, value_name = "X")]
+    amount_div: f32,
+    /// Output: .npy or .tif (f32, (T, H, W[, C])).
+    #[arg(short, long)]
+    output: PathBuf,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+/// `blitz profile`.
+#[derive(Args)]
+pub struct ProfileArgs {
+    #[command(flatten)]
+    input: Input,
+    /// Profile along x at row Y.
+    #[arg(long, value_name = "Y")]
+    row: Option<usize>,
+    /// Profile along y at column X.
+    #[arg(long, value_name = "X")]
+    col: Option<usize>,
+    /// Half-width of the band: the mean over lines pos-K ..= pos+K.
+    #[arg(long, default_value_t = 0, value_name = "K")]
+    width: usize,
+    /// Frame (after loading).
+    #[arg(long, default_value_t = 0, value_name = "T")]
+    frame: usize,
+    /// Add the per-position dataset envelope: min/max for 0, else percentiles Q and
+    /// 100-Q over frames of the band mean (0..=49).
+    #[arg(long, value_name = "Q")]
+    envelope: Option<u32>,
+    /// Output .csv: position (pixel centre, i + 0.5), value(s)[, env_min, env_max].
+    #[arg(short, long)]
+    output: PathBuf,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+/// `blitz roi`.
+#[derive(Args)]
+pub struct RoiArgs {
+    #[command(flatten)]
+    input: Input,
+    /// Rectangle in pixels, clamped to the frame.
+    #[arg(long, value_name = "X,Y,W,H", allow_hyphen_values = true)]
+    rect: Option<String>,
+    /// Polygon vertices in pixel coordinates; pixels whose centre is inside count.
+    #[arg(long, value_name = "X1,Y1,X2,Y2,...", allow_hyphen_values = true)]
+    polygon: Option<String>,
+    /// Median instead of mean.
+    #[arg(long)]
+    median: bool,
+    #[command(flatten)]
+    range: RangeArgs,
+    /// Output .csv: frame, value, min, max (per channel for RGB).
+    #[arg(short, long)]
+    output: PathBuf,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+fn writing(out: &Path) -> String {
+    format!("writing {}", out.display())
+}
+
+pub fn convert(input: &Input, out: &Path) -> Result<()> {
+    let (stack, secs) = input.load()?;
+    let t0 = Instant::now();
+    export::write_stack(out, &stack).with_context(|| writing(out))?;
+    println!(
+        "wrote {}: {} {} ({}), loaded in {:.2} s, written in {:.2} s",
+        out.display(),
+        stack.shape(),
+        stack.dtype(),
+        human_bytes(stack.bytes()),
+        secs,
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+pub fn reduce(
+    input: &Input,
+    op: ReduceOp,
+    range: RangeArgs,
+    out: &Path,
+    engine: EngineArgs,
+) -> Result<()> {
+    let (stack, range) = input.load_range(range)?;
+    let engine = engine.open();
+    let t0 = Instant::now();
+    let (img, ran) = engine.reduce(&stack, op, range)?;
+    let secs = t0.elapsed().as_secs_f64();
+    let name = engine_used(&engine, &ran);
+    export::write_image(out, &img).with_context(|| writing(out))?;
+    println!(
+        "engine {name}: {op} of frames {}..={} ({} x {} x {}) in {:.3} s -> {}",
+        range.first,
+        range.last,
+        img.height,
+        img.width,
+        img.channels,
+        secs,
+        out.display()
+    );
+    Ok(())
+}
+
+pub fn normalize(a: NormalizeArgs) -> Result<()> {
+    let sub = source_spec("--subtract", &a.subtract)?;
+    let div = source_spec("--divide", &a.divide)?;
+    if sub.is_none() && div.is_none() {
+        anyhow::bail!("nothing to do: give --subtract and/or --divide");
+    }
+    let (stack, _) = a.input.load()?;
+    let opts = a.input.options();
+    // each step resolved and checked against the stack alone, so an error names its option
+    let step = |s: Option<(&str, &str, SourceSpec)>, amount| -> Result<Option<Step>> {
+        let Some((option, text, spec)) = s else {
+            return Ok(None);
+        };
+        let context = || format!("{option} '{text}'");
+        let source = spec.resolve(stack.shape(), &opts).with_context(context)?;
+        let step = Step { source, amount };
+        let alone = Normalize {
+            subtract: Some(step.clone()),
+            divide: None,
+        };
+        alone.validate(stack.shape()).with_context(context)?;
+        Ok(Some(step))
+    };
+    let n = Normalize {
+        subtract: step(sub, a.amount_sub)?,
+        divide: step(div, a.amount_div)?,
+    };
+    let engine = a.engine.open();
+    let t0 = Instant::now();
+    let (result, ran) = engine.normalize(&stack, &n)?;
+    let secs = t0.elapsed().as_secs_f64();
+    let name = engine_used(&engine, &ran);
+    let out = &a.output;
+    export::write_stack(out, &result).with_context(|| writing(out))?;
+    println!(
+        "engine {name}: normalized {} -> {} frames in {:.3} s ({:.2} GB/s of input) -> {}",
+        stack.shape().frames,
+        result.shape().frames,
+        secs,
+        stack.bytes() as f64 / secs.max(1e-9) / 1e9,
+        out.display()
+    );
+    Ok(())
+}
+
+pub fn profile(a: ProfileArgs) -> Result<()> {
+    if let Some(q) = a.envelope {
+        profile::check_percentile(q).with_context(|| format!("--envelope {q}"))?;
+    }
+    let (orient, pos) = match (a.row, a.col) {
+        (Some(y), None) => (Orientation::Row, y),
+        (None, Some(x)) => (Orientation::Col, x),
+        _ => anyhow::bail!("give exactly one of --row Y or --col X"),
+    };
+    let (stack, _) = a.input.load()?;
+    // the envelope over every frame is the part with a GPU kernel; the profile of one
+    // frame is computed on the CPU
+    let engine = match a.envelope {
+        Some(_) => a.engine.open(),
+        None => {
+            a.engine.cpu_only("one-frame profile");
+            Engine::new(EngineChoice::Cpu)
+        }
+    };
+    let t0 = Instant::now();
+    let what = format!(
+        "--{} {pos}",
+        if orient == Orientation::Row {
+            "row"
+        } else {
+            "col"
+        }
+    );
+    let p = profile::profile(&stack, a.frame, orient, pos, a.width).context(what.clone())?;
+    let env = a
+        .envelope
+        .map(|q| engine.dataset_envelope(&stack, orient, pos, a.width, q))
+        .transpose()
+        .context(format!("--envelope with {what}"))?;
+    let name = match &env {
+        Some((_, ran)) => engine_used(&engine, ran),
+        None => "cpu".to_string(),
+    };
+    let secs = t0.elapsed().as_secs_f64();
+    let curve = ProfileColumns {
+        prefix: "",
+        profile: &p,
+        envelopes: env.iter().map(|(e, _)| (ENV_DATASET, e)).collect(),
+    };
+    let out = &a.output;
+    export::write_profiles_csv(out, &[curve]).with_context(|| writing(out))?;
+    println!(
+        "engine {name}: {orient} profile at {orient} {pos} (width {}) of frame {}, {} positions{} in {:.3} s -> {}",
+        a.width,
+        a.frame,
+        p.len(),
+        a.envelope
+            .map(|q| format!(" with envelope q = {q}"))
+            .unwrap_or_default(),
+        secs,
+        out.display()
+    );
+    Ok(())
+}
+
+pub fn roi(a: RoiArgs) -> Result<()> {
+    let (option, roi) = match (&a.rect, &a.polygon) {
+        (Some(r), _) => ("--rect", Roi::parse_rect(r).map_err(|e| (r, e))),
+        (None, Some(p)) => ("--polygon", Roi::parse_polygon(p).map_err(|e| (p, e))),
+        (None, None) => anyhow::bail!("give --rect X,Y,W,H or --polygon X1,Y1,X2,Y2,..."),
+    };
+    let roi = roi.map_err(|(text, e)| anyhow::anyhow!("{option} '{text}': {e}"))?;
+    let stat = if a.median { Stat::Median } else { Stat::Mean };
+    let (stack, range) = a.input.load_range(a.range)?;
+    let engine = a.engine.open();
+    let t0 = Instant::now();
+    let (r, ran) = engine.roi(&stack, &roi, stat, range).context(option)?;
+    let secs = t0.elapsed().as_secs_f64();
+    let name = engine_used(&engine, &ran);
+    let out = &a.output;
+    export::write_roi_csv(out, &r).with_context(|| writing(out))?;
+    println!(
+        "engine {name}: ROI {stat} over {} pixels, frames {}..={} in {:.3} s -> {}",
+        r.pixels,
+        range.first,
+        range.last,
+        secs,
+        out.display()
+    );
+    Ok(())
+}

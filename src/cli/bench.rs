@@ -1,0 +1,178 @@
+//! `blitz bench`: every operation timed (CPU rows, GPU rows), or the viewer's frame
+//! change (`--display`) and interactive analysis (`--interactive`), as tables or JSON.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+
+use blitz::engine::Engine;
+use blitz::load::human_bytes;
+use blitz::{Stack, bench};
+
+use super::args::{DtypeArg, EngineArg, EngineArgs, LoadArgs, load_with_bar};
+
+/// `blitz bench`.
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Stack to load; without it a random stack of --frames x --height x --width.
+    path: Option<PathBuf>,
+    #[arg(long, default_value_t = 200)]
+    frames: usize,
+    #[arg(long, default_value_t = 1024)]
+    height: usize,
+    #[arg(long, default_value_t = 1024)]
+    width: usize,
+    /// Sample type of the random stack.
+    #[arg(long, value_enum, default_value_t = DtypeArg::U8)]
+    dtype: DtypeArg,
+    /// Timed runs per operation (the best is reported), after one warm-up run.
+    #[arg(long, default_value_t = 3)]
+    repeat: usize,
+    /// Print a JSON array of rows.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    engine: EngineArgs,
+    /// Time the viewer's frame change instead (upload + draw of 1080p and 4K frames,
+    /// u8 and u16) on the GPU adapter, lavapipe included.
+    #[arg(long)]
+    display: bool,
+    /// Frame changes timed per case with --display.
+    #[arg(long, default_value_t = 30)]
+    changes: usize,
+    /// Time the viewer's interactive analysis instead: a moved aggregate range and a
+    /// changed sliding window, from the change to the new image drawn.
+    #[arg(long)]
+    interactive: bool,
+    #[command(flatten)]
+    load: LoadArgs,
+}
+
+pub fn run(a: BenchArgs) -> Result<()> {
+    if a.display {
+        return bench_display(a.changes.max(1), a.json);
+    }
+    let stack = match &a.path {
+        Some(p) => load_with_bar(p, &a.load.options())?.0,
+        None => {
+            let shape = blitz::Shape::new(a.frames, a.height, a.width, 1);
+            match a.dtype {
+                DtypeArg::U8 => bench::random_stack::<u8>(shape),
+                DtypeArg::U16 => bench::random_stack::<u16>(shape),
+                DtypeArg::F32 => bench::random_stack::<f32>(shape),
+            }?
+        }
+    };
+    if a.interactive {
+        return bench_interactive(&stack, a.changes.max(1), a.json, a.engine);
+    }
+    bench_cmd(&stack, a.repeat.max(1), a.json, a.engine)
+}
+
+fn bench_cmd(stack: &Stack, repeat: usize, as_json: bool, engine: EngineArgs) -> Result<()> {
+    let mut rows = bench::run_cpu(stack, repeat)?;
+    if engine.engine != EngineArg::Cpu {
+        // every compute pass timed by timestamp queries where the adapter has them
+        let device = blitz::gpu::GpuDevice::new().map(|d| d.clone().with_timer().unwrap_or(d));
+        let e = Engine::with_device(device, engine.choice());
+        match e.gpu() {
+            Some(g) => rows.extend(bench::run_gpu(stack, repeat, g)?),
+            None => eprintln!(
+                "note: no GPU rows: {}",
+                e.fallback.as_deref().unwrap_or("no GPU")
+            ),
+        }
+    }
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    println!(
+        "stack {} {} ({}), {} rayon threads",
+        stack.shape(),
+        stack.dtype(),
+        human_bytes(stack.bytes()),
+        rayon::current_num_threads()
+    );
+    if let Some(t) = rows.iter().find_map(|r| r.timing) {
+        println!("GPU \"seconds\": the resident compute, by {t}");
+    }
+    println!(
+        "{:<22} {:>6} {:>11} {:>15} {:>9}",
+        "op", "engine", "seconds", "with transfer", "GB/s"
+    );
+    let cell = |v: Option<f64>| v.map_or("-".to_string(), |s| format!("{s:.4}"));
+    for r in rows {
+        println!(
+            "{:<22} {:>6} {:>11} {:>15} {:>9.2}",
+            r.op,
+            r.engine,
+            cell(r.seconds),
+            cell(r.seconds_with_transfer),
+            r.gbps
+        );
+    }
+    Ok(())
+}
+
+/// `blitz bench --interactive`: from a change in the viewer to the new image drawn.
+fn bench_interactive(stack: &Stack, changes: usize, json: bool, engine: EngineArgs) -> Result<()> {
+    let gpu = blitz::gpu::GpuDevice::new()?;
+    let info = gpu.info();
+    let rows = bench::run_interactive(stack, &gpu, engine.engine != EngineArg::Cpu, changes)
+        .map_err(anyhow::Error::msg)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    let s = stack.shape();
+    println!(
+        "stack {} x {} x {} {} ({}); result drawn into 1920x1080 on {} ({})",
+        s.frames,
+        s.height,
+        s.width,
+        stack.dtype().name(),
+        human_bytes(stack.bytes()),
+        info.name,
+        info.device_type
+    );
+    println!(
+        "{:<44} {:>6} {:>12} {:>12}",
+        "change", "engine", "total ms", "compute ms"
+    );
+    for r in rows {
+        println!(
+            "{:<44} {:>6} {:>12.2} {:>12.2}",
+            r.change, r.engine, r.ms_median, r.ms_compute
+        );
+    }
+    Ok(())
+}
+
+/// `blitz bench --display`: the viewer's cost per frame change.
+fn bench_display(changes: usize, json: bool) -> Result<()> {
+    let gpu = blitz::gpu::GpuDevice::new()?;
+    let info = gpu.info();
+    let rows = bench::run_display_scrub(&gpu, changes).map_err(anyhow::Error::msg)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    println!(
+        "frame change = upload of the frame in its raw dtype + draw through the colormap into \
+         1920x1080, waited for; {} ({}, {})",
+        info.name, info.backend, info.device_type
+    );
+    println!(
+        "{:<18} {:>5} {:>8} {:>12} {:>10} {:>12}",
+        "frame", "dtype", "changes", "median ms", "mean ms", "redraw ms"
+    );
+    for r in rows {
+        println!(
+            "{:<18} {:>5} {:>8} {:>12.2} {:>10.2} {:>12.2}",
+            r.frame, r.dtype, r.changes, r.ms_median, r.ms_mean, r.ms_redraw
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,146 @@
+//! The text form of a ROI, shared by the CLI (`--rect`, `--polygon`) and the viewer:
+//! `X,Y,W,H` for a rectangle, `X1,Y1,X2,Y2,...` (three vertices or more) for a polygon.
+
+use std::fmt;
+use std::str::FromStr;
+
+use super::Roi;
+use crate::ops::{SpecError, comma_numbers};
+
+fn err(msg: String) -> SpecError {
+    SpecError(msg)
+}
+
+impl Roi {
+    /// Parses a rectangle `X,Y,W,H` in pixels (x, y may be negative; w, h positive).
+    pub fn parse_rect(s: &str) -> Result<Roi, SpecError> {
+        let v: Vec<i64> = comma_numbers(s, "four integers X,Y,W,H")?;
+        let [x, y, w, h] = v.as_slice() else {
+            return Err(err(format!(
+                "expected four integers X,Y,W,H, got {}",
+                v.len()
+            )));
+        };
+        if *w <= 0 || *h <= 0 {
+            return Err(err("width and height must be positive".into()));
+        }
+        Ok(Roi::Rect {
+            x: *x,
+            y: *y,
+            w: *w as usize,
+            h: *h as usize,
+        })
+    }
+
+    /// Parses polygon vertices `X1,Y1,X2,Y2,...`: at least three (x, y) pairs.
+    pub fn parse_polygon(s: &str) -> Result<Roi, SpecError> {
+        let v: Vec<f32> = comma_numbers(s, "numbers X1,Y1,X2,Y2,...")?;
+        if v.iter().any(|c| !c.is_finite()) {
+            return Err(err("vertex coordinates must be finite numbers".into()));
+        }
+        if !v.len().is_multiple_of(2) {
+            return Err(err(format!("expected x,y pairs, got {} numbers", v.len())));
+        }
+        if v.len() < 6 {
+            return Err(err(format!(
+                "a polygon needs at least 3 vertices, got {}",
+                v.len() / 2
+            )));
+        }
+        Ok(Roi::Polygon(
+            v.chunks_exact(2).map(|c| (c[0], c[1])).collect(),
+        ))
+    }
+}
+
+/// Four numbers are a rectangle, more a polygon (see [`Roi::parse_rect`] and
+/// [`Roi::parse_polygon`] for the forms when the kind is known).
+impl FromStr for Roi {
+    type Err = SpecError;
+    fn from_str(s: &str) -> Result<Roi, SpecError> {
+        if s.split(',').count() == 4 {
+            Roi::parse_rect(s)
+        } else {
+            Roi::parse_polygon(s)
+        }
+    }
+}
+
+/// The text [`FromStr`] reads back.
+impl fmt::Display for Roi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Roi::Rect { x, y, w, h } => write!(f, "{x},{y},{w},{h}"),
+            Roi::Polygon(v) => {
+                for (i, (x, y)) in v.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    write!(f, "{x},{y}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rectangle_reads_its_four_integers() {
+        assert_eq!(
+            Roi::parse_rect("-3, 5,10,40").unwrap(),
+            Roi::Rect {
+                x: -3,
+                y: 5,
+                w: 10,
+                h: 40
+            }
+        );
+        assert_eq!("1,2,3,4".parse::<Roi>().unwrap().to_string(), "1,2,3,4");
+    }
+
+    #[test]
+    fn bad_rectangles_say_what_was_expected() {
+        for (s, want) in [
+            ("1,2,3", "expected four integers X,Y,W,H, got 3"),
+            ("1,2,3,4,5", "expected four integers X,Y,W,H, got 5"),
+            ("1,2,x,4", "expected four integers X,Y,W,H"),
+            ("1,2,0.5,4", "expected four integers X,Y,W,H"),
+            ("", "expected four integers X,Y,W,H"),
+            ("1,2,0,4", "width and height must be positive"),
+            ("1,2,4,-1", "width and height must be positive"),
+        ] {
+            assert_eq!(Roi::parse_rect(s).unwrap_err().0, want, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn a_polygon_reads_its_vertices() {
+        let p = Roi::parse_polygon("2.5,1,27,4.25,15,18").unwrap();
+        assert_eq!(
+            p,
+            Roi::Polygon(vec![(2.5, 1.0), (27.0, 4.25), (15.0, 18.0)])
+        );
+        assert_eq!(p.to_string(), "2.5,1,27,4.25,15,18");
+        assert_eq!(p.to_string().parse::<Roi>().unwrap(), p);
+    }
+
+    #[test]
+    fn bad_polygons_say_what_was_expected() {
+        for (s, want) in [
+            ("1,1,5,5", "a polygon needs at least 3 vertices, got 2"),
+            ("1,1,5,5,3", "expected x,y pairs, got 5 numbers"),
+            ("1,1,5,5,3,a", "expected numbers X1,Y1,X2,Y2,..."),
+            ("1,1,5,5,3,inf", "vertex coordinates must be finite numbers"),
+            ("1,1,5,NaN,3,3", "vertex coordinates must be finite numbers"),
+        ] {
+            assert_eq!(Roi::parse_polygon(s).unwrap_err().0, want, "{s:?}");
+        }
+        // four numbers are read as a rectangle, never as a two-vertex polygon
+        assert!(matches!("1,1,5,5".parse::<Roi>(), Ok(Roi::Rect { .. })));
+        assert!("1,1,5,5,3,3".parse::<Roi>().unwrap() != "1,1,5,5".parse::<Roi>().unwrap());
+    }
+}
