@@ -7,9 +7,10 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args;
 
+use blitz::Stack;
 use blitz::engine::{Engine, EngineChoice};
 use blitz::export::{self, ENV_DATASET, ProfileColumns};
-use blitz::load::human_bytes;
+use blitz::load::{self, human_bytes};
 use blitz::ops::normalize::{Normalize, SourceSpec, Step};
 use blitz::ops::profile::{self, Orientation};
 use blitz::ops::reduce::ReduceOp;
@@ -166,6 +167,12 @@ pub fn normalize(a: NormalizeArgs) -> Result<()> {
         subtract: step(sub, a.amount_sub)?,
         divide: step(div, a.amount_div)?,
     };
+    let sh = stack.shape();
+    let n_out = n.output_frames(sh.frames);
+    let result_bytes = (n_out as u64) * (sh.frame_len() as u64) * 4;
+    if result_bytes > opts.budget_bytes() && load::ext_of_path(&a.output) == "npy" {
+        return normalize_streamed(&stack, &n, &a.output, opts.budget_bytes());
+    }
     let engine = a.engine.open();
     let t0 = Instant::now();
     let (result, ran) = engine.normalize(&stack, &n)?;
@@ -177,6 +184,40 @@ pub fn normalize(a: NormalizeArgs) -> Result<()> {
         "engine {name}: normalized {} -> {} frames in {:.3} s ({:.2} GB/s of input) -> {}",
         stack.shape().frames,
         result.shape().frames,
+        secs,
+        stack.bytes() as f64 / secs.max(1e-9) / 1e9,
+        out.display()
+    );
+    Ok(())
+}
+
+/// `blitz normalize` of a result bigger than the RAM budget: on the CPU, in frame order,
+/// each run of output frames written to the `.npy` as it is finished.
+fn normalize_streamed(stack: &Stack, n: &Normalize, out: &Path, budget: u64) -> Result<()> {
+    let sh = stack.shape();
+    let n_out = n.output_frames(sh.frames);
+    let mut dims = vec![n_out, sh.height, sh.width];
+    if sh.channels != 1 {
+        dims.push(sh.channels);
+    }
+    // input and output of a chunk together stay well inside the budget
+    let chunk = blitz::stack::chunk_bytes_from_env()
+        .min(usize::try_from(budget / 4).unwrap_or(usize::MAX))
+        .max(1);
+    let t0 = Instant::now();
+    let mut w = export::NpyWriter::create(out, blitz::Dtype::F32, &dims)?;
+    n.apply_chunked(stack, chunk, |_, frames| {
+        w.write(blitz::stack::Samples::F32(frames))
+            .map_err(anyhow::Error::from)
+    })?;
+    w.finish()?;
+    let secs = t0.elapsed().as_secs_f64();
+    println!(
+        "engine cpu (streamed to disk: the {} result exceeds the RAM budget of {}): normalized {} -> {} frames in {:.3} s ({:.2} GB/s of input) -> {}",
+        human_bytes(n_out as u64 * sh.frame_len() as u64 * 4),
+        human_bytes(budget),
+        sh.frames,
+        n_out,
         secs,
         stack.bytes() as f64 / secs.max(1e-9) / 1e9,
         out.display()
