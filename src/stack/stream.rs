@@ -27,6 +27,13 @@ pub fn chunk_bytes_from_env() -> usize {
         .unwrap_or(DEFAULT_CHUNK_BYTES)
 }
 
+/// How far [`Stack::will_need`] reads ahead: the start of the next chunk, so that a
+/// chunk boundary does not wait for the disk. Measured on a 3 GiB u8 stack in a 1 GiB
+/// cgroup (max): asking for a whole 64 MiB chunk made the pass 20-30 % slower than no
+/// hint at all (2.7-2.8 s against 2.1-2.3 s): the kernel's own read-ahead on faults in
+/// order already streams the file, and a second stream of reads competes with it.
+const READ_AHEAD_BYTES: usize = 4 << 20;
+
 /// A read-only file mapping and the file behind it (kept for page-cache hints).
 pub struct FileMap {
     pub(crate) map: Mmap,
@@ -55,9 +62,10 @@ impl FileMap {
         &self.map
     }
 
-    /// Starts reading bytes `r` of the file in the background.
+    /// Starts reading the first [`READ_AHEAD_BYTES`] of bytes `r` in the background.
     fn will_need(&self, r: Range<usize>) {
         let r = self.clamp(r);
+        let r = r.start..r.end.min(r.start + READ_AHEAD_BYTES);
         if !r.is_empty() {
             // a hint: a failure changes nothing but speed
             let _ = self.map.advise_range(Advice::WillNeed, r.start, r.len());
