@@ -5,6 +5,7 @@
 //! decodes straight into its frame slots. `blitz info` prints the plan without decoding.
 
 mod cache;
+mod cine;
 mod demo;
 mod frame;
 mod guard;
@@ -13,6 +14,7 @@ mod npy;
 mod options;
 mod output;
 mod progress;
+mod raw;
 mod tiff;
 mod video;
 
@@ -111,6 +113,7 @@ pub enum SourceKind {
     Video,
     Npy,
     Demo,
+    Cine,
 }
 
 impl SourceKind {
@@ -122,6 +125,7 @@ impl SourceKind {
             SourceKind::Video => "video",
             SourceKind::Npy => "npy",
             SourceKind::Demo => "demo",
+            SourceKind::Cine => "phantom cine",
         }
     }
 }
@@ -174,6 +178,7 @@ enum Detail {
     Video(video::VideoPlan),
     Npy(npy::NpyHeader),
     Demo(frame::FramePipeline),
+    Raw(Box<raw::RawPlan>),
 }
 
 /// A load that failed: each variant names the file or option at fault.
@@ -281,19 +286,7 @@ pub fn plan(path: &Path, opts: &LoadOptions) -> Result<Plan, LoadError> {
         if meta.is_dir() {
             images::plan_folder(path, opts, &budget)?
         } else {
-            match ext_of_path(path).as_str() {
-                "npy" => npy::plan(path, opts, &budget)?,
-                "tif" | "tiff" => tiff::plan(path, opts, &budget)?,
-                e if images::IMAGE_EXTS.contains(&e) => images::plan_files(
-                    path.to_path_buf(),
-                    vec![path.to_path_buf()],
-                    SourceKind::Image,
-                    vec![],
-                    opts,
-                    &budget,
-                )?,
-                _ => video::plan(path, opts, &budget)?,
-            }
+            plan_file(path, &ext_of_path(path), opts, &budget)?
         }
     };
     plan.storage = plan.guard.storage;
@@ -303,7 +296,31 @@ pub fn plan(path: &Path, opts: &LoadOptions) -> Result<Plan, LoadError> {
     Ok(plan)
 }
 
-/// Loads `path` (image folder or file, TIFF stack, video, `.npy` or `demo`) into a stack.
+/// Plans a file by its extension.
+fn plan_file(
+    path: &Path,
+    ext: &str,
+    opts: &LoadOptions,
+    budget: &Budget,
+) -> Result<Plan, LoadError> {
+    match ext {
+        "npy" => npy::plan(path, opts, budget),
+        "tif" | "tiff" => tiff::plan(path, opts, budget),
+        "cine" => cine::plan(path, opts, budget),
+        e if images::IMAGE_EXTS.contains(&e) => images::plan_files(
+            path.to_path_buf(),
+            vec![path.to_path_buf()],
+            SourceKind::Image,
+            vec![],
+            opts,
+            budget,
+        ),
+        _ => video::plan(path, opts, budget),
+    }
+}
+
+/// Loads `path` (image folder or file, TIFF stack, video, `.npy`, camera recording, grid
+/// or `demo`) into a stack.
 pub fn load(path: &Path, opts: &LoadOptions, progress: &dyn Progress) -> Result<Stack, LoadError> {
     let plan = plan(path, opts)?;
     load_plan(&plan, opts, progress)
@@ -331,6 +348,7 @@ pub fn load_plan(
         Detail::Video(v) => video::load(plan, v, opts, progress)?,
         Detail::Npy(h) => npy::load(plan, h, opts, progress)?,
         Detail::Demo(p) => demo::load(plan, p, progress)?,
+        Detail::Raw(r) => raw::load(plan, r, progress)?,
     };
     if let Some(entry) = &plan.cache {
         stack
