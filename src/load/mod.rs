@@ -10,6 +10,7 @@ mod demo;
 mod frame;
 mod guard;
 mod images;
+mod mraw;
 mod npy;
 mod options;
 mod output;
@@ -114,6 +115,7 @@ pub enum SourceKind {
     Npy,
     Demo,
     Cine,
+    Mraw,
 }
 
 impl SourceKind {
@@ -126,6 +128,7 @@ impl SourceKind {
             SourceKind::Npy => "npy",
             SourceKind::Demo => "demo",
             SourceKind::Cine => "phantom cine",
+            SourceKind::Mraw => "photron mraw",
         }
     }
 }
@@ -307,6 +310,7 @@ fn plan_file(
         "npy" => npy::plan(path, opts, budget),
         "tif" | "tiff" => tiff::plan(path, opts, budget),
         "cine" => cine::plan(path, opts, budget),
+        "cih" | "cihx" | "mraw" => mraw::plan(path, opts, budget),
         e if images::IMAGE_EXTS.contains(&e) => images::plan_files(
             path.to_path_buf(),
             vec![path.to_path_buf()],
