@@ -431,6 +431,16 @@ fn lying_headers_give_clear_errors() {
     assert!(m.contains("cine"), "{m}");
 }
 
+#[test]
+fn a_cine_with_another_extension_is_found_by_its_header() {
+    let d = tempfile::tempdir().unwrap();
+    let c = Cine::new(4, 2, 16, frames(2, 4, 2, 1, 999));
+    let p = c.write(d.path(), "recording.bin");
+    let s = ok(&p, &opts());
+    assert_eq!(s.source.kind, "phantom cine");
+    assert_eq!(values(&s), c.frames.concat());
+}
+
 /// The real recording in ../shared/data, checked against pims when it is there; the
 /// suite does not need it.
 #[test]

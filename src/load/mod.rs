@@ -4,9 +4,11 @@
 //! what the memory guard will do), then the loader allocates the final buffer once and
 //! decodes straight into its frame slots. `blitz info` prints the plan without decoding.
 
+mod ascii;
 mod cache;
 mod cine;
 mod demo;
+mod fits;
 mod frame;
 mod guard;
 mod images;
@@ -16,6 +18,8 @@ mod options;
 mod output;
 mod progress;
 mod raw;
+mod sniff;
+mod spe;
 mod tiff;
 mod video;
 
@@ -116,6 +120,10 @@ pub enum SourceKind {
     Demo,
     Cine,
     Mraw,
+    Spe,
+    Fits,
+    Ascii,
+    AsciiFolder,
 }
 
 impl SourceKind {
@@ -129,6 +137,10 @@ impl SourceKind {
             SourceKind::Demo => "demo",
             SourceKind::Cine => "phantom cine",
             SourceKind::Mraw => "photron mraw",
+            SourceKind::Spe => "princeton spe",
+            SourceKind::Fits => "fits",
+            SourceKind::Ascii => "ascii grid",
+            SourceKind::AsciiFolder => "ascii grid folder",
         }
     }
 }
@@ -182,6 +194,7 @@ enum Detail {
     Npy(npy::NpyHeader),
     Demo(frame::FramePipeline),
     Raw(Box<raw::RawPlan>),
+    Ascii(Box<ascii::AsciiPlan>),
 }
 
 /// A load that failed: each variant names the file or option at fault.
@@ -299,7 +312,8 @@ pub fn plan(path: &Path, opts: &LoadOptions) -> Result<Plan, LoadError> {
     Ok(plan)
 }
 
-/// Plans a file by its extension.
+/// Plans a file by its extension; an unknown extension by what its first bytes are.
+/// FFmpeg only gets known video extensions and files whose bytes look like a video.
 fn plan_file(
     path: &Path,
     ext: &str,
@@ -311,6 +325,19 @@ fn plan_file(
         "tif" | "tiff" => tiff::plan(path, opts, budget),
         "cine" => cine::plan(path, opts, budget),
         "cih" | "cihx" | "mraw" => mraw::plan(path, opts, budget),
+        "spe" => spe::plan(path, opts, budget),
+        "fits" | "fit" | "fts" => fits::plan(path, opts, budget),
+        e if ascii::GRID_EXTS.contains(&e) => ascii::plan(path, opts, budget),
+        "txt" | "csv" | "tsv" => {
+            if ascii::txt_probes(path) {
+                ascii::plan(path, opts, budget)
+            } else {
+                Err(LoadError::Unsupported {
+                    path: path.to_path_buf(),
+                    hint: " (a text file that does not read as a grid of numbers)".into(),
+                })
+            }
+        }
         e if images::IMAGE_EXTS.contains(&e) => images::plan_files(
             path.to_path_buf(),
             vec![path.to_path_buf()],
@@ -319,7 +346,14 @@ fn plan_file(
             opts,
             budget,
         ),
-        _ => video::plan(path, opts, budget),
+        e if images::VIDEO_EXTS.contains(&e) => video::plan(path, opts, budget),
+        _ => match sniff::kind(path)? {
+            Some(kind) if kind != ext => plan_file(path, kind, opts, budget),
+            _ => Err(LoadError::Unsupported {
+                path: path.to_path_buf(),
+                hint: sniff::HINT.into(),
+            }),
+        },
     }
 }
 
@@ -353,6 +387,7 @@ pub fn load_plan(
         Detail::Npy(h) => npy::load(plan, h, opts, progress)?,
         Detail::Demo(p) => demo::load(plan, p, progress)?,
         Detail::Raw(r) => raw::load(plan, r, progress)?,
+        Detail::Ascii(a) => ascii::load(plan, a, progress)?,
     };
     if let Some(entry) = &plan.cache {
         stack
