@@ -301,7 +301,7 @@ pub fn plan_files(
         first
             .notes
             .iter()
-            .map(|n| format!("{}: {n}", files[0].display())),
+            .map(|n| format!("{}: {n}", files[sel.first].display())),
     );
     if opts.normalize && !opts.to_8bit {
         notes

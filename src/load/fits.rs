@@ -28,20 +28,16 @@ fn unsupported(path: &Path, why: impl std::fmt::Display) -> LoadError {
 fn cards(path: &Path, bytes: &[u8]) -> Result<(Vec<(String, String)>, usize), LoadError> {
     let mut out = Vec::new();
     for (i, card) in bytes.chunks_exact(CARD).enumerate() {
-        let text = String::from_utf8_lossy(card);
-        let key = text[..8.min(text.len())].trim().to_string();
+        // a card is ASCII; slicing its bytes, not a lossy string, keeps any byte safe
+        let key = String::from_utf8_lossy(&card[..8]).trim().to_string();
         if key == "END" {
             let end = (i + 1) * CARD;
             return Ok((out, end.div_ceil(BLOCK) * BLOCK));
         }
-        if text.get(8..10) == Some("= ") {
-            let v = text[10..]
-                .split('/')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_string();
-            out.push((key, v));
+        if &card[8..10] == b"= " {
+            let text = String::from_utf8_lossy(&card[10..]);
+            let v = text.split('/').next().unwrap_or("").trim();
+            out.push((key, v.trim_matches('\'').trim().to_string()));
         }
     }
     Err(LoadError::decode(
@@ -177,4 +173,29 @@ pub fn layout(path: &Path) -> Result<RawLayout, LoadError> {
 /// Plans the load of a FITS file.
 pub fn plan(path: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Plan, LoadError> {
     raw::plan(path, layout(path)?, opts, budget)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn card(s: &str) -> Vec<u8> {
+        format!("{s:<80}").into_bytes()
+    }
+
+    #[test]
+    fn cards_with_odd_bytes_and_comments_parse_without_panic() {
+        let mut b = card("SIMPLE  =                    T / conforms");
+        let mut odd = card("COMMENT   x");
+        odd[2] = 0xff;
+        odd[9] = 0xc3;
+        b.extend(odd);
+        b.extend(card("OBJECT  = 'M31     '"));
+        b.extend(card("END"));
+        let (c, len) = cards(Path::new("x.fits"), &b).unwrap();
+        assert_eq!(len, BLOCK);
+        assert_eq!(c[0], ("SIMPLE".into(), "T".into()));
+        assert_eq!(c[1], ("OBJECT".into(), "M31".into()));
+        assert!(cards(Path::new("x.fits"), &b[..160]).is_err());
+    }
 }

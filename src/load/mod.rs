@@ -346,7 +346,9 @@ fn plan_file(
             opts,
             budget,
         ),
-        e if images::VIDEO_EXTS.contains(&e) => video::plan(path, opts, budget),
+        e if images::VIDEO_EXTS.contains(&e) || sniff::AUDIO_EXTS.contains(&e) => {
+            video::plan(path, opts, budget)
+        }
         _ => match sniff::kind(path)? {
             Some(kind) if kind != ext => plan_file(path, kind, opts, budget),
             _ => Err(LoadError::Unsupported {

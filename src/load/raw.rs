@@ -224,6 +224,16 @@ pub fn plan(
         guard::apply(path, sel, out_bytes, budget)?
     };
     let mut notes = layout.notes.clone();
+    if let (Some(a), Some(b)) = (l.times.first(), l.times.last()) {
+        notes.push(format!(
+            "frame times {a:.6} s .. {b:.6} s{}",
+            if l.kind == SourceKind::Cine || l.kind == SourceKind::Mraw {
+                " from the trigger"
+            } else {
+                ""
+            }
+        ));
+    }
     if !mapped {
         let why = if let Some(r) = &l.copy_reason {
             r.clone()

@@ -12,6 +12,11 @@ use super::LoadError;
 pub const HINT: &str = " (not an image, TIFF, .npy, video, Phantom .cine, Photron .cih/.cihx/.mraw, \
      Princeton .spe, FITS or ASCII grid (.asc, .dat, numeric .txt))";
 
+/// Audio containers: FFmpeg opens them and says they hold no video stream.
+pub const AUDIO_EXTS: &[&str] = &[
+    "wav", "mka", "mp3", "flac", "ogg", "oga", "opus", "m4a", "aac", "wma",
+];
+
 /// The extension whose loader reads a file starting with `head`, if any.
 pub fn kind_of(head: &[u8]) -> Option<&'static str> {
     let at = |i: usize, pat: &[u8]| head.get(i..i + pat.len()) == Some(pat);
@@ -28,6 +33,7 @@ pub fn kind_of(head: &[u8]) -> Option<&'static str> {
         (0, b"SIMPLE  =", "fits"),
         (4, b"ftyp", "mp4"),
         (8, b"AVI ", "avi"),
+        (8, b"WAVE", "wav"),
         (0, b"\x1a\x45\xdf\xa3", "mkv"),
         (0, b"\0\0\x01\xba", "mpg"),
         (0, b"\0\0\x01\xb3", "mpg"),
