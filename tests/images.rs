@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use blitz::load::{LoadError, LoadOptions, NoProgress, Progress, load, plan};
+use blitz::load::{LoadError, LoadOptions, NoProgress, Progress, StorageChoice, load, plan};
 use blitz::{Dtype, Stack};
 use image::{ImageBuffer, Luma, Rgb, Rgba};
 
@@ -234,6 +234,8 @@ fn memory_guard_raises_the_step_to_fit_the_budget() {
     // 10 000 bytes a frame; 35 000 bytes fit 3 frames -> smallest step is ceil(10/3) = 4
     let o = LoadOptions {
         max_ram_gib: Some(35_000.0 / (1u64 << 30) as f64),
+        // the RAM guard is under test, not the disk cache storage auto would pick
+        storage: StorageChoice::Ram,
         ..Default::default()
     };
     let p = plan(d.path(), &o).unwrap();
@@ -247,6 +249,8 @@ fn memory_guard_raises_the_step_to_fit_the_budget() {
     // one frame over the budget is refused, naming the folder
     let tiny = LoadOptions {
         max_ram_gib: Some(5_000.0 / (1u64 << 30) as f64),
+        // the RAM guard is under test, not the disk cache storage auto would pick
+        storage: StorageChoice::Ram,
         ..Default::default()
     };
     let e = load(d.path(), &tiny, &NoProgress).unwrap_err();

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use blitz::load::{self, LoadError, LoadOptions, NoProgress, SourceKind, VideoSeek};
+use blitz::load::{self, LoadError, LoadOptions, NoProgress, SourceKind, StorageChoice, VideoSeek};
 use blitz::{Dtype, Stack};
 use tempfile::TempDir;
 
@@ -782,6 +782,8 @@ fn memory_guard_steps_a_video_down_to_the_budget() {
     let opts = LoadOptions {
         grayscale: true,
         max_ram_gib: Some(budget as f64 / (1u64 << 30) as f64),
+        // the RAM guard is under test, not the disk cache storage auto would pick
+        storage: StorageChoice::Ram,
         ..Default::default()
     };
     let plan = load::plan(&path, &opts).unwrap();
@@ -815,6 +817,8 @@ fn memory_guard_refuses_a_budget_below_one_frame() {
     let path = src.encode(dir.path(), "g.mkv", &["-c:v", "ffv1", "-pix_fmt", "gray"]);
     let opts = LoadOptions {
         max_ram_gib: Some(100.0 / (1u64 << 30) as f64),
+        // the RAM guard is under test, not the disk cache storage auto would pick
+        storage: StorageChoice::Ram,
         ..Default::default()
     };
     match load::plan(&path, &opts) {
