@@ -243,7 +243,7 @@ pub fn plan(
             "the load options (--gray, --8bit, --normalize, --size-ratio, --step) change the frames"
                 .to_string()
         };
-        notes.push(format!("decoded into memory, not memory-mapped: {why}"));
+        notes.push(format!("decoded, not memory-mapped: {why}"));
     }
     Ok(Plan {
         path: path.to_path_buf(),
