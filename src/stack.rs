@@ -218,7 +218,7 @@ impl<'a> Samples<'a> {
 pub struct SourceInfo {
     /// The path (or `demo`) the stack was loaded from.
     pub path: String,
-    /// Loader that produced it: `image folder`, `image`, `tiff stack`, `video`, `npy`, `demo`.
+    /// Loader that produced it: `image folder`, `image`, `tiff stack`, `video`, `npy`, `cine`, ...
     pub kind: String,
     /// Human-readable remarks: memory guard action, skipped files, truncated decode.
     pub notes: Vec<String>,
@@ -226,6 +226,13 @@ pub struct SourceInfo {
     pub skipped: Vec<(String, String)>,
     /// Source index of every frame kept (frame number in a video, file index in a folder).
     pub frame_index: Vec<usize>,
+    /// Frames per second the source says it was recorded at (camera header, container).
+    #[serde(default)]
+    pub fps: Option<f64>,
+    /// Time of every frame kept, in seconds: relative to the trigger for camera recordings
+    /// (negative before it). Empty when the source does not say.
+    #[serde(default)]
+    pub frame_time: Vec<f64>,
 }
 
 /// Error building a stack from raw parts.

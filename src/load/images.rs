@@ -28,10 +28,14 @@ pub const IMAGE_EXTS: &[&str] = &[
     "jpg", "jpeg", "png", "bmp", "tif", "tiff", "pnm", "pgm", "ppm", "pbm", "webp",
 ];
 
-/// Extensions tried as video when they appear in a folder.
-const VIDEO_EXTS: &[&str] = &[
-    "mp4", "avi", "mov", "mkv", "mpeg", "mpg", "webm", "m4v", "wmv", "flv", "ts", "ogv",
+/// Extensions read as video (through FFmpeg), alone or as the only kind in a folder.
+pub(crate) const VIDEO_EXTS: &[&str] = &[
+    "mp4", "avi", "mov", "mkv", "mpeg", "mpg", "webm", "m4v", "wmv", "flv", "ts", "ogv", "gif",
+    "y4m", "nut", "mxf", "m2ts", "mts", "3gp", "asf", "vob", "dv", "ivf", "m2v",
 ];
+
+/// Single-file stacks (camera recordings, `.npy`) a folder without images may hold.
+const STACK_EXTS: &[&str] = &["npy", "cine", "cih", "cihx", "spe", "fits", "fit"];
 
 /// What the folder loader needs after planning.
 #[derive(Clone, Debug)]
@@ -89,9 +93,19 @@ pub fn plan_folder(dir: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Pl
         .max_by_key(|(e, v)| (v.len(), std::cmp::Reverse(e.to_string())))
         .map(|(e, _)| e.clone());
     let Some(best) = best else {
+        if let Some(grids) = super::ascii::folder_files(&groups) {
+            return super::ascii::plan_files(
+                dir.to_path_buf(),
+                grids,
+                SourceKind::AsciiFolder,
+                vec![],
+                opts,
+                budget,
+            );
+        }
         let mut others: Vec<PathBuf> = groups
             .iter()
-            .filter(|(e, _)| VIDEO_EXTS.contains(&e.as_str()) || e.as_str() == "npy")
+            .filter(|(e, _)| VIDEO_EXTS.contains(&e.as_str()) || STACK_EXTS.contains(&e.as_str()))
             .flat_map(|(_, v)| v.iter().cloned())
             .collect();
         natural_sort(&mut others);
@@ -100,7 +114,7 @@ pub fn plan_folder(dir: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Pl
                 let mut p = super::plan(first, opts)?;
                 if others.len() > 1 {
                     p.notes.push(format!(
-                        "{} holds {} video/.npy files; loaded the first, {}",
+                        "{} holds {} video/stack files; loaded the first, {}",
                         dir.display(),
                         others.len(),
                         first.display()

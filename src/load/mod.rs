@@ -4,15 +4,22 @@
 //! what the memory guard will do), then the loader allocates the final buffer once and
 //! decodes straight into its frame slots. `blitz info` prints the plan without decoding.
 
+mod ascii;
 mod cache;
+mod cine;
 mod demo;
+mod fits;
 mod frame;
 mod guard;
 mod images;
+mod mraw;
 mod npy;
 mod options;
 mod output;
 mod progress;
+mod raw;
+mod sniff;
+mod spe;
 mod tiff;
 mod video;
 
@@ -111,6 +118,12 @@ pub enum SourceKind {
     Video,
     Npy,
     Demo,
+    Cine,
+    Mraw,
+    Spe,
+    Fits,
+    Ascii,
+    AsciiFolder,
 }
 
 impl SourceKind {
@@ -122,6 +135,12 @@ impl SourceKind {
             SourceKind::Video => "video",
             SourceKind::Npy => "npy",
             SourceKind::Demo => "demo",
+            SourceKind::Cine => "phantom cine",
+            SourceKind::Mraw => "photron mraw",
+            SourceKind::Spe => "princeton spe",
+            SourceKind::Fits => "fits",
+            SourceKind::Ascii => "ascii grid",
+            SourceKind::AsciiFolder => "ascii grid folder",
         }
     }
 }
@@ -174,6 +193,8 @@ enum Detail {
     Video(video::VideoPlan),
     Npy(npy::NpyHeader),
     Demo(frame::FramePipeline),
+    Raw(Box<raw::RawPlan>),
+    Ascii(Box<ascii::AsciiPlan>),
 }
 
 /// A load that failed: each variant names the file or option at fault.
@@ -281,19 +302,7 @@ pub fn plan(path: &Path, opts: &LoadOptions) -> Result<Plan, LoadError> {
         if meta.is_dir() {
             images::plan_folder(path, opts, &budget)?
         } else {
-            match ext_of_path(path).as_str() {
-                "npy" => npy::plan(path, opts, &budget)?,
-                "tif" | "tiff" => tiff::plan(path, opts, &budget)?,
-                e if images::IMAGE_EXTS.contains(&e) => images::plan_files(
-                    path.to_path_buf(),
-                    vec![path.to_path_buf()],
-                    SourceKind::Image,
-                    vec![],
-                    opts,
-                    &budget,
-                )?,
-                _ => video::plan(path, opts, &budget)?,
-            }
+            plan_file(path, &ext_of_path(path), opts, &budget)?
         }
     };
     plan.storage = plan.guard.storage;
@@ -303,7 +312,55 @@ pub fn plan(path: &Path, opts: &LoadOptions) -> Result<Plan, LoadError> {
     Ok(plan)
 }
 
-/// Loads `path` (image folder or file, TIFF stack, video, `.npy` or `demo`) into a stack.
+/// Plans a file by its extension; an unknown extension by what its first bytes are.
+/// FFmpeg only gets known video extensions and files whose bytes look like a video.
+fn plan_file(
+    path: &Path,
+    ext: &str,
+    opts: &LoadOptions,
+    budget: &Budget,
+) -> Result<Plan, LoadError> {
+    match ext {
+        "npy" => npy::plan(path, opts, budget),
+        "tif" | "tiff" => tiff::plan(path, opts, budget),
+        "cine" => cine::plan(path, opts, budget),
+        "cih" | "cihx" | "mraw" => mraw::plan(path, opts, budget),
+        "spe" => spe::plan(path, opts, budget),
+        "fits" | "fit" | "fts" => fits::plan(path, opts, budget),
+        e if ascii::GRID_EXTS.contains(&e) => ascii::plan(path, opts, budget),
+        "txt" | "csv" | "tsv" => {
+            if ascii::txt_probes(path) {
+                ascii::plan(path, opts, budget)
+            } else {
+                Err(LoadError::Unsupported {
+                    path: path.to_path_buf(),
+                    hint: " (a text file that does not read as a grid of numbers)".into(),
+                })
+            }
+        }
+        e if images::IMAGE_EXTS.contains(&e) => images::plan_files(
+            path.to_path_buf(),
+            vec![path.to_path_buf()],
+            SourceKind::Image,
+            vec![],
+            opts,
+            budget,
+        ),
+        e if images::VIDEO_EXTS.contains(&e) || sniff::AUDIO_EXTS.contains(&e) => {
+            video::plan(path, opts, budget)
+        }
+        _ => match sniff::kind(path)? {
+            Some(kind) if kind != ext => plan_file(path, kind, opts, budget),
+            _ => Err(LoadError::Unsupported {
+                path: path.to_path_buf(),
+                hint: sniff::HINT.into(),
+            }),
+        },
+    }
+}
+
+/// Loads `path` (image folder or file, TIFF stack, video, `.npy`, camera recording, grid
+/// or `demo`) into a stack.
 pub fn load(path: &Path, opts: &LoadOptions, progress: &dyn Progress) -> Result<Stack, LoadError> {
     let plan = plan(path, opts)?;
     load_plan(&plan, opts, progress)
@@ -331,6 +388,8 @@ pub fn load_plan(
         Detail::Video(v) => video::load(plan, v, opts, progress)?,
         Detail::Npy(h) => npy::load(plan, h, opts, progress)?,
         Detail::Demo(p) => demo::load(plan, p, progress)?,
+        Detail::Raw(r) => raw::load(plan, r, progress)?,
+        Detail::Ascii(a) => ascii::load(plan, a, progress)?,
     };
     if let Some(entry) = &plan.cache {
         stack
