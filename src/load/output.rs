@@ -298,9 +298,27 @@ impl DiskBuf {
     }
 
     fn write_frame(&self, k: usize, bytes: &[u8]) -> Result<(), LoadError> {
+        let at = self.offset(k);
         self.file
-            .write_all_at(bytes, self.offset(k))
-            .map_err(|e| self.entry.error(&self.tmp, e))
+            .write_all_at(bytes, at)
+            .map_err(|e| self.entry.error(&self.tmp, e))?;
+        // start writing the frame back now, without waiting: the disk works while the
+        // decoder goes on, dirty pages do not pile up (in a memory cgroup they count),
+        // and the final sync only waits for the last frames
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            // SAFETY: a plain system call on a file descriptor this struct owns.
+            unsafe {
+                libc::sync_file_range(
+                    self.file.as_raw_fd(),
+                    at as libc::off64_t,
+                    bytes.len() as libc::off64_t,
+                    libc::SYNC_FILE_RANGE_WRITE,
+                );
+            }
+        }
+        Ok(())
     }
 
     fn compact(&mut self, keep: &[bool], frame_len: usize) -> Result<(), LoadError> {
