@@ -182,18 +182,37 @@ pub fn histogram_chunked(
     bins: Option<usize>,
     chunk_bytes: usize,
 ) -> Result<Histogram, OpError> {
+    histogram_watched(stack, frames, bins, chunk_bytes, &mut |_| true)
+}
+
+/// [`histogram_chunked`] that tells `watch` the frames of every chunk it has counted
+/// (f32 stacks are walked twice: range, then counts) and stops with
+/// [`OpError::Cancelled`] when `watch` returns false: the viewer's background job.
+pub fn histogram_watched(
+    stack: &Stack,
+    frames: FrameRange,
+    bins: Option<usize>,
+    chunk_bytes: usize,
+    watch: &mut dyn FnMut(u64) -> bool,
+) -> Result<Histogram, OpError> {
     let shape = stack.shape();
     frames.check(shape.frames)?;
     let walk = Walk {
         stack,
         frames: frames.first..frames.last + 1,
         chunk_bytes,
+        watch: std::cell::RefCell::new(watch),
+        stopped: std::cell::Cell::new(false),
     };
-    Ok(match stack.samples() {
+    let h = match stack.samples() {
         Samples::U8(s) => u8_histogram(&walk, s),
         Samples::U16(s) => u16_histogram(&walk, s, bin_count(bins)?),
         Samples::F32(s) => f32_histogram(&walk, s, bin_count(bins)?),
-    })
+    };
+    if walk.stopped.get() {
+        return Err(OpError::Cancelled);
+    }
+    Ok(h)
 }
 
 /// Frames of a stack walked in order under a chunk budget.
@@ -201,6 +220,9 @@ struct Walk<'a> {
     stack: &'a Stack,
     frames: Range<usize>,
     chunk_bytes: usize,
+    /// Told the frames of each chunk done; false stops the walk.
+    watch: std::cell::RefCell<&'a mut dyn FnMut(u64) -> bool>,
+    stopped: std::cell::Cell<bool>,
 }
 
 impl Walk<'_> {
@@ -212,12 +234,20 @@ impl Walk<'_> {
     /// Calls `f` on the samples of each chunk of frames, in order (`all` is the whole
     /// stack's samples).
     fn each<T>(&self, all: &[T], mut f: impl FnMut(&[T])) {
+        if self.stopped.get() {
+            return;
+        }
         let n = self.stack.shape().frame_len();
         let _ = self
             .stack
             .for_each_chunk(self.frames.clone(), self.chunk_bytes, |c| {
                 f(&all[c.start * n..c.end * n]);
-                Ok::<(), ()>(())
+                if (self.watch.borrow_mut())(c.len() as u64) {
+                    Ok(())
+                } else {
+                    self.stopped.set(true);
+                    Err(())
+                }
             });
     }
 
@@ -444,6 +474,30 @@ pub fn symmetric(levels: Levels) -> Option<Levels> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_watch_sees_every_chunk_and_can_stop_the_walk() {
+        use crate::stack::Shape;
+        // 10 frames of 4 u8 samples, chunks of 3 frames
+        let st =
+            Stack::from_vec(Shape::new(10, 2, 2, 1), (0..40).map(|v| v as u8).collect()).unwrap();
+        let mut seen = Vec::new();
+        let h = histogram_watched(&st, FrameRange::all(10), None, 12, &mut |n| {
+            seen.push(n);
+            true
+        })
+        .unwrap();
+        assert_eq!(seen, vec![3, 3, 3, 1]);
+        assert_eq!(h.total, 40);
+        assert_eq!(h.counts[..40], [1u64; 40]);
+        let mut calls = 0;
+        let r = histogram_watched(&st, FrameRange::all(10), None, 12, &mut |_| {
+            calls += 1;
+            false
+        });
+        assert!(matches!(r, Err(OpError::Cancelled)));
+        assert_eq!(calls, 1, "stops after the first chunk");
+    }
     use crate::stack::Shape;
 
     fn row<T: crate::stack::StackSample>(frames: usize, v: Vec<T>) -> Stack {

@@ -88,6 +88,9 @@ pub enum OpError {
     },
     #[error("{0}")]
     Invalid(String),
+    /// The caller's progress callback asked to stop.
+    #[error("cancelled")]
+    Cancelled,
 }
 
 impl FrameRange {
