@@ -1,60 +1,23 @@
 //! Reduce and normalization against naive, obviously-correct implementations on random
 //! stacks of every dtype, odd sizes and NaNs.
 
+mod common;
+
 use blitz::ops::normalize::{Normalize, Source, Step};
 use blitz::ops::reduce::{ReduceOp, reduce, reduce_chunked};
 use blitz::ops::{FrameRange, Image};
 use blitz::{Shape, Stack};
+use common::naive::{column, reduce_values};
+use common::{Kind, NORMALIZE_REL, REDUCE_REL, close, kinds};
 use proptest::prelude::*;
 
-/// Values of one sample (index i of a frame) over frames a..=b, NaN dropped.
-fn column(s: &Stack, i: usize, a: usize, b: usize) -> Vec<f64> {
-    (a..=b)
-        .map(|t| s.frame(t).get_f32(i) as f64)
-        .filter(|v| !v.is_nan())
-        .collect()
-}
-
-fn naive(op: ReduceOp, v: &[f64]) -> f64 {
-    let n = v.len() as f64;
-    if v.is_empty() {
-        return if op == ReduceOp::Sum { 0.0 } else { f64::NAN };
-    }
-    let mean = v.iter().sum::<f64>() / n;
-    match op {
-        ReduceOp::Sum => v.iter().sum(),
-        ReduceOp::Mean => mean,
-        ReduceOp::Max => v.iter().cloned().fold(f64::MIN, f64::max),
-        ReduceOp::Min => v.iter().cloned().fold(f64::MAX, f64::min),
-        ReduceOp::Std => (v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n).sqrt(),
-        ReduceOp::Median => {
-            let mut s = v.to_vec();
-            s.sort_by(|a, b| a.partial_cmp(b).unwrap());
-            let k = s.len();
-            if k % 2 == 1 {
-                s[k / 2]
-            } else {
-                (s[k / 2 - 1] + s[k / 2]) / 2.0
-            }
-        }
-    }
-}
-
-fn close(got: f32, want: f64, rel: f64) -> bool {
-    if want.is_nan() {
-        return got.is_nan();
-    }
-    let tol = rel * want.abs().max(1.0);
-    (got as f64 - want).abs() <= tol
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Kind {
-    U8,
-    U16,
-    F32,
-}
-
+/// A stack of `kind` from `seed` (a weak hash: neighbouring samples follow a pattern,
+/// small seeds give small values); f32 sample `i` (in storage order) is NaN when
+/// `nan_every` > 0 and `i % nan_every == 3`. Kept here rather than `common::make`: the
+/// 1e-4 bound of `normalize_matches_naive`, relative to the quotient, is missed by
+/// correct f32 arithmetic where `x - a r` cancels over a small denominator; these
+/// patterned values reach such a case rarely (4 000 cases do), the shared generator
+/// failed one of two runs of 96, and loosening the bound is not this file's call.
 fn make(kind: Kind, shape: Shape, seed: &[u32], nan_every: usize) -> Stack {
     let n = shape.len();
     let r = |i: usize| {
@@ -81,8 +44,9 @@ fn make(kind: Kind, shape: Shape, seed: &[u32], nan_every: usize) -> Stack {
     }
 }
 
-fn kinds() -> impl Strategy<Value = Kind> {
-    prop_oneof![Just(Kind::U8), Just(Kind::U16), Just(Kind::F32)]
+/// Values of one sample (index i of a frame) over frames a..=b, NaN dropped.
+fn col(s: &Stack, i: usize, a: usize, b: usize) -> Vec<f64> {
+    column(s, i, FrameRange::new(a, b))
 }
 
 fn shapes() -> impl Strategy<Value = Shape> {
@@ -117,13 +81,13 @@ proptest! {
             };
             prop_assert_eq!((img.height, img.width, img.channels), (shape.height, shape.width, shape.channels));
             for i in 0..shape.frame_len() {
-                let want = naive(op, &column(&s, i, first, last));
+                let want = reduce_values(op, &col(&s, i, first, last));
                 let exact = matches!(op, ReduceOp::Max | ReduceOp::Min | ReduceOp::Median)
                     || (op == ReduceOp::Sum && !matches!(kind, Kind::F32));
-                let rel = if exact { 0.0 } else { 1e-5 };
+                let rel = if exact { 0.0 } else { REDUCE_REL };
                 // f32 output of an exact value: allow its own rounding only
                 let want_f32 = want as f32 as f64;
-                prop_assert!(close(img.data[i], if exact { want_f32 } else { want }, rel),
+                prop_assert!(close(img.data[i] as f64, if exact { want_f32 } else { want }, rel),
                     "{:?} {} (streamed {}) sample {}: got {} want {}", kind, op, streamed, i, img.data[i], want);
             }
         }
@@ -172,11 +136,11 @@ proptest! {
         for t in 0..n_out {
             for i in 0..shape.frame_len() {
                 let x = s.frame(t).get_f32(i) as f64;
-                let rs = naive(sub_op, &column(&s, i, t + lag, t + lag + w - 1));
+                let rs = reduce_values(sub_op, &col(&s, i, t + lag, t + lag + w - 1));
                 let rd = match &div_source {
                     Source::File(img) => img.data[i] as f64,
-                    Source::Range { .. } => naive(ReduceOp::Mean, &column(&s, i, 0, t_all - 1)),
-                    _ => naive(ReduceOp::Max, &column(&s, i, t + lag, t + lag + w - 1)),
+                    Source::Range { .. } => reduce_values(ReduceOp::Mean, &col(&s, i, 0, t_all - 1)),
+                    _ => reduce_values(ReduceOp::Max, &col(&s, i, t + lag, t + lag + w - 1)),
                 };
                 let y = x - a_s as f64 * rs;
                 let den = a_d as f64 * rd + (1.0 - a_d as f64);
@@ -187,7 +151,7 @@ proptest! {
                 let ok = if den.abs() < 1e-3 {
                     got == 0.0 || ((got * den) - y).abs() <= 1e-3 * y.abs().max(1.0)
                 } else {
-                    (got - want).abs() <= 1e-4 * want.abs().max(1.0)
+                    close(got, want, NORMALIZE_REL)
                 };
                 prop_assert!(ok, "{:?} t={} i={}: got {} want {}", kind, t, i, got, want);
                 // preview of the same frame agrees with apply-to-full

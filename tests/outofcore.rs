@@ -4,6 +4,8 @@
 //! frame by frame, and disk storage: decode once into the cache, map it again at once, a
 //! changed source or other options decoded again, bad cache directories, two loads at once.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -13,92 +15,42 @@ use blitz::ops::normalize::{Normalize, Source, Step};
 use blitz::ops::reduce::{ReduceOp, reduce_chunked};
 use blitz::ops::{FrameRange, Image, OpError};
 use blitz::{Shape, Stack};
+use common::naive::{column, reduce, reduce_values};
+use common::{Kind, NORMALIZE_REL, REDUCE_REL, Values, assert_all_close, close, make, nan_where};
 
-/// Naive reduce of one sample's values (NaN dropped), in f64.
-fn naive(op: ReduceOp, mut v: Vec<f64>) -> f64 {
-    v.retain(|x| !x.is_nan());
-    if v.is_empty() {
-        return if op == ReduceOp::Sum { 0.0 } else { f64::NAN };
-    }
-    let n = v.len() as f64;
-    let mean = v.iter().sum::<f64>() / n;
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    match op {
-        ReduceOp::Sum => v.iter().sum(),
-        ReduceOp::Mean => mean,
-        ReduceOp::Max => v[v.len() - 1],
-        ReduceOp::Min => v[0],
-        ReduceOp::Std => (v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n).sqrt(),
-        ReduceOp::Median => {
-            let k = v.len();
-            if k % 2 == 1 {
-                v[k / 2]
-            } else {
-                (v[k / 2 - 1] + v[k / 2]) / 2.0
-            }
-        }
-    }
-}
+const KINDS: [Kind; 3] = [Kind::U8, Kind::U16, Kind::F32];
 
 fn check_against_naive(s: &Stack, range: FrameRange, chunk_frames: usize) {
     let sh = s.shape();
     let chunk = chunk_frames * sh.frame_len() * s.dtype().size();
     for op in ReduceOp::ALL {
         let img = reduce_chunked(s, op, range, chunk).unwrap();
-        for i in 0..sh.frame_len() {
-            let col = (range.first..=range.last)
-                .map(|t| s.frame(t).get_f32(i) as f64)
-                .collect();
-            let want = naive(op, col);
-            let got = img.data[i] as f64;
-            let ok = if want.is_nan() {
-                got.is_nan()
-            } else {
-                (got - want).abs() <= 1e-5 * want.abs().max(1.0)
-            };
-            assert!(
-                ok,
-                "{} {op} chunk {chunk_frames} sample {i}: got {got}, want {want}",
-                s.dtype()
-            );
-        }
+        let what = format!("{} {op} chunk {chunk_frames}", s.dtype());
+        assert_all_close(&img.data, &reduce(s, op, range), REDUCE_REL, &what);
     }
 }
 
-/// 7 frames of 90 x 101 (9 090 samples: two blocks of the CPU engine), values from a hash.
-fn stack_of(dtype: blitz::Dtype) -> Stack {
-    hashed(dtype, Shape::new(7, 90, 101, 1))
+/// 7 frames of 90 x 101 (9 090 samples: two blocks of the CPU engine), random values.
+fn stack_of(kind: Kind) -> Stack {
+    hashed(kind, Shape::new(7, 90, 101, 1))
 }
 
-/// A stack of `shape` with values from a hash; f32 stacks hold NaN at sample 5 of every
-/// frame and elsewhere now and then.
-fn hashed(dtype: blitz::Dtype, shape: Shape) -> Stack {
+/// A stack of `shape` with random values (integers of the whole dtype, floats in
+/// -5000..11777); f32 stacks hold NaN at sample 5 of every frame and elsewhere now and
+/// then (sample j of frame t when t + j is a multiple of 11).
+fn hashed(kind: Kind, shape: Shape) -> Stack {
     let p = shape.frame_len();
-    let h = |i: usize| (i as u32).wrapping_mul(2_654_435_761).rotate_left(7);
-    match dtype {
-        blitz::Dtype::U8 => Stack::from_vec(shape, (0..shape.len()).map(|i| h(i) as u8).collect()),
-        blitz::Dtype::U16 => {
-            Stack::from_vec(shape, (0..shape.len()).map(|i| h(i) as u16).collect())
-        }
-        blitz::Dtype::F32 => Stack::from_vec(
-            shape,
-            (0..shape.len())
-                .map(|i| match i % p {
-                    // one sample NaN in every frame, others now and then
-                    5 => f32::NAN,
-                    j if (i / p + j).is_multiple_of(11) => f32::NAN,
-                    _ => (h(i) >> 8) as f32 / 1000.0 - 5000.0,
-                })
-                .collect(),
-        ),
-    }
-    .unwrap()
+    let s = make(kind, shape, &[7], Values::floats(-5000.0, 11777.215));
+    nan_where(s, |i| match i % p {
+        5 => true,
+        j => (i / p + j).is_multiple_of(11),
+    })
 }
 
 #[test]
 fn streamed_reduce_over_many_blocks_matches_the_naive_reduce() {
-    for dtype in [blitz::Dtype::U8, blitz::Dtype::U16, blitz::Dtype::F32] {
-        let s = stack_of(dtype);
+    for kind in KINDS {
+        let s = stack_of(kind);
         // odd and even counts, chunks of one frame and of several
         check_against_naive(&s, FrameRange::new(0, 6), 1);
         check_against_naive(&s, FrameRange::new(1, 6), 2);
@@ -154,11 +106,8 @@ fn a_mapped_npy_streams_in_chunks_with_the_same_results() {
                 .collect::<Vec<_>>()
         };
         for i in (0..4096).step_by(97) {
-            let want = naive(op, col(i));
-            assert!(
-                (a.data[i] as f64 - want).abs() <= 1e-5 * want.max(1.0),
-                "{op} {i}"
-            );
+            let want = reduce_values(op, &col(i));
+            assert!(close(a.data[i] as f64, want, REDUCE_REL), "{op} {i}");
         }
     }
 }
@@ -459,12 +408,13 @@ struct Naive {
 }
 
 fn naive_normalized(s: &Stack, n: &Normalize, t: usize, i: usize) -> Naive {
-    let col =
-        |a: usize, b: usize| -> Vec<f64> { (a..b).map(|f| s.frame(f).get_f32(i) as f64).collect() };
     let reference = |src: &Source| match src {
         Source::File(img) => img.data[i] as f64,
-        Source::Range { op, range } => naive(*op, col(range.first, range.last + 1)),
-        Source::Sliding { op, window, lag } => naive(*op, col(t + lag, t + lag + window)),
+        Source::Range { op, range } => reduce_values(*op, &column(s, i, *range)),
+        Source::Sliding { op, window, lag } => reduce_values(
+            *op,
+            &column(s, i, FrameRange::new(t + lag, t + lag + window - 1)),
+        ),
     };
     let x = s.frame(t).get_f32(i) as f64;
     let (y, terms) = match &n.subtract {
@@ -503,7 +453,7 @@ fn agrees(got: f32, n: &Naive) -> bool {
     if n.den.abs() < 1e-3 {
         return got == 0.0 || (got * n.den - n.y).abs() <= 1e-3 * n.terms.max(1.0);
     }
-    (got - n.want).abs() <= 1e-4 * n.want.abs().max(n.terms / n.den.abs()).max(1.0)
+    (got - n.want).abs() <= NORMALIZE_REL * n.want.abs().max(n.terms / n.den.abs()).max(1.0)
 }
 
 fn step(source: Source, amount: f32) -> Option<Step> {
@@ -554,8 +504,9 @@ fn streamed_normalization_over_many_blocks_matches_the_naive_one() {
             divide: None,
         },
     ];
-    for dtype in [blitz::Dtype::U8, blitz::Dtype::U16, blitz::Dtype::F32] {
-        let ram = hashed(dtype, shape);
+    for kind in KINDS {
+        let ram = hashed(kind, shape);
+        let dtype = ram.dtype();
         let path = d.path().join(format!("{dtype}.npy"));
         write_npy(&path, &ram).unwrap();
         let mapped = load(&path, &LoadOptions::default(), &NoProgress).unwrap();
@@ -606,7 +557,7 @@ fn streamed_normalization_over_many_blocks_matches_the_naive_one() {
 
 #[test]
 fn a_failing_sink_stops_the_pass_with_its_error() {
-    let s = hashed(blitz::Dtype::U8, Shape::new(6, 4, 5, 1));
+    let s = hashed(Kind::U8, Shape::new(6, 4, 5, 1));
     let n = Normalize::subtract_sliding(ReduceOp::Mean, 2, 0);
     let mut calls = 0;
     let r = n.apply_chunked(&s, 20, |t0, _| {
@@ -638,7 +589,7 @@ fn read_f32_npy(path: &Path) -> (String, Vec<f32>) {
 fn cli_normalize_streams_a_result_over_the_ram_budget_into_the_npy() {
     let d = tempfile::tempdir().unwrap();
     let shape = Shape::new(9, 20, 30, 1);
-    let s = hashed(blitz::Dtype::U16, shape);
+    let s = hashed(Kind::U16, shape);
     let src = d.path().join("in.npy");
     write_npy(&src, &s).unwrap();
     let out = d.path().join("out.npy");

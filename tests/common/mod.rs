@@ -197,6 +197,22 @@ pub fn make(kind: Kind, shape: Shape, seed: &[u32], v: Values) -> Stack {
     }
 }
 
+/// `s` with NaN at every storage index `i` (frame `i / frame_len`, sample
+/// `i % frame_len`) where `nan(i)`: a fixed NaN placement of a test's own, next to the
+/// random one of [`Values::nan_every`]. Integer stacks hold no NaN: they come back as
+/// they are.
+pub fn nan_where(s: Stack, nan: impl Fn(usize) -> bool) -> Stack {
+    let Some(v) = s.as_slice::<f32>() else {
+        return s;
+    };
+    let v = v
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| if nan(i) { f32::NAN } else { x })
+        .collect();
+    Stack::from_vec(s.shape(), v).unwrap()
+}
+
 /// Any value of the dtype (floats in 0..1), no NaN: the usual test stack.
 pub fn random(kind: Kind, shape: Shape, seed: u32) -> Stack {
     make(kind, shape, &[seed], Values::default())
