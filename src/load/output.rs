@@ -56,6 +56,18 @@ fn zeroed<T: bytemuck::Zeroable>(path: &Path, n: usize) -> Result<Vec<T>, LoadEr
     })
 }
 
+/// The results of runs of consecutive frames, one list in frame order; the first error.
+fn in_frame_order<R>(
+    runs: Vec<Result<Vec<R>, LoadError>>,
+    count: usize,
+) -> Result<Vec<R>, LoadError> {
+    let mut out = Vec::with_capacity(count);
+    for r in runs {
+        out.extend(r?);
+    }
+    Ok(out)
+}
+
 /// A slot over a frame buffer of 4-byte words (aligned for every dtype).
 fn word_slot(words: &mut [u32], dtype: Dtype, frame_len: usize) -> Slot<'_> {
     let bytes: &mut [u8] = bytemuck::cast_slice_mut(words);
@@ -126,12 +138,8 @@ impl OutBuf {
                     Ok(out)
                 })
                 .collect();
-            let mut out = Vec::with_capacity(count);
-            for r in runs {
-                out.extend(r?);
-            }
             d.frames = d.frames.max(count);
-            return Ok(out);
+            return in_frame_order(runs, count);
         }
         let mut slots = self.slots(frame_len);
         slots.truncate(count);
@@ -147,11 +155,7 @@ impl OutBuf {
                     .collect())
             })
             .collect();
-        let mut out = Vec::with_capacity(count);
-        for r in runs {
-            out.extend(r?);
-        }
-        Ok(out)
+        in_frame_order(runs, count)
     }
 
     /// Fills frame `k` (sequential loaders), growing the buffer when `k` is past its end.

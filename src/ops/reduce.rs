@@ -158,7 +158,9 @@ pub(crate) fn reduce_block(
         Samples::U8(_) => {
             let fs = typed!(U8);
             match op {
-                ReduceOp::Mean | ReduceOp::Sum | ReduceOp::Std => u8_moments(&fs, op, dst),
+                ReduceOp::Mean | ReduceOp::Sum | ReduceOp::Std => {
+                    int_moments(&fs, op, dst, u8_accumulate)
+                }
                 ReduceOp::Max => extreme(&fs, dst, |a: u8, b: u8| a.max(b)),
                 ReduceOp::Min => extreme(&fs, dst, |a: u8, b: u8| a.min(b)),
                 ReduceOp::Median => u8_median(&fs, dst),
@@ -167,7 +169,9 @@ pub(crate) fn reduce_block(
         Samples::U16(_) => {
             let fs = typed!(U16);
             match op {
-                ReduceOp::Mean | ReduceOp::Sum | ReduceOp::Std => u16_moments(&fs, op, dst),
+                ReduceOp::Mean | ReduceOp::Sum | ReduceOp::Std => {
+                    int_moments(&fs, op, dst, u16_accumulate)
+                }
                 ReduceOp::Max => extreme(&fs, dst, |a: u16, b: u16| a.max(b)),
                 ReduceOp::Min => extreme(&fs, dst, |a: u16, b: u16| a.min(b)),
                 ReduceOp::Median => select_median(&fs, dst),
@@ -237,8 +241,14 @@ pub(super) fn finish_moments(op: ReduceOp, n: u64, sum: &[u64], sq: &[u64], dst:
     }
 }
 
-/// Sums (and sums of squares for std) of u8 samples, exact.
-fn u8_moments(fs: &[&[u8]], op: ReduceOp, dst: &mut [f32]) {
+/// Mean, sum or std of integer samples from their exact moments, summed by `accumulate`
+/// (`u8_accumulate`, `u16_accumulate`).
+fn int_moments<T>(
+    fs: &[&[T]],
+    op: ReduceOp,
+    dst: &mut [f32],
+    accumulate: fn(&[&[T]], &mut [u64], &mut [u64]),
+) {
     let len = dst.len();
     let mut sum = vec![0u64; len];
     let mut sq = if op == ReduceOp::Std {
@@ -246,7 +256,7 @@ fn u8_moments(fs: &[&[u8]], op: ReduceOp, dst: &mut [f32]) {
     } else {
         Vec::new()
     };
-    u8_accumulate(fs, &mut sum, &mut sq);
+    accumulate(fs, &mut sum, &mut sq);
     finish_moments(op, fs.len() as u64, &sum, &sq, dst);
 }
 
@@ -311,19 +321,6 @@ fn u8_accumulate_body(fs: &[&[u8]], sum: &mut [u64], sq: &mut [u64]) {
                 .for_each(|(s, &p)| *s += p as u64);
         }
     }
-}
-
-/// Sums (and sums of squares for std) of u16 samples, exact.
-fn u16_moments(fs: &[&[u16]], op: ReduceOp, dst: &mut [f32]) {
-    let len = dst.len();
-    let mut sum = vec![0u64; len];
-    let mut sq = if op == ReduceOp::Std {
-        vec![0u64; len]
-    } else {
-        Vec::new()
-    };
-    u16_accumulate(fs, &mut sum, &mut sq);
-    finish_moments(op, fs.len() as u64, &sum, &sq, dst);
 }
 
 /// Adds the u16 samples of `fs` to `sum` and, when `sq` is not empty, their squares.
