@@ -3,22 +3,13 @@
 //! their simple headers, text and unknown files refused with an error naming them, and
 //! only files that probe as video sent to FFmpeg.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use blitz::load::{LoadError, LoadOptions, NoProgress, SourceKind, StorageChoice, load, plan};
+use blitz::load::{LoadError, LoadOptions, NoProgress, SourceKind, load, plan};
 use blitz::{Dtype, Stack};
-
-fn opts() -> LoadOptions {
-    LoadOptions {
-        max_ram_gib: Some(1.0),
-        storage: StorageChoice::Ram,
-        ..Default::default()
-    }
-}
-
-fn ok(p: &Path, o: &LoadOptions) -> Stack {
-    load(p, o, &NoProgress).unwrap_or_else(|e| panic!("{e}"))
-}
+use common::{load_ok, ram_opts};
 
 fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
     let p = dir.join(name);
@@ -41,13 +32,13 @@ fn same(a: &[f32], b: &[f32]) -> bool {
 fn a_tab_grid_reads_its_values_and_nan_for_empty_or_text_cells() {
     let d = tempfile::tempdir().unwrap();
     let p = write(d.path(), "g.asc", "1.5\t-2\t3e2\n4\t\tabc\n7\t8\t9\n");
-    let pl = plan(&p, &opts()).unwrap();
+    let pl = plan(&p, &ram_opts()).unwrap();
     assert_eq!(pl.kind, SourceKind::Ascii);
     assert_eq!(
         (pl.shape.frames, pl.shape.height, pl.shape.width, pl.dtype),
         (1, 3, 3, Dtype::F32)
     );
-    let s = ok(&p, &opts());
+    let s = load_ok(&p, &ram_opts());
     let n = f32::NAN;
     assert!(
         same(&f32s(&s), &[1.5, -2.0, 300.0, 4.0, n, n, 7.0, 8.0, 9.0]),
@@ -61,15 +52,15 @@ fn a_tab_grid_reads_its_values_and_nan_for_empty_or_text_cells() {
 fn row_numbers_are_dropped_and_numeric_txt_and_csv_read_as_grids() {
     let d = tempfile::tempdir().unwrap();
     let p = write(d.path(), "g.dat", "1 10 11\n2 20 21\n3 30 31\n");
-    let s = ok(&p, &opts());
+    let s = load_ok(&p, &ram_opts());
     assert_eq!((s.shape().height, s.shape().width), (3, 2));
     assert_eq!(f32s(&s), vec![10.0, 11.0, 20.0, 21.0, 30.0, 31.0]);
     assert!(s.source.notes.join("\n").contains("first column"));
     let p = write(d.path(), "m.txt", "x,y\n0.5,0.25\n0.125,1\n");
-    let s = ok(&p, &opts());
+    let s = load_ok(&p, &ram_opts());
     assert_eq!(f32s(&s), vec![0.5, 0.25, 0.125, 1.0]);
     let p = write(d.path(), "m.csv", "5;6\n7;8\n");
-    assert_eq!(f32s(&ok(&p, &opts())), vec![5.0, 6.0, 7.0, 8.0]);
+    assert_eq!(f32s(&load_ok(&p, &ram_opts())), vec![5.0, 6.0, 7.0, 8.0]);
 }
 
 #[test]
@@ -79,9 +70,9 @@ fn a_folder_of_grids_is_a_stack_in_natural_order() {
         write(d.path(), name, format!("{v} {v}\n{v} {}\n", v + 100));
     }
     write(d.path(), "readme.md", "not a grid");
-    let p = plan(d.path(), &opts()).unwrap();
+    let p = plan(d.path(), &ram_opts()).unwrap();
     assert_eq!(p.kind, SourceKind::AsciiFolder);
-    let s = ok(d.path(), &opts());
+    let s = load_ok(d.path(), &ram_opts());
     assert_eq!(s.shape().frames, 3);
     assert_eq!(
         f32s(&s),
@@ -90,11 +81,11 @@ fn a_folder_of_grids_is_a_stack_in_natural_order() {
         ]
     );
     assert_eq!(s.source.frame_index, vec![0, 1, 2]);
-    let s = ok(
+    let s = load_ok(
         d.path(),
         &LoadOptions {
             step: Some(2),
-            ..opts()
+            ..ram_opts()
         },
     );
     assert_eq!(
@@ -103,7 +94,7 @@ fn a_folder_of_grids_is_a_stack_in_natural_order() {
     );
     // a grid of another size is an error that names it
     write(d.path(), "f3.asc", "1 2 3\n4 5 6\n");
-    let e = load(d.path(), &opts(), &NoProgress)
+    let e = load(d.path(), &ram_opts(), &NoProgress)
         .unwrap_err()
         .to_string();
     assert!(e.contains("f3.asc") && e.contains("one size"), "{e}");
@@ -115,7 +106,7 @@ fn a_folder_of_numeric_txt_files_is_a_stack_too() {
     for t in 0..3 {
         write(d.path(), &format!("{t}.txt"), format!("{t}\t1\n7\t3\n"));
     }
-    let s = ok(d.path(), &opts());
+    let s = load_ok(d.path(), &ram_opts());
     assert_eq!(s.shape().frames, 3);
     assert_eq!(s.value(2, 0, 0, 0), 2.0);
 }
@@ -124,11 +115,11 @@ fn a_folder_of_numeric_txt_files_is_a_stack_too() {
 fn eight_bit_scales_zero_to_one_and_with_normalize_stretches_percentiles() {
     let d = tempfile::tempdir().unwrap();
     let p = write(d.path(), "g.asc", "0 0.5 1.5\n-1 0.999 nan\n");
-    let s = ok(
+    let s = load_ok(
         &p,
         &LoadOptions {
             to_8bit: true,
-            ..opts()
+            ..ram_opts()
         },
     );
     assert_eq!(s.as_slice::<u8>().unwrap(), &[0, 127, 255, 0, 254, 0]);
@@ -137,12 +128,12 @@ fn eight_bit_scales_zero_to_one_and_with_normalize_stretches_percentiles() {
         + "\n"
         + &(0..101).map(|_| "50\t").collect::<String>();
     let p = write(d.path(), "r.asc", text);
-    let s = ok(
+    let s = load_ok(
         &p,
         &LoadOptions {
             to_8bit: true,
             normalize: true,
-            ..opts()
+            ..ram_opts()
         },
     );
     let v = s.as_slice::<u8>().unwrap();
@@ -164,11 +155,11 @@ fn eight_bit_scales_zero_to_one_and_with_normalize_stretches_percentiles() {
         assert_eq!(v[x], want, "x {x}");
     }
     // --normalize alone leaves the values and says so
-    let s = ok(
+    let s = load_ok(
         &p,
         &LoadOptions {
             normalize: true,
-            ..opts()
+            ..ram_opts()
         },
     );
     assert_eq!(s.value(0, 0, 100, 0), 100.0);
@@ -179,11 +170,11 @@ fn eight_bit_scales_zero_to_one_and_with_normalize_stretches_percentiles() {
 fn a_size_ratio_averages_areas() {
     let d = tempfile::tempdir().unwrap();
     let p = write(d.path(), "g.asc", "1 3 10 20\n5 7 30 40\n");
-    let s = ok(
+    let s = load_ok(
         &p,
         &LoadOptions {
             size_ratio: 0.5,
-            ..opts()
+            ..ram_opts()
         },
     );
     assert_eq!(f32s(&s), vec![4.0, 25.0]);
@@ -236,12 +227,12 @@ fn fits_images_load_as_u16_or_f32() {
             &data,
         ),
     );
-    let pl = plan(&p, &opts()).unwrap();
+    let pl = plan(&p, &ram_opts()).unwrap();
     assert_eq!(
         (pl.kind, pl.dtype, pl.shape.frames),
         (SourceKind::Fits, Dtype::U16, 2)
     );
-    let s = ok(&p, &opts());
+    let s = load_ok(&p, &ram_opts());
     assert_eq!(s.as_slice::<u16>().unwrap(), &vals[..]);
     // scaled 16-bit becomes f32
     let p = write(
@@ -255,7 +246,7 @@ fn fits_images_load_as_u16_or_f32() {
             &data,
         ),
     );
-    let s = ok(&p, &opts());
+    let s = load_ok(&p, &ram_opts());
     let want: Vec<f32> = vals
         .iter()
         .map(|&v| (v as i32 - 32768) as f32 * 0.5 + 10.0)
@@ -268,7 +259,7 @@ fn fits_images_load_as_u16_or_f32() {
     c[2].1 = "2".into();
     c.truncate(5);
     let p = write(d.path(), "f.fits", fits(&c, &data));
-    let s = ok(&p, &opts());
+    let s = load_ok(&p, &ram_opts());
     assert_eq!(s.shape().frames, 1);
     assert!(same(&f32s(&s), &fl));
     // a file whose image is in an extension: a clear refusal naming it
@@ -284,7 +275,7 @@ fn fits_images_load_as_u16_or_f32() {
             &[],
         ),
     );
-    let e = load(&p, &opts(), &NoProgress).unwrap_err();
+    let e = load(&p, &ram_opts(), &NoProgress).unwrap_err();
     assert!(matches!(e, LoadError::Unsupported { .. }), "{e}");
     assert!(e.to_string().contains("ext.fits"), "{e}");
     // a truncated data unit keeps the whole frames
@@ -297,7 +288,7 @@ fn fits_images_load_as_u16_or_f32() {
         "cut.fits",
         fits(&cards("16", vec![("BZERO", "32768".into())]), &data[..20]),
     );
-    let s = ok(&p, &opts());
+    let s = load_ok(&p, &ram_opts());
     assert_eq!(s.shape().frames, 1);
     assert!(s.source.notes.join("\n").contains("1 lost"));
 }
@@ -321,24 +312,24 @@ fn princeton_spe_frames_are_mapped() {
     let vals: Vec<u16> = (0..24).map(|v| v * 1000).collect();
     let data: Vec<u8> = vals.iter().flat_map(|v| v.to_le_bytes()).collect();
     let p = write(d.path(), "a.spe", spe(4, 3, 2, 3, &data));
-    let pl = plan(&p, &opts()).unwrap();
+    let pl = plan(&p, &ram_opts()).unwrap();
     assert_eq!(
         (pl.kind, pl.dtype, pl.mapped),
         (SourceKind::Spe, Dtype::U16, true)
     );
-    let s = ok(&p, &opts());
+    let s = load_ok(&p, &ram_opts());
     assert!(s.is_mapped());
     assert_eq!(s.as_slice::<u16>().unwrap(), &vals[..]);
     assert_eq!(s.value(1, 2, 3, 0), 23000.0);
     let fl: Vec<f32> = (0..6).map(|v| v as f32 / 4.0).collect();
     let data: Vec<u8> = fl.iter().flat_map(|v| v.to_le_bytes()).collect();
     let p = write(d.path(), "f.spe", spe(3, 2, 1, 0, &data));
-    assert_eq!(f32s(&ok(&p, &opts())), fl);
+    assert_eq!(f32s(&load_ok(&p, &ram_opts())), fl);
     // no SPE mark: refused, named
     let mut b = spe(3, 2, 1, 0, &data);
     b[4098] = 0;
     let p = write(d.path(), "bad.spe", b);
-    let e = load(&p, &opts(), &NoProgress).unwrap_err().to_string();
+    let e = load(&p, &ram_opts(), &NoProgress).unwrap_err().to_string();
     assert!(e.contains("bad.spe") && e.contains("SPE"), "{e}");
 }
 
@@ -346,24 +337,24 @@ fn princeton_spe_frames_are_mapped() {
 fn text_and_unknown_files_are_refused_by_name_not_sent_to_ffmpeg() {
     let d = tempfile::tempdir().unwrap();
     let p = write(d.path(), "notes.txt", "hello, this is\nplain text\n");
-    let e = load(&p, &opts(), &NoProgress).unwrap_err();
+    let e = load(&p, &ram_opts(), &NoProgress).unwrap_err();
     assert!(matches!(e, LoadError::Unsupported { .. }), "{e}");
     assert!(
         e.to_string().contains("notes.txt") && e.to_string().contains("grid"),
         "{e}"
     );
     let p = write(d.path(), "blob.xyz", [0u8, 1, 2, 3, 250, 251, 0, 7]);
-    let e = load(&p, &opts(), &NoProgress).unwrap_err().to_string();
+    let e = load(&p, &ram_opts(), &NoProgress).unwrap_err().to_string();
     assert!(
         e.contains("blob.xyz") && e.contains("unsupported") && !e.contains("rewind"),
         "{e}"
     );
     let p = write(d.path(), "prose.log", "just some words\n");
-    let e = load(&p, &opts(), &NoProgress).unwrap_err().to_string();
+    let e = load(&p, &ram_opts(), &NoProgress).unwrap_err().to_string();
     assert!(e.contains("prose.log") && e.contains("unsupported"), "{e}");
     // a numeric grid under an unknown extension is found by its content
     let p = write(d.path(), "grid.out", "1 2\n3 4\n");
-    assert_eq!(f32s(&ok(&p, &opts())), vec![1.0, 2.0, 3.0, 4.0]);
+    assert_eq!(f32s(&load_ok(&p, &ram_opts())), vec![1.0, 2.0, 3.0, 4.0]);
 }
 
 #[test]
@@ -395,7 +386,7 @@ fn a_video_under_an_unknown_extension_goes_to_ffmpeg_after_the_probe() {
     }
     let renamed = d.path().join("clip.bin");
     std::fs::rename(&out, &renamed).unwrap();
-    let s = ok(&renamed, &opts());
+    let s = load_ok(&renamed, &ram_opts());
     assert_eq!(s.source.kind, "video");
     assert_eq!(
         (s.shape().frames, s.shape().height, s.shape().width),

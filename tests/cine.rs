@@ -3,12 +3,14 @@
 //! image), read back exactly: 8 and 16-bit, packed 10/12-bit, colour, row order, frame
 //! rate and trigger-relative times, selections, truncated and lying files.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use blitz::Stack;
 use blitz::load::{
     LoadError, LoadOptions, NoProgress, SourceKind, Storage, StorageChoice, load, plan,
 };
+use common::{load_ok, ram_opts, values_u16};
 
 /// How a test cine is stored.
 #[derive(Clone)]
@@ -196,31 +198,6 @@ fn frames(n: usize, w: usize, h: usize, c: usize, max: u16) -> Vec<Vec<u16>> {
     (0..n).map(|t| ramp(t, w, h, c, max)).collect()
 }
 
-fn opts() -> LoadOptions {
-    LoadOptions {
-        max_ram_gib: Some(1.0),
-        storage: StorageChoice::Ram,
-        ..Default::default()
-    }
-}
-
-fn ok(p: &Path, o: &LoadOptions) -> Stack {
-    load(p, o, &NoProgress).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn values(s: &Stack) -> Vec<u16> {
-    match s.dtype() {
-        blitz::Dtype::U16 => s.as_slice::<u16>().unwrap().to_vec(),
-        blitz::Dtype::U8 => s
-            .as_slice::<u8>()
-            .unwrap()
-            .iter()
-            .map(|&v| v as u16)
-            .collect(),
-        d => panic!("unexpected {d}"),
-    }
-}
-
 #[test]
 fn sixteen_bit_frames_read_top_down_with_rate_and_trigger_times() {
     let d = tempfile::tempdir().unwrap();
@@ -238,7 +215,7 @@ fn sixteen_bit_frames_read_top_down_with_rate_and_trigger_times() {
         (1_000_000, frac(0.5005)),
     ]);
     let p = c.write(d.path(), "a.cine");
-    let pl = plan(&p, &opts()).unwrap();
+    let pl = plan(&p, &ram_opts()).unwrap();
     assert_eq!(pl.kind, SourceKind::Cine);
     assert_eq!(
         (pl.shape.frames, pl.shape.height, pl.shape.width),
@@ -251,10 +228,10 @@ fn sixteen_bit_frames_read_top_down_with_rate_and_trigger_times() {
         "{notes}"
     );
     assert!(notes.contains("not memory-mapped"), "{notes}");
-    let s = ok(&p, &opts());
+    let s = load_ok(&p, &ram_opts());
     assert_eq!(s.dtype(), blitz::Dtype::U16);
     let want: Vec<u16> = c.frames.concat();
-    assert_eq!(values(&s), want);
+    assert_eq!(values_u16(&s), want);
     // row 0 of the stack is the top row: the last row stored
     assert_eq!(s.value(1, 0, 3, 0), c.frames[1][3] as f32);
     assert_eq!(s.source.fps, Some(2000.0));
@@ -276,13 +253,13 @@ fn without_a_time_block_times_come_from_the_first_image_number_and_the_rate() {
     let o = LoadOptions {
         first: Some(1),
         step: Some(2),
-        ..opts()
+        ..ram_opts()
     };
-    let s = ok(&p, &o);
+    let s = load_ok(&p, &o);
     assert_eq!(s.shape().frames, 2);
     assert_eq!(s.source.frame_index, vec![1, 3]);
     assert_eq!(
-        values(&s),
+        values_u16(&s),
         [c.frames[1].clone(), c.frames[3].clone()].concat()
     );
     let t = &s.source.frame_time;
@@ -294,9 +271,9 @@ fn eight_bit_frames_stay_u8() {
     let d = tempfile::tempdir().unwrap();
     let c = Cine::new(5, 3, 8, frames(3, 5, 3, 1, 255));
     let p = c.write(d.path(), "a.cine");
-    let s = ok(&p, &opts());
+    let s = load_ok(&p, &ram_opts());
     assert_eq!(s.dtype(), blitz::Dtype::U8);
-    assert_eq!(values(&s), c.frames.concat());
+    assert_eq!(values_u16(&s), c.frames.concat());
 }
 
 #[test]
@@ -310,9 +287,9 @@ fn packed_ten_and_twelve_bit_frames_unpack_to_their_values() {
         c.frames[0][1] = 0;
         c.frames[0][2] = 1;
         let p = c.write(d.path(), &format!("p{packed}.cine"));
-        let s = ok(&p, &opts());
+        let s = load_ok(&p, &ram_opts());
         assert_eq!(s.dtype(), blitz::Dtype::U16);
-        assert_eq!(values(&s), c.frames.concat(), "biCompression {packed}");
+        assert_eq!(values_u16(&s), c.frames.concat(), "biCompression {packed}");
         let notes = s.source.notes.join("\n");
         assert!(notes.contains("packed"), "{notes}");
     }
@@ -326,15 +303,15 @@ fn colour_frames_become_rgb_and_top_down_files_stay_in_order() {
         let mut c = Cine::new(3, 4, bits, frames(2, 3, 4, 3, max));
         c.frames[0][0..3].copy_from_slice(&[10, 20, 30]);
         let p = c.write(d.path(), &format!("c{bits}.cine"));
-        let s = ok(&p, &opts());
+        let s = load_ok(&p, &ram_opts());
         assert_eq!(s.shape().channels, 3);
-        assert_eq!(values(&s), c.frames.concat(), "{bits}-bit");
+        assert_eq!(values_u16(&s), c.frames.concat(), "{bits}-bit");
         assert_eq!((s.value(0, 0, 0, 0), s.value(0, 0, 0, 2)), (10.0, 30.0));
     }
     let mut c = Cine::new(4, 3, 16, frames(2, 4, 3, 1, 9999));
     c.top_down = true;
     let p = c.write(d.path(), "td.cine");
-    assert_eq!(values(&ok(&p, &opts())), c.frames.concat());
+    assert_eq!(values_u16(&load_ok(&p, &ram_opts())), c.frames.concat());
 }
 
 #[test]
@@ -342,11 +319,11 @@ fn load_options_and_disk_storage_apply_to_cine() {
     let d = tempfile::tempdir().unwrap();
     let c = Cine::new(4, 2, 16, frames(3, 4, 2, 1, 65535));
     let p = c.write(d.path(), "a.cine");
-    let s = ok(
+    let s = load_ok(
         &p,
         &LoadOptions {
             to_8bit: true,
-            ..opts()
+            ..ram_opts()
         },
     );
     let want: Vec<u16> = c
@@ -355,16 +332,16 @@ fn load_options_and_disk_storage_apply_to_cine() {
         .iter()
         .map(|&v| (v as f32 / 65535.0 * 255.0) as u16)
         .collect();
-    assert_eq!(values(&s), want);
+    assert_eq!(values_u16(&s), want);
     let disk = LoadOptions {
         storage: StorageChoice::Disk,
         cache_dir: Some(d.path().join("cache")),
-        ..opts()
+        ..ram_opts()
     };
     assert_eq!(plan(&p, &disk).unwrap().storage, Storage::Disk);
-    let s = ok(&p, &disk);
+    let s = load_ok(&p, &disk);
     assert!(s.is_mapped());
-    assert_eq!(values(&s), c.frames.concat());
+    assert_eq!(values_u16(&s), c.frames.concat());
     assert_eq!(s.source.fps, Some(1000.0));
 }
 
@@ -378,9 +355,9 @@ fn a_truncated_file_keeps_its_whole_frames_and_says_how_many_were_lost() {
     b.truncate(b.len() - frame - frame / 2);
     let p = d.path().join("cut.cine");
     std::fs::write(&p, &b).unwrap();
-    let s = ok(&p, &opts());
+    let s = load_ok(&p, &ram_opts());
     assert_eq!(s.shape().frames, 3);
-    assert_eq!(values(&s), c.frames[..3].concat());
+    assert_eq!(values_u16(&s), c.frames[..3].concat());
     let notes = s.source.notes.join("\n");
     assert!(
         notes.contains("5 frames") && notes.contains("2 lost"),
@@ -392,7 +369,7 @@ fn err_of(b: &[u8], name: &str) -> String {
     let d = tempfile::tempdir().unwrap();
     let p = d.path().join(name);
     std::fs::write(&p, b).unwrap();
-    let e: LoadError = load(&p, &opts(), &NoProgress).unwrap_err();
+    let e: LoadError = load(&p, &ram_opts(), &NoProgress).unwrap_err();
     let msg = e.to_string();
     assert!(msg.contains(name), "the error names the file: {msg}");
     msg
@@ -436,9 +413,9 @@ fn a_cine_with_another_extension_is_found_by_its_header() {
     let d = tempfile::tempdir().unwrap();
     let c = Cine::new(4, 2, 16, frames(2, 4, 2, 1, 999));
     let p = c.write(d.path(), "recording.bin");
-    let s = ok(&p, &opts());
+    let s = load_ok(&p, &ram_opts());
     assert_eq!(s.source.kind, "phantom cine");
-    assert_eq!(values(&s), c.frames.concat());
+    assert_eq!(values_u16(&s), c.frames.concat());
 }
 
 /// The real recording in ../shared/data, checked against pims when it is there; the
@@ -449,7 +426,7 @@ fn the_real_recording_gives_the_reference_readers_values() {
     if !p.exists() {
         return;
     }
-    let s = ok(&p, &opts());
+    let s = load_ok(&p, &ram_opts());
     assert_eq!(s.shape().dims(), (97, 128, 128, 1));
     let v = s.as_slice::<u16>().unwrap();
     assert_eq!(v.iter().map(|&x| x as u64).sum::<u64>(), 6_634_654_973);

@@ -3,10 +3,13 @@
 //! colour, mapping, rate and times, the path given as header or data, missing
 //! partners, truncated and lying files.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use blitz::load::{LoadOptions, NoProgress, SourceKind, Storage, StorageChoice, load, plan};
-use blitz::{Dtype, Stack};
+use blitz::Dtype;
+use blitz::load::{LoadOptions, NoProgress, SourceKind, Storage, load, plan};
+use common::{load_ok, ram_opts, values_u16};
 
 /// Frame t of a recording: w * h * c values below 2^bits.
 fn frame(t: usize, w: usize, h: usize, c: usize, bits: u32) -> Vec<u16> {
@@ -109,31 +112,6 @@ impl Rec {
     }
 }
 
-fn opts() -> LoadOptions {
-    LoadOptions {
-        max_ram_gib: Some(1.0),
-        storage: StorageChoice::Ram,
-        ..Default::default()
-    }
-}
-
-fn ok(p: &Path, o: &LoadOptions) -> Stack {
-    load(p, o, &NoProgress).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn values(s: &Stack) -> Vec<u16> {
-    match s.dtype() {
-        Dtype::U16 => s.as_slice::<u16>().unwrap().to_vec(),
-        Dtype::U8 => s
-            .as_slice::<u8>()
-            .unwrap()
-            .iter()
-            .map(|&v| v as u16)
-            .collect(),
-        d => panic!("unexpected {d}"),
-    }
-}
-
 #[test]
 fn sixteen_and_eight_bit_recordings_are_mapped_with_their_values() {
     let d = tempfile::tempdir().unwrap();
@@ -146,14 +124,14 @@ fn sixteen_and_eight_bit_recordings_are_mapped_with_their_values() {
         let r = Rec::mono(6, 4, 3, bits);
         let stem = format!("r{bits}{xml}");
         let h = r.write(d.path(), &stem, xml);
-        let p = plan(&h, &opts()).unwrap();
+        let p = plan(&h, &ram_opts()).unwrap();
         assert_eq!(p.kind, SourceKind::Mraw);
         assert!(p.mapped && p.storage == Storage::Mapped, "{bits}-bit {xml}");
         assert_eq!((p.shape.frames, p.shape.height, p.shape.width), (3, 4, 6));
-        let s = ok(&h, &opts());
+        let s = load_ok(&h, &ram_opts());
         assert!(s.is_mapped());
         assert_eq!(s.dtype(), dtype);
-        assert_eq!(values(&s), r.frames.concat(), "{bits}-bit {xml}");
+        assert_eq!(values_u16(&s), r.frames.concat(), "{bits}-bit {xml}");
         assert_eq!(s.source.fps, Some(50000.0));
         assert_eq!(s.source.frame_time, vec![0.0, 1.0 / 50000.0, 2.0 / 50000.0]);
     }
@@ -168,12 +146,12 @@ fn twelve_bit_packed_frames_unpack_to_u16() {
         r.frames[0][1] = 0;
         r.frames[0][2] = 2048;
         let h = r.write(d.path(), &format!("p{xml}"), xml);
-        let p = plan(&h, &opts()).unwrap();
+        let p = plan(&h, &ram_opts()).unwrap();
         assert!(!p.mapped);
         assert!(p.notes.join("\n").contains("packed"), "{:?}", p.notes);
-        let s = ok(&h, &opts());
+        let s = load_ok(&h, &ram_opts());
         assert_eq!(s.dtype(), Dtype::U16);
-        assert_eq!(values(&s), r.frames.concat());
+        assert_eq!(values_u16(&s), r.frames.concat());
     }
 }
 
@@ -187,13 +165,13 @@ fn the_data_file_finds_its_header_and_a_step_copies_the_frames() {
     let mraw = d.path().join("rec.mraw");
     let o = LoadOptions {
         step: Some(2),
-        ..opts()
+        ..ram_opts()
     };
-    let s = ok(&mraw, &o);
+    let s = load_ok(&mraw, &o);
     assert!(!s.is_mapped());
     assert_eq!(s.source.frame_index, vec![0, 2, 4]);
     assert_eq!(
-        values(&s),
+        values_u16(&s),
         [
             r.frames[0].clone(),
             r.frames[2].clone(),
@@ -207,11 +185,11 @@ fn the_data_file_finds_its_header_and_a_step_copies_the_frames() {
     let o = LoadOptions {
         first: Some(1),
         last: Some(3),
-        ..opts()
+        ..ram_opts()
     };
-    let s = ok(&mraw, &o);
+    let s = load_ok(&mraw, &o);
     assert!(s.is_mapped());
-    assert_eq!(values(&s), r.frames[1..4].concat());
+    assert_eq!(values_u16(&s), r.frames[1..4].concat());
 }
 
 #[test]
@@ -227,9 +205,9 @@ fn colour_recordings_are_rgb() {
         start: 0,
     };
     let h = r.write(d.path(), "c", false);
-    let s = ok(&h, &opts());
+    let s = load_ok(&h, &ram_opts());
     assert_eq!((s.shape().channels, s.dtype()), (3, Dtype::U8));
-    assert_eq!(values(&s), r.frames.concat());
+    assert_eq!(values_u16(&s), r.frames.concat());
 }
 
 #[test]
@@ -238,11 +216,11 @@ fn missing_partners_are_named() {
     let r = Rec::mono(4, 2, 2, 16);
     let h = r.write(d.path(), "x", false);
     std::fs::remove_file(d.path().join("x.mraw")).unwrap();
-    let e = load(&h, &opts(), &NoProgress).unwrap_err().to_string();
+    let e = load(&h, &ram_opts(), &NoProgress).unwrap_err().to_string();
     assert!(e.contains("x.mraw") && e.contains("x.cih"), "{e}");
     r.write(d.path(), "y", false);
     std::fs::remove_file(d.path().join("y.cih")).unwrap();
-    let e = load(&d.path().join("y.mraw"), &opts(), &NoProgress)
+    let e = load(&d.path().join("y.mraw"), &ram_opts(), &NoProgress)
         .unwrap_err()
         .to_string();
     assert!(e.contains("y.cih"), "{e}");
@@ -257,10 +235,10 @@ fn a_truncated_recording_keeps_its_whole_frames_and_says_how_many_were_lost() {
     let b = std::fs::read(&m).unwrap();
     // 32 bytes a frame: keep 3 whole frames and half of the fourth
     std::fs::write(&m, &b[..3 * 32 + 16]).unwrap();
-    let s = ok(&h, &opts());
+    let s = load_ok(&h, &ram_opts());
     assert_eq!(s.shape().frames, 3);
     assert!(s.is_mapped());
-    assert_eq!(values(&s), r.frames[..3].concat());
+    assert_eq!(values_u16(&s), r.frames[..3].concat());
     let notes = s.source.notes.join("\n");
     assert!(
         notes.contains("6 frames") && notes.contains("3 lost"),
@@ -279,7 +257,7 @@ fn lying_headers_give_clear_errors() {
         .cih_text()
         .replace("Image Width : 4", "Image Width : 4000000");
     std::fs::write(&h, text).unwrap();
-    let e = load(&h, &opts(), &NoProgress).unwrap_err().to_string();
+    let e = load(&h, &ram_opts(), &NoProgress).unwrap_err().to_string();
     assert!(
         e.contains("not one whole frame") && e.contains("big.mraw"),
         "{e}"
@@ -289,16 +267,16 @@ fn lying_headers_give_clear_errors() {
         .cih_text()
         .replace("Total Frame : 2", "Total Frame : 4000000000");
     std::fs::write(&h, text).unwrap();
-    let s = ok(&h, &opts());
+    let s = load_ok(&h, &ram_opts());
     assert_eq!(s.shape().frames, 2);
     // no size at all
     std::fs::write(&h, "Total Frame : 2\nColor Bit : 16\n").unwrap();
-    let e = load(&h, &opts(), &NoProgress).unwrap_err().to_string();
+    let e = load(&h, &ram_opts(), &NoProgress).unwrap_err().to_string();
     assert!(e.contains("Image Width") && e.contains("big.cih"), "{e}");
     // an unknown depth
     let text = r.cih_text().replace("Color Bit : 16", "Color Bit : 10");
     std::fs::write(&h, text).unwrap();
-    let e = load(&h, &opts(), &NoProgress).unwrap_err().to_string();
+    let e = load(&h, &ram_opts(), &NoProgress).unwrap_err().to_string();
     assert!(e.contains("unsupported") && e.contains("10 bits"), "{e}");
     // a .cihx without its XML
     std::fs::write(
@@ -306,7 +284,7 @@ fn lying_headers_give_clear_errors() {
         b"!!! This file can not be edited. !!!\0\0\0",
     )
     .unwrap();
-    let e = load(&d.path().join("big.cihx"), &opts(), &NoProgress)
+    let e = load(&d.path().join("big.cihx"), &ram_opts(), &NoProgress)
         .unwrap_err()
         .to_string();
     assert!(e.contains("<cih>") && e.contains("big.cihx"), "{e}");
@@ -320,7 +298,7 @@ fn the_real_recording_gives_the_reference_readers_values() {
     if !p.exists() {
         return;
     }
-    let s = ok(&p, &opts());
+    let s = load_ok(&p, &ram_opts());
     assert!(s.is_mapped());
     assert_eq!(s.shape().dims(), (4, 80, 1024, 1));
     let v = s.as_slice::<u16>().unwrap();

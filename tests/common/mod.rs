@@ -12,6 +12,36 @@ use std::process::{Command, Output};
 use blitz::gpu::{GpuDevice, GpuError};
 use blitz::{Shape, Stack};
 
+// ---------------------------------------------------------------- loading
+
+/// Load options with a 1 GiB RAM budget and RAM storage (never the user's disk cache).
+pub fn ram_opts() -> blitz::load::LoadOptions {
+    blitz::load::LoadOptions {
+        max_ram_gib: Some(1.0),
+        storage: blitz::load::StorageChoice::Ram,
+        ..Default::default()
+    }
+}
+
+/// Loads `p` with `o`, panicking with the load's own message.
+pub fn load_ok(p: &Path, o: &blitz::load::LoadOptions) -> Stack {
+    blitz::load::load(p, o, &blitz::load::NoProgress).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The samples of a u8 or u16 stack as u16.
+pub fn values_u16(s: &Stack) -> Vec<u16> {
+    match s.dtype() {
+        blitz::Dtype::U16 => s.as_slice::<u16>().unwrap().to_vec(),
+        blitz::Dtype::U8 => s
+            .as_slice::<u8>()
+            .unwrap()
+            .iter()
+            .map(|&v| v as u16)
+            .collect(),
+        d => panic!("unexpected {d}"),
+    }
+}
+
 // ---------------------------------------------------------------- tolerances
 
 /// Relative error allowed for a mean or a std (design.md).
