@@ -65,26 +65,7 @@ fn temp_beside(path: &Path) -> PathBuf {
 
 /// `.npy` header (version 1.0) for a little-endian C-order array, padded to 64 bytes.
 pub fn npy_header(descr: &str, dims: &[usize]) -> Vec<u8> {
-    let shape = match dims {
-        [d] => format!("({d},)"),
-        _ => format!(
-            "({})",
-            dims.iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
-    let mut dict =
-        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}").into_bytes();
-    while !(10 + dict.len() + 1).is_multiple_of(64) {
-        dict.push(b' ');
-    }
-    dict.push(b'\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend((dict.len() as u16).to_le_bytes());
-    out.extend(dict);
-    out
+    crate::load::npy_header(descr, dims, 0)
 }
 
 fn descr(s: &Samples<'_>) -> &'static str {
@@ -92,11 +73,7 @@ fn descr(s: &Samples<'_>) -> &'static str {
 }
 
 fn descr_of(dtype: Dtype) -> &'static str {
-    match dtype {
-        Dtype::U8 => "|u1",
-        Dtype::U16 => "<u2",
-        Dtype::F32 => "<f4",
-    }
+    crate::load::npy_descr(dtype)
 }
 
 /// A `.npy` written piece by piece (frames of a result bigger than RAM): the header

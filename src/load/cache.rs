@@ -64,27 +64,17 @@ pub fn free_bytes(dir: &Path) -> Option<u64> {
 
 /// `.npy` header of exactly [`HEADER_LEN`] bytes for a stack of `shape` and `dtype`.
 pub fn npy_header(dtype: Dtype, shape: Shape) -> Vec<u8> {
-    let descr = match dtype {
-        Dtype::U8 => "|u1",
-        Dtype::U16 => "<u2",
-        Dtype::F32 => "<f4",
-    };
-    let dims = if shape.channels == 1 {
-        format!("({}, {}, {})", shape.frames, shape.height, shape.width)
-    } else {
-        format!(
-            "({}, {}, {}, {})",
-            shape.frames, shape.height, shape.width, shape.channels
-        )
-    };
-    let mut dict =
-        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {dims}, }}").into_bytes();
-    dict.resize(HEADER_LEN - 11, b' ');
-    dict.push(b'\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend(((HEADER_LEN - 10) as u16).to_le_bytes());
-    out.extend(dict);
-    out
+    let mut dims = vec![shape.frames, shape.height, shape.width];
+    if shape.channels != 1 {
+        dims.push(shape.channels);
+    }
+    let h = super::npy::npy_header(super::npy::npy_descr(dtype), &dims, HEADER_LEN);
+    debug_assert_eq!(
+        h.len(),
+        HEADER_LEN,
+        "the shape's digits fit the fixed header"
+    );
+    h
 }
 
 /// Size and modification time of a file, as hashable numbers.

@@ -34,7 +34,7 @@ pub use demo::{DEMO_SHAPE, demo_stack};
 pub use guard::human_bytes;
 pub use guard::{Budget, GuardReport, Storage, available_ram_bytes, default_budget_bytes};
 pub use images::natural_sort;
-pub use npy::NpyHeader;
+pub use npy::{NpyHeader, npy_descr, npy_header};
 pub use options::{LoadOptions, Selection, StorageChoice};
 pub use progress::{Cancel, NoProgress, Progress};
 pub use video::VideoSeek;

@@ -174,6 +174,43 @@ fn map(path: &Path) -> Result<Arc<FileMap>, LoadError> {
         .map_err(|e| LoadError::io(path, e))
 }
 
+/// The `.npy` type string of a stored dtype.
+pub fn npy_descr(dtype: Dtype) -> &'static str {
+    match dtype {
+        Dtype::U8 => "|u1",
+        Dtype::U16 => "<u2",
+        Dtype::F32 => "<f4",
+    }
+}
+
+/// `.npy` header (version 1.0) for a little-endian C-order array of `dims`, padded with
+/// spaces to a multiple of 64 bytes and to at least `min_len` bytes (a cache file
+/// reserves a fixed header so that its frames can be written before their count is
+/// known).
+pub fn npy_header(descr: &str, dims: &[usize], min_len: usize) -> Vec<u8> {
+    let shape = match dims {
+        [d] => format!("({d},)"),
+        _ => format!(
+            "({})",
+            dims.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let mut dict =
+        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}").into_bytes();
+    // magic (6) + version (2) + length (2) + dict + newline
+    while !(10 + dict.len() + 1).is_multiple_of(64) || 10 + dict.len() + 1 < min_len {
+        dict.push(b' ');
+    }
+    dict.push(b'\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend((dict.len() as u16).to_le_bytes());
+    out.extend(dict);
+    out
+}
+
 /// Reads the header only (a few kB), never the data.
 pub fn read_header(path: &Path) -> Result<NpyHeader, LoadError> {
     use std::io::Read;
