@@ -31,6 +31,10 @@ pub struct BenchRow {
     /// timestamp queries).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timing: Option<&'static str>,
+    /// Ceiling rows: the bytes moved (a copy counts what it reads and what it writes),
+    /// which `gbps` is over; at most one storage binding, whatever the stack's size.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
 }
 
 /// A stack of pseudo-random samples (u8/u16 over their whole range, f32 in 0..1).
@@ -82,6 +86,30 @@ fn time<R>(repeat: usize, mut f: impl FnMut() -> Result<R, OpError>) -> Result<f
     Ok(best)
 }
 
+/// The ROI the ROI rows time: the centre half of the frame in each direction.
+fn centre_roi(sh: Shape) -> crate::ops::roi::Roi {
+    crate::ops::roi::Roi::Rect {
+        x: (sh.width / 4) as i64,
+        y: (sh.height / 4) as i64,
+        w: (sh.width / 2).max(1),
+        h: (sh.height / 2).max(1),
+    }
+}
+
+/// The normalization the range rows time: the mean of every frame subtracted.
+fn range_mean(frames: usize) -> Normalize {
+    Normalize {
+        subtract: Some(Step {
+            source: Source::Range {
+                op: ReduceOp::Mean,
+                range: FrameRange::all(frames),
+            },
+            amount: 1.0,
+        }),
+        divide: None,
+    }
+}
+
 fn sliding_mean(window: usize) -> Normalize {
     Normalize {
         subtract: Some(Step {
@@ -109,6 +137,7 @@ pub fn run_cpu(stack: &Stack, repeat: usize) -> Result<Vec<BenchRow>, OpError> {
             gbps: bytes / secs / 1e9,
             seconds_with_transfer: None,
             timing: None,
+            bytes: None,
         })
     };
     // outputs are reused across runs, as the viewer reuses its buffers: the figures are
@@ -132,23 +161,24 @@ pub fn run_cpu(stack: &Stack, repeat: usize) -> Result<Vec<BenchRow>, OpError> {
             );
         }
     }
-    let range_sub = Normalize {
-        subtract: Some(Step {
-            source: Source::Range {
-                op: ReduceOp::Mean,
-                range: all,
-            },
-            amount: 1.0,
-        }),
-        divide: None,
-    };
+    let range_sub = range_mean(frames);
     let mut out = vec![0f32; sh.len()];
     push(
         "subtract_range_mean".into(),
         time(repeat, || range_sub.apply_into(stack, &mut out))?,
     );
+    let roi = centre_roi(sh);
+    push(
+        "roi_series_mean".into(),
+        time(repeat, || {
+            crate::ops::roi::roi_series(stack, &roi, crate::ops::roi::Stat::Mean, all)
+        })?,
+    );
     Ok(rows)
 }
+
+/// One timed GPU case of [`run_gpu`].
+type GpuCase<'a> = dyn FnMut() -> Result<(), crate::gpu::GpuError> + 'a;
 
 /// Times every GPU reduce twice: on a stack already resident on the GPU (dispatch and
 /// the readback of the one-frame result) and streamed from RAM (upload, compute and
@@ -208,6 +238,74 @@ pub fn run_gpu(
             gbps: bytes / compute / 1e9,
             seconds_with_transfer: Some(streamed),
             timing: Some(if timed { "timestamps" } else { "wall clock" }),
+            bytes: None,
+        });
+    }
+    // the ceilings: the device's own copy bandwidth and the upload of the same bytes
+    for (op, t) in [
+        (
+            "ceiling_copy_d2d",
+            crate::gpu::bandwidth::copy(dev, stack.bytes(), repeat)?,
+        ),
+        (
+            "ceiling_upload_h2d",
+            crate::gpu::bandwidth::upload(dev, stack.bytes(), repeat)?,
+        ),
+    ] {
+        rows.push(BenchRow {
+            op: op.to_string(),
+            engine: EngineKind::Gpu,
+            seconds: Some(t.seconds),
+            gbps: t.gbps(),
+            seconds_with_transfer: None,
+            timing: Some(if t.timestamps {
+                "timestamps"
+            } else {
+                "wall clock"
+            }),
+            bytes: Some(t.bytes),
+        });
+    }
+    drop(resident);
+    // normalization and ROI series from RAM: upload, compute and the result read back
+    let frames = stack.shape().frames;
+    let norm = crate::gpu::normalize::GpuNormalize::new(dev)?;
+    let roi_kernel = crate::gpu::roi::GpuRoi::new(dev)?;
+    let roi = centre_roi(stack.shape());
+    let mut cases: Vec<(String, Box<GpuCase<'_>>)> = vec![(
+        "subtract_range_mean".into(),
+        Box::new(|| {
+            std::hint::black_box(norm.apply(&range_mean(frames), stack, gpu)?);
+            Ok(())
+        }),
+    )];
+    if 10 < frames {
+        cases.push((
+            "sliding_mean_w10".into(),
+            Box::new(|| {
+                std::hint::black_box(norm.apply(&sliding_mean(10), stack, gpu)?);
+                Ok(())
+            }),
+        ));
+    }
+    cases.push((
+        "roi_series_mean".into(),
+        Box::new(|| {
+            let s = roi_kernel.series(stack, &roi, crate::ops::roi::Stat::Mean, all)?;
+            std::hint::black_box(s);
+            Ok(())
+        }),
+    ));
+    for (op, mut f) in cases {
+        let secs = best(&mut *f)?;
+        rows.push(BenchRow {
+            op,
+            engine: EngineKind::Gpu,
+            seconds: None,
+            gbps: bytes / secs / 1e9,
+            seconds_with_transfer: Some(secs),
+            timing: Some("wall clock"),
+            bytes: None,
         });
     }
     Ok(rows)

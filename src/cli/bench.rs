@@ -34,6 +34,9 @@ pub struct BenchArgs {
     json: bool,
     #[command(flatten)]
     engine: EngineArgs,
+    /// Leave out the CPU rows (a GPU check on a stack the CPU takes long over).
+    #[arg(long)]
+    skip_cpu: bool,
     /// Time the viewer's frame change instead (upload + draw of 1080p and 4K frames,
     /// u8 and u16) on the GPU adapter, lavapipe included.
     #[arg(long)]
@@ -67,11 +70,21 @@ pub fn run(a: BenchArgs) -> Result<()> {
     if a.interactive {
         return bench_interactive(&stack, a.changes.max(1), a.json, a.engine);
     }
-    bench_cmd(&stack, a.repeat.max(1), a.json, a.engine)
+    bench_cmd(&stack, a.repeat.max(1), a.json, a.engine, a.skip_cpu)
 }
 
-fn bench_cmd(stack: &Stack, repeat: usize, as_json: bool, engine: EngineArgs) -> Result<()> {
-    let mut rows = bench::run_cpu(stack, repeat)?;
+fn bench_cmd(
+    stack: &Stack,
+    repeat: usize,
+    as_json: bool,
+    engine: EngineArgs,
+    skip_cpu: bool,
+) -> Result<()> {
+    let mut rows = if skip_cpu {
+        Vec::new()
+    } else {
+        bench::run_cpu(stack, repeat)?
+    };
     if engine.engine != EngineArg::Cpu {
         // every compute pass timed by timestamp queries where the adapter has them
         let device = blitz::gpu::GpuDevice::new().map(|d| d.clone().with_timer().unwrap_or(d));

@@ -3,6 +3,7 @@
 //! prelude in `shaders/common/` by [`shader`]), and the chunk loop that streams a
 //! stack's frames through the GPU (`stream`).
 
+pub mod bandwidth;
 pub mod device;
 pub mod histogram;
 pub mod normalize;

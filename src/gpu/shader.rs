@@ -63,7 +63,7 @@ pub struct Kernel {
 
 /// Every compute kernel, composed (`display.wgsl`, a render shader of the viewer that
 /// shares nothing with them, is compiled on its own).
-pub const KERNELS: [Kernel; 5] = [
+pub const KERNELS: [Kernel; 6] = [
     Kernel {
         file: "reduce.wgsl",
         source: super::reduce::SHADER,
@@ -83,6 +83,10 @@ pub const KERNELS: [Kernel; 5] = [
     Kernel {
         file: "histogram.wgsl",
         source: super::histogram::SHADER,
+    },
+    Kernel {
+        file: "copy.wgsl",
+        source: super::bandwidth::SHADER,
     },
 ];
 
@@ -148,6 +152,10 @@ mod tests {
             (
                 "histogram.wgsl",
                 rust_layout::<histogram::Params>(histogram::Params::LAYOUT),
+            ),
+            (
+                "copy.wgsl",
+                rust_layout::<bandwidth::Params>(bandwidth::Params::LAYOUT),
             ),
         ]
     }
