@@ -7,12 +7,13 @@
 # is JSON, gathered into OUT_DIR/gpu_check.json; the console gets the same as tables.
 #
 #   bash scripts/gpu_check.sh [OUT_DIR]          (default: $OUT, else target/gpu-check)
-#   bash scripts/gpu_check.sh --pack DIR         (here: a release build and the shared
+#   bash scripts/gpu_check.sh --pack FILE.tar.xz (here: a release build and the shared
 #                                                 libraries it needs, to carry there)
 #
 # Environment:
-#   BLITZ_BIN        a blitz to run (default: DIR/blitz of a pack beside this script's
-#                    repository, else target/release/blitz, built with cargo if missing)
+#   BLITZ_BIN        a blitz to run (default: the one in GPU_CHECK_PACK, else
+#                    target/release/blitz, built with cargo if missing)
+#   GPU_CHECK_PACK   an archive made by --pack (default .gpu-pack.tar.xz)
 #   GPU_CHECK_SIDE   frame height and width (default 1024)
 #   GPU_CHECK_U8     frames of the u8 stack (default 8192: 8 GiB at 1024 x 1024)
 #   GPU_CHECK_U16    frames of the u16 stack (default 1024: 2 GiB)
@@ -25,16 +26,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "${1:-}" = "--pack" ]; then
-    dir=${2:?usage: gpu_check.sh --pack DIR}
+    # a release blitz and every shared library it needs outside the C runtime (FFmpeg's
+    # and its codecs', which a bare GPU machine lacks), in one xz archive to carry there
+    pack=${2:?usage: gpu_check.sh --pack FILE.tar.xz}
     cargo build --release --locked --bin blitz
+    dir=$(mktemp -d)
     mkdir -p "$dir/lib"
     cp target/release/blitz "$dir/blitz"
     strip "$dir/blitz" 2>/dev/null || true
-    # every shared library outside the C runtime, which the target machine has
     ldd target/release/blitz | awk '/=> \// {print $3}' |
         grep -Ev '/(libc|libm|libpthread|libdl|librt|ld-linux[^/]*|libgcc_s)\.so' |
         while read -r lib; do cp -L "$lib" "$dir/lib/"; done
-    du -sh "$dir"
+    tar -C "$dir" -cJf "$pack" blitz lib
+    rm -rf "$dir"
+    ls -la "$pack"
     exit 0
 fi
 
@@ -64,8 +69,10 @@ if [ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$nv_icd" ]; then
 fi
 
 bin=${BLITZ_BIN:-}
-if [ -z "$bin" ] && [ -x .gpu-pack/blitz ]; then
-    bin=.gpu-pack/blitz
+if [ -z "$bin" ] && [ -f "${GPU_CHECK_PACK:-.gpu-pack.tar.xz}" ]; then
+    mkdir -p /tmp/blitz-pack
+    tar -C /tmp/blitz-pack -xJf "${GPU_CHECK_PACK:-.gpu-pack.tar.xz}"
+    bin=/tmp/blitz-pack/blitz
 fi
 if [ -z "$bin" ]; then
     [ -x target/release/blitz ] || cargo build --release --locked --bin blitz
