@@ -8,6 +8,7 @@ mod analyse;
 mod args;
 mod bench;
 mod info;
+mod kymograph;
 mod view;
 
 use std::path::PathBuf;
@@ -80,6 +81,9 @@ enum Command {
     /// polygon, as CSV.
     #[command(group(clap::ArgGroup::new("shape").required(true).args(["rect", "polygon"])))]
     Roi(analyse::RoiArgs),
+    /// Kymograph: the x-t image of a row, a column or a polyline through the frames, row t
+    /// the line's band-averaged profile in frame t.
+    Kymograph(kymograph::KymographArgs),
     /// The disk cache of decoded sources (--storage disk): list or clear it.
     Cache {
         #[command(subcommand)]
@@ -113,6 +117,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Normalize(a) => analyse::normalize(a),
         Command::Profile(a) => analyse::profile(a),
         Command::Roi(a) => analyse::roi(a),
+        Command::Kymograph(a) => kymograph::run(a),
         Command::Cache { action } => info::cache(action),
         Command::GpuInfo { json } => info::gpu_info(json),
         Command::Bench(a) => bench::run(a),

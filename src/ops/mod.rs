@@ -2,6 +2,7 @@
 //! is tested against. One file per operation family; results are f32.
 
 pub mod histogram;
+pub mod kymograph;
 pub mod normalize;
 pub mod profile;
 pub mod reduce;

@@ -1,0 +1,97 @@
+//! `blitz kymograph`: the x–t image of a line through the stack
+//! ([`blitz::ops::kymograph`]), written as an image or a CSV.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use blitz::export;
+use blitz::ops::kymograph::{self, Line};
+
+use super::args::{Input, RangeArgs};
+
+/// `blitz kymograph`.
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("path_line").required(true).args(["row", "col", "line"])))]
+pub struct KymographArgs {
+    #[command(flatten)]
+    input: Input,
+    /// The line along x at row Y.
+    #[arg(long, value_name = "Y")]
+    row: Option<usize>,
+    /// The line along y at column X.
+    #[arg(long, value_name = "X")]
+    col: Option<usize>,
+    /// Any open polyline in pixel coordinates: X1,Y1,X2,Y2[,X3,Y3...].
+    #[arg(long, value_name = "POINTS", allow_hyphen_values = true)]
+    line: Option<String>,
+    /// Half-width of the band averaged across the line: 2K+1 points.
+    #[arg(long, default_value_t = 0, value_name = "K")]
+    width: usize,
+    #[command(flatten)]
+    range: RangeArgs,
+    /// Output: .npy or .tif (f32, (T, L[, C])), .png (8-bit through its min..max) or .csv
+    /// (a row per frame: frame, then a column per position and channel).
+    #[arg(short, long)]
+    output: PathBuf,
+}
+
+pub fn run(a: KymographArgs) -> Result<()> {
+    let (stack, range) = a.input.load_range(a.range)?;
+    let sh = stack.shape();
+    let (what, line) = match (a.row, a.col, &a.line) {
+        (Some(y), None, None) => {
+            inside("--row", y, sh.height, "height")?;
+            (format!("--row {y}"), Line::row(y, sh.width, a.width))
+        }
+        (None, Some(x), None) => {
+            inside("--col", x, sh.width, "width")?;
+            (format!("--col {x}"), Line::col(x, sh.height, a.width))
+        }
+        (None, None, Some(t)) => (format!("--line {t}"), Line::parse(t, a.width)?),
+        _ => anyhow::bail!("give exactly one of --row Y, --col X or --line X1,Y1,X2,Y2[,...]"),
+    };
+    let t0 = Instant::now();
+    let img = kymograph::kymograph(&stack, &line, range).context(what.clone())?;
+    let secs = t0.elapsed().as_secs_f64();
+    let out = &a.output;
+    let writing = || format!("writing {}", out.display());
+    let is_csv = out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    if is_csv {
+        let mut header = vec!["frame".to_string()];
+        for p in 0..img.width {
+            header.extend(export::channel_columns(&format!("p{p}"), img.channels));
+        }
+        let row_len = img.width * img.channels;
+        let rows = img.data.chunks(row_len.max(1)).enumerate().map(|(t, r)| {
+            let mut v = vec![(range.first + t) as f32];
+            v.extend_from_slice(r);
+            v
+        });
+        export::write_csv(out, &header, rows).with_context(writing)?;
+    } else {
+        export::write_image(out, &img).with_context(writing)?;
+    }
+    println!(
+        "engine cpu: kymograph along {what} (width {}, {:.1} px long, {} positions) of frames {}..={} in {secs:.3} s -> {}",
+        a.width,
+        line.length(),
+        img.width,
+        range.first,
+        range.last,
+        out.display()
+    );
+    Ok(())
+}
+
+/// `pos` (of `option`) within a frame dimension of `n`.
+fn inside(option: &str, pos: usize, n: usize, dim: &str) -> Result<()> {
+    if pos >= n {
+        anyhow::bail!("{option} {pos} is outside the frame ({dim} {n})");
+    }
+    Ok(())
+}

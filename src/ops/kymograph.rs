@@ -1,0 +1,276 @@
+//! Kymographs: the x–t image of a line through the stack. Row t of the result is the
+//! line's profile in frame t, so a front moving along the line draws a slanted edge whose
+//! slope is its speed.
+//!
+//! A line is a horizontal row, a vertical column or any open polyline in pixel
+//! coordinates (pixel (x, y) holds the value at x, y), sampled at even steps of at most
+//! one pixel from its first point to its last ([`Line::samples`]), each sample the mean
+//! over a band of `2k + 1` points across the line, one pixel apart (the half-width `k`,
+//! as the row and column profiles have it). Off-grid points are read bilinearly; points
+//! outside the frame and NaN samples are skipped; a position with no value is NaN. A
+//! row or column line samples the pixel centres exactly, so its kymograph's row t equals
+//! the row or column profile of frame t ([`crate::ops::profile::profile`]).
+
+use ndarray::{ArrayView4, Axis};
+use rayon::prelude::*;
+
+use super::{FrameRange, Image, OpError};
+use crate::stack::{Sample, Stack, StackView};
+
+/// An open polyline through the frame, with the half-width of its band.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Line {
+    /// The vertices in pixel coordinates, at least two.
+    pub points: Vec<(f32, f32)>,
+    /// Half-width of the band averaged across the line: `2 * width + 1` points.
+    pub width: usize,
+}
+
+/// A point or a direction in pixel coordinates (x, y).
+pub type Point = (f32, f32);
+
+/// One tap of the bilinear read: a pixel's offset in a frame (before the channel) and
+/// its weight.
+type Tap = (usize, f32);
+
+/// How each position of a line reads a frame: for each point of its band that lies in
+/// the frame, its (up to four) bilinear taps.
+#[derive(Clone, Debug)]
+pub struct LinePlan {
+    /// Positions along the line.
+    pub len: usize,
+    /// Arc length of each position from the first point, in pixels.
+    pub arc: Vec<f32>,
+    /// Per position, the index range of its band points in `points`.
+    starts: Vec<usize>,
+    /// Per band point, the range of its taps in `taps`.
+    points: Vec<(usize, usize)>,
+    taps: Vec<Tap>,
+}
+
+impl Line {
+    /// Row `y` from the first pixel to the last of a frame `width` wide.
+    pub fn row(y: usize, frame_width: usize, width: usize) -> Line {
+        Line {
+            points: vec![
+                (0.0, y as f32),
+                (frame_width.saturating_sub(1) as f32, y as f32),
+            ],
+            width,
+        }
+    }
+
+    /// Column `x` from the first pixel to the last of a frame `height` high.
+    pub fn col(x: usize, frame_height: usize, width: usize) -> Line {
+        Line {
+            points: vec![
+                (x as f32, 0.0),
+                (x as f32, frame_height.saturating_sub(1) as f32),
+            ],
+            width,
+        }
+    }
+
+    /// `X1,Y1,X2,Y2[,X3,Y3...]`: the vertices of an open polyline, at least two.
+    pub fn parse(text: &str, width: usize) -> Result<Line, OpError> {
+        let bad = |why: &str| OpError::Invalid(format!("line '{text}': {why}"));
+        let v: Vec<f32> = text
+            .split(',')
+            .map(|s| s.trim().parse::<f32>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| bad("expected numbers X1,Y1,X2,Y2[,...]"))?;
+        if v.len() < 4 || !v.len().is_multiple_of(2) {
+            return Err(bad(
+                "expected an even count of at least 4 numbers X1,Y1,X2,Y2[,...]",
+            ));
+        }
+        if v.iter().any(|x| !x.is_finite()) {
+            return Err(bad("every coordinate must be finite"));
+        }
+        Ok(Line {
+            points: v.chunks_exact(2).map(|p| (p[0], p[1])).collect(),
+            width,
+        })
+    }
+
+    /// Total length of the polyline in pixels.
+    pub fn length(&self) -> f32 {
+        self.points
+            .windows(2)
+            .map(|s| (s[1].0 - s[0].0).hypot(s[1].1 - s[0].1))
+            .sum()
+    }
+
+    /// The sample points along the line: `round(length) + 1` of them, evenly spaced from
+    /// the first vertex to the last, each with the unit direction of its segment.
+    pub fn samples(&self) -> Vec<(Point, Point)> {
+        let total = self.length();
+        let n = total.round() as usize + 1;
+        let step = if n > 1 { total / (n - 1) as f32 } else { 0.0 };
+        let segs: Vec<(Point, Point, f32)> = self
+            .points
+            .windows(2)
+            .map(|s| (s[0], s[1], (s[1].0 - s[0].0).hypot(s[1].1 - s[0].1)))
+            .filter(|s| s.2 > 0.0)
+            .collect();
+        let mut out = Vec::with_capacity(n);
+        let (mut seg, mut seg_start) = (0usize, 0f32);
+        for i in 0..n {
+            let s = if i + 1 == n { total } else { i as f32 * step };
+            while seg + 1 < segs.len() && s > seg_start + segs[seg].2 {
+                seg_start += segs[seg].2;
+                seg += 1;
+            }
+            let (a, b, l) = segs[seg];
+            let dir = ((b.0 - a.0) / l, (b.1 - a.1) / l);
+            let t = (s - seg_start).clamp(0.0, l);
+            out.push(((a.0 + dir.0 * t, a.1 + dir.1 * t), dir));
+        }
+        out
+    }
+
+    /// Checks the line against a frame of `height` x `width`: a length above 0 and at
+    /// least one sample inside the frame.
+    pub fn check(&self, height: usize, width: usize) -> Result<(), OpError> {
+        if self.points.len() < 2 {
+            return Err(OpError::Invalid("a line needs at least two points".into()));
+        }
+        if self.length() <= 0.0 {
+            return Err(OpError::Invalid(
+                "the line has length 0: give two different points".into(),
+            ));
+        }
+        let inside = |(x, y): (f32, f32)| {
+            x >= 0.0 && y >= 0.0 && x <= (width - 1) as f32 && y <= (height - 1) as f32
+        };
+        if !self.samples().iter().any(|&(p, _)| inside(p)) {
+            return Err(OpError::Invalid(format!(
+                "the line lies outside the {width} x {height} frame"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The reading plan of this line over frames of `height` x `width`.
+    pub fn plan(&self, height: usize, width: usize) -> Result<LinePlan, OpError> {
+        self.check(height, width)?;
+        let samples = self.samples();
+        let k = self.width as i64;
+        let (mut starts, mut points, mut taps) = (Vec::new(), Vec::new(), Vec::new());
+        let mut arc = Vec::with_capacity(samples.len());
+        let total = self.length();
+        let n = samples.len();
+        for (i, &((x, y), (dx, dy))) in samples.iter().enumerate() {
+            arc.push(if n > 1 {
+                total * i as f32 / (n - 1) as f32
+            } else {
+                0.0
+            });
+            starts.push(points.len());
+            // the normal, one pixel per band step
+            let (nx, ny) = (-dy, dx);
+            for j in -k..=k {
+                let (px, py) = (x + nx * j as f32, y + ny * j as f32);
+                let t0 = taps.len();
+                if bilinear_taps(px, py, height, width, &mut taps) {
+                    points.push((t0, taps.len()));
+                }
+            }
+        }
+        starts.push(points.len());
+        Ok(LinePlan {
+            len: n,
+            arc,
+            starts,
+            points,
+            taps,
+        })
+    }
+}
+
+/// Pushes the bilinear taps of point (x, y) of a `height` x `width` frame; false (and
+/// nothing pushed) when the point lies outside the frame. Points within 1e-3 px of a
+/// pixel read it alone, so rows, columns and axis-aligned lines read no neighbour.
+fn bilinear_taps(x: f32, y: f32, height: usize, width: usize, taps: &mut Vec<Tap>) -> bool {
+    const EPS: f32 = 1e-3;
+    let (xm, ym) = ((width - 1) as f32, (height - 1) as f32);
+    if !(x > -EPS && y > -EPS && x < xm + EPS && y < ym + EPS) {
+        return false;
+    }
+    let (x, y) = (x.clamp(0.0, xm), y.clamp(0.0, ym));
+    let snap = |v: f32| {
+        let r = v.round();
+        if (v - r).abs() < EPS { r } else { v }
+    };
+    let (x, y) = (snap(x), snap(y));
+    let (x0, y0) = (x.floor() as usize, y.floor() as usize);
+    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+    for (dy, wy) in [(0usize, 1.0 - fy), (1, fy)] {
+        for (dx, wx) in [(0usize, 1.0 - fx), (1, fx)] {
+            let w = wx * wy;
+            if w > 0.0 {
+                taps.push(((y0 + dy) * width + x0 + dx, w));
+            }
+        }
+    }
+    true
+}
+
+impl LinePlan {
+    /// The line's profile in one frame (`frame`: H * W * C samples), per position and
+    /// channel, into `out` (len * channels).
+    fn profile_into<T: Sample>(&self, frame: &[T], channels: usize, out: &mut [f32]) {
+        for p in 0..self.len {
+            for c in 0..channels {
+                let (mut sum, mut n) = (0f64, 0u32);
+                for &(t0, t1) in &self.points[self.starts[p]..self.starts[p + 1]] {
+                    let v: f32 = self.taps[t0..t1]
+                        .iter()
+                        .map(|&(o, w)| frame[o * channels + c].to_f32() * w)
+                        .sum();
+                    if !v.is_nan() {
+                        sum += v as f64;
+                        n += 1;
+                    }
+                }
+                out[p * channels + c] = if n == 0 {
+                    f32::NAN
+                } else {
+                    (sum / n as f64) as f32
+                };
+            }
+        }
+    }
+}
+
+/// The kymograph of `line` over frames `range`: an image of (frames, positions,
+/// channels), row t the line's profile in frame `range.first + t`.
+pub fn kymograph(stack: &Stack, line: &Line, range: FrameRange) -> Result<Image, OpError> {
+    let sh = stack.shape();
+    range.check(sh.frames)?;
+    let plan = line.plan(sh.height, sh.width)?;
+    let c = sh.channels;
+    let frames = range.last - range.first + 1;
+    let mut img = Image::zeros(frames, plan.len, c);
+    fn run<T: Sample>(
+        v: ArrayView4<'_, T>,
+        plan: &LinePlan,
+        first: usize,
+        c: usize,
+        out: &mut [f32],
+    ) {
+        out.par_chunks_mut(plan.len * c)
+            .enumerate()
+            .for_each(|(t, row)| {
+                let f = v.index_axis(Axis(0), first + t);
+                let frame = f.as_slice().expect("stack frames are contiguous");
+                plan.profile_into(frame, c, row);
+            });
+    }
+    match stack.view() {
+        StackView::U8(v) => run(v, &plan, range.first, c, &mut img.data),
+        StackView::U16(v) => run(v, &plan, range.first, c, &mut img.data),
+        StackView::F32(v) => run(v, &plan, range.first, c, &mut img.data),
+    }
+    Ok(img)
+}

@@ -1,0 +1,197 @@
+//! Kymographs (`ops::kymograph`, `blitz kymograph`): a row or column line gives, in row t,
+//! exactly the row or column profile of frame t; off-grid lines read bilinearly (exact on
+//! a linear ramp); polylines turn at their vertices; bad lines are clear errors.
+
+mod common;
+
+use blitz::ops::FrameRange;
+use blitz::ops::kymograph::{Line, kymograph};
+use blitz::ops::profile::{Orientation, profile};
+use blitz::{Shape, Stack};
+use common::{Kind, Values, make};
+
+fn same(a: f32, b: f32) -> bool {
+    (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-4 * b.abs().max(1.0)
+}
+
+#[test]
+fn rows_and_columns_are_the_profiles_of_each_frame() {
+    let shape = Shape::new(5, 9, 13, 1);
+    let stacks = [
+        make(Kind::U8, shape, &[1], Values::default()),
+        make(Kind::U16, shape, &[2], Values::default()),
+        make(Kind::F32, shape, &[3], Values::default().nan_every(5)),
+        make(Kind::U8, Shape::new(3, 7, 6, 3), &[4], Values::default()),
+    ];
+    for s in &stacks {
+        let sh = s.shape();
+        for k in [0usize, 1, 3] {
+            for (orient, pos) in [
+                (Orientation::Row, 0),
+                (Orientation::Row, 4),
+                (Orientation::Col, sh.width - 1),
+                (Orientation::Col, 2),
+            ] {
+                let line = match orient {
+                    Orientation::Row => Line::row(pos, sh.width, k),
+                    Orientation::Col => Line::col(pos, sh.height, k),
+                };
+                let img = kymograph(s, &line, FrameRange::all(sh.frames)).unwrap();
+                assert_eq!((img.height, img.channels), (sh.frames, sh.channels));
+                for t in 0..sh.frames {
+                    let p = profile(s, t, orient, pos, k).unwrap();
+                    assert_eq!(img.width, p.len(), "{orient} {pos}");
+                    let row = &img.data[t * img.width * sh.channels..][..img.width * sh.channels];
+                    for (i, (&g, &w)) in row.iter().zip(&p.values).enumerate() {
+                        assert!(
+                            same(g, w),
+                            "{} {orient} {pos} k {k} frame {t} sample {i}: {g} vs {w}",
+                            s.dtype().name()
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Frames of f(x, y) = a x + b y + 10 t: bilinear reading is exact on it.
+fn ramp(frames: usize, h: usize, w: usize, a: f32, b: f32) -> Stack {
+    let mut v = Vec::with_capacity(frames * h * w);
+    for t in 0..frames {
+        for y in 0..h {
+            for x in 0..w {
+                v.push(a * x as f32 + b * y as f32 + 10.0 * t as f32);
+            }
+        }
+    }
+    Stack::from_vec(Shape::new(frames, h, w, 1), v).unwrap()
+}
+
+#[test]
+fn a_slanted_line_reads_bilinearly() {
+    let s = ramp(4, 20, 30, 0.7, -1.3);
+    // a 3-4-5 direction: 16 px long, samples one pixel apart at off-grid points
+    let line = Line::parse("2.5,3,15.3,12.6", 2).unwrap();
+    assert!((line.length() - 16.0).abs() < 1e-4);
+    let img = kymograph(&s, &line, FrameRange::new(1, 3)).unwrap();
+    assert_eq!((img.height, img.width), (3, 17));
+    for t in 0..3 {
+        for i in 0..17 {
+            let (x, y) = (2.5 + 0.8 * i as f32, 3.0 + 0.6 * i as f32);
+            // the band is symmetric across the line: its mean is the centre's value
+            let want = 0.7 * x - 1.3 * y + 10.0 * (t + 1) as f32;
+            let got = img.data[t * 17 + i];
+            assert!(
+                (got - want).abs() < 1e-3,
+                "frame {t} position {i}: {got} vs {want}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_polyline_turns_at_its_vertices() {
+    let s = ramp(2, 12, 12, 1.0, 100.0);
+    let line = Line::parse("1,1,8,1,8,6", 0).unwrap();
+    let img = kymograph(&s, &line, FrameRange::all(2)).unwrap();
+    assert_eq!(img.width, 13, "7 + 5 px long: 13 positions");
+    let want: Vec<f32> = (1..=8)
+        .map(|x| x as f32 + 100.0)
+        .chain((2..=6).map(|y| 8.0 + 100.0 * y as f32))
+        .collect();
+    assert_eq!(&img.data[..13], &want[..]);
+    let frame1: Vec<f32> = want.iter().map(|v| v + 10.0).collect();
+    assert_eq!(&img.data[13..], &frame1[..]);
+}
+
+#[test]
+fn points_off_the_frame_are_skipped_and_a_line_wholly_off_it_is_refused() {
+    let s = ramp(1, 10, 10, 1.0, 0.0);
+    // from x = -3 to 12 along row 5: positions off the frame are NaN
+    let img = kymograph(
+        &s,
+        &Line::parse("-3,5,12,5", 0).unwrap(),
+        FrameRange::all(1),
+    )
+    .unwrap();
+    assert_eq!(img.width, 16);
+    for (i, &v) in img.data.iter().enumerate() {
+        let x = i as f32 - 3.0;
+        if (0.0..=9.0).contains(&x) {
+            assert_eq!(v, x);
+        } else {
+            assert!(v.is_nan(), "position {i} (x {x}) is off the frame: {v}");
+        }
+    }
+    let err = |t: &str| {
+        kymograph(&s, &Line::parse(t, 0).unwrap(), FrameRange::all(1))
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(
+        err("20,20,30,25").contains("outside the 10 x 10 frame"),
+        "{}",
+        err("20,20,30,25")
+    );
+    assert!(err("3,3,3,3").contains("length 0"), "{}", err("3,3,3,3"));
+    for bad in ["1,2,3", "1,2,3,4,5", "a,b,c,d", "1,2,inf,4", ""] {
+        assert!(Line::parse(bad, 0).is_err(), "{bad:?} should not parse");
+    }
+    let range = kymograph(&s, &Line::row(2, 10, 0), FrameRange::new(0, 3)).unwrap_err();
+    assert!(
+        range.to_string().contains("outside the stack's 1 frames"),
+        "{range}"
+    );
+}
+
+#[test]
+fn cli_writes_the_kymograph_as_npy_and_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let npy = dir.path().join("k.npy");
+    let csv = dir.path().join("k.csv");
+    let n = npy.to_str().unwrap();
+    let out = common::stdout(&common::ok(&[
+        "kymograph",
+        "demo:6,32,40",
+        "--row",
+        "10",
+        "--width",
+        "1",
+        "--from",
+        "1",
+        "--to",
+        "4",
+        "-o",
+        n,
+    ]));
+    assert!(out.contains("kymograph along --row 10"), "{out}");
+    let loaded = common::load_ok(&npy, &common::ram_opts());
+    // the (T, L) result reads back as 4 frames of 1 x 40 ... or as one 4 x 40 image
+    assert_eq!(loaded.shape().len(), 4 * 40, "{}", loaded.shape());
+    common::ok(&[
+        "kymograph",
+        "demo:6,32,40",
+        "--line",
+        "0,0,30,16",
+        "-o",
+        csv.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    assert!(header.starts_with("frame,p0,p1,"), "{header}");
+    assert_eq!(
+        header.split(',').count(),
+        1 + 35,
+        "34 px long: 35 positions"
+    );
+    assert_eq!(lines.count(), 6);
+    let err = common::fails(&["kymograph", "demo:6,32,40", "--row", "32", "-o", n]);
+    assert!(
+        err.contains("--row 32 is outside the frame (height 32)"),
+        "{err}"
+    );
+    let err = common::fails(&["kymograph", "demo:6,32,40", "--line", "5,5,5,5", "-o", n]);
+    assert!(err.contains("length 0"), "{err}");
+}
