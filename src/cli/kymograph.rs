@@ -39,6 +39,8 @@ pub struct KymographArgs {
 }
 
 pub fn run(a: KymographArgs) -> Result<()> {
+    // a bad --line is said before anything is loaded
+    let parsed = a.line.as_deref().map(|t| Line::parse(t, a.width)).transpose()?;
     let (stack, range) = a.input.load_range(a.range)?;
     let sh = stack.shape();
     let (what, line) = match (a.row, a.col, &a.line) {
@@ -50,7 +52,7 @@ pub fn run(a: KymographArgs) -> Result<()> {
             inside("--col", x, sh.width, "width")?;
             (format!("--col {x}"), Line::col(x, sh.height, a.width))
         }
-        (None, None, Some(t)) => (format!("--line {t}"), Line::parse(t, a.width)?),
+        (None, None, Some(t)) => (format!("--line {t}"), parsed.expect("parsed above")),
         _ => anyhow::bail!("give exactly one of --row Y, --col X or --line X1,Y1,X2,Y2[,...]"),
     };
     let t0 = Instant::now();
