@@ -8,12 +8,14 @@ use std::sync::{Arc, Mutex, Weak};
 use serde::Serialize;
 
 use crate::gpu::histogram::GpuHistogram;
+use crate::gpu::kymograph::GpuKymograph;
 use crate::gpu::normalize::GpuNormalize;
 use crate::gpu::profile::GpuProfile;
 use crate::gpu::reduce::{GpuReduce, GpuStack};
 use crate::gpu::roi::GpuRoi;
 use crate::gpu::{GpuDevice, GpuError};
 use crate::ops::histogram::{Histogram, histogram};
+use crate::ops::kymograph::{Line, kymograph};
 use crate::ops::normalize::Normalize;
 use crate::ops::profile::{Envelope, Orientation, dataset_envelope};
 use crate::ops::reduce::{ReduceOp, reduce};
@@ -70,6 +72,7 @@ pub struct Engine {
     roi: Option<GpuRoi>,
     histogram: Option<GpuHistogram>,
     profile: Option<GpuProfile>,
+    kymograph: Option<GpuKymograph>,
     adapter: Option<String>,
     /// Why the GPU is not in use although it was not refused by the user.
     pub fallback: Option<String>,
@@ -87,6 +90,7 @@ impl Engine {
                 roi: None,
                 histogram: None,
                 profile: None,
+                kymograph: None,
                 adapter: None,
                 fallback: None,
                 kept: Mutex::new(None),
@@ -116,15 +120,17 @@ impl Engine {
             let roi = GpuRoi::new(&d)?;
             let h = GpuHistogram::new(&d)?;
             let p = GpuProfile::new(&d)?;
-            Ok((r, n, roi, h, p, info.name))
+            let k = GpuKymograph::new(&d)?;
+            Ok((r, n, roi, h, p, k, info.name))
         });
         match device {
-            Ok((r, n, roi, h, p, name)) => Engine {
+            Ok((r, n, roi, h, p, k, name)) => Engine {
                 gpu: Some(r),
                 normalize: Some(n),
                 roi: Some(roi),
                 histogram: Some(h),
                 profile: Some(p),
+                kymograph: Some(k),
                 adapter: Some(name),
                 fallback: None,
                 kept: Mutex::new(None),
@@ -135,6 +141,7 @@ impl Engine {
                 roi: None,
                 histogram: None,
                 profile: None,
+                kymograph: None,
                 adapter: None,
                 fallback: Some(format!("{e}; running on the CPU")),
                 kept: Mutex::new(None),
@@ -316,6 +323,21 @@ impl Engine {
             self.histogram.as_ref(),
             |g| g.histogram(stack, range, bins),
             || histogram(stack, range, bins),
+        )
+    }
+
+    /// The kymograph of `line` over frames `range` on the GPU when in use, else on the
+    /// CPU.
+    pub fn kymograph(
+        &self,
+        stack: &Stack,
+        line: &Line,
+        range: FrameRange,
+    ) -> Result<(Image, Ran), OpError> {
+        self.dispatch(
+            self.kymograph.as_ref(),
+            |g| g.kymograph(stack, line, range),
+            || kymograph(stack, line, range),
         )
     }
 }

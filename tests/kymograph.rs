@@ -195,3 +195,52 @@ fn cli_writes_the_kymograph_as_npy_and_csv() {
     let err = common::fails(&["kymograph", "demo:6,32,40", "--line", "5,5,5,5", "-o", n]);
     assert!(err.contains("length 0"), "{err}");
 }
+
+#[test]
+fn the_gpu_kernel_gives_the_cpu_kymograph() {
+    let Some(gpu) = common::gpu("the_gpu_kernel_gives_the_cpu_kymograph") else {
+        return;
+    };
+    let k = blitz::gpu::kymograph::GpuKymograph::new(&gpu).unwrap();
+    // a small chunk limit, so that the frames stream in several chunks
+    let small = gpu.clone().with_chunk_limit(3 * 17 * 23 * 4);
+    let k_small = blitz::gpu::kymograph::GpuKymograph::new(&small).unwrap();
+    let shape = Shape::new(9, 17, 23, 1);
+    let stacks = [
+        make(Kind::U8, shape, &[7], Values::default()),
+        make(Kind::U16, shape, &[8], Values::default()),
+        make(Kind::F32, shape, &[9], Values::default().nan_every(4)),
+        make(Kind::U8, Shape::new(4, 11, 13, 3), &[10], Values::default()),
+    ];
+    let lines = [
+        Line::row(5, 23, 0),
+        Line::col(3, 17, 2),
+        Line::parse("1.5,2.25,20,14.5,4,16", 1).unwrap(),
+        Line::parse("-4,8,30,8", 0).unwrap(),
+    ];
+    for s in &stacks {
+        for line in &lines {
+            let sh = s.shape();
+            let range = FrameRange::new(1, sh.frames - 1);
+            let Ok(want) = kymograph(s, line, range) else {
+                continue; // a line off this smaller frame is refused by both
+            };
+            for kernel in [&k, &k_small] {
+                let got = kernel.kymograph(s, line, range).unwrap();
+                assert_eq!(
+                    (got.height, got.width, got.channels),
+                    (want.height, want.width, want.channels)
+                );
+                for (i, (&g, &w)) in got.data.iter().zip(&want.data).enumerate() {
+                    assert!(
+                        same(g, w),
+                        "{} {line:?} sample {i}: gpu {g} cpu {w}",
+                        s.dtype().name()
+                    );
+                }
+            }
+        }
+    }
+    let off = Line::parse("40,40,50,50", 0).unwrap();
+    assert!(k.kymograph(&stacks[0], &off, FrameRange::all(9)).is_err());
+}

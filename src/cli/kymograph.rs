@@ -8,9 +8,9 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use blitz::export;
-use blitz::ops::kymograph::{self, Line};
+use blitz::ops::kymograph::Line;
 
-use super::args::{Input, RangeArgs};
+use super::args::{EngineArgs, Input, RangeArgs, engine_used};
 
 /// `blitz kymograph`.
 #[derive(Args)]
@@ -36,11 +36,17 @@ pub struct KymographArgs {
     /// (a row per frame: frame, then a column per position and channel).
     #[arg(short, long)]
     output: PathBuf,
+    #[command(flatten)]
+    engine: EngineArgs,
 }
 
 pub fn run(a: KymographArgs) -> Result<()> {
     // a bad --line is said before anything is loaded
-    let parsed = a.line.as_deref().map(|t| Line::parse(t, a.width)).transpose()?;
+    let parsed = a
+        .line
+        .as_deref()
+        .map(|t| Line::parse(t, a.width))
+        .transpose()?;
     let (stack, range) = a.input.load_range(a.range)?;
     let sh = stack.shape();
     let (what, line) = match (a.row, a.col, &a.line) {
@@ -55,8 +61,12 @@ pub fn run(a: KymographArgs) -> Result<()> {
         (None, None, Some(t)) => (format!("--line {t}"), parsed.expect("parsed above")),
         _ => anyhow::bail!("give exactly one of --row Y, --col X or --line X1,Y1,X2,Y2[,...]"),
     };
+    let engine = a.engine.open();
     let t0 = Instant::now();
-    let img = kymograph::kymograph(&stack, &line, range).context(what.clone())?;
+    let (img, ran) = engine
+        .kymograph(&stack, &line, range)
+        .context(what.clone())?;
+    let name = engine_used(&engine, &ran);
     let secs = t0.elapsed().as_secs_f64();
     let out = &a.output;
     let writing = || format!("writing {}", out.display());
@@ -79,7 +89,7 @@ pub fn run(a: KymographArgs) -> Result<()> {
         export::write_image(out, &img).with_context(writing)?;
     }
     println!(
-        "engine cpu: kymograph along {what} (width {}, {:.1} px long, {} positions) of frames {}..={} in {secs:.3} s -> {}",
+        "engine {name}: kymograph along {what} (width {}, {:.1} px long, {} positions) of frames {}..={} in {secs:.3} s -> {}",
         a.width,
         line.length(),
         img.width,

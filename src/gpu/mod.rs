@@ -6,6 +6,7 @@
 pub mod bandwidth;
 pub mod device;
 pub mod histogram;
+pub mod kymograph;
 pub mod normalize;
 pub mod profile;
 pub mod reduce;

@@ -63,7 +63,7 @@ pub struct Kernel {
 
 /// Every compute kernel, composed (`display.wgsl`, a render shader of the viewer that
 /// shares nothing with them, is compiled on its own).
-pub const KERNELS: [Kernel; 6] = [
+pub const KERNELS: [Kernel; 7] = [
     Kernel {
         file: "reduce.wgsl",
         source: super::reduce::SHADER,
@@ -87,6 +87,10 @@ pub const KERNELS: [Kernel; 6] = [
     Kernel {
         file: "copy.wgsl",
         source: super::bandwidth::SHADER,
+    },
+    Kernel {
+        file: "kymograph.wgsl",
+        source: super::kymograph::SHADER,
     },
 ];
 
@@ -156,6 +160,10 @@ mod tests {
             (
                 "copy.wgsl",
                 rust_layout::<bandwidth::Params>(bandwidth::Params::LAYOUT),
+            ),
+            (
+                "kymograph.wgsl",
+                rust_layout::<kymograph::Params>(kymograph::Params::LAYOUT),
             ),
         ]
     }

@@ -41,11 +41,11 @@ pub struct LinePlan {
     pub len: usize,
     /// Arc length of each position from the first point, in pixels.
     pub arc: Vec<f32>,
-    /// Per position, the index range of its band points in `points`.
-    starts: Vec<usize>,
+    /// Per position, the index range of its band points in `points` (len + 1 entries).
+    pub(crate) starts: Vec<usize>,
     /// Per band point, the range of its taps in `taps`.
-    points: Vec<(usize, usize)>,
-    taps: Vec<Tap>,
+    pub(crate) points: Vec<(usize, usize)>,
+    pub(crate) taps: Vec<Tap>,
 }
 
 impl Line {
