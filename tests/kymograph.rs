@@ -244,3 +244,99 @@ fn the_gpu_kernel_gives_the_cpu_kymograph() {
     let off = Line::parse("40,40,50,50", 0).unwrap();
     assert!(k.kymograph(&stacks[0], &off, FrameRange::all(9)).is_err());
 }
+
+#[test]
+fn a_line_profile_and_its_envelope_come_from_the_kymograph() {
+    let s = make(
+        Kind::F32,
+        Shape::new(7, 15, 19, 1),
+        &[11],
+        Values::default().nan_every(6),
+    );
+    let line = Line::parse("1,2,17,11,3,13", 1).unwrap();
+    let k = kymograph(&s, &line, FrameRange::all(7)).unwrap();
+    let p = blitz::ops::kymograph::line_profile(&s, 4, &line).unwrap();
+    assert_eq!(p.values.len(), k.width);
+    for (i, (&g, &w)) in p
+        .values
+        .iter()
+        .zip(&k.data[4 * k.width..5 * k.width])
+        .enumerate()
+    {
+        assert!(same(g, w), "position {i}: {g} vs {w}");
+    }
+    for q in [0u32, 10] {
+        let e = blitz::ops::kymograph::line_envelope(&s, &line, q).unwrap();
+        for pos in 0..k.width {
+            let mut col: Vec<f64> = (0..7)
+                .map(|t| k.data[t * k.width + pos] as f64)
+                .filter(|v| !v.is_nan())
+                .collect();
+            col.sort_by(f64::total_cmp);
+            // numpy's linear percentile
+            let pct = |p: f64| {
+                let r = p / 100.0 * (col.len() - 1) as f64;
+                let (i, t) = (r.floor() as usize, r - r.floor());
+                col[i] + (col[(i + 1).min(col.len() - 1)] - col[i]) * t
+            };
+            let (lo, hi) = (pct(q as f64), pct(100.0 - q as f64));
+            assert!(
+                (e.lo[pos] as f64 - lo).abs() < 1e-5 && (e.hi[pos] as f64 - hi).abs() < 1e-5,
+                "q {q} position {pos}: {:?} vs {:?}",
+                (e.lo[pos], e.hi[pos]),
+                (lo, hi)
+            );
+        }
+    }
+    assert!(blitz::ops::kymograph::line_envelope(&s, &line, 50).is_err());
+}
+
+#[test]
+fn cli_profile_along_a_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("p.csv");
+    let c = csv.to_str().unwrap();
+    common::ok(&[
+        "profile",
+        "demo:5,20,30",
+        "--line",
+        "2,3,26,10",
+        "--frame",
+        "2",
+        "--envelope",
+        "0",
+        "-o",
+        c,
+    ]);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "arc_px,value,dataset_min,dataset_max"
+    );
+    let rows: Vec<Vec<f64>> = lines
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 26, "25 px long: 26 positions");
+    assert_eq!(rows[0][0], 0.0);
+    assert!((rows[25][0] - 25.0).abs() < 1e-4);
+    for r in &rows {
+        assert!(
+            r[2] <= r[1] && r[1] <= r[3],
+            "{r:?}: the frame's value lies inside the envelope"
+        );
+    }
+    let err = common::fails(&["profile", "demo:5,20,30", "--line", "2,3", "-o", c]);
+    assert!(err.contains("expected an even count"), "{err}");
+    let err = common::fails(&[
+        "profile",
+        "demo:5,20,30",
+        "--line",
+        "2,3,4,5",
+        "--row",
+        "2",
+        "-o",
+        c,
+    ]);
+    assert!(!err.is_empty());
+}

@@ -53,6 +53,10 @@ pub struct ProfileArgs {
     /// Profile along y at column X.
     #[arg(long, value_name = "X")]
     col: Option<usize>,
+    /// Profile along any open polyline X1,Y1,X2,Y2[,...] (pixel coordinates, bilinear
+    /// between pixels); the CSV's first column is then the arc length in pixels.
+    #[arg(long, value_name = "POINTS", allow_hyphen_values = true)]
+    line: Option<String>,
     /// Half-width of the band: the mean over lines pos-K ..= pos+K.
     #[arg(long, default_value_t = 0, value_name = "K")]
     width: usize,
@@ -228,6 +232,15 @@ fn normalize_streamed(stack: &Stack, n: &Normalize, out: &Path, budget: u64) -> 
 pub fn profile(a: ProfileArgs) -> Result<()> {
     if let Some(q) = a.envelope {
         profile::check_percentile(q).with_context(|| format!("--envelope {q}"))?;
+    }
+    if let Some(text) = &a.line {
+        if a.row.is_some() || a.col.is_some() {
+            anyhow::bail!("give exactly one of --row Y, --col X or --line X1,Y1,X2,Y2[,...]");
+        }
+        a.engine.cpu_only("line profile");
+        return super::kymograph::line_profile(
+            &a.input, text, a.width, a.frame, a.envelope, &a.output,
+        );
     }
     let (orient, pos) = match (a.row, a.col) {
         (Some(y), None) => (Orientation::Row, y),

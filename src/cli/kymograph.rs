@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use blitz::export;
-use blitz::ops::kymograph::Line;
+use blitz::ops::kymograph::{self, Line};
 
 use super::args::{EngineArgs, Input, RangeArgs, engine_used};
 
@@ -105,5 +105,53 @@ fn inside(option: &str, pos: usize, n: usize, dim: &str) -> Result<()> {
     if pos >= n {
         anyhow::bail!("{option} {pos} is outside the frame ({dim} {n})");
     }
+    Ok(())
+}
+
+/// `blitz profile --line`: the profile of one frame along a polyline, with the dataset
+/// envelope when asked, as CSV: arc length in pixels from the first point, value(s)
+/// [, dataset_min, dataset_max].
+pub fn line_profile(
+    input: &Input,
+    text: &str,
+    width: usize,
+    frame: usize,
+    envelope: Option<u32>,
+    out: &std::path::Path,
+) -> Result<()> {
+    let line = Line::parse(text, width)?;
+    let (stack, _) = input.load()?;
+    let what = format!("--line {text}");
+    let t0 = Instant::now();
+    let p = kymograph::line_profile(&stack, frame, &line).context(what.clone())?;
+    let env = envelope
+        .map(|q| kymograph::line_envelope(&stack, &line, q))
+        .transpose()
+        .context(format!("--envelope with {what}"))?;
+    let plan = line.plan(stack.shape().height, stack.shape().width)?;
+    let mut header = vec!["arc_px".to_string()];
+    header.extend(export::channel_columns("value", p.channels));
+    if env.is_some() {
+        header.extend(["dataset_min".to_string(), "dataset_max".to_string()]);
+    }
+    let rows = (0..p.len()).map(|i| {
+        let mut row = vec![plan.arc[i]];
+        row.extend((0..p.channels).map(|c| p.get(i, c)));
+        if let Some(e) = &env {
+            row.extend([e.lo[i], e.hi[i]]);
+        }
+        row
+    });
+    export::write_csv(out, &header, rows).with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "engine cpu: profile along {what} (width {width}, {:.1} px long) of frame {frame}, {} positions{} in {:.3} s -> {}",
+        line.length(),
+        p.len(),
+        envelope
+            .map(|q| format!(" with envelope q = {q}"))
+            .unwrap_or_default(),
+        t0.elapsed().as_secs_f64(),
+        out.display()
+    );
     Ok(())
 }

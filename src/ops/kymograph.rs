@@ -274,3 +274,57 @@ pub fn kymograph(stack: &Stack, line: &Line, range: FrameRange) -> Result<Image,
     }
     Ok(img)
 }
+
+/// The profile of frame `frame` along `line`: the kymograph's one row.
+pub fn line_profile(
+    stack: &Stack,
+    frame: usize,
+    line: &Line,
+) -> Result<crate::ops::profile::Profile, OpError> {
+    let img = kymograph(stack, line, FrameRange::new(frame, frame))?;
+    Ok(crate::ops::profile::Profile {
+        channels: img.channels,
+        values: img.data,
+    })
+}
+
+/// The dataset envelope of a line profile: at each position, over every frame and
+/// channel of the band mean, min/max for `q = 0`, else the percentiles `q` and `100 - q`
+/// (NaN skipped; NaN where nothing is left), as the row and column profiles' envelope.
+pub fn line_envelope(
+    stack: &Stack,
+    line: &Line,
+    q: u32,
+) -> Result<crate::ops::profile::Envelope, OpError> {
+    crate::ops::profile::check_percentile(q)?;
+    let frames = stack.shape().frames;
+    if frames == 0 {
+        return Err(OpError::Invalid("the stack has no frames".into()));
+    }
+    let img = kymograph(stack, line, FrameRange::all(frames))?;
+    let (len, c) = (img.width, img.channels);
+    let (lo, hi): (Vec<f32>, Vec<f32>) = (0..len)
+        .into_par_iter()
+        .map(|p| {
+            let mut v: Vec<f32> = (0..frames)
+                .flat_map(|t| (0..c).map(move |ch| (t, ch)))
+                .map(|(t, ch)| img.data[(t * len + p) * c + ch])
+                .filter(|x| !x.is_nan())
+                .collect();
+            if v.is_empty() {
+                return (f32::NAN, f32::NAN);
+            }
+            if q == 0 {
+                let lo = v.iter().copied().fold(f32::INFINITY, f32::min);
+                let hi = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                return (lo, hi);
+            }
+            let lo = crate::ops::profile::percentile(&mut v, q as f64);
+            (
+                lo,
+                crate::ops::profile::percentile(&mut v, 100.0 - q as f64),
+            )
+        })
+        .unzip();
+    Ok(crate::ops::profile::Envelope { lo, hi })
+}
