@@ -1,6 +1,6 @@
 //! The frame shown and playback through the stack.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Frame, play/pause, rate and looping.
 pub struct Playback {
@@ -44,6 +44,21 @@ impl Playback {
             }
         }
         Some(t)
+    }
+
+    /// How long from `now` until playback reaches its next frame; None while paused
+    /// (the window sleeps until then instead of redrawing without pause).
+    pub fn until_next(&self, now: Instant) -> Option<Duration> {
+        if !self.playing {
+            return None;
+        }
+        let Some((start, _)) = self.clock else {
+            return Some(Duration::ZERO);
+        };
+        let period = 1.0 / f64::from(self.fps.max(0.1));
+        let elapsed = (now - start).as_secs_f64();
+        let next = ((elapsed / period).floor() + 1.0) * period;
+        Some(Duration::from_secs_f64((next - elapsed).max(0.0)))
     }
 
     /// Play or pause.

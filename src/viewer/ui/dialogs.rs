@@ -128,7 +128,7 @@ fn open_dialog(s: &mut ViewerState, ctx: &egui::Context) {
                 });
         });
     if d.listing_busy() {
-        ctx.request_repaint();
+        ctx.request_repaint_after(super::PROGRESS_INTERVAL);
     }
     if let Some(p) = chosen {
         s.files.open = None;

@@ -75,10 +75,18 @@ pub fn show(s: &mut ViewerState, ui: &mut egui::Ui, image: &mut ImageFn<'_>) {
     dialogs::show(s, ui);
     // a change made by a panel this frame is computed before the next one
     s.update_shown();
-    if s.playback.playing || s.jobs.any() {
-        ui.ctx().request_repaint();
+    // redraw only when something will change: the next playback frame, and progress of
+    // background work a few times a second; otherwise egui's own requests and input
+    if let Some(wait) = s.playback.until_next(Instant::now()) {
+        ui.ctx().request_repaint_after(wait);
+    }
+    if s.jobs.any() {
+        ui.ctx().request_repaint_after(PROGRESS_INTERVAL);
     }
 }
+
+/// How often the window redraws to show the progress of background work.
+pub const PROGRESS_INTERVAL: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Keys to commands (not while a text field has the keyboard).
 fn keys(s: &mut ViewerState, ui: &mut egui::Ui) {
