@@ -429,6 +429,8 @@ fn exports_write_what_is_shown_and_a_failed_export_loses_nothing() {
         first: 0,
         last: 0,
         ext: "png",
+        // agreed to replace: what is tested is a write that fails
+        replace: true,
     };
     let e = v.run_export(&dialog).unwrap_err().to_string();
     assert!(e.contains("keep.png"), "{e}");
@@ -739,6 +741,7 @@ fn a_frame_range_exported_in_the_background_or_cancelled() {
         first: 1,
         last: 10,
         ext: "png",
+        replace: false,
     };
     assert_eq!(v.start_export(&d).unwrap(), None, "runs as a job");
     v.wait_jobs();
@@ -763,6 +766,7 @@ fn a_frame_range_exported_in_the_background_or_cancelled() {
         first: 0,
         last: 299,
         ext: "png",
+        replace: false,
     };
     v.start_export(&d).unwrap();
     v.cancel_job(blitz::viewer::state::JobKind::Export);
