@@ -393,6 +393,13 @@ fn exports_write_what_is_shown_and_a_failed_export_loses_nothing() {
     let csv = d.join("profiles.csv");
     v.export_profiles(&csv).unwrap();
     let text = std::fs::read_to_string(&csv).unwrap();
+    // `# ` lines first say what produced the file
+    assert!(text.starts_with("# written by blitz"), "{text}");
+    let text: String = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect();
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
@@ -414,9 +421,10 @@ fn exports_write_what_is_shown_and_a_failed_export_loses_nothing() {
     let roi_csv = d.join("roi.csv");
     v.export_roi(&roi_csv).unwrap();
     let roi = std::fs::read_to_string(&roi_csv).unwrap();
-    // the layout of `blitz roi`, whatever the statistic
-    assert_eq!(roi.lines().next().unwrap(), "frame,value,min,max");
-    assert_eq!(roi.lines().count(), 13);
+    // the layout of `blitz roi` with the source's frame numbers and times, after comments
+    let roi: Vec<&str> = roi.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(roi[0], "frame,source_frame,time_s,value,min,max");
+    assert_eq!(roi.len(), 13);
 
     // an export that cannot be written: an error, the file already there untouched
     let keep = d.join("keep.png");

@@ -103,3 +103,44 @@ fn default_export_names_say_what_they_hold() {
     assert_eq!(Path::new(&d.path), dir.path().join("rec_std_0-255.npy"));
     assert!(!d.replace);
 }
+
+#[test]
+fn csv_exports_say_what_produced_them_with_source_frames_and_times() {
+    use blitz::ops::roi::Roi;
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("rec.npy");
+    let s = Stack::from_vec(Shape::new(4, 8, 8, 1), (0..256u16).collect()).unwrap();
+    blitz::export::write_npy(&rec, &s).unwrap();
+    let e = Arc::new(Engine::new(EngineChoice::Cpu));
+    let mut loaded = LoadJob::start(&rec, LoadOptions::default(), e.clone())
+        .wait()
+        .unwrap();
+    // as a loader with --step 10 from a 1000 fps recording would describe it
+    let mut src = loaded.stack.source.clone();
+    src.frame_index = vec![100, 110, 120, 130];
+    src.fps = Some(1000.0);
+    loaded.stack = loaded.stack.with_source(src);
+    let mut v = ViewerState::new(loaded, LoadOptions::default(), e, "none".into());
+    assert_eq!(v.source_frame(2), 120);
+    assert_eq!(v.frame_time(2), Some(0.12));
+    v.roi.region = Some(Roi::Rect {
+        x: 1,
+        y: 2,
+        w: 3,
+        h: 2,
+    });
+    v.compute_roi();
+    v.wait_jobs();
+    let out = dir.path().join("roi.csv");
+    v.export_roi(&out).unwrap();
+    let text = std::fs::read_to_string(&out).unwrap();
+    let comments: Vec<&str> = text.lines().filter(|l| l.starts_with("# ")).collect();
+    let all = comments.join("\n");
+    assert!(all.contains("rec.npy"), "{all}");
+    assert!(all.contains("source frames 100-130"), "{all}");
+    assert!(all.contains("Rect"), "{all}");
+    let rows: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(rows[0], "frame,source_frame,time_s,value,min,max");
+    let third: Vec<&str> = rows[3].split(',').collect();
+    assert_eq!(&third[..3], ["2", "120", "0.12"]);
+}

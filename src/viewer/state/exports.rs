@@ -319,7 +319,19 @@ impl ViewerState {
                 .collect(),
         };
         let curves = [curve("h_", &p.h, true), curve("v_", &p.v, false)];
-        Ok(export::write_profiles_csv(path, &curves)?)
+        let t = self.playback.frame;
+        let mut about = self.export_description();
+        about.push(match self.frame_time(t) {
+            Some(s) => format!(
+                "profiles of frame {t} (source frame {}, {s} s)",
+                self.source_frame(t)
+            ),
+            None => format!(
+                "profiles of frame {t} (source frame {})",
+                self.source_frame(t)
+            ),
+        });
+        Ok(export::write_profiles_csv_described(path, &curves, &about)?)
     }
 
     /// The ROI time series as CSV, in `blitz roi`'s layout.
@@ -329,7 +341,23 @@ impl ViewerState {
             .series
             .as_ref()
             .ok_or_else(|| refused("no ROI drawn".into()))?;
-        Ok(export::write_roi_csv(path, s)?)
+        let index: Vec<usize> = s.frames.iter().map(|&t| self.source_frame(t)).collect();
+        let time: Vec<f64> = s
+            .frames
+            .iter()
+            .map(|&t| self.frame_time(t).unwrap_or(f64::NAN))
+            .collect();
+        let clock = export::FrameClock {
+            index: &index,
+            time: &time,
+        };
+        let about = self.export_description();
+        Ok(export::write_roi_csv_described(
+            path,
+            s,
+            &about,
+            Some(clock),
+        )?)
     }
 
     /// Opens the export window for `kind` with a default path.

@@ -22,6 +22,7 @@ pub mod loader;
 pub mod pipeline;
 pub mod playback;
 pub mod profiles;
+pub mod provenance;
 pub mod roi;
 pub mod setup;
 pub mod shown;
