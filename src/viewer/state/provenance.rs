@@ -34,6 +34,19 @@ impl ViewerState {
         Some(self.source_frame(t) as f64 / fps)
     }
 
+    /// Displayed frames per second at real time: the source's rate over the step between
+    /// kept frames (`--step 10` from 1000 fps: 100); None when the source gives no rate.
+    pub fn source_rate(&self) -> Option<f64> {
+        let src = &self.pipeline.raw.source;
+        let fps = src.fps.filter(|f| f.is_finite() && *f > 0.0)?;
+        let ix = &src.frame_index;
+        let step = match (ix.first(), ix.last()) {
+            (Some(&a), Some(&b)) if ix.len() > 1 && b > a => (b - a) as f64 / (ix.len() - 1) as f64,
+            _ => 1.0,
+        };
+        Some(fps / step)
+    }
+
     /// What produced an export: the source, the frames, the ROI, the ops and transforms.
     /// One line each, written as `# ` comments at the top of the viewer's CSVs.
     pub fn export_description(&self) -> Vec<String> {
