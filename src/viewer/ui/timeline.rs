@@ -25,7 +25,7 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
                 }
             }
             let mut t = s.playback.frame;
-            let w = (ui.available_width() - 260.0).max(100.0);
+            let w = (ui.available_width() - 500.0).max(100.0);
             ui.spacing_mut().slider_width = w;
             if ui
                 .add(egui::Slider::new(&mut t, 0..=n.saturating_sub(1)).text("frame"))
