@@ -12,8 +12,9 @@ use crate::stack::{Dtype, Samples, Stack};
 
 mod csv;
 pub use csv::{
-    ENV_BAND, ENV_DATASET, ENV_IMAGE, ProfileColumns, channel_columns, write_csv,
-    write_profiles_csv, write_roi_csv,
+    ENV_BAND, ENV_DATASET, ENV_IMAGE, FrameClock, ProfileColumns, channel_columns, write_csv,
+    write_csv_commented, write_profiles_csv, write_profiles_csv_described, write_roi_csv,
+    write_roi_csv_described,
 };
 
 /// An export that failed, naming the file.

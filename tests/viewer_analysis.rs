@@ -393,6 +393,13 @@ fn exports_write_what_is_shown_and_a_failed_export_loses_nothing() {
     let csv = d.join("profiles.csv");
     v.export_profiles(&csv).unwrap();
     let text = std::fs::read_to_string(&csv).unwrap();
+    // `# ` lines first say what produced the file
+    assert!(text.starts_with("# written by blitz"), "{text}");
+    let text: String = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect();
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
@@ -414,9 +421,10 @@ fn exports_write_what_is_shown_and_a_failed_export_loses_nothing() {
     let roi_csv = d.join("roi.csv");
     v.export_roi(&roi_csv).unwrap();
     let roi = std::fs::read_to_string(&roi_csv).unwrap();
-    // the layout of `blitz roi`, whatever the statistic
-    assert_eq!(roi.lines().next().unwrap(), "frame,value,min,max");
-    assert_eq!(roi.lines().count(), 13);
+    // the layout of `blitz roi` with the source's frame numbers and times, after comments
+    let roi: Vec<&str> = roi.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(roi[0], "frame,source_frame,time_s,value,min,max");
+    assert_eq!(roi.len(), 13);
 
     // an export that cannot be written: an error, the file already there untouched
     let keep = d.join("keep.png");
@@ -429,6 +437,8 @@ fn exports_write_what_is_shown_and_a_failed_export_loses_nothing() {
         first: 0,
         last: 0,
         ext: "png",
+        // agreed to replace: what is tested is a write that fails
+        replace: true,
     };
     let e = v.run_export(&dialog).unwrap_err().to_string();
     assert!(e.contains("keep.png"), "{e}");
@@ -739,6 +749,7 @@ fn a_frame_range_exported_in_the_background_or_cancelled() {
         first: 1,
         last: 10,
         ext: "png",
+        replace: false,
     };
     assert_eq!(v.start_export(&d).unwrap(), None, "runs as a job");
     v.wait_jobs();
@@ -763,6 +774,7 @@ fn a_frame_range_exported_in_the_background_or_cancelled() {
         first: 0,
         last: 299,
         ext: "png",
+        replace: false,
     };
     v.start_export(&d).unwrap();
     v.cancel_job(blitz::viewer::state::JobKind::Export);

@@ -50,6 +50,15 @@ pub fn channel_columns(name: &str, channels: usize) -> Vec<String> {
 /// Writes profiles side by side: one row per position of the longest, NaN where a
 /// shorter one has none.
 pub fn write_profiles_csv(path: &Path, curves: &[ProfileColumns<'_>]) -> Result<(), ExportError> {
+    write_profiles_csv_described(path, curves, &[])
+}
+
+/// [`write_profiles_csv`] after `# ` comment lines saying what produced it.
+pub fn write_profiles_csv_described(
+    path: &Path,
+    curves: &[ProfileColumns<'_>],
+    comments: &[String],
+) -> Result<(), ExportError> {
     let mut header = vec!["position".to_string()];
     for c in curves {
         header.extend(channel_columns(
@@ -74,13 +83,35 @@ pub fn write_profiles_csv(path: &Path, curves: &[ProfileColumns<'_>]) -> Result<
         }
         row
     });
-    write_csv(path, &header, rows)
+    write_csv_commented(path, comments, &header, rows)
 }
 
 /// Writes a ROI time series: the frame, then the statistic (mean or median), min and
 /// max of each channel.
 pub fn write_roi_csv(path: &Path, s: &RoiSeries) -> Result<(), ExportError> {
+    write_roi_csv_described(path, s, &[], None)
+}
+
+/// Where each row of a ROI series sits in the source: its frame number there and its
+/// time in seconds (NaN where the source does not say), one per row.
+pub struct FrameClock<'a> {
+    pub index: &'a [usize],
+    pub time: &'a [f64],
+}
+
+/// A ROI series as [`write_roi_csv`] writes it, after `# ` comment lines saying what
+/// produced it, and with the columns `source_frame` and `time_s` after `frame` when a
+/// clock is given.
+pub fn write_roi_csv_described(
+    path: &Path,
+    s: &RoiSeries,
+    comments: &[String],
+    clock: Option<FrameClock<'_>>,
+) -> Result<(), ExportError> {
     let mut header = vec!["frame".to_string()];
+    if clock.is_some() {
+        header.extend(["source_frame".to_string(), "time_s".to_string()]);
+    }
     let names: Vec<Vec<String>> = ["value", "min", "max"]
         .iter()
         .map(|n| channel_columns(n, s.channels))
@@ -90,13 +121,17 @@ pub fn write_roi_csv(path: &Path, s: &RoiSeries) -> Result<(), ExportError> {
     }
     let rows = s.frames.iter().enumerate().map(|(i, &t)| {
         let mut row = vec![t as f32];
+        if let Some(c) = &clock {
+            let index = c.index.get(i).map_or(f32::NAN, |&x| x as f32);
+            row.extend([index, c.time.get(i).map_or(f32::NAN, |&x| x as f32)]);
+        }
         for c in 0..s.channels {
             let k = s.at(i, c);
             row.extend([s.value[k], s.min[k], s.max[k]]);
         }
         row
     });
-    write_csv(path, &header, rows)
+    write_csv_commented(path, comments, &header, rows)
 }
 
 /// Writes a CSV: one header line, then one line per row, numbers as Rust's `{}` prints an
@@ -107,11 +142,25 @@ pub fn write_csv(
     header: &[String],
     rows: impl Iterator<Item = Vec<f32>>,
 ) -> Result<(), ExportError> {
+    write_csv_commented(path, &[], header, rows)
+}
+
+/// [`write_csv`] after one `# ` line per comment (numpy's `loadtxt` and pandas'
+/// `read_csv(comment="#")` skip them). Line breaks in a comment become spaces.
+pub fn write_csv_commented(
+    path: &Path,
+    comments: &[String],
+    header: &[String],
+    rows: impl Iterator<Item = Vec<f32>>,
+) -> Result<(), ExportError> {
     write_atomic(path, |w| {
         let io = |source| ExportError::Io {
             path: path.to_path_buf(),
             source,
         };
+        for c in comments {
+            writeln!(w, "# {}", c.replace(['\n', '\r'], " ")).map_err(io)?;
+        }
         writeln!(w, "{}", header.join(",")).map_err(io)?;
         let mut line = String::new();
         for (i, row) in rows.enumerate() {

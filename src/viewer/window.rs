@@ -3,10 +3,11 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use winit::application::ApplicationHandler;
 use winit::event::WindowEvent;
-use winit::event_loop::{ActiveEventLoop, EventLoop};
+use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
 use winit::window::{Window, WindowId};
 
 use crate::engine::{Engine, EngineChoice};
@@ -89,6 +90,9 @@ struct Running {
     renderer: egui_wgpu::Renderer,
     viewer: ViewerState,
     frames: u64,
+    /// When egui asked to be drawn again (an animation, a tooltip, playback, progress);
+    /// None: only input wakes the window.
+    next_redraw: Option<Instant>,
 }
 
 struct App {
@@ -215,11 +219,23 @@ impl App {
             renderer,
             viewer,
             frames: 0,
+            next_redraw: None,
         })
     }
 }
 
 impl Running {
+    /// Notes egui's requested repaint delay (`Duration::MAX`: none); a zero delay draws at
+    /// once, a finite one wakes the event loop then, none lets it sleep until input.
+    fn schedule(&mut self, delay: Duration) {
+        if delay.is_zero() {
+            self.next_redraw = None;
+            self.window.request_redraw();
+        } else {
+            self.next_redraw = Instant::now().checked_add(delay);
+        }
+    }
+
     fn resize(&mut self, w: u32, h: u32) {
         if w > 0 && h > 0 {
             self.config.width = w;
@@ -352,13 +368,11 @@ impl Running {
         if !self.viewer.jobs.busy() {
             self.frames += 1;
         }
-        if out
+        let delay = out
             .viewport_output
             .get(&egui::ViewportId::ROOT)
-            .is_some_and(|v| v.repaint_delay.is_zero())
-        {
-            self.window.request_redraw();
-        }
+            .map_or(Duration::MAX, |v| v.repaint_delay);
+        self.schedule(delay);
         Ok(Outcome::Continue)
     }
 
@@ -427,6 +441,9 @@ impl ApplicationHandler for App {
             return;
         };
         let resp = r.egui.on_window_event(&r.window, &event);
+        // egui-winit answers `repaint` for the redraw event itself; honouring that would
+        // redraw without end while idle
+        let input_repaint = resp.repaint && !matches!(event, WindowEvent::RedrawRequested);
         match event {
             WindowEvent::CloseRequested => el.exit(),
             WindowEvent::Resized(s) => {
@@ -464,16 +481,24 @@ impl ApplicationHandler for App {
             }
             _ => {}
         }
-        if resp.repaint {
+        if input_repaint {
             r.window.request_redraw();
         }
     }
 
-    fn about_to_wait(&mut self, _el: &ActiveEventLoop) {
-        if let Some(r) = &self.running
-            && (r.viewer.playback.playing || r.viewer.jobs.any())
-        {
-            r.window.request_redraw();
+    fn about_to_wait(&mut self, el: &ActiveEventLoop) {
+        let Some(r) = self.running.as_mut() else {
+            el.set_control_flow(ControlFlow::Wait);
+            return;
+        };
+        match r.next_redraw {
+            Some(at) if at <= Instant::now() => {
+                r.next_redraw = None;
+                r.window.request_redraw();
+                el.set_control_flow(ControlFlow::Wait);
+            }
+            Some(at) => el.set_control_flow(ControlFlow::WaitUntil(at)),
+            None => el.set_control_flow(ControlFlow::Wait),
         }
     }
 }

@@ -39,6 +39,61 @@ pub struct ExportDialog {
     pub last: usize,
     /// Image type of a frame range: png, tif, jpg or bmp.
     pub ext: &'static str,
+    /// The user agreed to replace the files that exist at the path (asked in the window).
+    pub replace: bool,
+}
+
+impl ExportDialog {
+    /// The files this export writes: the path, or the numbered frames of a range.
+    pub fn targets(&self) -> Vec<PathBuf> {
+        let p = PathBuf::from(&self.path);
+        match self.kind {
+            ExportKind::Range => {
+                let digits = self.last.to_string().len().max(3);
+                (self.first..=self.last.max(self.first))
+                    .map(|t| p.join(format!("frame_{t:0digits$}.{}", self.ext)))
+                    .collect()
+            }
+            _ => vec![p],
+        }
+    }
+
+    /// The files this export would replace (the window asks before it does).
+    pub fn existing(&self) -> Vec<PathBuf> {
+        self.targets().into_iter().filter(|t| t.exists()).collect()
+    }
+}
+
+/// True when `a` and `b` name the same file (after links and `..` are resolved).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Refuses an export that would write over the open source, or replace existing files
+/// the user did not agree to replace.
+pub fn check_targets(source: &Path, d: &ExportDialog) -> Result<(), ViewerError> {
+    let targets = d.targets();
+    if let Some(t) = targets.iter().find(|t| same_file(t, source)) {
+        return Err(refused(format!(
+            "{} is the open source file; choose another name (nothing was written)",
+            t.display()
+        )));
+    }
+    let existing = d.existing();
+    if !d.replace && !existing.is_empty() {
+        let more = match existing.len() {
+            1 => String::new(),
+            n => format!(" and {} more", n - 1),
+        };
+        return Err(refused(format!(
+            "{}{more} exists; tick \"replace existing\" to overwrite it, or choose another name",
+            existing[0].display()
+        )));
+    }
+    Ok(())
 }
 
 /// An export running in the background.
@@ -264,7 +319,19 @@ impl ViewerState {
                 .collect(),
         };
         let curves = [curve("h_", &p.h, true), curve("v_", &p.v, false)];
-        Ok(export::write_profiles_csv(path, &curves)?)
+        let t = self.playback.frame;
+        let mut about = self.export_description();
+        about.push(match self.frame_time(t) {
+            Some(s) => format!(
+                "profiles of frame {t} (source frame {}, {s} s)",
+                self.source_frame(t)
+            ),
+            None => format!(
+                "profiles of frame {t} (source frame {})",
+                self.source_frame(t)
+            ),
+        });
+        Ok(export::write_profiles_csv_described(path, &curves, &about)?)
     }
 
     /// The ROI time series as CSV, in `blitz roi`'s layout.
@@ -274,7 +341,23 @@ impl ViewerState {
             .series
             .as_ref()
             .ok_or_else(|| refused("no ROI drawn".into()))?;
-        Ok(export::write_roi_csv(path, s)?)
+        let index: Vec<usize> = s.frames.iter().map(|&t| self.source_frame(t)).collect();
+        let time: Vec<f64> = s
+            .frames
+            .iter()
+            .map(|&t| self.frame_time(t).unwrap_or(f64::NAN))
+            .collect();
+        let clock = export::FrameClock {
+            index: &index,
+            time: &time,
+        };
+        let about = self.export_description();
+        Ok(export::write_roi_csv_described(
+            path,
+            s,
+            &about,
+            Some(clock),
+        )?)
     }
 
     /// Opens the export window for `kind` with a default path.
@@ -285,24 +368,49 @@ impl ViewerState {
             .filter(|p| p.is_dir())
             .map(Path::to_path_buf)
             .unwrap_or_else(|| std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")));
-        let name = match kind {
-            ExportKind::Frame => format!("frame_{}.png", self.playback.frame),
-            ExportKind::Range => "frames".into(),
-            ExportKind::Stack => "stack.npy".into(),
-            ExportKind::Profiles => "profiles.csv".into(),
-            ExportKind::Roi => "roi.csv".into(),
-        };
+        let name = self.default_export_name(kind);
         self.exports.dialog = Some(ExportDialog {
             kind,
             path: dir.join(name).display().to_string(),
             first: self.pipeline.selection.first,
             last: self.pipeline.selection.last,
             ext: "png",
+            replace: false,
         });
+    }
+
+    /// A name that says what an export holds: the source's name, what, and the frames,
+    /// e.g. `rec_std_0-255.npy`, `rec_frame_12.png`, `rec_roi_0-99.csv`.
+    pub fn default_export_name(&self, kind: ExportKind) -> String {
+        let stem = self
+            .path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .filter(|s| !s.is_empty() && !s.starts_with('('))
+            .unwrap_or("blitz");
+        let frames = self.pipeline.stack.shape().frames.max(1);
+        let all = format!("0-{}", frames - 1);
+        let sel = self.pipeline.selection;
+        match kind {
+            ExportKind::Frame => format!("{stem}_frame_{}.png", self.playback.frame),
+            ExportKind::Range => format!("{stem}_frames_{}-{}", sel.first, sel.last),
+            ExportKind::Stack => match &self.pipeline.aggregate {
+                Some(a) => format!(
+                    "{stem}_{}_{}-{}.npy",
+                    a.op.name(),
+                    a.range.first,
+                    a.range.last
+                ),
+                None => format!("{stem}_stack_{all}.npy"),
+            },
+            ExportKind::Profiles => format!("{stem}_profiles_frame_{}.csv", self.playback.frame),
+            ExportKind::Roi => format!("{stem}_roi_{all}.csv"),
+        }
     }
 
     /// Runs the export the window describes, here and now.
     pub fn run_export(&mut self, d: &ExportDialog) -> Result<String, ViewerError> {
+        check_targets(&self.path, d)?;
         let p = PathBuf::from(&d.path);
         match d.kind {
             ExportKind::Frame => self
@@ -328,6 +436,7 @@ impl ViewerState {
     /// read) in the background, the others at once. Errors found before any file is
     /// touched come back here; the others in the job.
     pub fn start_export(&mut self, d: &ExportDialog) -> Result<Option<String>, ViewerError> {
+        check_targets(&self.path, d)?;
         let p = PathBuf::from(&d.path);
         let (job, cancellable) = match d.kind {
             ExportKind::Range => {

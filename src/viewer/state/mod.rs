@@ -22,6 +22,7 @@ pub mod loader;
 pub mod pipeline;
 pub mod playback;
 pub mod profiles;
+pub mod provenance;
 pub mod roi;
 pub mod setup;
 pub mod shown;
@@ -188,6 +189,7 @@ impl ViewerState {
         }
         self.playback.frame = 0;
         self.playback.playing = false;
+        self.playback.set_source_rate(self.source_rate());
         self.view.fit = true;
         self.probe = None;
         // every newly loaded dataset is fitted once, keep-fitting or not (spec §6)

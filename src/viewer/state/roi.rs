@@ -27,6 +27,8 @@ pub struct RoiState {
     pub polygon_draft: Vec<(f32, f32)>,
     /// The ROI as it was when a drag that moves it began.
     pub drag_from: Option<Roi>,
+    /// Where the rectangle drag under way began (data coordinates).
+    pub drag_origin: Option<(f32, f32)>,
     pub stat: Stat,
     pub bands: bool,
     pub series: Option<RoiSeries>,
@@ -42,6 +44,7 @@ impl Default for RoiState {
             region: None,
             polygon_draft: Vec::new(),
             drag_from: None,
+            drag_origin: None,
             stat: Stat::Mean,
             bands: true,
             series: None,
@@ -119,6 +122,7 @@ impl ViewerState {
         let (w, h) = self.shown_size();
         let (a, b) = (from, to);
         if started {
+            self.roi.drag_origin = Some(from);
             self.roi.drag_from = match &self.roi.region {
                 Some(r @ Roi::Rect { x, y, w, h })
                     if a.0 >= *x as f32
@@ -159,9 +163,20 @@ impl ViewerState {
         }
     }
 
+    /// The rectangle drag ended with the button released at `at` (data coordinates, when
+    /// known): the ROI ends there, not where the pointer was at the last redraw, and its
+    /// series is computed.
+    pub fn roi_drag_release(&mut self, at: Option<(f32, f32)>) {
+        if let (Some(from), Some(to)) = (self.roi.drag_origin, at) {
+            self.roi_drag(from, to, false);
+        }
+        self.roi_drag_end();
+    }
+
     /// The rectangle drag ended: the ROI's series is computed.
     pub fn roi_drag_end(&mut self) {
         self.roi.drag_from = None;
+        self.roi.drag_origin = None;
         self.compute_roi();
     }
 

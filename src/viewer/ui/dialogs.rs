@@ -128,7 +128,7 @@ fn open_dialog(s: &mut ViewerState, ctx: &egui::Context) {
                 });
         });
     if d.listing_busy() {
-        ctx.request_repaint();
+        ctx.request_repaint_after(super::PROGRESS_INTERVAL);
     }
     if let Some(p) = chosen {
         s.files.open = None;
@@ -166,10 +166,20 @@ fn export_window(s: &mut ViewerState, ctx: &egui::Context) {
                     }
                 });
             }
+            let existing = d.existing();
+            if existing.is_empty() {
+                d.replace = false;
+            } else {
+                let what = match existing.len() {
+                    1 => format!("{} exists", existing[0].display()),
+                    n => format!("{n} of the files exist"),
+                };
+                ui.colored_label(Color32::from_rgb(255, 190, 90), what);
+                ui.checkbox(&mut d.replace, "replace existing");
+            }
             ui.horizontal(|ui| {
-                run = ui
-                    .add_enabled(s.jobs.export.is_none(), egui::Button::new("Write"))
-                    .clicked();
+                let ready = s.jobs.export.is_none() && (existing.is_empty() || d.replace);
+                run = ui.add_enabled(ready, egui::Button::new("Write")).clicked();
                 if ui.button("Cancel").clicked() {
                     keep = false;
                 }

@@ -70,7 +70,24 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui, image: &mut ImageFn<'_>) {
                 s.roi_drag((a.x, a.y), (b.x, b.y), resp.drag_started());
             }
             if resp.drag_stopped() {
-                s.roi_drag_end();
+                // the release event's own position: the pointer may have moved on since
+                // the last redraw
+                let release = ui.input(|i| {
+                    i.events.iter().rev().find_map(|e| match e {
+                        egui::Event::PointerButton {
+                            pos,
+                            pressed: false,
+                            button: egui::PointerButton::Primary,
+                            ..
+                        } => Some(*pos),
+                        _ => None,
+                    })
+                });
+                let at = release.or(resp.interact_pointer_pos()).map(|p| {
+                    let d = data(p, s);
+                    (d.x, d.y)
+                });
+                s.roi_drag_release(at);
             }
         }
         Tool::Polygon => {

@@ -75,19 +75,39 @@ pub fn show(s: &mut ViewerState, ui: &mut egui::Ui, image: &mut ImageFn<'_>) {
     dialogs::show(s, ui);
     // a change made by a panel this frame is computed before the next one
     s.update_shown();
-    if s.playback.playing || s.jobs.any() {
-        ui.ctx().request_repaint();
+    // redraw only when something will change: the next playback frame, and progress of
+    // background work a few times a second; otherwise egui's own requests and input
+    if let Some(wait) = s.playback.until_next(Instant::now()) {
+        ui.ctx().request_repaint_after(wait);
+    }
+    if s.jobs.any() {
+        ui.ctx().request_repaint_after(PROGRESS_INTERVAL);
     }
 }
+
+/// How often the window redraws to show the progress of background work.
+pub const PROGRESS_INTERVAL: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Keys to commands (not while a text field has the keyboard).
 fn keys(s: &mut ViewerState, ui: &mut egui::Ui) {
     if ui.ctx().egui_wants_keyboard_input() {
         return;
     }
-    let pressed = |k: Key| ui.input(|i| i.key_pressed(k));
-    let open = ui.input(|i| i.modifiers.command && i.key_pressed(Key::O));
-    for (key, c) in [
+    for c in ui.input(|i| key_commands(&i.events)) {
+        s.command(c);
+    }
+    let copy = ui.input(|i| i.events.iter().any(|e| matches!(e, egui::Event::Copy)));
+    if copy && let Some((_, _, text)) = &s.probe {
+        ui.ctx().copy_text(text.clone());
+        s.status = format!("copied: {text}");
+    }
+}
+
+/// The commands of the key presses in `events`, in order: every press counts (key
+/// repeats within one frame included), and each carries the modifiers it was pressed
+/// with (a quick Ctrl+O released before the frame still opens; Ctrl+F is not F).
+pub fn key_commands(events: &[egui::Event]) -> Vec<Command> {
+    let plain = [
         (Key::A, Command::ToggleAggregate),
         (Key::Escape, Command::Escape),
         (Key::Space, Command::TogglePlay),
@@ -98,17 +118,30 @@ fn keys(s: &mut ViewerState, ui: &mut egui::Ui) {
         (Key::F1, Command::ToggleHelp),
         (Key::F, Command::Fit),
         (Key::Num1, Command::OneToOne),
-    ] {
-        if pressed(key) {
-            s.command(c);
+    ];
+    let mut out = Vec::new();
+    for e in events {
+        let egui::Event::Key {
+            key,
+            pressed: true,
+            modifiers,
+            ..
+        } = e
+        else {
+            continue;
+        };
+        if modifiers.command {
+            if *key == Key::O && !modifiers.shift && !modifiers.alt {
+                out.push(Command::OpenDialog);
+            }
+            continue;
+        }
+        if modifiers.alt {
+            continue;
+        }
+        if let Some((_, c)) = plain.iter().find(|(k, _)| k == key) {
+            out.push(*c);
         }
     }
-    let copy = ui.input(|i| i.events.iter().any(|e| matches!(e, egui::Event::Copy)));
-    if copy && let Some((_, _, text)) = &s.probe {
-        ui.ctx().copy_text(text.clone());
-        s.status = format!("copied: {text}");
-    }
-    if open {
-        s.command(Command::OpenDialog);
-    }
+    out
 }

@@ -25,7 +25,7 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
                 }
             }
             let mut t = s.playback.frame;
-            let w = (ui.available_width() - 260.0).max(100.0);
+            let w = (ui.available_width() - 500.0).max(100.0);
             ui.spacing_mut().slider_width = w;
             if ui
                 .add(egui::Slider::new(&mut t, 0..=n.saturating_sub(1)).text("frame"))
@@ -33,11 +33,25 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
             {
                 s.jump_to_frame(t);
             }
-            ui.add(
-                egui::DragValue::new(&mut s.playback.fps)
+            ui.label(frame_label(s, s.playback.frame))
+                .on_hover_text("frame number and time in the source");
+            let mut fps = s.playback.fps;
+            let r = ui.add(
+                egui::DragValue::new(&mut fps)
                     .range(0.1..=1000.0)
                     .suffix(" fps"),
             );
+            if r.changed() {
+                s.playback.set_fps(fps);
+            }
+            if let Some(rate) = s.playback.source_rate {
+                r.on_hover_text(format!(
+                    "the source runs at {} frames/s here; {}",
+                    fmt_rate(rate),
+                    speed_text(s.playback.speed)
+                ));
+                ui.label(speed_text(s.playback.speed));
+            }
             ui.checkbox(&mut s.playback.looping, "loop");
         });
         ui.horizontal(|ui| {
@@ -63,4 +77,41 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
         }
         ui.add_space(2.0);
     });
+}
+
+/// `#120 · 12.0 ms`: the source's frame number and time of displayed frame `t`.
+fn frame_label(s: &ViewerState, t: usize) -> String {
+    let n = s.source_frame(t);
+    match s.frame_time(t) {
+        Some(sec) => format!("#{n} · {}", fmt_time(sec)),
+        None => format!("#{n}"),
+    }
+}
+
+/// A time in ms below a second, in s from there.
+pub fn fmt_time(sec: f64) -> String {
+    if sec.abs() < 1.0 {
+        format!("{:.3} ms", sec * 1e3)
+    } else {
+        format!("{sec:.4} s")
+    }
+}
+
+fn fmt_rate(r: f64) -> String {
+    if r.fract() == 0.0 {
+        format!("{r:.0}")
+    } else {
+        format!("{r:.2}")
+    }
+}
+
+/// `real time`, `x0.25 of real time`, `1/1500 of real time`.
+fn speed_text(speed: f64) -> String {
+    if (speed - 1.0).abs() < 1e-6 {
+        "real time".into()
+    } else if speed >= 0.1 {
+        format!("x{speed:.2} of real time")
+    } else {
+        format!("1/{:.0} of real time", 1.0 / speed)
+    }
 }

@@ -1,0 +1,87 @@
+//! Input reaches the viewer's state whole, however slow the redraw: every key press
+//! counts, modifiers go with the press they came with, and a ROI drag ends where the
+//! button was released.
+
+use std::sync::Arc;
+
+use blitz::engine::{Engine, EngineChoice};
+use blitz::ops::roi::Roi;
+use blitz::viewer::state::{Command, Loaded, ViewerState};
+use blitz::viewer::ui::key_commands;
+use blitz::{LoadOptions, Shape, Stack};
+use egui::{Event, Key, Modifiers};
+
+fn viewer() -> ViewerState {
+    let stack = Stack::from_vec(Shape::new(20, 16, 16, 1), vec![1u8; 20 * 256]).unwrap();
+    let loaded = Loaded {
+        path: "memory".into(),
+        stack,
+        histogram: None,
+        seconds: 0.0,
+    };
+    let e = Arc::new(Engine::new(EngineChoice::Cpu));
+    ViewerState::new(loaded, LoadOptions::default(), e, "none".into())
+}
+
+fn key(key: Key, pressed: bool, modifiers: Modifiers, repeat: bool) -> Event {
+    Event::Key {
+        key,
+        physical_key: None,
+        pressed,
+        repeat,
+        modifiers,
+    }
+}
+
+#[test]
+fn every_key_press_within_one_redraw_counts() {
+    let mut v = viewer();
+    // five presses of Right (one press and four repeats) before the next redraw
+    let mut events = vec![key(Key::ArrowRight, true, Modifiers::NONE, false)];
+    events.extend((0..4).map(|_| key(Key::ArrowRight, true, Modifiers::NONE, true)));
+    events.push(key(Key::ArrowRight, false, Modifiers::NONE, false));
+    let cmds = key_commands(&events);
+    assert_eq!(cmds, vec![Command::NextFrame; 5]);
+    for c in cmds {
+        v.command(c);
+    }
+    assert_eq!(v.playback.frame, 5);
+}
+
+#[test]
+fn modifiers_go_with_their_press() {
+    // Ctrl pressed, O pressed and released, Ctrl released: all before one redraw, so
+    // the modifiers at the redraw are none; the press still carries Ctrl
+    let events = [
+        key(Key::O, true, Modifiers::COMMAND, false),
+        key(Key::O, false, Modifiers::COMMAND, false),
+    ];
+    assert_eq!(key_commands(&events), vec![Command::OpenDialog]);
+    // Ctrl+F, Ctrl+1, Ctrl+A are not F, 1 and A
+    for k in [Key::F, Key::Num1, Key::A] {
+        assert!(key_commands(&[key(k, true, Modifiers::COMMAND, false)]).is_empty());
+    }
+    assert_eq!(
+        key_commands(&[key(Key::F, true, Modifiers::NONE, false)]),
+        vec![Command::Fit]
+    );
+}
+
+#[test]
+fn a_roi_drag_released_between_redraws_ends_at_the_release() {
+    let mut v = viewer();
+    // the last redraw saw the pointer at (3, 3); the release came at (6.2, 5.2)
+    v.roi_drag((1.0, 1.0), (2.0, 2.0), true);
+    v.roi_drag((1.0, 1.0), (3.0, 3.0), false);
+    v.roi_drag_release(Some((6.2, 5.2)));
+    assert_eq!(
+        v.roi.region,
+        Some(Roi::Rect {
+            x: 1,
+            y: 1,
+            w: 6,
+            h: 5
+        })
+    );
+    assert!(v.roi.drag_origin.is_none());
+}
