@@ -200,3 +200,46 @@ fn size_ratio_on_a_gray16_video_averages_in_16_bits() {
         }
     }
 }
+
+#[test]
+fn info_json_gives_the_rate_and_the_time_range_of_the_kept_frames() {
+    let dir = TempDir::new().unwrap();
+    let (path, _) = gray_clip(dir.path(), 16, "gray16le");
+    let p = path.to_str().unwrap();
+    for full in [false, true] {
+        let mut args = vec!["info", p, "--json", "--first", "1", "--step", "2"];
+        if full {
+            args.push("--full");
+        }
+        let o = common::ok(&args);
+        let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(j["fps"].as_f64(), Some(25.0), "full={full}: {j}");
+        // frames 1 and 3 of 0..5 at 25 frames/s
+        let t: Vec<f64> = j["time_range"]
+            .as_array()
+            .unwrap_or_else(|| panic!("full={full}: no time_range in {j}"))
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(t.len(), 2);
+        assert!(
+            (t[0] - 0.04).abs() < 1e-9 && (t[1] - 0.12).abs() < 1e-9,
+            "{t:?}"
+        );
+        assert_eq!(j["dtype"], "u16", "{j}");
+    }
+}
+
+#[test]
+fn a_video_stack_carries_each_frames_time() {
+    let dir = TempDir::new().unwrap();
+    let (path, _) = gray_clip(dir.path(), 10, "gray10le");
+    let o = LoadOptions {
+        first: Some(2),
+        ..ram_opts()
+    };
+    let s = load_ok(&path, &o);
+    assert_eq!(s.source.frame_index, vec![2, 3, 4]);
+    assert_eq!(s.source.fps, Some(25.0));
+    assert_eq!(s.source.frame_time, vec![0.08, 0.12, 0.16]);
+}

@@ -236,6 +236,8 @@ pub fn plan_files(
         cache: None,
         guard: report,
         notes,
+        fps: None,
+        time_range: None,
         detail: Detail::Folder(FolderPlan {
             files: selected,
             pipeline,

@@ -299,6 +299,12 @@ pub fn plan(path: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Plan, Lo
         cache: None,
         guard: report,
         notes,
+        fps: Some(o.fps),
+        // times of the planned frames; the decode may end earlier
+        time_range: sel
+            .indices()
+            .last()
+            .map(|last| (sel.first as f64 / o.fps, last as f64 / o.fps)),
         detail: Detail::Video(VideoPlan {
             pipeline,
             how,
@@ -725,8 +731,11 @@ pub fn load(
                 .unwrap_or_else(|| "no frame could be decoded".into()),
         ));
     }
+    let fps = walk.o.fps;
     let source = SourceInfo {
         notes,
+        fps: Some(fps),
+        frame_time: kept.iter().map(|&i| i as f64 / fps).collect(),
         frame_index: kept,
         ..Default::default()
     };
