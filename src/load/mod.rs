@@ -12,6 +12,7 @@ mod fits;
 mod frame;
 mod guard;
 mod images;
+mod jpeg;
 mod mraw;
 mod npy;
 mod options;
