@@ -690,7 +690,17 @@ pub fn load(
                 ));
             break;
         }
-        // frames past the container's count grow the buffer
+        // frames past the container's count grow the buffer, by a quarter at a time and
+        // never past the budget
+        if k >= buf.frames(n) {
+            let room = (k + (k / 4).max(1)).min(budget_frames.max(k + 1));
+            if let Err(e) = buf.reserve_frames(room, n) {
+                notes.push(format!(
+                    "stopped after {k} frames: no memory for more ({e})"
+                ));
+                break;
+            }
+        }
         buf.fill(k, n, |slot| walk.store(&frame, pipe, vp.how, slot))??;
         kept.push(idx);
         progress.advance(1);
