@@ -169,17 +169,13 @@ pub fn plan_files(
     for ((i, p), h) in range.iter().zip(headers) {
         match h {
             // decoding holds a whole source frame in RAM, whatever the storage
-            Ok(h) if h.bytes() > budget.ram => skipped.push((
-                p.display().to_string(),
-                format!(
-                    "its header says {}x{}x{} ({}), more than the memory budget of {}",
-                    h.w,
-                    h.h,
-                    h.c,
-                    super::guard::human_bytes(h.bytes()),
-                    super::guard::human_bytes(budget.ram)
-                ),
-            )),
+            Ok(h) if h.bytes() > budget.ram => {
+                return Err(LoadError::TooLarge {
+                    path: p.to_path_buf(),
+                    frame_bytes: h.bytes(),
+                    budget: budget.ram,
+                });
+            }
             Ok(h) => good.push((*i, p, h)),
             Err(e) => skipped.push((p.display().to_string(), e)),
         }
