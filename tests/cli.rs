@@ -346,12 +346,12 @@ fn video_info_and_convert() {
     let (t, h, w) = (6, 16, 24);
     let video = ffv1_video(dir.path(), t, h, w);
 
-    // video always decodes to RGB unless --gray
+    // a gray video stays one channel
     let j = info_json(s(&video), &[]);
     assert_eq!(j["kind"], "video");
     assert_eq!(j["height"], h);
     assert_eq!(j["width"], w);
-    assert_eq!(j["channels"], 3);
+    assert_eq!(j["channels"], 1);
     assert_eq!(j["dtype"], "u8");
     assert_eq!(j["source"]["height"], h);
     assert_eq!(j["source"]["width"], w);
@@ -370,14 +370,13 @@ fn video_info_and_convert() {
     assert_eq!(npy.shape, vec![t, h, w]);
     assert!(npy.u8s() == &vals[..], "FFV1 gray converts exactly");
 
-    let out = dir.path().join("v3.npy");
+    let out = dir.path().join("v1.npy");
     ok(&["convert", s(&video), "-o", s(&out)]);
     let npy = Npy::read(&out);
-    assert_eq!(npy.shape, vec![t, h, w, 3]);
-    let want: Vec<u8> = vals.iter().flat_map(|&v| [v, v, v]).collect();
+    assert_eq!(npy.shape, vec![t, h, w]);
     assert!(
-        npy.u8s() == &want[..],
-        "gray video as RGB repeats each value"
+        npy.u8s() == &vals[..],
+        "a gray video stays gray without --gray"
     );
 }
 

@@ -103,6 +103,8 @@ fn plan_json(p: &Plan) -> serde_json::Value {
         "selection": p.selection,
         "guard": p.guard,
         "notes": p.notes,
+        "fps": p.fps,
+        "time_range": p.time_range.map(|(a, b)| [a, b]),
     })
 }
 
@@ -124,6 +126,9 @@ pub fn info(input: &Input, full: bool, as_json: bool) -> Result<()> {
         j["max"] = json!(range.map(|r| r.1));
         j["notes"] = json!(stack.source.notes);
         j["skipped"] = json!(stack.source.skipped);
+        let t = &stack.source.frame_time;
+        j["fps"] = json!(stack.source.fps);
+        j["time_range"] = json!(t.first().zip(t.last()).map(|(a, b)| [a, b]));
     }
     if as_json {
         println!("{}", serde_json::to_string_pretty(&j)?);

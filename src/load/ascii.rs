@@ -325,6 +325,8 @@ pub fn plan_files(
         cache: None,
         guard: report,
         notes,
+        fps: None,
+        time_range: None,
         detail: Detail::Ascii(Box::new(AsciiPlan {
             files: selected,
             h: first.h,

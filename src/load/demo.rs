@@ -132,6 +132,8 @@ pub fn plan(path: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Plan, Lo
         cache: None,
         guard: report,
         notes: vec!["synthetic: moving blobs, a ring, noise, background drift, flicker".into()],
+        fps: None,
+        time_range: None,
         detail: Detail::Demo(pipeline),
     })
 }

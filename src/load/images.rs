@@ -57,6 +57,13 @@ struct Header {
     dtype: SrcDtype,
 }
 
+impl Header {
+    /// Bytes of the decoded source frame.
+    fn bytes(&self) -> u64 {
+        (self.h as u64) * (self.w as u64) * (self.c as u64) * self.dtype.size() as u64
+    }
+}
+
 /// Extension family: jpeg counts as jpg, tiff as tif.
 fn family(ext: &str) -> &str {
     match ext {
@@ -161,6 +168,14 @@ pub fn plan_files(
     let mut good: Vec<(usize, &PathBuf, Header)> = Vec::new();
     for ((i, p), h) in range.iter().zip(headers) {
         match h {
+            // decoding holds a whole source frame in RAM, whatever the storage
+            Ok(h) if h.bytes() > budget.ram => {
+                return Err(LoadError::TooLarge {
+                    path: p.to_path_buf(),
+                    frame_bytes: h.bytes(),
+                    budget: budget.ram,
+                });
+            }
             Ok(h) => good.push((*i, p, h)),
             Err(e) => skipped.push((p.display().to_string(), e)),
         }
@@ -236,6 +251,8 @@ pub fn plan_files(
         cache: None,
         guard: report,
         notes,
+        fps: None,
+        time_range: None,
         detail: Detail::Folder(FolderPlan {
             files: selected,
             pipeline,
@@ -262,6 +279,9 @@ fn jpeg_options(out: ColorSpace) -> DecoderOptions {
 fn read_header(p: &Path) -> Result<Header, String> {
     if is_jpeg(p) {
         let bytes = std::fs::read(p).map_err(|e| e.to_string())?;
+        if let Some(why) = super::jpeg::truncation(&bytes) {
+            return Err(why);
+        }
         let mut d =
             JpegDecoder::new_with_options(ZCursor::new(&bytes[..]), jpeg_options(ColorSpace::RGB));
         d.decode_headers()

@@ -12,6 +12,7 @@ mod fits;
 mod frame;
 mod guard;
 mod images;
+mod jpeg;
 mod mraw;
 mod npy;
 mod options;
@@ -174,6 +175,10 @@ pub struct Plan {
     pub cache: Option<CacheEntry>,
     /// Remarks (other file kinds ignored, estimates, ...).
     pub notes: Vec<String>,
+    /// Frames per second the source says it was recorded at, where it says.
+    pub fps: Option<f64>,
+    /// Time (s) of the first and last kept frame, where the source gives times.
+    pub time_range: Option<(f64, f64)>,
     #[serde(skip)]
     detail: Detail,
 }

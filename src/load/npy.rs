@@ -285,6 +285,8 @@ pub fn plan(path: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Plan, Lo
         cache: None,
         guard: report,
         notes,
+        fps: None,
+        time_range: None,
         detail: Detail::Npy(h),
     })
 }

@@ -209,6 +209,26 @@ impl OutBuf {
     }
 
     /// Keeps the first `frames` frames.
+    /// Room for `frames` frames in RAM, reserved exactly: a buffer that grows past its
+    /// plan (a video longer than its container said) grows by steps its caller bounds,
+    /// never by the doubling of `Vec` that can take twice the budget.
+    pub fn reserve_frames(&mut self, frames: usize, frame_len: usize) -> Result<(), String> {
+        fn go<T>(v: &mut Vec<T>, end: usize) -> Result<(), String> {
+            if end > v.capacity() {
+                v.try_reserve_exact(end - v.len())
+                    .map_err(|e| format!("{e}"))?;
+            }
+            Ok(())
+        }
+        let end = frames * frame_len;
+        match self {
+            OutBuf::U8(v) => go(v, end),
+            OutBuf::U16(v) => go(v, end),
+            OutBuf::F32(v) => go(v, end),
+            OutBuf::Disk(_) => Ok(()),
+        }
+    }
+
     pub fn truncate(&mut self, frames: usize, frame_len: usize) {
         match self {
             OutBuf::U8(v) => v.truncate(frames * frame_len),

@@ -262,6 +262,11 @@ pub fn plan(
         cache: None,
         guard: report,
         notes,
+        fps: l.fps,
+        time_range: (l.times.len() >= l.frames && sel.count() > 0).then(|| {
+            let last = sel.indices().last().unwrap_or(sel.first);
+            (l.times[sel.first], l.times[last])
+        }),
         detail: Detail::Raw(Box::new(RawPlan { layout, pipeline })),
     })
 }

@@ -131,6 +131,8 @@ pub fn plan(path: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Plan, Lo
         cache: None,
         guard: report,
         notes: vec![],
+        fps: None,
+        time_range: None,
         detail: Detail::Tiff(pipeline),
     })
 }

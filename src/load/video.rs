@@ -1,8 +1,10 @@
 //! Video through FFmpeg (ffmpeg-next): every container and codec FFmpeg reads.
 //!
-//! Decoding is sequential with FFmpeg's own frame threads. Frames are converted (RGB24 or
-//! GRAY8, area-scaled to the output size) by swscale and copied row by row into their slot
-//! of the preallocated stack. For large steps the loader seeks to the keyframe before the
+//! Decoding is sequential with FFmpeg's own frame threads. Frames keep the source's
+//! fidelity ([`Native`]): gray sources one channel, u16 above 8 bits (the decoded samples
+//! copied, not rescaled); colour above 8 bits u16 RGB (RGB48 through swscale); 8-bit
+//! sources and `--8bit` GRAY8 or RGB24 through swscale, area-scaled to the output size and
+//! written row by row into their slot of the preallocated stack. For large steps the loader seeks to the keyframe before the
 //! next wanted frame instead of decoding everything in between (see [`VideoSeek`]).
 
 use std::path::Path;
@@ -33,10 +35,82 @@ pub enum VideoSeek {
     Always,
 }
 
+/// How decoded frames become stored samples.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Native {
+    /// swscale to GRAY8 or RGB24: 8-bit sources, and any source under `--8bit`.
+    Eight,
+    /// Plane 0 (gray, or the luma of a planar YUV format) copied as u16 samples, exactly as
+    /// decoded: 9 to 16-bit gray sources, and `--gray` on 9 to 16-bit YUV.
+    Luma16 { big_endian: bool },
+    /// swscale to RGB48 (u16 per channel): colour sources above 8 bits.
+    Rgb48,
+}
+
+/// What a decoder's pixel format holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct PixelInfo {
+    /// One channel (gray, gray with alpha).
+    gray: bool,
+    /// Bits of the deepest component.
+    depth: u32,
+    /// Component 0 is the luma or gray plane 0 of 2-byte samples in their low bits.
+    luma_plane_u16: bool,
+    big_endian: bool,
+}
+
+const FLAG_BE: u64 = 1 << 0;
+const FLAG_PAL: u64 = 1 << 1;
+const FLAG_BITSTREAM: u64 = 1 << 2;
+const FLAG_RGB: u64 = 1 << 5;
+const FLAG_FLOAT: u64 = 1 << 9;
+
+fn pixel_info(fmt: Pixel) -> Option<PixelInfo> {
+    let d = fmt.descriptor()?;
+    // SAFETY: FFmpeg's descriptors are static tables; the pointer is valid for the process.
+    let d = unsafe { &*d.as_ptr() };
+    let flags = d.flags;
+    let n = (d.nb_components as usize).min(4);
+    let depth = d.comp[..n].iter().map(|c| c.depth.max(0) as u32).max()?;
+    let c0 = d.comp[0];
+    let gray = n <= 2 && flags & (FLAG_RGB | FLAG_PAL) == 0;
+    let luma_plane_u16 = flags & (FLAG_RGB | FLAG_PAL | FLAG_BITSTREAM | FLAG_FLOAT) == 0
+        && c0.plane == 0
+        && c0.step == 2
+        && c0.shift == 0
+        && c0.offset == 0
+        && (9..=16).contains(&(c0.depth as u32));
+    Some(PixelInfo {
+        gray,
+        depth,
+        luma_plane_u16,
+        big_endian: flags & FLAG_BE != 0,
+    })
+}
+
+/// The stored form of frames of `info` under `opts`: (how, source dtype, source channels).
+fn native(info: PixelInfo, opts: &LoadOptions) -> (Native, SrcDtype, usize) {
+    let channels = if info.gray { 1 } else { 3 };
+    if info.depth <= 8 {
+        return (Native::Eight, SrcDtype::U8, channels);
+    }
+    let how = if opts.to_8bit {
+        Native::Eight
+    } else if (info.gray || opts.grayscale) && info.luma_plane_u16 {
+        Native::Luma16 {
+            big_endian: info.big_endian,
+        }
+    } else {
+        Native::Rgb48
+    };
+    (how, SrcDtype::U16, channels)
+}
+
 /// What the video loader needs after planning.
 #[derive(Clone, Debug)]
 pub struct VideoPlan {
     pipeline: FramePipeline,
+    how: Native,
     /// The last frame the user asked for; None reads to the end of the stream, whatever
     /// the container announced (its count is only an estimate).
     last: Option<usize>,
@@ -169,7 +243,20 @@ pub fn plan(path: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Plan, Lo
     if o.frames_est == 0 {
         return Err(verr(path, "the video holds no frame"));
     }
-    let pipeline = FramePipeline::new(SrcDtype::U8, h, w, 3, opts)?;
+    let info = pixel_info(o.decoder.format()).ok_or_else(|| {
+        verr(
+            path,
+            format!("unknown pixel format {:?}", o.decoder.format()),
+        )
+    })?;
+    let (how, src, channels) = native(info, opts);
+    // 8-bit conversions hand the pipeline u8 samples whatever the source depth
+    let pipe_src = if how == Native::Eight {
+        SrcDtype::U8
+    } else {
+        src
+    };
+    let pipeline = FramePipeline::new(pipe_src, h, w, channels, opts)?;
     // an estimated count must not refuse a first frame the stream may still hold
     let n = if o.frames_exact {
         o.frames_est
@@ -177,9 +264,21 @@ pub fn plan(path: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Plan, Lo
         o.frames_est.max(opts.first.unwrap_or(0) + 1)
     };
     let sel = Selection::resolve(n, opts)?;
-    let frame_bytes = pipeline.frame_len() as u64;
+    let frame_bytes = (pipeline.frame_len() * pipeline.out.size()) as u64;
     let (sel, report) = guard::apply(path, sel, frame_bytes, budget)?;
-    let mut notes = vec![format!("{:.3} frames/s", o.fps)];
+    let mut notes = vec![
+        format!("{:.3} frames/s", o.fps),
+        format!(
+            "pixel format {} ({} bit{})",
+            o.decoder.format().descriptor().map_or("?", |d| d.name()),
+            info.depth,
+            if how == Native::Eight && info.depth > 8 {
+                ", converted to 8 bits"
+            } else {
+                ""
+            }
+        ),
+    ];
     if !o.frames_exact {
         notes.push("frame count from the container header (an estimate until decoded)".into());
     }
@@ -190,18 +289,25 @@ pub fn plan(path: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Plan, Lo
         frames_exact: o.frames_exact,
         source_height: h,
         source_width: w,
-        source_channels: 3,
-        source_dtype: SrcDtype::U8,
+        source_channels: channels,
+        source_dtype: src,
         selection: sel,
         shape: Shape::new(sel.count(), pipeline.out_h, pipeline.out_w, pipeline.out_c),
-        dtype: Dtype::U8,
+        dtype: pipeline.out,
         mapped: false,
         storage: super::Storage::Ram,
         cache: None,
         guard: report,
         notes,
+        fps: Some(o.fps),
+        // times of the planned frames; the decode may end earlier
+        time_range: sel
+            .indices()
+            .last()
+            .map(|last| (sel.first as f64 / o.fps, last as f64 / o.fps)),
         detail: Detail::Video(VideoPlan {
             pipeline,
+            how,
             last: opts.last,
         }),
     })
@@ -308,13 +414,20 @@ impl Walk<'_> {
         &mut self,
         frame: &ff::frame::Video,
         pipe: &FramePipeline,
+        how: Native,
         slot: Slot<'_>,
     ) -> Result<(), LoadError> {
-        let fmt = if pipe.out_c == 1 {
-            Pixel::GRAY8
-        } else {
-            Pixel::RGB24
+        if let Native::Luma16 { big_endian } = how {
+            return self.store_luma16(frame, pipe, big_endian, slot);
+        }
+        // swscale output: GRAY8 / RGB24 (8-bit) or RGB48 in native byte order
+        let (fmt, c, bytes) = match how {
+            Native::Rgb48 if cfg!(target_endian = "big") => (Pixel::RGB48BE, 3, 2),
+            Native::Rgb48 => (Pixel::RGB48LE, 3, 2),
+            _ if pipe.out_c == 1 => (Pixel::GRAY8, 1, 1),
+            _ => (Pixel::RGB24, 3, 1),
         };
+        let dtype = if bytes == 2 { Dtype::U16 } else { Dtype::U8 };
         let (ow, oh) = (pipe.out_w as u32, pipe.out_h as u32);
         if self.scaler.is_none() {
             let flags = if (ow, oh) == (frame.width(), frame.height()) {
@@ -335,25 +448,97 @@ impl Walk<'_> {
             self.scaler = Some(s);
         }
         let scaler = self.scaler.as_mut().expect("created above");
-        let row = pipe.out_w * pipe.out_c;
+        let row = pipe.out_w * c * bytes;
+        let identity = pipe.is_identity(pipe.out_h, pipe.out_w, c, dtype);
         match slot {
-            Slot::U8(s) if pipe.is_identity(pipe.out_h, pipe.out_w, pipe.out_c, Dtype::U8) => {
+            Slot::U8(s) if identity && bytes == 1 => {
                 scale_into(scaler, frame, s, row, pipe.out_h);
                 Ok(())
             }
+            Slot::U16(s) if identity && bytes == 2 => {
+                scale_into(scaler, frame, bytemuck::cast_slice_mut(s), row, pipe.out_h);
+                Ok(())
+            }
             slot => {
-                // normalize: the pipeline works on the converted, resized frame
-                let mut v = vec![0u8; row * pipe.out_h];
-                scale_into(scaler, frame, &mut v, row, pipe.out_h);
+                // normalize, luminance of RGB48: the pipeline works on the converted,
+                // resized frame
+                let len = pipe.out_h * pipe.out_w * c;
+                let data = if bytes == 1 {
+                    let mut v = vec![0u8; len];
+                    scale_into(scaler, frame, &mut v, row, pipe.out_h);
+                    RawData::U8(v)
+                } else {
+                    let mut v = vec![0u16; len];
+                    scale_into(
+                        scaler,
+                        frame,
+                        bytemuck::cast_slice_mut(&mut v),
+                        row,
+                        pipe.out_h,
+                    );
+                    RawData::U16(v)
+                };
                 let mut p = pipe.clone();
                 p.crop = (pipe.out_h, pipe.out_w);
                 let raw = RawFrame {
                     h: pipe.out_h,
                     w: pipe.out_w,
-                    c: pipe.out_c,
-                    data: RawData::U8(v),
+                    c,
+                    data,
                 };
                 p.run(self.path, raw, slot)
+            }
+        }
+    }
+
+    /// Copies plane 0 (gray or luma) of a 9 to 16-bit frame as decoded, then through the
+    /// pipeline when it resizes or normalizes.
+    fn store_luma16(
+        &mut self,
+        frame: &ff::frame::Video,
+        pipe: &FramePipeline,
+        big_endian: bool,
+        slot: Slot<'_>,
+    ) -> Result<(), LoadError> {
+        let (w, h) = (frame.width() as usize, frame.height() as usize);
+        let stride = frame.stride(0);
+        let data = frame.data(0);
+        if data.len() < stride * h.saturating_sub(1) + 2 * w {
+            return Err(LoadError::decode(
+                self.path,
+                "decoder returned a short frame",
+            ));
+        }
+        let sample = |b: &[u8]| {
+            if big_endian {
+                u16::from_be_bytes([b[0], b[1]])
+            } else {
+                u16::from_le_bytes([b[0], b[1]])
+            }
+        };
+        let copy = |dst: &mut [u16]| {
+            for (y, out) in dst.chunks_exact_mut(w).take(h).enumerate() {
+                let src = &data[y * stride..y * stride + 2 * w];
+                for (o, b) in out.iter_mut().zip(src.chunks_exact(2)) {
+                    *o = sample(b);
+                }
+            }
+        };
+        match slot {
+            Slot::U16(s) if pipe.is_identity(h, w, 1, Dtype::U16) => {
+                copy(s);
+                Ok(())
+            }
+            slot => {
+                let mut v = vec![0u16; w * h];
+                copy(&mut v);
+                let raw = RawFrame {
+                    h,
+                    w,
+                    c: 1,
+                    data: RawData::U16(v),
+                };
+                pipe.run(self.path, raw, slot)
             }
         }
     }
@@ -421,7 +606,7 @@ pub fn load(
     let mut notes = Vec::new();
     let stop = vp.last.unwrap_or(usize::MAX);
     let budget_frames = if plan.guard.applies {
-        (plan.guard.budget_bytes / n.max(1) as u64) as usize
+        (plan.guard.budget_bytes / (n * pipe.out.size()).max(1) as u64) as usize
     } else {
         usize::MAX
     };
@@ -505,8 +690,18 @@ pub fn load(
                 ));
             break;
         }
-        // frames past the container's count grow the buffer
-        buf.fill(k, n, |slot| walk.store(&frame, pipe, slot))??;
+        // frames past the container's count grow the buffer, by a quarter at a time and
+        // never past the budget
+        if k >= buf.frames(n) {
+            let room = (k + (k / 4).max(1)).min(budget_frames.max(k + 1));
+            if let Err(e) = buf.reserve_frames(room, n) {
+                notes.push(format!(
+                    "stopped after {k} frames: no memory for more ({e})"
+                ));
+                break;
+            }
+        }
+        buf.fill(k, n, |slot| walk.store(&frame, pipe, vp.how, slot))??;
         kept.push(idx);
         progress.advance(1);
         want = idx + sel.step;
@@ -546,8 +741,11 @@ pub fn load(
                 .unwrap_or_else(|| "no frame could be decoded".into()),
         ));
     }
+    let fps = walk.o.fps;
     let source = SourceInfo {
         notes,
+        fps: Some(fps),
+        frame_time: kept.iter().map(|&i| i as f64 / fps).collect(),
         frame_index: kept,
         ..Default::default()
     };

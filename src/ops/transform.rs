@@ -117,9 +117,12 @@ pub fn crop_frames(stack: &Stack, range: FrameRange) -> Result<Stack, OpError> {
         });
         finish(stack, out, data)
     });
-    let index = &mut result.source.frame_index;
-    if index.len() == s.frames {
-        *index = index[range.first..=range.last].to_vec();
+    let src = &mut result.source;
+    if src.frame_index.len() == s.frames {
+        src.frame_index = src.frame_index[range.first..=range.last].to_vec();
+    }
+    if src.frame_time.len() == s.frames {
+        src.frame_time = src.frame_time[range.first..=range.last].to_vec();
     }
     Ok(result)
 }
@@ -314,9 +317,11 @@ mod tests {
         .with_source(SourceInfo {
             path: "a.npy".into(),
             frame_index: vec![0, 5, 10],
+            frame_time: vec![0.0, 0.5, 1.0],
             ..SourceInfo::default()
         });
         let c = crop_frames(&s, FrameRange::new(1, 2)).unwrap();
+        assert_eq!(c.source.frame_time, vec![0.5, 1.0]);
         assert_eq!(c.shape().frames, 2);
         assert_eq!(values(&c), vec![1.0, 11.0, 2.0, 12.0]);
         assert_eq!(c.source.path, "a.npy");

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod naive;
+pub mod video;
 
 use std::path::Path;
 use std::process::{Command, Output};
