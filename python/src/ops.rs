@@ -40,7 +40,11 @@ fn image_reference(arg: &str, r: &Bound<'_, PyAny>) -> PyResult<Image> {
         }
     };
     let np = r.py().import("numpy")?;
-    let f = np.call_method1("ascontiguousarray", (r, "float32"))?;
+    // one frame, copied: a fresh array is contiguous and aligned whatever `r` is
+    let kw = PyDict::new(r.py());
+    kw.set_item("dtype", "float32")?;
+    kw.set_item("order", "C")?;
+    let f = np.call_method("array", (r,), Some(&kw))?;
     let f = f.cast::<numpy::PyArrayDyn<f32>>()?;
     let data = f.readonly().as_slice()?.to_vec();
     Ok(Image {

@@ -238,11 +238,11 @@ pub fn as_stack(arg: &str, x: &Bound<'_, PyAny>) -> PyResult<Arc<Stack>> {
     let shape = Shape::new(t, h, w, c);
     let keep: blitz::stack::Keeper = Arc::new(Lent(x.clone().unbind()));
     let stack = if dt.is_equiv_to(&dtype::<u8>(py)) {
-        lend::<u8>(x, shape, keep)
+        lend::<u8>(arg, x, shape, keep)
     } else if dt.is_equiv_to(&dtype::<u16>(py)) {
-        lend::<u16>(x, shape, keep)
+        lend::<u16>(arg, x, shape, keep)
     } else if dt.is_equiv_to(&dtype::<f32>(py)) {
-        lend::<f32>(x, shape, keep)
+        lend::<f32>(arg, x, shape, keep)
     } else {
         return Err(PyTypeError::new_err(format!(
             "{arg}: dtype {} is not supported (uint8, uint16 or float32; convert with {arg}.astype(...))",
@@ -253,6 +253,7 @@ pub fn as_stack(arg: &str, x: &Bound<'_, PyAny>) -> PyResult<Arc<Stack>> {
 }
 
 fn lend<T: blitz::stack::StackSample + numpy::Element>(
+    arg: &str,
     x: &Bound<'_, PyAny>,
     shape: Shape,
     keep: blitz::stack::Keeper,
@@ -260,7 +261,9 @@ fn lend<T: blitz::stack::StackSample + numpy::Element>(
     let a = x.cast::<PyArrayDyn<T>>()?;
     let ptr = a.data() as *const T;
     if (ptr as usize) % std::mem::align_of::<T>() != 0 {
-        return Err(PyValueError::new_err("the array's data is not aligned"));
+        return Err(PyValueError::new_err(format!(
+            "{arg}: the array's data is not aligned (pass {arg}.copy(); blitz does not copy)"
+        )));
     }
     // SAFETY: a C-contiguous, aligned array of `shape.len()` samples of T, kept alive by
     // `keep`; writing it from Python while an operation runs is the caller's race
