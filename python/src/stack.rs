@@ -260,7 +260,7 @@ fn lend<T: blitz::stack::StackSample + numpy::Element>(
 ) -> PyResult<Stack> {
     let a = x.cast::<PyArrayDyn<T>>()?;
     let ptr = a.data() as *const T;
-    if (ptr as usize) % std::mem::align_of::<T>() != 0 {
+    if !(ptr as usize).is_multiple_of(std::mem::align_of::<T>()) {
         return Err(PyValueError::new_err(format!(
             "{arg}: the array's data is not aligned (pass {arg}.copy(); blitz does not copy)"
         )));
