@@ -525,6 +525,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn external_samples_are_read_in_place_and_kept_alive() {
+        let owner: Arc<Vec<u16>> = Arc::new((0..2 * 3 * 4).collect());
+        let ptr = owner.as_ptr();
+        let keep: Keeper = owner.clone();
+        // SAFETY: 24 aligned u16 that `keep` holds and nothing writes
+        let s = unsafe { Stack::from_external(Shape::new(2, 3, 4, 1), ptr, keep) }.unwrap();
+        drop(owner);
+        let Samples::U16(v) = s.samples() else {
+            panic!("dtype")
+        };
+        assert_eq!(v.as_ptr(), ptr);
+        assert_eq!(v[23], 23);
+        assert_eq!(s.value(1, 2, 3, 0), 23.0);
+        assert!(!s.is_mapped());
+    }
+
+    #[test]
     fn pixel_address_is_t_y_x_c_row_major() {
         // 2 frames of 2x3 RGB: value = 100t + 10y + x + c/10 encoded as f32
         let shape = Shape::new(2, 2, 3, 3);

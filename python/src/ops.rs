@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use blitz::engine::{EngineChoice, EngineKind};
+use blitz::engine::EngineChoice;
 use blitz::ops::histogram::histogram_watched;
 use blitz::ops::normalize::{Normalize, Source, SourceSpec, Step};
 use blitz::ops::profile::{self as prof, Orientation};
@@ -139,11 +139,10 @@ fn normalized(
     w.start(n_out as u64);
     let eng = engine(choice);
     if eng.gpu().is_some() {
-        let (s, ran) = eng.normalize(stack, n)?;
-        if ran.engine == EngineKind::Gpu || !w.cancelled() {
-            w.advance(n_out as u64);
-            return Ok(s);
-        }
+        // one call on the GPU (or the CPU it falls back to): no chunks to report
+        let (s, _) = eng.normalize(stack, n)?;
+        w.advance(n_out as u64);
+        return Ok(s);
     }
     let p = sh.frame_len();
     let mut out = vec![0f32; n_out * p];
