@@ -8,6 +8,8 @@ pkgs=(
   pkg-config clang libclang-dev
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
   libavfilter-dev libavdevice-dev libswresample-dev
+  # the Python package: a virtual environment to build it into (scripts/python.sh)
+  python3 python3-venv
   # tests encode videos with the ffmpeg command
   ffmpeg
   # GPU: Vulkan loader and Mesa's lavapipe software adapter

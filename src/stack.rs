@@ -127,12 +127,22 @@ impl Sample for f32 {
     }
 }
 
-/// Storage of one dtype: a vector in RAM or a window of a read-only file mapping.
+/// Something that keeps memory it lent to a stack alive (a numpy array).
+pub type Keeper = Arc<dyn Send + Sync>;
+
+/// Storage of one dtype: a vector in RAM, a window of a read-only file mapping, or RAM
+/// lent by another owner (a numpy array) that `keep` holds alive.
 enum Buffer<T> {
     Owned(Vec<T>),
     Mapped {
         map: Arc<FileMap>,
         offset: usize,
+        len: usize,
+    },
+    External {
+        _keep: Keeper,
+        /// Address of the first sample (a pointer would make the buffer !Send).
+        addr: usize,
         len: usize,
     },
 }
@@ -145,6 +155,11 @@ impl<T: bytemuck::Pod> Buffer<T> {
                 let bytes = &map.map[*offset..*offset + *len * std::mem::size_of::<T>()];
                 bytemuck::cast_slice(bytes)
             }
+            // SAFETY: `Stack::from_external`'s contract: `addr` holds `len` aligned samples
+            // that `_keep` keeps alive and unchanged for the stack's lifetime
+            Buffer::External { addr, len, .. } => unsafe {
+                std::slice::from_raw_parts(*addr as *const T, *len)
+            },
         }
     }
 }
@@ -348,6 +363,29 @@ impl Stack {
         })
     }
 
+    /// A stack over `shape.len()` samples at `ptr` that another owner (a numpy array)
+    /// lends without a copy; `keep` holds that owner alive as long as the stack.
+    ///
+    /// # Safety
+    /// `ptr` must be aligned for `T` and valid for reads of `shape.len()` samples for as
+    /// long as `keep` lives, and nothing may write them while the stack reads them.
+    pub unsafe fn from_external<T: StackSample>(
+        shape: Shape,
+        ptr: *const T,
+        keep: Keeper,
+    ) -> Result<Self, StackError> {
+        check_shape(shape, shape.len())?;
+        Ok(Stack {
+            shape,
+            data: T::into_data(Buffer::External {
+                _keep: keep,
+                addr: ptr as usize,
+                len: shape.len(),
+            }),
+            source: SourceInfo::default(),
+        })
+    }
+
     /// Attaches provenance.
     pub fn with_source(mut self, source: SourceInfo) -> Self {
         self.source = source;
@@ -485,6 +523,23 @@ impl ValidRange for (f32, f32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn external_samples_are_read_in_place_and_kept_alive() {
+        let owner: Arc<Vec<u16>> = Arc::new((0..2 * 3 * 4).collect());
+        let ptr = owner.as_ptr();
+        let keep: Keeper = owner.clone();
+        // SAFETY: 24 aligned u16 that `keep` holds and nothing writes
+        let s = unsafe { Stack::from_external(Shape::new(2, 3, 4, 1), ptr, keep) }.unwrap();
+        drop(owner);
+        let Samples::U16(v) = s.samples() else {
+            panic!("dtype")
+        };
+        assert_eq!(v.as_ptr(), ptr);
+        assert_eq!(v[23], 23);
+        assert_eq!(s.value(1, 2, 3, 0), 23.0);
+        assert!(!s.is_mapped());
+    }
 
     #[test]
     fn pixel_address_is_t_y_x_c_row_major() {

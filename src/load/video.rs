@@ -106,6 +106,19 @@ fn native(info: PixelInfo, opts: &LoadOptions) -> (Native, SrcDtype, usize) {
     (how, SrcDtype::U16, channels)
 }
 
+impl std::str::FromStr for VideoSeek {
+    type Err = String;
+    /// `auto`, `never` or `always`, as `--seek` takes them.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" => Ok(VideoSeek::Auto),
+            "never" => Ok(VideoSeek::Never),
+            "always" => Ok(VideoSeek::Always),
+            _ => Err(format!("unknown seek '{s}' (auto, never, always)")),
+        }
+    }
+}
+
 /// What the video loader needs after planning.
 #[derive(Clone, Debug)]
 pub struct VideoPlan {

@@ -1,0 +1,19 @@
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
+
+
+def stack_of(rng, dtype, shape=(23, 17, 29)):
+    if dtype == np.uint8:
+        return rng.integers(0, 256, shape, dtype=np.uint8)
+    if dtype == np.uint16:
+        return rng.integers(0, 65536, shape, dtype=np.uint16)
+    return (rng.standard_normal(shape) * 100).astype(np.float32)

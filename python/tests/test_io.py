@@ -1,0 +1,107 @@
+"""Zero-copy in both directions, loading with the CLI's options, and bad input."""
+
+import numpy as np
+import pytest
+
+import blitz
+from conftest import stack_of
+
+
+def test_loaded_stack_is_a_view_of_blitz_memory():
+    s = blitz.load("demo:12,32,40")
+    a, b = np.asarray(s), np.asarray(s)
+    assert a.shape == (12, 32, 40) and a.dtype == np.uint8
+    assert np.shares_memory(a, b)
+    assert a.ctypes.data == b.ctypes.data
+    assert s.kind == "demo" and len(s) == 12 and s.frame_index == list(range(12))
+    assert not s.mapped and a.flags.writeable
+    del s  # the view keeps the stack alive
+    assert int(a.sum()) == int(b.astype(np.int64).sum())
+
+
+def test_npy_opens_mapped_and_read_only(tmp_path, rng):
+    x = stack_of(rng, np.uint16, (5, 6, 7))
+    p = tmp_path / "x.npy"
+    np.save(p, x)
+    s = blitz.load(str(p))
+    a = np.asarray(s)
+    assert s.mapped and s.kind == "npy" and not a.flags.writeable
+    np.testing.assert_array_equal(a, x)
+    with pytest.raises(ValueError):
+        a[0, 0, 0] = 1
+
+
+def test_load_options_follow_the_cli(tmp_path, rng):
+    x = stack_of(rng, np.uint8, (10, 4, 4))
+    p = tmp_path / "x.npy"
+    np.save(p, x)
+    s = blitz.load(str(p), first=2, last=7, step=2)
+    np.testing.assert_array_equal(np.asarray(s), x[2:8:2])
+    assert s.frame_index == [2, 4, 6]
+    with pytest.raises(TypeError, match="unknown load option 'colour'"):
+        blitz.load(str(p), colour=True)
+    with pytest.raises(ValueError, match="storage: unknown storage 'tape'"):
+        blitz.load(str(p), storage="tape")
+
+
+def test_numpy_input_is_not_copied(rng):
+    # a reduce reads the caller's buffer: a change made in place shows in the result
+    a = stack_of(rng, np.float32, (4, 3, 2))
+    before = blitz.reduce(a, "max")
+    a[1] = 1e9
+    after = blitz.reduce(a, "max")
+    assert (after == np.float32(1e9)).all() and not (before == np.float32(1e9)).any()
+
+
+def test_result_of_normalize_is_a_view_of_its_stack(rng):
+    a = stack_of(rng, np.uint8, (4, 3, 2))
+    y = blitz.normalize(a, subtract="range:min:0:3")
+    assert y.dtype == np.float32 and y.flags.c_contiguous
+    assert isinstance(y.base, blitz.Stack)
+    assert np.shares_memory(y, np.asarray(y.base))
+    # and a Stack passes back in without a copy
+    m = blitz.reduce(y.base, "mean")
+    np.testing.assert_allclose(m, y.mean(0), rtol=1e-5, atol=1e-4)
+
+
+def test_missing_file_names_it():
+    with pytest.raises(FileNotFoundError, match="/no/such/dir: no such file or folder"):
+        blitz.load("/no/such/dir")
+
+
+@pytest.mark.parametrize(
+    "bad, err, words",
+    [
+        (np.zeros((3, 4), np.uint8), ValueError, "x: expected a 3-D"),
+        (np.zeros((3, 4, 5, 2), np.uint8), ValueError, "x: (T, H, W, C) needs 1 or 3 channels"),
+        (np.zeros((3, 4, 5), np.int32), TypeError, "x: dtype"),
+        (np.zeros((3, 4, 5), np.float64), TypeError, "x: dtype"),
+        (np.zeros((3, 4, 10), np.uint8)[:, :, ::2], ValueError, "x: the array is not C-contiguous"),
+        (np.zeros((5, 4, 3), np.uint8).transpose(2, 1, 0), ValueError, "not C-contiguous"),
+        ([[[1]]], TypeError, "x: expected a blitz.Stack or a numpy array, got list"),
+    ],
+)
+def test_bad_input_names_the_argument(bad, err, words):
+    for f in (lambda: blitz.reduce(bad, "mean"), lambda: blitz.histogram(bad),
+              lambda: blitz.normalize(bad, subtract="range:mean:0:0")):
+        with pytest.raises(err) as e:
+            f()
+        assert words in str(e.value)
+
+
+def test_bad_arguments_carry_the_cli_messages(rng):
+    a = stack_of(rng, np.uint8, (4, 3, 2))
+    with pytest.raises(ValueError, match="op: unknown reduce op 'avg'"):
+        blitz.reduce(a, "avg")
+    with pytest.raises(ValueError, match=r"frames: frame range 2..=9 is outside the stack's 4 frames"):
+        blitz.reduce(a, "mean", frames=(2, 9))
+    with pytest.raises(ValueError, match="engine: unknown engine 'tpu'"):
+        blitz.reduce(a, "mean", engine="tpu")
+    with pytest.raises(ValueError, match="subtract 'range:mean:3:1': the range 3..=1 is reversed"):
+        blitz.normalize(a, subtract="range:mean:3:1")
+    with pytest.raises(ValueError, match="subtract 'sliding:mean:4:1': subtract sliding window 4 with lag 1"):
+        blitz.normalize(a, subtract="sliding:mean:4:1")
+    with pytest.raises(ValueError, match="rect '1,2,3': expected four integers"):
+        blitz.roi(a, rect="1,2,3")
+    with pytest.raises(ValueError, match="give exactly one of row=Y or col=X"):
+        blitz.profile(a)
