@@ -11,11 +11,14 @@ use crate::ops::Image;
 use crate::stack::{Dtype, Samples, Stack};
 
 mod csv;
+pub mod partial;
+mod target;
 pub use csv::{
     ENV_BAND, ENV_DATASET, ENV_IMAGE, FrameClock, ProfileColumns, channel_columns, write_csv,
     write_csv_commented, write_profiles_csv, write_profiles_csv_described, write_roi_csv,
     write_roi_csv_described,
 };
+pub use target::{Target, resolve};
 
 /// An export that failed, naming the file.
 #[derive(Debug, thiserror::Error)]
@@ -31,7 +34,8 @@ pub enum ExportError {
     Unsupported { path: PathBuf, ext: String },
 }
 
-/// Runs `write` on a temporary file beside `path`, then renames it over `path`.
+/// Runs `write` on the output for `path` (see [`Target`]): a temporary file beside a
+/// regular file, renamed over it when complete; a FIFO or device written directly.
 pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> Result<(), ExportError>,
@@ -40,28 +44,11 @@ pub fn write_atomic(
         path: path.to_path_buf(),
         source,
     };
-    let tmp = temp_beside(path);
-    let result = (|| {
-        let f = File::create(&tmp).map_err(io)?;
-        let mut w = BufWriter::with_capacity(1 << 20, f);
-        write(&mut w)?;
-        let f = w.into_inner().map_err(|e| io(e.into_error()))?;
-        f.sync_all().map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
-/// The temporary file a write to `path` goes to before it is renamed into place.
-fn temp_beside(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    path.with_file_name(format!(".{name}.part-{}", std::process::id()))
+    let mut t = Target::open(path).map_err(io)?;
+    let mut w = BufWriter::with_capacity(1 << 20, t.take());
+    write(&mut w)?;
+    let f = w.into_inner().map_err(|e| io(e.into_error()))?;
+    t.commit_file(f).map_err(io)
 }
 
 /// `.npy` header (version 1.0) for a little-endian C-order array, padded to 64 bytes.
@@ -83,7 +70,7 @@ fn descr_of(dtype: Dtype) -> &'static str {
 /// written. A writer dropped before that (an error on the way) removes its file.
 pub struct NpyWriter {
     path: PathBuf,
-    tmp: PathBuf,
+    target: Option<Target>,
     out: Option<BufWriter<File>>,
     dtype: Dtype,
     /// Bytes of samples the header announces, and those written so far.
@@ -94,14 +81,14 @@ pub struct NpyWriter {
 impl NpyWriter {
     /// Starts `path`, an array of `dtype` and shape `dims`.
     pub fn create(path: &Path, dtype: Dtype, dims: &[usize]) -> Result<NpyWriter, ExportError> {
-        let tmp = temp_beside(path);
-        let f = File::create(&tmp).map_err(|source| ExportError::Io {
+        let mut target = Target::open(path).map_err(|source| ExportError::Io {
             path: path.to_path_buf(),
             source,
         })?;
+        let f = target.take();
         let mut w = NpyWriter {
             path: path.to_path_buf(),
-            tmp,
+            target: Some(target),
             out: Some(BufWriter::with_capacity(1 << 20, f)),
             dtype,
             expected: dims.iter().map(|&d| d as u64).product::<u64>() * dtype.size() as u64,
@@ -163,25 +150,22 @@ impl NpyWriter {
         let Some(w) = self.out.take() else {
             return Err(self.io(std::io::Error::other("the file is already finished")));
         };
+        let Some(target) = self.target.take() else {
+            return Err(self.io(std::io::Error::other("the file is already finished")));
+        };
         let done = w
             .into_inner()
             .map_err(|e| e.into_error())
-            .and_then(|f| f.sync_all())
-            .and_then(|()| std::fs::rename(&self.tmp, &self.path));
-        if let Err(e) = done {
-            let _ = std::fs::remove_file(&self.tmp);
-            return Err(self.io(e));
-        }
-        Ok(())
+            .and_then(|f| target.commit_file(f));
+        done.map_err(|e| self.io(e))
     }
 }
 
 impl Drop for NpyWriter {
     fn drop(&mut self) {
-        // not finished: the partial file goes
-        if self.out.take().is_some() {
-            let _ = std::fs::remove_file(&self.tmp);
-        }
+        // not finished: dropping the target removes the partial file
+        self.out.take();
+        self.target.take();
     }
 }
 

@@ -157,6 +157,9 @@ pub fn main() {
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
+    // Ctrl-C, SIGTERM and SIGHUP take the temporary files of exports in flight with them
+    #[cfg(unix)]
+    blitz::export::partial::remove_on_signals();
     let cli = Cli::parse();
     if let Err(e) = run(cli) {
         eprintln!("blitz: error: {e:#}");

@@ -76,6 +76,17 @@ pub fn parse_header(path: &Path, bytes: &[u8], file_len: u64) -> Result<NpyHeade
     }
     let header =
         std::str::from_utf8(&bytes[start..end]).map_err(|_| npy_err(path, "header is not text"))?;
+    for key in ["descr", "fortran_order", "shape"] {
+        let n = header.matches(&format!("'{key}'")).count()
+            + header.matches(&format!("\"{key}\"")).count();
+        if n > 1 {
+            // numpy would silently keep the last one; an ambiguous header is refused
+            return Err(npy_err(
+                path,
+                format!("header has the key '{key}' {n} times"),
+            ));
+        }
+    }
     let descr = dict_value(header, "descr")
         .ok_or_else(|| npy_err(path, "header has no 'descr'"))?
         .trim_matches(['\'', '"']);
@@ -93,7 +104,9 @@ pub fn parse_header(path: &Path, bytes: &[u8], file_len: u64) -> Result<NpyHeade
         .map(|s| s.trim_end_matches('L').parse::<usize>())
         .collect::<Result<_, _>>()
         .map_err(|_| npy_err(path, format!("bad shape ({shape_txt})")))?;
-    let (order, code) = descr.split_at(descr.len().min(1));
+    // the byte-order mark is one character, which need not be one byte in a bad header
+    let split = descr.chars().next().map_or(0, char::len_utf8);
+    let (order, code) = descr.split_at(split);
     let big_endian = match order {
         "<" | "|" | "=" => false,
         ">" => true,

@@ -18,9 +18,14 @@ use super::{
     Detail, LoadError, LoadOptions, Plan, Progress, Selection, SourceKind, SrcDtype, guard,
 };
 
-/// A decoder without the crate's default size limits (stacks are large by nature).
+/// A decoder whose image-buffer limits are lifted (a frame's size is checked against the
+/// memory budget when the load is planned) but whose tag limits stay: a tag claiming
+/// billions of values in any page is an error, not an allocation that aborts.
 pub fn decoder<R: Read + Seek>(r: R) -> TiffResult<Decoder<R>> {
-    Ok(Decoder::new(r)?.with_limits(Limits::unlimited()))
+    let mut limits = Limits::default();
+    limits.decoding_buffer_size = usize::MAX;
+    limits.intermediate_buffer_size = usize::MAX;
+    Ok(Decoder::new(r)?.with_limits(limits))
 }
 
 /// Height, width, channels (alpha counted) and sample type of the current page.
