@@ -144,11 +144,33 @@ fn bench_json_has_cpu_rows_and_gpu_rows_resident_and_with_transfer() {
     if common::gpu("bench_json_has_cpu_rows_and_gpu_rows_resident_and_with_transfer").is_some() {
         assert_eq!(
             ops("gpu"),
-            vec!["mean", "max", "min", "std", "median", "sum"]
+            vec![
+                "mean",
+                "max",
+                "min",
+                "std",
+                "median",
+                "sum",
+                "ceiling_copy_d2d",
+                "ceiling_upload_h2d",
+                "subtract_range_mean",
+                "sliding_mean_w10",
+                "roi_series_mean",
+            ]
         );
         for r in rows.iter().filter(|r| r["engine"] == "gpu") {
-            assert!(r["seconds"].as_f64().unwrap() > 0.0);
-            assert!(r["seconds_with_transfer"].as_f64().unwrap() > 0.0);
+            let op = r["op"].as_str().unwrap();
+            assert!(r["gbps"].as_f64().unwrap() > 0.0, "{op}");
+            if op.starts_with("ceiling") {
+                // the ceilings: one measurement of the bytes they moved
+                assert!(r["seconds"].as_f64().unwrap() > 0.0, "{op}");
+                assert!(r["bytes"].as_u64().unwrap() > 0, "{op}");
+            } else {
+                assert!(r["seconds_with_transfer"].as_f64().unwrap() > 0.0, "{op}");
+            }
+            if ["mean", "max", "min", "std", "median", "sum"].contains(&op) {
+                assert!(r["seconds"].as_f64().unwrap() > 0.0, "{op}");
+            }
         }
     }
 }
