@@ -128,14 +128,14 @@ pub fn line_profile(
         .map(|q| kymograph::line_envelope(&stack, &line, q))
         .transpose()
         .context(format!("--envelope with {what}"))?;
-    let plan = line.plan(stack.shape().height, stack.shape().width)?;
+    let arc = line.arc_lengths();
     let mut header = vec!["arc_px".to_string()];
     header.extend(export::channel_columns("value", p.channels));
     if env.is_some() {
         header.extend(["dataset_min".to_string(), "dataset_max".to_string()]);
     }
     let rows = (0..p.len()).map(|i| {
-        let mut row = vec![plan.arc[i]];
+        let mut row = vec![arc[i]];
         row.extend((0..p.channels).map(|c| p.get(i, c)));
         if let Some(e) = &env {
             row.extend([e.lo[i], e.hi[i]]);

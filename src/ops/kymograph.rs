@@ -39,8 +39,6 @@ type Tap = (usize, f32);
 pub struct LinePlan {
     /// Positions along the line.
     pub len: usize,
-    /// Arc length of each position from the first point, in pixels.
-    pub arc: Vec<f32>,
     /// Per position, the index range of its band points in `points` (len + 1 entries).
     pub(crate) starts: Vec<usize>,
     /// Per band point, the range of its taps in `taps`.
@@ -101,22 +99,30 @@ impl Line {
             .sum()
     }
 
-    /// The sample points along the line: `round(length) + 1` of them, evenly spaced from
-    /// the first vertex to the last, each with the unit direction of its segment.
-    pub fn samples(&self) -> Vec<(Point, Point)> {
+    /// The arc length of each sample point from the first vertex: `round(length) + 1`
+    /// even steps of at most about one pixel, the last exactly the line's length.
+    pub fn arc_lengths(&self) -> Vec<f32> {
         let total = self.length();
         let n = total.round() as usize + 1;
         let step = if n > 1 { total / (n - 1) as f32 } else { 0.0 };
+        (0..n)
+            .map(|i| if i + 1 == n { total } else { i as f32 * step })
+            .collect()
+    }
+
+    /// The sample points along the line: `round(length) + 1` of them, evenly spaced from
+    /// the first vertex to the last, each with the unit direction of its segment.
+    pub fn samples(&self) -> Vec<(Point, Point)> {
         let segs: Vec<(Point, Point, f32)> = self
             .points
             .windows(2)
             .map(|s| (s[0], s[1], (s[1].0 - s[0].0).hypot(s[1].1 - s[0].1)))
             .filter(|s| s.2 > 0.0)
             .collect();
-        let mut out = Vec::with_capacity(n);
+        let arc = self.arc_lengths();
+        let mut out = Vec::with_capacity(arc.len());
         let (mut seg, mut seg_start) = (0usize, 0f32);
-        for i in 0..n {
-            let s = if i + 1 == n { total } else { i as f32 * step };
+        for s in arc {
             while seg + 1 < segs.len() && s > seg_start + segs[seg].2 {
                 seg_start += segs[seg].2;
                 seg += 1;
@@ -132,6 +138,12 @@ impl Line {
     /// Checks the line against a frame of `height` x `width`: a length above 0 and at
     /// least one sample inside the frame.
     pub fn check(&self, height: usize, width: usize) -> Result<(), OpError> {
+        self.check_length()?;
+        self.check_samples(&self.samples(), height, width)
+    }
+
+    /// At least two points and a length above 0: what [`Line::samples`] needs.
+    fn check_length(&self) -> Result<(), OpError> {
         if self.points.len() < 2 {
             return Err(OpError::Invalid("a line needs at least two points".into()));
         }
@@ -140,10 +152,20 @@ impl Line {
                 "the line has length 0: give two different points".into(),
             ));
         }
+        Ok(())
+    }
+
+    /// At least one of the line's `samples` (already computed) inside the frame.
+    fn check_samples(
+        &self,
+        samples: &[(Point, Point)],
+        height: usize,
+        width: usize,
+    ) -> Result<(), OpError> {
         let inside = |(x, y): (f32, f32)| {
             x >= 0.0 && y >= 0.0 && x <= (width - 1) as f32 && y <= (height - 1) as f32
         };
-        if !self.samples().iter().any(|&(p, _)| inside(p)) {
+        if !samples.iter().any(|&(p, _)| inside(p)) {
             return Err(OpError::Invalid(format!(
                 "the line lies outside the {width} x {height} frame"
             )));
@@ -153,19 +175,12 @@ impl Line {
 
     /// The reading plan of this line over frames of `height` x `width`.
     pub fn plan(&self, height: usize, width: usize) -> Result<LinePlan, OpError> {
-        self.check(height, width)?;
+        self.check_length()?;
         let samples = self.samples();
+        self.check_samples(&samples, height, width)?;
         let k = self.width as i64;
         let (mut starts, mut points, mut taps) = (Vec::new(), Vec::new(), Vec::new());
-        let mut arc = Vec::with_capacity(samples.len());
-        let total = self.length();
-        let n = samples.len();
-        for (i, &((x, y), (dx, dy))) in samples.iter().enumerate() {
-            arc.push(if n > 1 {
-                total * i as f32 / (n - 1) as f32
-            } else {
-                0.0
-            });
+        for &((x, y), (dx, dy)) in &samples {
             starts.push(points.len());
             // the normal, one pixel per band step
             let (nx, ny) = (-dy, dx);
@@ -179,8 +194,7 @@ impl Line {
         }
         starts.push(points.len());
         Ok(LinePlan {
-            len: n,
-            arc,
+            len: samples.len(),
             starts,
             points,
             taps,
