@@ -14,12 +14,13 @@ use crate::gpu::profile::GpuProfile;
 use crate::gpu::reduce::{GpuReduce, GpuStack};
 use crate::gpu::roi::GpuRoi;
 use crate::gpu::{GpuDevice, GpuError};
+use crate::load::Progress;
 use crate::ops::histogram::{Histogram, histogram};
 use crate::ops::kymograph::{Line, kymograph};
 use crate::ops::normalize::Normalize;
 use crate::ops::profile::{Envelope, Orientation, dataset_envelope};
-use crate::ops::reduce::{ReduceOp, reduce};
-use crate::ops::roi::{Roi, RoiSeries, Stat, roi_series};
+use crate::ops::reduce::{ReduceOp, reduce, reduce_watched};
+use crate::ops::roi::{Roi, RoiSeries, Stat, roi_series, roi_series_watched};
 use crate::ops::{FrameRange, Image, OpError};
 use crate::stack::Stack;
 
@@ -215,6 +216,32 @@ impl Engine {
         )
     }
 
+    /// [`Engine::reduce`] telling `progress` the work done and stopping once it is
+    /// cancelled: the CPU path reports block by block or chunk by chunk; the GPU path
+    /// reports its one call when it ends, and checks for a stop before it begins.
+    pub fn reduce_watched(
+        &self,
+        stack: &Stack,
+        op: ReduceOp,
+        range: FrameRange,
+        progress: &dyn Progress,
+    ) -> Result<(Image, Ran), OpError> {
+        if progress.is_cancelled() {
+            return Err(OpError::Cancelled);
+        }
+        let chunk = stack.default_chunk_bytes();
+        self.dispatch(
+            self.gpu.as_ref(),
+            |g| {
+                progress.start(op.name(), 1);
+                let r = g.reduce(stack, op, range);
+                progress.advance(1);
+                r
+            },
+            || reduce_watched(stack, op, range, chunk, progress),
+        )
+    }
+
     /// The dataset envelope of a crosshair profile (every frame): on the GPU for q = 0
     /// when in use, else (percentiles) on the CPU.
     pub fn dataset_envelope(
@@ -308,6 +335,34 @@ impl Engine {
             self.roi.as_ref(),
             |g| g.series(stack, roi, stat, range),
             || roi_series(stack, roi, stat, range),
+        )
+    }
+
+    /// [`Engine::roi`] telling `progress` the frames done (chunk by chunk on the CPU, the
+    /// one call on the GPU) and stopping once it is cancelled.
+    pub fn roi_watched(
+        &self,
+        stack: &Stack,
+        roi: &Roi,
+        stat: Stat,
+        range: FrameRange,
+        progress: &dyn Progress,
+    ) -> Result<(RoiSeries, Ran), OpError> {
+        if progress.is_cancelled() {
+            return Err(OpError::Cancelled);
+        }
+        // chunks in RAM too (the series is the same in any chunks): progress and a stop
+        // between them
+        let chunk = crate::stack::chunk_bytes_from_env();
+        self.dispatch(
+            self.roi.as_ref(),
+            |g| {
+                progress.start("roi", range.len() as u64);
+                let r = g.series(stack, roi, stat, range);
+                progress.advance(range.len() as u64);
+                r
+            },
+            || roi_series_watched(stack, roi, stat, range, chunk, progress),
         )
     }
 

@@ -92,7 +92,7 @@ fn frame_range(stack: &Stack, frames: Option<(usize, usize)>) -> PyResult<FrameR
 }
 
 /// An (H, W) or (H, W, C) f32 image as a numpy array that takes over its buffer.
-fn image_array(py: Python<'_>, img: Image) -> PyResult<Bound<'_, PyAny>> {
+pub(crate) fn image_array(py: Python<'_>, img: Image) -> PyResult<Bound<'_, PyAny>> {
     let (h, w, c) = (img.height, img.width, img.channels);
     let a = PyArray1::from_vec(py, img.data);
     Ok(if c == 1 {
@@ -138,10 +138,7 @@ fn reduce<'py>(
     let range = frame_range(&stack, frames)?;
     let choice = engine_choice(engine)?;
     let img = run::run(py, progress, move |w| {
-        w.start(range.len() as u64);
-        let r = self::engine(choice).reduce(&stack, op, range);
-        w.advance(range.len() as u64);
-        r
+        self::engine(choice).reduce_watched(&stack, op, range, w)
     })?
     .map_err(op_err)?
     .0;

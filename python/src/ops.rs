@@ -1,10 +1,12 @@
-//! `normalize`, `roi`, `profile` and `histogram`: the CLI's arguments as keywords, its
-//! grammars (`range:OP:A:B`, `X,Y,W,H`) parsed by the library, results as numpy arrays.
+//! `normalize`, `roi`, `profile`, `kymograph` and `histogram`: the CLI's arguments as
+//! keywords, its grammars (`range:OP:A:B`, `X,Y,W,H`, `X1,Y1,X2,Y2`) parsed by the
+//! library, results as numpy arrays.
 
 use std::sync::Arc;
 
 use blitz::engine::EngineChoice;
 use blitz::ops::histogram::histogram_watched;
+use blitz::ops::kymograph::{self as kymo, Line};
 use blitz::ops::normalize::{Normalize, Source, SourceSpec, Step};
 use blitz::ops::profile::{self as prof, Orientation};
 use blitz::ops::roi::{Roi, Stat};
@@ -16,13 +18,14 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::stack::{as_stack, into_array};
-use crate::{engine, engine_choice, frame_range, op_err, options, run};
+use crate::{engine, engine_choice, frame_range, image_array, op_err, options, run};
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(normalize, m)?)?;
     m.add_function(wrap_pyfunction!(roi, m)?)?;
     m.add_function(wrap_pyfunction!(profile, m)?)?;
     m.add_function(wrap_pyfunction!(histogram, m)?)?;
+    m.add_function(wrap_pyfunction!(kymograph, m)?)?;
     Ok(())
 }
 
@@ -210,25 +213,14 @@ fn roi<'py>(
     let choice = engine_choice(engine)?;
     let stat = if median { Stat::Median } else { Stat::Mean };
     let (r, _) = run::run(py, progress, move |w| {
-        w.start(range.len() as u64);
-        let r = self::engine(choice).roi(&stack, &roi, stat, range);
-        w.advance(range.len() as u64);
-        r
+        self::engine(choice).roi_watched(&stack, &roi, stat, range, w)
     })?
     .map_err(|e| match e {
         OpError::Cancelled => op_err(e),
         e => PyValueError::new_err(format!("{arg}: {e}")),
     })?;
     let d = PyDict::new(py);
-    let shaped = |v: Vec<f32>| -> PyResult<Bound<'py, PyAny>> {
-        let n = v.len() / r.channels.max(1);
-        let a = PyArray1::from_vec(py, v);
-        Ok(if r.channels == 1 {
-            a.into_any()
-        } else {
-            a.reshape([n, r.channels])?.into_any()
-        })
-    };
+    let shaped = |v: Vec<f32>| values_array(py, v, r.channels);
     d.set_item("frames", PyArray1::from_vec(py, r.frames.clone()))?;
     d.set_item("value", shaped(r.value)?)?;
     d.set_item("min", shaped(r.min)?)?;
@@ -237,16 +229,44 @@ fn roi<'py>(
     Ok(d.into_any())
 }
 
-/// The line profile of frame `frame` at `row=Y` or `col=X`, band half-width `width`:
-/// a dict with `values` (P[, C]) and, with `envelope=Q`, the dataset envelope `lo`, `hi`.
+/// A line given as the CLI's text (`"X1,Y1,X2,Y2[,...]"`), a flat sequence of numbers or
+/// a sequence of (x, y) points, parsed by the library.
+fn line_of(r: &Bound<'_, PyAny>, width: usize) -> PyResult<(String, Line)> {
+    let text = if let Ok(s) = r.extract::<String>() {
+        s
+    } else if let Ok(v) = r.extract::<Vec<f64>>() {
+        v.iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    } else if let Ok(v) = r.extract::<Vec<(f64, f64)>>() {
+        v.iter()
+            .map(|(x, y)| format!("{x},{y}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    } else {
+        return Err(PyTypeError::new_err(
+            "line: give \"X1,Y1,X2,Y2[,...]\", a sequence of numbers or of (x, y) points",
+        ));
+    };
+    let line =
+        Line::parse(&text, width).map_err(|e| PyValueError::new_err(format!("line: {e}")))?;
+    Ok((text, line))
+}
+
+/// The line profile of frame `frame` at `row=Y`, `col=X` or along `line=` (a polyline,
+/// read bilinearly), band half-width `width`: a dict with `values` (P[, C]), for a
+/// line `arc` (pixels from its first point), and with `envelope=Q` the dataset envelope
+/// `lo`, `hi`.
 #[pyfunction]
-#[pyo3(signature = (x, row=None, col=None, width=0, frame=0, envelope=None, engine="auto"))]
+#[pyo3(signature = (x, row=None, col=None, line=None, width=0, frame=0, envelope=None, engine="auto"))]
 #[allow(clippy::too_many_arguments)]
 fn profile<'py>(
     py: Python<'py>,
     x: &Bound<'py, PyAny>,
     row: Option<usize>,
     col: Option<usize>,
+    line: Option<&Bound<'py, PyAny>>,
     width: usize,
     frame: usize,
     envelope: Option<u32>,
@@ -256,10 +276,18 @@ fn profile<'py>(
         prof::check_percentile(q)
             .map_err(|e| PyValueError::new_err(format!("envelope {q}: {e}")))?;
     }
-    let (orient, pos, what) = match (row, col) {
-        (Some(y), None) => (Orientation::Row, y, format!("row {y}")),
-        (None, Some(x)) => (Orientation::Col, x, format!("col {x}")),
-        _ => return Err(PyValueError::new_err("give exactly one of row=Y or col=X")),
+    let (orient, pos, what) = match (row, col, line) {
+        (Some(y), None, None) => (Orientation::Row, y, format!("row {y}")),
+        (None, Some(x), None) => (Orientation::Col, x, format!("col {x}")),
+        (None, None, Some(l)) => {
+            let (text, line) = line_of(l, width)?;
+            return line_profile(py, x, &text, line, frame, envelope);
+        }
+        _ => {
+            return Err(PyValueError::new_err(
+                "give exactly one of row=Y, col=X or line=(X1, Y1, X2, Y2, ...)",
+            ));
+        }
     };
     let stack = as_stack("x", x)?;
     let choice = engine_choice(engine)?;
@@ -275,21 +303,96 @@ fn profile<'py>(
     })?
     .map_err(PyValueError::new_err)?;
     let d = PyDict::new(py);
-    let n = p.len();
-    let values = PyArray1::from_vec(py, p.values);
-    d.set_item(
-        "values",
-        if p.channels == 1 {
-            values.into_any()
-        } else {
-            values.reshape([n, p.channels])?.into_any()
-        },
-    )?;
+    d.set_item("values", values_array(py, p.values, p.channels)?)?;
     if let Some((e, _)) = env {
         d.set_item("lo", PyArray1::from_vec(py, e.lo))?;
         d.set_item("hi", PyArray1::from_vec(py, e.hi))?;
     }
     Ok(d.into_any())
+}
+
+/// `values` (P[, C]) of a profile as an array.
+fn values_array(py: Python<'_>, values: Vec<f32>, channels: usize) -> PyResult<Bound<'_, PyAny>> {
+    let n = values.len() / channels.max(1);
+    let a = PyArray1::from_vec(py, values);
+    Ok(if channels == 1 {
+        a.into_any()
+    } else {
+        a.reshape([n, channels])?.into_any()
+    })
+}
+
+/// [`profile`] along a polyline.
+fn line_profile<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    text: &str,
+    line: Line,
+    frame: usize,
+    envelope: Option<u32>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let stack = as_stack("x", x)?;
+    let what = format!("line {text}");
+    let arc = line.arc_lengths();
+    let (p, env) = run::run(py, None, move |_| {
+        let p = kymo::line_profile(&stack, frame, &line).map_err(|e| format!("{what}: {e}"))?;
+        let env = envelope
+            .map(|q| kymo::line_envelope(&stack, &line, q))
+            .transpose()
+            .map_err(|e| format!("envelope with {what}: {e}"))?;
+        Ok::<_, String>((p, env))
+    })?
+    .map_err(PyValueError::new_err)?;
+    let d = PyDict::new(py);
+    d.set_item("values", values_array(py, p.values, p.channels)?)?;
+    d.set_item("arc", PyArray1::from_vec(py, arc))?;
+    if let Some(e) = env {
+        d.set_item("lo", PyArray1::from_vec(py, e.lo))?;
+        d.set_item("hi", PyArray1::from_vec(py, e.hi))?;
+    }
+    Ok(d.into_any())
+}
+
+/// The kymograph of frames `frames=(a, b)` along `row=Y`, `col=X` or `line=` (a
+/// polyline), band half-width `width`: a (T, L[, C]) float32 array, row t the line's
+/// profile in frame `a + t`.
+#[pyfunction]
+#[pyo3(signature = (x, row=None, col=None, line=None, width=0, frames=None, engine="auto"))]
+#[allow(clippy::too_many_arguments)]
+fn kymograph<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    row: Option<usize>,
+    col: Option<usize>,
+    line: Option<&Bound<'py, PyAny>>,
+    width: usize,
+    frames: Option<(usize, usize)>,
+    engine: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    let parsed = line.map(|l| line_of(l, width)).transpose()?;
+    let stack = as_stack("x", x)?;
+    let sh = stack.shape();
+    let (what, line) = match (row, col, parsed) {
+        (Some(y), None, None) => (format!("row {y}"), Line::row(y, sh.width, width)),
+        (None, Some(x), None) => (format!("col {x}"), Line::col(x, sh.height, width)),
+        (None, None, Some((text, l))) => (format!("line {text}"), l),
+        _ => {
+            return Err(PyValueError::new_err(
+                "give exactly one of row=Y, col=X or line=(X1, Y1, X2, Y2, ...)",
+            ));
+        }
+    };
+    let range = frame_range(&stack, frames)?;
+    let choice = engine_choice(engine)?;
+    let img = run::run(py, None, move |_| {
+        self::engine(choice)
+            .kymograph(&stack, &line, range)
+            .map(|(img, _)| img)
+            .map_err(|e| format!("{what}: {e}"))
+    })?
+    .map_err(PyValueError::new_err)?;
+    // an image of (frames, positions, channels)
+    image_array(py, img)
 }
 
 /// The histogram of frames `frames=(a, b)` (u8: 256 exact bins; u16/f32: `bins` equal

@@ -103,5 +103,5 @@ def test_bad_arguments_carry_the_cli_messages(rng):
         blitz.normalize(a, subtract="sliding:mean:4:1")
     with pytest.raises(ValueError, match="rect '1,2,3': expected four integers"):
         blitz.roi(a, rect="1,2,3")
-    with pytest.raises(ValueError, match="give exactly one of row=Y or col=X"):
+    with pytest.raises(ValueError, match="give exactly one of row=Y, col=X or line="):
         blitz.profile(a)

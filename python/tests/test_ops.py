@@ -138,3 +138,64 @@ def test_ctrl_c_interrupts_a_long_operation():
     with pytest.raises(KeyboardInterrupt):
         blitz.normalize(a, subtract="sliding:median:9:0", engine="cpu", progress=press_ctrl_c)
     assert calls[-1] < 292  # stopped before the last output frame
+
+
+def test_reduce_reports_progress_and_stops_on_ctrl_c():
+    import _thread
+
+    a = np.arange(300 * 256 * 256, dtype=np.float32).reshape(300, 256, 256) % 977
+    seen = []
+    r = blitz.reduce(a, "max", engine="cpu", progress=lambda d, t: seen.append((d, t)))
+    np.testing.assert_array_equal(r, a.max(0))
+    assert seen and seen[-1][0] == seen[-1][1] > 0
+    assert all(d <= t for d, t in seen)
+
+    calls = []
+
+    def press_ctrl_c(done, total):
+        calls.append((done, total))
+        if len(calls) == 1:
+            _thread.interrupt_main()
+
+    with pytest.raises(KeyboardInterrupt):
+        blitz.reduce(a, "median", engine="cpu", progress=press_ctrl_c)
+    assert calls[-1][0] < calls[-1][1]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_kymograph_of_a_row_and_a_column_is_the_stack_cut(rng, dtype):
+    a = stack_of(rng, dtype, (9, 11, 13))
+    k = blitz.kymograph(a, row=4)
+    assert k.shape == (9, 13) and k.dtype == np.float32
+    np.testing.assert_allclose(k, a[:, 4, :].astype(np.float64), rtol=1e-6)
+    k = blitz.kymograph(a, col=2, width=1, frames=(3, 6))
+    np.testing.assert_allclose(k, a[3:7, :, 1:4].astype(np.float64).mean(2), rtol=1e-5)
+
+
+def test_kymograph_along_a_line_reads_between_pixels(rng):
+    a = stack_of(rng, np.float32, (5, 8, 10))
+    # halfway between rows 2 and 3, from x = 1 to x = 7: the bilinear mean of the two rows
+    for line in ["1,2.5,7,2.5", (1, 2.5, 7, 2.5), [(1, 2.5), (7, 2.5)]]:
+        k = blitz.kymograph(a, line=line)
+        assert k.shape == (5, 7)
+        np.testing.assert_allclose(k, (a[:, 2, 1:8] + a[:, 3, 1:8]) / 2, rtol=1e-5, atol=1e-4)
+    p = blitz.profile(a, line=(1, 2.5, 7, 2.5), frame=3, envelope=0)
+    np.testing.assert_allclose(p["values"], blitz.kymograph(a, line=(1, 2.5, 7, 2.5))[3])
+    np.testing.assert_allclose(p["arc"], np.arange(7), atol=1e-6)
+    band = (a[:, 2, 1:8] + a[:, 3, 1:8]) / 2
+    np.testing.assert_allclose(p["lo"], band.min(0), rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(p["hi"], band.max(0), rtol=1e-5, atol=1e-4)
+    rgb = stack_of(rng, np.uint8, (3, 6, 7, 3))
+    assert blitz.kymograph(rgb, row=1).shape == (3, 7, 3)
+
+
+def test_kymograph_bad_lines_name_the_argument(rng):
+    a = stack_of(rng, np.uint8, (3, 6, 7))
+    with pytest.raises(ValueError, match="line: line '1,2,3': expected an even count"):
+        blitz.kymograph(a, line="1,2,3")
+    with pytest.raises(ValueError, match="line 50,50,60,60: the line lies outside the 7 x 6 frame"):
+        blitz.kymograph(a, line=(50, 50, 60, 60))
+    with pytest.raises(ValueError, match="give exactly one of row=Y, col=X or line="):
+        blitz.kymograph(a, row=1, col=1)
+    with pytest.raises(TypeError, match="line: give"):
+        blitz.kymograph(a, line={"a": 1})

@@ -16,6 +16,7 @@ use serde::Serialize;
 mod streamed;
 
 use super::{FrameRange, Image, OpError};
+use crate::load::{NoProgress, Progress};
 use crate::stack::{Sample, Samples, Stack};
 
 /// A reduction over time.
@@ -110,6 +111,34 @@ pub fn reduce_into_chunked(
     out: &mut Image,
     chunk_bytes: usize,
 ) -> Result<(), OpError> {
+    reduce_into_watched(stack, op, range, out, chunk_bytes, &NoProgress)
+}
+
+/// [`reduce_chunked`] telling `progress` the work done (a streamed range: frames read,
+/// once per pass; a range in memory: blocks of samples reduced) and stopping with
+/// [`OpError::Cancelled`] soon after it is cancelled.
+pub fn reduce_watched(
+    stack: &Stack,
+    op: ReduceOp,
+    range: FrameRange,
+    chunk_bytes: usize,
+    progress: &dyn Progress,
+) -> Result<Image, OpError> {
+    let s = stack.shape();
+    let mut out = Image::zeros(s.height, s.width, s.channels);
+    reduce_into_watched(stack, op, range, &mut out, chunk_bytes, progress)?;
+    Ok(out)
+}
+
+/// [`reduce_watched`] into an existing image (see [`reduce_into`]).
+pub fn reduce_into_watched(
+    stack: &Stack,
+    op: ReduceOp,
+    range: FrameRange,
+    out: &mut Image,
+    chunk_bytes: usize,
+    progress: &dyn Progress,
+) -> Result<(), OpError> {
     let s = stack.shape();
     range.check(s.frames)?;
     if (out.height, out.width, out.channels) != (s.height, s.width, s.channels) {
@@ -120,18 +149,25 @@ pub fn reduce_into_chunked(
     }
     let frames = range.first..range.last + 1;
     if stack.frames_per_chunk(chunk_bytes) < range.len() {
-        streamed::reduce(stack, op, frames, chunk_bytes, &mut out.data);
-        return Ok(());
+        return streamed::reduce(stack, op, frames, chunk_bytes, progress, &mut out.data);
     }
     // the whole range at once: each block of samples walks every frame in cache
     let frames: Vec<Samples<'_>> = frames.map(|t| stack.frame(t)).collect();
+    progress.start("reduce", out.data.len().div_ceil(BLOCK) as u64);
     out.data
         .par_chunks_mut(BLOCK)
         .enumerate()
         .for_each(|(b, dst)| {
+            if progress.is_cancelled() {
+                return;
+            }
             let lo = b * BLOCK;
             reduce_block(&frames, op, lo..lo + dst.len(), dst);
+            progress.advance(1);
         });
+    if progress.is_cancelled() {
+        return Err(OpError::Cancelled);
+    }
     Ok(())
 }
 

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use super::profile::percentile;
 use super::{FrameRange, OpError, per_frame_chunk};
+use crate::load::{NoProgress, Progress};
 use crate::stack::{Sample, Samples, Stack};
 
 mod parse;
@@ -241,6 +242,19 @@ pub fn roi_series_chunked(
     range: FrameRange,
     chunk_bytes: usize,
 ) -> Result<RoiSeries, OpError> {
+    roi_series_watched(stack, roi, stat, range, chunk_bytes, &NoProgress)
+}
+
+/// [`roi_series_chunked`] telling `progress` the frames done, chunk by chunk, and
+/// stopping with [`OpError::Cancelled`] between chunks once it is cancelled.
+pub fn roi_series_watched(
+    stack: &Stack,
+    roi: &Roi,
+    stat: Stat,
+    range: FrameRange,
+    chunk_bytes: usize,
+    progress: &dyn Progress,
+) -> Result<RoiSeries, OpError> {
     let sh = stack.shape();
     range.check(sh.frames)?;
     let spans = roi.spans(sh.height, sh.width)?;
@@ -252,7 +266,12 @@ pub fn roi_series_chunked(
     let mut max = vec![0f32; frames.len() * c];
     let chunk_bytes = per_frame_chunk(stack, chunk_bytes);
     let all = range.first..range.last + 1;
-    let _ = stack.for_each_chunk(all, chunk_bytes, |ts| {
+    progress.start("roi", frames.len() as u64);
+    stack.for_each_chunk(all, chunk_bytes, |ts| {
+        if progress.is_cancelled() {
+            return Err(OpError::Cancelled);
+        }
+        let n = ts.len() as u64;
         let rows = ts.start - range.first..ts.end - range.first;
         let at = rows.start * c..rows.end * c;
         value[at.clone()]
@@ -274,8 +293,9 @@ pub fn roi_series_chunked(
                     }
                 },
             );
-        Ok::<(), ()>(())
-    });
+        progress.advance(n);
+        Ok(())
+    })?;
     Ok(RoiSeries {
         channels: c,
         frames,

@@ -15,24 +15,40 @@ use rayon::prelude::*;
 
 use super::{BLOCK, F32Moments, ReduceOp, extreme_update, finish_moments};
 use super::{u8_accumulate, u16_accumulate};
+use crate::load::Progress;
+use crate::ops::OpError;
 use crate::stack::{Sample, Samples, Stack};
 
 /// Bytes the median's per-sample digit counts may take over a whole frame.
 const MEDIAN_COUNT_BYTES: usize = 256 << 20;
 
-/// Reduces `frames` of `stack` into `out` (one frame of samples), chunk by chunk.
+/// Reduces `frames` of `stack` into `out` (one frame of samples), chunk by chunk,
+/// telling `progress` each chunk read and stopping between chunks once it is cancelled.
 pub(super) fn reduce(
     stack: &Stack,
     op: ReduceOp,
     frames: Range<usize>,
     chunk_bytes: usize,
+    progress: &dyn Progress,
     out: &mut [f32],
-) {
+) -> Result<(), OpError> {
     let run = Run {
         stack,
         frames,
         chunk_bytes,
+        progress,
     };
+    let passes = match (op, stack.samples()) {
+        (ReduceOp::Median, Samples::U8(_)) => digit_plan(<u8 as Key>::BITS, run.frame_len()).len(),
+        (ReduceOp::Median, Samples::U16(_)) => {
+            digit_plan(<u16 as Key>::BITS, run.frame_len()).len()
+        }
+        (ReduceOp::Median, Samples::F32(_)) => {
+            digit_plan(<f32 as Key>::BITS, run.frame_len()).len()
+        }
+        _ => 1,
+    };
+    progress.start(op.name(), (passes * run.frames.len()) as u64);
     match stack.samples() {
         Samples::U8(all) => match op {
             ReduceOp::Max => run.extreme(all, out, |a: u8, b: u8| a.max(b)),
@@ -52,7 +68,8 @@ pub(super) fn reduce(
             ReduceOp::Median => run.median(all, out),
             _ => run.f32_moments(all, op, out),
         },
-    }
+    }?;
+    Ok(())
 }
 
 /// One streamed reduction: the stack, the frames and the chunk budget.
@@ -60,6 +77,7 @@ struct Run<'a> {
     stack: &'a Stack,
     frames: Range<usize>,
     chunk_bytes: usize,
+    progress: &'a dyn Progress,
 }
 
 impl Run<'_> {
@@ -78,17 +96,21 @@ impl Run<'_> {
     }
 
     /// One pass over the frames: for every chunk, `add` folds the chunk's frames (cut to
-    /// each block's samples) into that block's state, the blocks in parallel.
+    /// each block's samples) into that block's state, the blocks in parallel. Stops
+    /// between chunks once the progress is cancelled.
     fn pass<T: Sample, S: Send>(
         &self,
         all: &[T],
         states: &mut [S],
         add: impl Fn(&mut S, &[&[T]]) + Sync,
-    ) {
+    ) -> Result<(), OpError> {
         let p = self.frame_len();
-        let _ = self
-            .stack
+        self.stack
             .for_each_chunk(self.frames.clone(), self.chunk_bytes, |c| {
+                if self.progress.is_cancelled() {
+                    return Err(OpError::Cancelled);
+                }
+                let n = c.len() as u64;
                 states.par_iter_mut().enumerate().for_each(|(b, st)| {
                     let r = self.block(b);
                     let fs: Vec<&[T]> = c
@@ -97,8 +119,9 @@ impl Run<'_> {
                         .collect();
                     add(st, &fs);
                 });
-                Ok::<(), ()>(())
-            });
+                self.progress.advance(n);
+                Ok(())
+            })
     }
 
     /// Writes each block's result into its part of `out`, the blocks in parallel.
@@ -120,15 +143,16 @@ impl Run<'_> {
         all: &[T],
         out: &mut [f32],
         pick: impl Fn(T, T) -> T + Copy + Sync,
-    ) {
+    ) -> Result<(), OpError> {
         // seeded with the first frame, which the pass folds in again (max and min do not mind)
         let mut acc: Vec<Vec<T>> = (0..self.blocks())
             .map(|b| self.first(all, b).to_vec())
             .collect();
-        self.pass(all, &mut acc, |a, fs| extreme_update(a, fs, pick));
+        self.pass(all, &mut acc, |a, fs| extreme_update(a, fs, pick))?;
         self.finish(&acc, out, |a, dst| {
             dst.iter_mut().zip(a).for_each(|(d, v)| *d = v.to_f32())
         });
+        Ok(())
     }
 
     fn int_moments<T: Sample>(
@@ -137,7 +161,7 @@ impl Run<'_> {
         op: ReduceOp,
         out: &mut [f32],
         accumulate: fn(&[&[T]], &mut [u64], &mut [u64]),
-    ) {
+    ) -> Result<(), OpError> {
         let mut acc: Vec<(Vec<u64>, Vec<u64>)> = (0..self.blocks())
             .map(|b| {
                 let n = self.block(b).len();
@@ -145,22 +169,24 @@ impl Run<'_> {
                 (vec![0u64; n], vec![0u64; sq])
             })
             .collect();
-        self.pass(all, &mut acc, |(sum, sq), fs| accumulate(fs, sum, sq));
+        self.pass(all, &mut acc, |(sum, sq), fs| accumulate(fs, sum, sq))?;
         let n = self.frames.len() as u64;
         self.finish(&acc, out, |(sum, sq), dst| {
             finish_moments(op, n, sum, sq, dst)
         });
+        Ok(())
     }
 
-    fn f32_moments(&self, all: &[f32], op: ReduceOp, out: &mut [f32]) {
+    fn f32_moments(&self, all: &[f32], op: ReduceOp, out: &mut [f32]) -> Result<(), OpError> {
         let mut acc: Vec<F32Moments> = (0..self.blocks())
             .map(|b| F32Moments::new(self.first(all, b)))
             .collect();
-        self.pass(all, &mut acc, |m, fs| m.add(fs));
+        self.pass(all, &mut acc, |m, fs| m.add(fs))?;
         self.finish(&acc, out, |m, dst| m.finish(op, dst));
+        Ok(())
     }
 
-    fn median<T: Key>(&self, all: &[T], out: &mut [f32]) {
+    fn median<T: Key>(&self, all: &[T], out: &mut [f32]) -> Result<(), OpError> {
         let digits = digit_plan(T::BITS, self.frame_len());
         let mut sel: Vec<Select> = (0..self.blocks())
             .map(|b| Select::new(self.block(b).len(), digits[0].1))
@@ -168,12 +194,13 @@ impl Run<'_> {
         for (j, &(before, width)) in digits.iter().enumerate() {
             let last = j + 1 == digits.len();
             sel.par_iter_mut().for_each(|s| s.start_pass(width));
-            self.pass(all, &mut sel, |s, fs| s.count(fs, T::BITS, before, width));
+            self.pass(all, &mut sel, |s, fs| s.count(fs, T::BITS, before, width))?;
             sel.par_iter_mut().for_each(|s| s.choose(j == 0, width));
             if last {
                 self.finish(&sel, out, |s, dst| s.write::<T>(dst));
             }
         }
+        Ok(())
     }
 }
 
