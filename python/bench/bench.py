@@ -2,7 +2,7 @@
 
 1. blitz.reduce against numpy (and numba when installed) on one 200 x 1024 x 1024 u8
    array: best of REPEAT after a warm-up, GB/s of input;
-2. blitz.load against tifffile / imageio on the same image folder, TIFF stack and video;
+2. blitz.load against tifffile / imageio / pims on the same image folder, TIFF stack and video;
 3. blitz.dask.reduce against dask.array's reduction on a LocalCluster (2 workers).
 
 Run by scripts/bench_python.sh, which builds the package and the CLI in release first.
@@ -144,6 +144,15 @@ def bench_load(folder, frames):
         lambda: iio.imread(video, plugin="FFMPEG")[..., 0])
     row("H.264 video, RGB", "imageio.v3.imread (ffmpeg plugin)",
         lambda: np.asarray(blitz.load(video)), lambda: iio.imread(video, plugin="FFMPEG"))
+    try:
+        import pims
+    except ImportError:
+        return rows
+    row("PNG folder", "pims.ImageSequence + np.stack",
+        lambda: np.asarray(blitz.load(png)),
+        lambda: np.stack(list(pims.ImageSequence(os.path.join(png, "*.png")))))
+    row("TIFF stack", "pims.open (TiffStack) + np.stack", lambda: np.asarray(blitz.load(tif)),
+        lambda: np.stack(list(pims.open(tif))))
     return rows
 
 

@@ -10,7 +10,7 @@ use pyo3::types::PyDict;
 
 /// The keyword names accepted, as listed in errors.
 const NAMES: &str = "gray, eight_bit, normalize, size_ratio, subset_ratio, step, first, last, \
-                     max_ram, crop_common, seek, storage, cache_dir";
+                     max_ram, crop, crop_common, seek, storage, cache_dir";
 
 /// `LoadOptions` from keyword arguments; an unknown name or a value of the wrong type is
 /// a TypeError naming it.
@@ -30,6 +30,23 @@ pub fn load_options(kw: Option<&Bound<'_, PyDict>>) -> PyResult<LoadOptions> {
             "first" => o.first = v.extract().map_err(bad)?,
             "last" => o.last = v.extract().map_err(bad)?,
             "max_ram" => o.max_ram_gib = v.extract().map_err(bad)?,
+            "crop" => {
+                // "X,Y,W,H" or a sequence of four integers, parsed by the library
+                let text = match v.extract::<String>() {
+                    Ok(t) => t,
+                    Err(_) => {
+                        let n: Vec<i64> = v.extract().map_err(bad)?;
+                        n.iter()
+                            .map(|x| x.to_string())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    }
+                };
+                o.crop =
+                    Some(text.parse().map_err(|e: String| {
+                        PyValueError::new_err(format!("crop '{text}': {e}"))
+                    })?);
+            }
             "crop_common" => o.crop_to_common = v.extract().map_err(bad)?,
             "seek" => {
                 let s: String = v.extract().map_err(bad)?;

@@ -44,6 +44,21 @@ def test_load_options_follow_the_cli(tmp_path, rng):
         blitz.load(str(p), storage="tape")
 
 
+def test_load_crop_takes_the_rectangle(tmp_path, rng):
+    x = stack_of(rng, np.uint16, (3, 12, 15))
+    p = tmp_path / "x.npy"
+    np.save(p, x)
+    for crop in [(2, 3, 5, 4), "2,3,5,4"]:
+        s = blitz.load(str(p), crop=crop)
+        np.testing.assert_array_equal(np.asarray(s), x[:, 3:7, 2:7])
+    # clamped to the frame
+    np.testing.assert_array_equal(np.asarray(blitz.load(str(p), crop=(-2, 10, 9, 9))), x[:, 10:, :7])
+    with pytest.raises(ValueError, match="crop '1,2,3': expected four integers"):
+        blitz.load(str(p), crop="1,2,3")
+    with pytest.raises(blitz.BlitzError, match="--crop: 20,0,3,3 lies outside the 15x12 frame"):
+        blitz.load(str(p), crop=(20, 0, 3, 3))
+
+
 def test_numpy_input_is_not_copied(rng):
     # a reduce reads the caller's buffer: a change made in place shows in the result
     a = stack_of(rng, np.float32, (4, 3, 2))

@@ -143,6 +143,10 @@ pub struct LoadArgs {
     /// RAM budget in GiB (default: half of the available RAM).
     #[arg(long, value_name = "GIB")]
     max_ram: Option<f64>,
+    /// Keep only this rectangle of every frame: left, top, width, height in pixels of the
+    /// frame after --size-ratio, clamped to it (applied after --normalize / --8bit).
+    #[arg(long, value_name = "X,Y,W,H", allow_hyphen_values = true)]
+    crop: Option<blitz::load::LoadCrop>,
     /// Cut frames of mixed sizes to their common top-left region instead of failing.
     #[arg(long)]
     crop_common: bool,
@@ -178,6 +182,7 @@ impl LoadArgs {
             first: self.first,
             last: self.last,
             max_ram_gib: self.max_ram,
+            crop: self.crop,
             crop_to_common: self.crop_common,
             video_seek: match self.seek {
                 SeekArg::Auto => VideoSeek::Auto,

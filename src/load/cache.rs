@@ -148,6 +148,8 @@ impl CacheEntry {
         )
             .hash(&mut h);
         opts.size_ratio.to_bits().hash(&mut h);
+        // two crops of one size give one shape: the rectangle itself tells them apart
+        opts.crop.hash(&mut h);
         let stem: String = plan
             .path
             .file_stem()

@@ -1,11 +1,13 @@
 //! The per-frame pipeline of spec §2.3: decode -> channels (grayscale) -> crop to the
-//! common size -> area resize -> normalize | 8-bit -> the stored dtype, written into the
-//! frame's slot. Frames that need none of it are copied (or decoded) straight in.
+//! common size -> area resize -> normalize | 8-bit -> load crop (`--crop`) -> the stored
+//! dtype, written into the frame's slot. Frames that need none of it are copied (or
+//! decoded) straight in.
 
 use std::path::Path;
 
 use crate::stack::Dtype;
 
+use super::crop::{Window, cut};
 use super::output::Slot;
 use super::{LoadError, LoadOptions, SrcDtype};
 
@@ -54,7 +56,11 @@ pub struct FramePipeline {
     pub out_c: usize,
     /// Region (h, w) taken from the top-left of every frame before resizing.
     pub crop: (usize, usize),
-    /// Stored frame size.
+    /// Frame size (h, w) after the size ratio, before the load crop.
+    pub resized: (usize, usize),
+    /// The load crop's part of the resized frame (`--crop`), when it is not all of it.
+    pub window: Option<Window>,
+    /// Stored frame size: the load crop's, else the resized frame's.
     pub out_h: usize,
     pub out_w: usize,
     pub normalize: bool,
@@ -74,11 +80,19 @@ impl FramePipeline {
     ) -> Result<Self, LoadError> {
         let color = c >= 3;
         let out_c = if color && !opts.grayscale { 3 } else { 1 };
-        let (out_h, out_w) = opts.resized(h, w)?;
+        let resized = opts.resized(h, w)?;
+        let window = match &opts.crop {
+            Some(c) => Some(c.window(resized.0, resized.1)?),
+            None => None,
+        }
+        .filter(|win| (win.h, win.w) != resized);
+        let (out_h, out_w) = window.map_or(resized, |win| (win.h, win.w));
         Ok(FramePipeline {
             src,
             out_c,
             crop: (h, w),
+            resized,
+            window,
             out_h,
             out_w,
             normalize: opts.normalize,
@@ -98,6 +112,7 @@ impl FramePipeline {
         h == self.out_h
             && w == self.out_w
             && (h, w) == self.crop
+            && self.window.is_none()
             && c == self.out_c
             && dtype == self.out
             && !self.normalize
@@ -128,14 +143,14 @@ impl FramePipeline {
             return Ok(());
         }
         let work = self.channels_and_crop(&raw);
-        let work = if self.crop != (self.out_h, self.out_w) {
+        let work = if self.crop != self.resized {
             let mut r = resize_area(
                 &work,
                 self.crop.0,
                 self.crop.1,
                 self.out_c,
-                self.out_h,
-                self.out_w,
+                self.resized.0,
+                self.resized.1,
             );
             if !self.src.is_float() {
                 r.iter_mut().for_each(|v| *v = v.round());
@@ -178,9 +193,10 @@ impl FramePipeline {
         out
     }
 
-    /// Normalize or 8-bit scale, then store as the output dtype.
+    /// Normalize or 8-bit scale, the load crop, then store as the output dtype. The
+    /// normalization's range is the whole resized frame's (spec §2.6).
     fn finish(&self, work: &[f32], slot: Slot<'_>) {
-        if self.normalize {
+        let range = self.normalize.then(|| {
             let (mut mn, mut mx) = (f64::INFINITY, f64::NEG_INFINITY);
             for &v in work {
                 if !v.is_nan() {
@@ -188,6 +204,17 @@ impl FramePipeline {
                     mx = mx.max(v as f64);
                 }
             }
+            (mn, mx)
+        });
+        let kept;
+        let work = match self.window {
+            Some(win) => {
+                kept = cut(work, self.resized.1, self.out_c, win);
+                &kept[..]
+            }
+            None => work,
+        };
+        if let Some((mut mn, mx)) = range {
             if !mn.is_finite() {
                 mn = 0.0;
             }

@@ -7,6 +7,7 @@
 mod ascii;
 mod cache;
 mod cine;
+mod crop;
 mod demo;
 mod fits;
 mod frame;
@@ -31,6 +32,7 @@ use serde::Serialize;
 use crate::stack::{Dtype, Shape, Stack};
 
 pub use cache::{CacheEntry, CachedFile, cache_dir, clear_cache, list_cache};
+pub use crop::{LoadCrop, Window};
 pub use demo::{DEMO_SHAPE, demo_stack};
 pub use guard::human_bytes;
 pub use guard::{Budget, GuardReport, Storage, available_ram_bytes, default_budget_bytes};

@@ -52,6 +52,8 @@ pub struct LoadOptions {
     pub last: Option<usize>,
     /// RAM budget in GiB for the loaded stack; None: half of the available RAM.
     pub max_ram_gib: Option<f64>,
+    /// Keep only this rectangle of every frame (pixels after the size ratio; spec §2.6).
+    pub crop: Option<super::LoadCrop>,
     /// Cut frames of a folder with mixed sizes to the common top-left region instead of failing.
     pub crop_to_common: bool,
     /// Video: decode every frame in between, or seek to the keyframe before each wanted frame.
@@ -74,6 +76,7 @@ impl Default for LoadOptions {
             first: None,
             last: None,
             max_ram_gib: None,
+            crop: None,
             crop_to_common: false,
             video_seek: VideoSeek::Auto,
             storage: StorageChoice::Auto,

@@ -441,7 +441,9 @@ impl Walk<'_> {
             _ => (Pixel::RGB24, 3, 1),
         };
         let dtype = if bytes == 2 { Dtype::U16 } else { Dtype::U8 };
-        let (ow, oh) = (pipe.out_w as u32, pipe.out_h as u32);
+        // swscale gives the resized frame; a load crop is cut from it by the pipeline
+        let (rh, rw) = pipe.resized;
+        let (ow, oh) = (rw as u32, rh as u32);
         if self.scaler.is_none() {
             let flags = if (ow, oh) == (frame.width(), frame.height()) {
                 scaling::Flags::POINT
@@ -461,41 +463,35 @@ impl Walk<'_> {
             self.scaler = Some(s);
         }
         let scaler = self.scaler.as_mut().expect("created above");
-        let row = pipe.out_w * c * bytes;
-        let identity = pipe.is_identity(pipe.out_h, pipe.out_w, c, dtype);
+        let row = rw * c * bytes;
+        let identity = pipe.is_identity(rh, rw, c, dtype);
         match slot {
             Slot::U8(s) if identity && bytes == 1 => {
-                scale_into(scaler, frame, s, row, pipe.out_h);
+                scale_into(scaler, frame, s, row, rh);
                 Ok(())
             }
             Slot::U16(s) if identity && bytes == 2 => {
-                scale_into(scaler, frame, bytemuck::cast_slice_mut(s), row, pipe.out_h);
+                scale_into(scaler, frame, bytemuck::cast_slice_mut(s), row, rh);
                 Ok(())
             }
             slot => {
-                // normalize, luminance of RGB48: the pipeline works on the converted,
-                // resized frame
-                let len = pipe.out_h * pipe.out_w * c;
+                // normalize, luminance of RGB48, a load crop: the pipeline works on the
+                // converted, resized frame
+                let len = rh * rw * c;
                 let data = if bytes == 1 {
                     let mut v = vec![0u8; len];
-                    scale_into(scaler, frame, &mut v, row, pipe.out_h);
+                    scale_into(scaler, frame, &mut v, row, rh);
                     RawData::U8(v)
                 } else {
                     let mut v = vec![0u16; len];
-                    scale_into(
-                        scaler,
-                        frame,
-                        bytemuck::cast_slice_mut(&mut v),
-                        row,
-                        pipe.out_h,
-                    );
+                    scale_into(scaler, frame, bytemuck::cast_slice_mut(&mut v), row, rh);
                     RawData::U16(v)
                 };
                 let mut p = pipe.clone();
-                p.crop = (pipe.out_h, pipe.out_w);
+                p.crop = pipe.resized;
                 let raw = RawFrame {
-                    h: pipe.out_h,
-                    w: pipe.out_w,
+                    h: rh,
+                    w: rw,
                     c,
                     data,
                 };

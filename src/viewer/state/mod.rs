@@ -72,6 +72,8 @@ pub struct Files {
     pub plan: files::LoadPlan,
     /// The cache directory typed in the load panel (empty: the default one).
     pub cache_dir_input: String,
+    /// The load crop typed in the load panel, `X,Y,W,H` (empty: none).
+    pub crop_input: String,
 }
 
 /// State of the viewer window.
@@ -148,6 +150,9 @@ impl ViewerState {
         };
         if let Some(d) = &s.load_opts.cache_dir {
             s.files.cache_dir_input = d.display().to_string();
+        }
+        if let Some(c) = &s.load_opts.crop {
+            s.files.crop_input = c.to_string();
         }
         s.set_loaded(loaded);
         s

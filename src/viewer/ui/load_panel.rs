@@ -45,6 +45,8 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
             o.last = (last >= 0).then_some(last as usize);
         }
     });
+    crop_field(s, ui);
+    let o = &mut s.load_opts;
     let mut ram = o.max_ram_gib.unwrap_or(0.0);
     if ui
         .add(
@@ -99,4 +101,30 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
     if ui.button("Reload with these options").clicked() {
         s.open(&path);
     }
+}
+
+/// The load crop as `X,Y,W,H` (pixels after the size ratio), parsed by the library; a
+/// text it cannot read is said in red and leaves the options without a crop.
+fn crop_field(s: &mut ViewerState, ui: &mut Ui) {
+    ui.horizontal(|ui| {
+        ui.label("crop");
+        let r = ui
+            .add(
+                egui::TextEdit::singleline(&mut s.files.crop_input)
+                    .desired_width(140.0)
+                    .hint_text("X,Y,W,H (none)"),
+            )
+            .on_hover_text(
+                "keep only this rectangle of every frame: left, top, width, height in \
+                 pixels after the size ratio; the plan below shows the size it gives",
+            );
+        let t = s.files.crop_input.trim();
+        let parsed = (!t.is_empty()).then(|| t.parse::<load::LoadCrop>());
+        if r.changed() {
+            s.load_opts.crop = parsed.clone().and_then(Result::ok);
+        }
+        if let Some(Err(e)) = parsed {
+            ui.colored_label(egui::Color32::LIGHT_RED, e);
+        }
+    });
 }
