@@ -147,8 +147,70 @@ fn colour_above_8_bits_is_u16_rgb() {
     let s = load_ok(&path, &ram_opts());
     assert_eq!(s.shape().dims(), (T, H, W, 3));
     let got = u16s(&s);
-    // 16-bit RGB: values well above the 8-bit range
-    assert!(got.iter().any(|&v| v > 1024), "max {:?}", got.iter().max());
+    // RGB at the source's 10 bits: FFmpeg's own RGB48 conversion (nearest chroma, as
+    // blitz converts at full size) brought back to 10 bits, within one unit of rounding
+    let raw = dir.path().join("rgb48.raw");
+    common::video::ffmpeg(&[
+        "-i",
+        path.to_str().unwrap(),
+        "-sws_flags",
+        "neighbor",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb48le",
+        raw.to_str().unwrap(),
+    ]);
+    let rgb48 = le_u16(&std::fs::read(&raw).unwrap());
+    assert_eq!(got.len(), rgb48.len());
+    for (i, (&g, &f)) in got.iter().zip(&rgb48).enumerate() {
+        let want = f >> 6;
+        assert!(
+            g.abs_diff(want) <= 1,
+            "sample {i}: blitz {g}, ffmpeg rgb48 {f} >> 6 = {want}"
+        );
+    }
+    assert!(got.iter().all(|&v| v <= 1023));
+    assert!(got.iter().any(|&v| v > 255), "max {:?}", got.iter().max());
+    let notes = plan.notes.join("; ");
+    assert!(notes.contains("converted to RGB of 10 bits"), "{notes}");
+}
+
+#[test]
+fn planar_rgb_above_8_bits_keeps_every_sample() {
+    if !common::video::has_encoder("ffv1") {
+        eprintln!("SKIPPED: ffmpeg has no ffv1 encoder");
+        return;
+    }
+    let dir = TempDir::new().unwrap();
+    // gbrp12: planes G, B, R of 12-bit samples; stored RGB must be them, exactly
+    let plane = |t: usize, k: usize| -> Vec<u16> {
+        (0..H)
+            .flat_map(move |y| (0..W).map(move |x| value(12, t + 3 * k, y, x)))
+            .collect()
+    };
+    let mut raw = Vec::new();
+    let mut want = Vec::new();
+    for t in 0..T {
+        let (g, b, r) = (plane(t, 0), plane(t, 1), plane(t, 2));
+        for i in 0..H * W {
+            want.extend([r[i], g[i], b[i]]);
+        }
+        for p in [g, b, r] {
+            raw.extend(le_bytes(p));
+        }
+    }
+    let path = encode_raw(
+        dir.path(),
+        "gbrp12.mkv",
+        &raw,
+        "gbrp12le",
+        (W, H),
+        &["-c:v", "ffv1", "-pix_fmt", "gbrp12le"],
+    );
+    let s = load_ok(&path, &ram_opts());
+    assert_eq!(s.shape().dims(), (T, H, W, 3));
+    assert_eq!(u16s(&s), want);
 }
 
 #[test]

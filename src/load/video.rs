@@ -43,8 +43,10 @@ pub enum Native {
     /// Plane 0 (gray, or the luma of a planar YUV format) copied as u16 samples, exactly as
     /// decoded: 9 to 16-bit gray sources, and `--gray` on 9 to 16-bit YUV.
     Luma16 { big_endian: bool },
-    /// swscale to RGB48 (u16 per channel): colour sources above 8 bits.
-    Rgb48,
+    /// swscale to RGB48 (u16 per channel), then brought back to the source's own depth
+    /// (right shift by `shift` = 16 - depth): colour sources above 8 bits, so a
+    /// 10-bit recording keeps values 0..=1023 as the gray and luma paths do.
+    Rgb48 { shift: u32 },
 }
 
 /// What a decoder's pixel format holds.
@@ -101,7 +103,9 @@ fn native(info: PixelInfo, opts: &LoadOptions) -> (Native, SrcDtype, usize) {
             big_endian: info.big_endian,
         }
     } else {
-        Native::Rgb48
+        Native::Rgb48 {
+            shift: 16u32.saturating_sub(info.depth),
+        }
     };
     (how, SrcDtype::U16, channels)
 }
@@ -285,10 +289,10 @@ pub fn plan(path: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Plan, Lo
             "pixel format {} ({} bit{})",
             o.decoder.format().descriptor().map_or("?", |d| d.name()),
             info.depth,
-            if how == Native::Eight && info.depth > 8 {
-                ", converted to 8 bits"
-            } else {
-                ""
+            match how {
+                Native::Eight if info.depth > 8 => ", converted to 8 bits".to_string(),
+                Native::Rgb48 { .. } => format!(", converted to RGB of {} bits", info.depth),
+                _ => String::new(),
             }
         ),
     ];
@@ -435,8 +439,8 @@ impl Walk<'_> {
         }
         // swscale output: GRAY8 / RGB24 (8-bit) or RGB48 in native byte order
         let (fmt, c, bytes) = match how {
-            Native::Rgb48 if cfg!(target_endian = "big") => (Pixel::RGB48BE, 3, 2),
-            Native::Rgb48 => (Pixel::RGB48LE, 3, 2),
+            Native::Rgb48 { .. } if cfg!(target_endian = "big") => (Pixel::RGB48BE, 3, 2),
+            Native::Rgb48 { .. } => (Pixel::RGB48LE, 3, 2),
             _ if pipe.out_c == 1 => (Pixel::GRAY8, 1, 1),
             _ => (Pixel::RGB24, 3, 1),
         };
@@ -472,6 +476,7 @@ impl Walk<'_> {
             }
             Slot::U16(s) if identity && bytes == 2 => {
                 scale_into(scaler, frame, bytemuck::cast_slice_mut(s), row, rh);
+                to_source_depth(how, s);
                 Ok(())
             }
             slot => {
@@ -485,6 +490,7 @@ impl Walk<'_> {
                 } else {
                     let mut v = vec![0u16; len];
                     scale_into(scaler, frame, bytemuck::cast_slice_mut(&mut v), row, rh);
+                    to_source_depth(how, &mut v);
                     RawData::U16(v)
                 };
                 let mut p = pipe.clone();
@@ -550,6 +556,16 @@ impl Walk<'_> {
                 pipe.run(self.path, raw, slot)
             }
         }
+    }
+}
+
+/// RGB48 samples brought back to the source's depth (see [`Native::Rgb48`]). swscale
+/// widens by bit replication (v << s | v >> (depth - s)), so the plain shift gives a planar
+/// RGB source's samples back exactly.
+fn to_source_depth(how: Native, v: &mut [u16]) {
+    let Native::Rgb48 { shift } = how else { return };
+    if shift > 0 {
+        v.iter_mut().for_each(|s| *s >>= shift);
     }
 }
 
