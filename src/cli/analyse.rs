@@ -16,7 +16,7 @@ use blitz::ops::profile::{self, Orientation};
 use blitz::ops::reduce::ReduceOp;
 use blitz::ops::roi::{Roi, Stat};
 
-use super::args::{EngineArgs, Input, RangeArgs, engine_used, source_spec};
+use super::args::{EngineArgs, Input, LineArgs, LineChoice, RangeArgs, engine_used, source_spec};
 
 /// `blitz normalize`.
 #[derive(Args)]
@@ -47,19 +47,9 @@ pub struct NormalizeArgs {
 pub struct ProfileArgs {
     #[command(flatten)]
     input: Input,
-    /// Profile along x at row Y.
-    #[arg(long, value_name = "Y")]
-    row: Option<usize>,
-    /// Profile along y at column X.
-    #[arg(long, value_name = "X")]
-    col: Option<usize>,
-    /// Profile along any open polyline X1,Y1,X2,Y2[,...] (pixel coordinates, bilinear
-    /// between pixels); the CSV's first column is then the arc length in pixels.
-    #[arg(long, value_name = "POINTS", allow_hyphen_values = true)]
-    line: Option<String>,
-    /// Half-width of the band: the mean over lines pos-K ..= pos+K.
-    #[arg(long, default_value_t = 0, value_name = "K")]
-    width: usize,
+    /// The line (with --line the CSV's first column is the arc length in pixels).
+    #[command(flatten)]
+    path: LineArgs,
     /// Frame (after loading).
     #[arg(long, default_value_t = 0, value_name = "T")]
     frame: usize,
@@ -233,19 +223,16 @@ pub fn profile(a: ProfileArgs) -> Result<()> {
     if let Some(q) = a.envelope {
         profile::check_percentile(q).with_context(|| format!("--envelope {q}"))?;
     }
-    if let Some(text) = &a.line {
-        if a.row.is_some() || a.col.is_some() {
-            anyhow::bail!("give exactly one of --row Y, --col X or --line X1,Y1,X2,Y2[,...]");
+    let width = a.path.width;
+    let (orient, pos) = match a.path.choice()? {
+        LineChoice::Row(y) => (Orientation::Row, y),
+        LineChoice::Col(x) => (Orientation::Col, x),
+        LineChoice::Poly(text) => {
+            a.engine.cpu_only("line profile");
+            return super::kymograph::line_profile(
+                &a.input, text, width, a.frame, a.envelope, &a.output,
+            );
         }
-        a.engine.cpu_only("line profile");
-        return super::kymograph::line_profile(
-            &a.input, text, a.width, a.frame, a.envelope, &a.output,
-        );
-    }
-    let (orient, pos) = match (a.row, a.col) {
-        (Some(y), None) => (Orientation::Row, y),
-        (None, Some(x)) => (Orientation::Col, x),
-        _ => anyhow::bail!("give exactly one of --row Y or --col X"),
     };
     let (stack, _) = a.input.load()?;
     // the envelope over every frame is the part with a GPU kernel; the profile of one
@@ -266,10 +253,10 @@ pub fn profile(a: ProfileArgs) -> Result<()> {
             "col"
         }
     );
-    let p = profile::profile(&stack, a.frame, orient, pos, a.width).context(what.clone())?;
+    let p = profile::profile(&stack, a.frame, orient, pos, width).context(what.clone())?;
     let env = a
         .envelope
-        .map(|q| engine.dataset_envelope(&stack, orient, pos, a.width, q))
+        .map(|q| engine.dataset_envelope(&stack, orient, pos, width, q))
         .transpose()
         .context(format!("--envelope with {what}"))?;
     let name = match &env {
@@ -286,7 +273,7 @@ pub fn profile(a: ProfileArgs) -> Result<()> {
     export::write_profiles_csv(out, &[curve]).with_context(|| writing(out))?;
     println!(
         "engine {name}: {orient} profile at {orient} {pos} (width {}) of frame {}, {} positions{} in {:.3} s -> {}",
-        a.width,
+        width,
         a.frame,
         p.len(),
         a.envelope

@@ -106,6 +106,45 @@ pub struct RangeArgs {
     pub to: Option<usize>,
 }
 
+/// A line through the frame: a row, a column or any polyline, with the band's
+/// half-width (`blitz profile`, `blitz kymograph`).
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("path_line").required(true).args(["row", "col", "line"])))]
+pub struct LineArgs {
+    /// Along x at row Y.
+    #[arg(long, value_name = "Y")]
+    pub row: Option<usize>,
+    /// Along y at column X.
+    #[arg(long, value_name = "X")]
+    pub col: Option<usize>,
+    /// Along any open polyline X1,Y1,X2,Y2[,X3,Y3...] in pixel coordinates, read
+    /// bilinearly between pixels.
+    #[arg(long, value_name = "POINTS", allow_hyphen_values = true)]
+    pub line: Option<String>,
+    /// Half-width of the band averaged across the line: 2K+1 lines or points.
+    #[arg(long, default_value_t = 0, value_name = "K")]
+    pub width: usize,
+}
+
+/// Which line [`LineArgs`] gave.
+pub enum LineChoice<'a> {
+    Row(usize),
+    Col(usize),
+    Poly(&'a str),
+}
+
+impl LineArgs {
+    /// Exactly one of --row, --col, --line.
+    pub fn choice(&self) -> Result<LineChoice<'_>> {
+        match (self.row, self.col, &self.line) {
+            (Some(y), None, None) => Ok(LineChoice::Row(y)),
+            (None, Some(x), None) => Ok(LineChoice::Col(x)),
+            (None, None, Some(t)) => Ok(LineChoice::Poly(t)),
+            _ => anyhow::bail!("give exactly one of --row Y, --col X or --line X1,Y1,X2,Y2[,...]"),
+        }
+    }
+}
+
 #[derive(clap::ValueEnum, Clone, Copy)]
 pub enum DtypeArg {
     U8,

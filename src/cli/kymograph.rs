@@ -10,26 +10,15 @@ use clap::Args;
 use blitz::export;
 use blitz::ops::kymograph::{self, Line};
 
-use super::args::{EngineArgs, Input, RangeArgs, engine_used};
+use super::args::{EngineArgs, Input, LineArgs, LineChoice, RangeArgs, engine_used};
 
 /// `blitz kymograph`.
 #[derive(Args)]
-#[command(group(clap::ArgGroup::new("path_line").required(true).args(["row", "col", "line"])))]
 pub struct KymographArgs {
     #[command(flatten)]
     input: Input,
-    /// The line along x at row Y.
-    #[arg(long, value_name = "Y")]
-    row: Option<usize>,
-    /// The line along y at column X.
-    #[arg(long, value_name = "X")]
-    col: Option<usize>,
-    /// Any open polyline in pixel coordinates: X1,Y1,X2,Y2[,X3,Y3...].
-    #[arg(long, value_name = "POINTS", allow_hyphen_values = true)]
-    line: Option<String>,
-    /// Half-width of the band averaged across the line: 2K+1 points.
-    #[arg(long, default_value_t = 0, value_name = "K")]
-    width: usize,
+    #[command(flatten)]
+    path: LineArgs,
     #[command(flatten)]
     range: RangeArgs,
     /// Output: .npy or .tif (f32, (T, L[, C])), .png (8-bit through its min..max) or .csv
@@ -41,25 +30,26 @@ pub struct KymographArgs {
 }
 
 pub fn run(a: KymographArgs) -> Result<()> {
+    let width = a.path.width;
+    let choice = a.path.choice()?;
     // a bad --line is said before anything is loaded
-    let parsed = a
-        .line
-        .as_deref()
-        .map(|t| Line::parse(t, a.width))
-        .transpose()?;
+    let parsed = match choice {
+        LineChoice::Poly(t) => Some(Line::parse(t, width)?),
+        _ => None,
+    };
     let (stack, range) = a.input.load_range(a.range)?;
     let sh = stack.shape();
-    let (what, line) = match (a.row, a.col, &a.line) {
-        (Some(y), None, None) => {
+    let (what, line) = match (choice, parsed) {
+        (LineChoice::Row(y), _) => {
             inside("--row", y, sh.height, "height")?;
-            (format!("--row {y}"), Line::row(y, sh.width, a.width))
+            (format!("--row {y}"), Line::row(y, sh.width, width))
         }
-        (None, Some(x), None) => {
+        (LineChoice::Col(x), _) => {
             inside("--col", x, sh.width, "width")?;
-            (format!("--col {x}"), Line::col(x, sh.height, a.width))
+            (format!("--col {x}"), Line::col(x, sh.height, width))
         }
-        (None, None, Some(t)) => (format!("--line {t}"), parsed.expect("parsed above")),
-        _ => anyhow::bail!("give exactly one of --row Y, --col X or --line X1,Y1,X2,Y2[,...]"),
+        (LineChoice::Poly(t), Some(l)) => (format!("--line {t}"), l),
+        (LineChoice::Poly(_), None) => unreachable!("parsed above"),
     };
     let engine = a.engine.open();
     let t0 = Instant::now();
@@ -90,7 +80,7 @@ pub fn run(a: KymographArgs) -> Result<()> {
     }
     println!(
         "engine {name}: kymograph along {what} (width {}, {:.1} px long, {} positions) of frames {}..={} in {secs:.3} s -> {}",
-        a.width,
+        width,
         line.length(),
         img.width,
         range.first,

@@ -74,8 +74,7 @@ enum Command {
     },
     /// Subtract and/or divide a reference from every frame; writes the whole f32 stack.
     Normalize(analyse::NormalizeArgs),
-    /// Line profile of one frame along a row or a column, band-averaged, as CSV.
-    #[command(group(clap::ArgGroup::new("path_line").required(true).args(["row", "col", "line"])))]
+    /// Line profile of one frame along a row, a column or a polyline, band-averaged, as CSV.
     Profile(analyse::ProfileArgs),
     /// ROI time series: per frame the mean (or median), min and max over a rectangle or
     /// polygon, as CSV.
