@@ -14,13 +14,13 @@ use crate::gpu::profile::GpuProfile;
 use crate::gpu::reduce::{GpuReduce, GpuStack};
 use crate::gpu::roi::GpuRoi;
 use crate::gpu::{GpuDevice, GpuError};
-use crate::load::Progress;
+use crate::load::{NoProgress, Progress};
 use crate::ops::histogram::{Histogram, histogram};
 use crate::ops::kymograph::{Line, kymograph};
 use crate::ops::normalize::Normalize;
 use crate::ops::profile::{Envelope, Orientation, dataset_envelope};
 use crate::ops::reduce::{ReduceOp, reduce, reduce_watched};
-use crate::ops::roi::{Roi, RoiSeries, Stat, roi_series, roi_series_watched};
+use crate::ops::roi::{Roi, RoiSeries, Stat, roi_series_watched};
 use crate::ops::{FrameRange, Image, OpError};
 use crate::stack::Stack;
 
@@ -202,6 +202,32 @@ impl Engine {
         }
     }
 
+    /// [`Engine::dispatch`] for work that tells `progress`: nothing starts once it is
+    /// cancelled; a GPU call, one step, is told as the phase `what` of `total` units when
+    /// it ends (the CPU work tells its own).
+    fn dispatch_watched<K, T>(
+        &self,
+        kernel: Option<K>,
+        progress: &dyn Progress,
+        (what, total): (&str, u64),
+        gpu: impl FnOnce(K) -> Result<T, GpuError>,
+        cpu: impl FnOnce() -> Result<T, OpError>,
+    ) -> Result<(T, Ran), OpError> {
+        if progress.is_cancelled() {
+            return Err(OpError::Cancelled);
+        }
+        self.dispatch(
+            kernel,
+            |k| {
+                progress.start(what, total);
+                let r = gpu(k);
+                progress.advance(total);
+                r
+            },
+            cpu,
+        )
+    }
+
     /// Reduces frames `range` with `op` on the GPU when in use, else on the CPU.
     pub fn reduce(
         &self,
@@ -209,11 +235,7 @@ impl Engine {
         op: ReduceOp,
         range: FrameRange,
     ) -> Result<(Image, Ran), OpError> {
-        self.dispatch(
-            self.gpu.as_ref(),
-            |g| g.reduce(stack, op, range),
-            || reduce(stack, op, range),
-        )
+        self.reduce_watched(stack, op, range, &NoProgress)
     }
 
     /// [`Engine::reduce`] telling `progress` the work done and stopping once it is
@@ -226,18 +248,12 @@ impl Engine {
         range: FrameRange,
         progress: &dyn Progress,
     ) -> Result<(Image, Ran), OpError> {
-        if progress.is_cancelled() {
-            return Err(OpError::Cancelled);
-        }
         let chunk = stack.default_chunk_bytes();
-        self.dispatch(
+        self.dispatch_watched(
             self.gpu.as_ref(),
-            |g| {
-                progress.start(op.name(), 1);
-                let r = g.reduce(stack, op, range);
-                progress.advance(1);
-                r
-            },
+            progress,
+            (op.name(), 1),
+            |g| g.reduce(stack, op, range),
             || reduce_watched(stack, op, range, chunk, progress),
         )
     }
@@ -331,11 +347,7 @@ impl Engine {
         stat: Stat,
         range: FrameRange,
     ) -> Result<(RoiSeries, Ran), OpError> {
-        self.dispatch(
-            self.roi.as_ref(),
-            |g| g.series(stack, roi, stat, range),
-            || roi_series(stack, roi, stat, range),
-        )
+        self.roi_watched(stack, roi, stat, range, &NoProgress)
     }
 
     /// [`Engine::roi`] telling `progress` the frames done (chunk by chunk on the CPU, the
@@ -348,20 +360,14 @@ impl Engine {
         range: FrameRange,
         progress: &dyn Progress,
     ) -> Result<(RoiSeries, Ran), OpError> {
-        if progress.is_cancelled() {
-            return Err(OpError::Cancelled);
-        }
         // chunks in RAM too (the series is the same in any chunks): progress and a stop
         // between them
         let chunk = crate::stack::chunk_bytes_from_env();
-        self.dispatch(
+        self.dispatch_watched(
             self.roi.as_ref(),
-            |g| {
-                progress.start("roi", range.len() as u64);
-                let r = g.series(stack, roi, stat, range);
-                progress.advance(range.len() as u64);
-                r
-            },
+            progress,
+            ("roi", range.len() as u64),
+            |g| g.series(stack, roi, stat, range),
             || roi_series_watched(stack, roi, stat, range, chunk, progress),
         )
     }
