@@ -203,24 +203,8 @@ pub fn run_gpu(
         Ok::<f64, crate::gpu::GpuError>(best)
     };
     // the resident compute by the GPU's timestamps where it has them
-    let best_gpu = |f: &mut dyn FnMut() -> Result<(), crate::gpu::GpuError>| {
-        f()?;
-        dev.gpu_seconds()?; // forget the warm-up
-        let (mut gpu, mut wall) = (Vec::new(), Vec::new());
-        for _ in 0..repeat {
-            let t0 = Instant::now();
-            f()?;
-            wall.push(t0.elapsed().as_secs_f64());
-            gpu.push(dev.gpu_seconds()?);
-        }
-        // timestamps only when every run has them: never a mix of the two clocks
-        let best = |v: &mut dyn Iterator<Item = f64>| v.fold(f64::INFINITY, f64::min);
-        Ok::<(f64, bool), crate::gpu::GpuError>(if gpu.iter().all(Option::is_some) {
-            (best(&mut gpu.into_iter().flatten()), true)
-        } else {
-            (best(&mut wall.into_iter()), false)
-        })
-    };
+    let best_gpu =
+        |f: &mut dyn FnMut() -> Result<(), crate::gpu::GpuError>| dev.best_time(repeat, f);
     let mut rows = Vec::new();
     for op in ReduceOp::ALL {
         let (compute, timed) = best_gpu(&mut || {

@@ -122,22 +122,7 @@ pub fn copy(gpu: &GpuDevice, want: u64, repeat: usize) -> Result<Transfer, GpuEr
         return Err(GpuError::Wgpu("nothing to copy".into()));
     }
     let pass = CopyPass::new(gpu, bytes)?;
-    pass.run(gpu)?;
-    gpu.gpu_seconds()?; // forget the warm-up
-    let (mut wall, mut stamps) = (f64::INFINITY, Vec::new());
-    for _ in 0..repeat.max(1) {
-        let t0 = Instant::now();
-        pass.run(gpu)?;
-        wall = wall.min(t0.elapsed().as_secs_f64());
-        stamps.push(gpu.gpu_seconds()?);
-    }
-    // timestamps only when every run has them: never a mix of the two clocks
-    let timed = stamps.iter().all(Option::is_some);
-    let seconds = if timed {
-        stamps.into_iter().flatten().fold(f64::INFINITY, f64::min)
-    } else {
-        wall
-    };
+    let (seconds, timed) = gpu.best_time(repeat, &mut || pass.run(gpu))?;
     Ok(Transfer {
         bytes: 2 * bytes,
         seconds,

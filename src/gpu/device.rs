@@ -204,6 +204,31 @@ impl GpuDevice {
         Ok(Some(total as f64 * period_ns * 1e-9))
     }
 
+    /// The best of `repeat` runs of `f` after a warm-up, in seconds: by the GPU's
+    /// timestamps when every run has them (true), else by the wall clock (false), never
+    /// a mix of the two clocks.
+    pub fn best_time(
+        &self,
+        repeat: usize,
+        f: &mut dyn FnMut() -> Result<(), GpuError>,
+    ) -> Result<(f64, bool), GpuError> {
+        f()?;
+        self.gpu_seconds()?; // forget the warm-up
+        let (mut wall, mut stamps) = (f64::INFINITY, Vec::new());
+        for _ in 0..repeat.max(1) {
+            let t0 = std::time::Instant::now();
+            f()?;
+            wall = wall.min(t0.elapsed().as_secs_f64());
+            stamps.push(self.gpu_seconds()?);
+        }
+        Ok(if stamps.iter().all(Option::is_some) {
+            let best = stamps.into_iter().flatten().fold(f64::INFINITY, f64::min);
+            (best, true)
+        } else {
+            (wall, false)
+        })
+    }
+
     /// The wgpu device.
     pub fn device(&self) -> &wgpu::Device {
         &self.device
