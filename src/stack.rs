@@ -250,6 +250,31 @@ pub struct SourceInfo {
     pub frame_time: Vec<f64>,
 }
 
+impl SourceInfo {
+    /// Frame number in the source of loaded frame `k` (after `--step` or a load range it
+    /// differs from `k`); `k` itself when the source did not say.
+    pub fn source_frame(&self, k: usize) -> usize {
+        self.frame_index.get(k).copied().unwrap_or(k)
+    }
+
+    /// Time in seconds of loaded frame `k`: the source's own time of that frame, else its
+    /// source frame number over the recording rate; None when the source says neither.
+    pub fn time_of(&self, k: usize) -> Option<f64> {
+        if let Some(&s) = self.frame_time.get(k) {
+            return Some(s);
+        }
+        let fps = self.fps.filter(|f| f.is_finite() && *f > 0.0)?;
+        Some(self.source_frame(k) as f64 / fps)
+    }
+
+    /// The source frame numbers and times (NaN where unknown) of loaded frames `ks`, the
+    /// columns `source_frame` and `time_s` of the CSV exports.
+    pub fn clock(&self, ks: impl Iterator<Item = usize>) -> (Vec<usize>, Vec<f64>) {
+        ks.map(|k| (self.source_frame(k), self.time_of(k).unwrap_or(f64::NAN)))
+            .unzip()
+    }
+}
+
 /// Error building a stack from raw parts.
 #[derive(Debug, thiserror::Error)]
 pub enum StackError {

@@ -180,10 +180,13 @@ fn cli_writes_the_kymograph_as_npy_and_csv() {
     let text = std::fs::read_to_string(&csv).unwrap();
     let mut lines = text.lines();
     let header = lines.next().unwrap();
-    assert!(header.starts_with("frame,p0,p1,"), "{header}");
+    assert!(
+        header.starts_with("frame,source_frame,time_s,p0,p1,"),
+        "{header}"
+    );
     assert_eq!(
         header.split(',').count(),
-        1 + 35,
+        3 + 35,
         "34 px long: 35 positions"
     );
     assert_eq!(lines.count(), 6);

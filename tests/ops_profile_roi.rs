@@ -432,7 +432,10 @@ fn cli_roi_on_demo_matches_naive() {
         o,
     ]);
     let (header, rows) = read_csv(&out);
-    assert_eq!(header, ["frame", "value", "min", "max"]);
+    assert_eq!(
+        header,
+        ["frame", "source_frame", "time_s", "value", "min", "max"]
+    );
     assert_eq!(rows.len(), 4);
     let roi = Roi::Rect {
         x: -3,
@@ -443,9 +446,12 @@ fn cli_roi_on_demo_matches_naive() {
     let want = naive_series(&s, &naive_mask(&roi, 20, 30), Stat::Mean, 1, 4);
     for (i, r) in rows.iter().enumerate() {
         assert_eq!(r[0], (i + 1) as f64);
+        // a demo stack is its own source, with no recording rate
+        assert_eq!(r[1], (i + 1) as f64);
+        assert!(r[2].is_nan(), "row {i}: {r:?}");
         let (v, lo, hi) = want[i];
         assert!(
-            csv_close(r[1], v) && r[2] == lo && r[3] == hi,
+            csv_close(r[3], v) && r[4] == lo && r[5] == hi,
             "row {i}: {r:?} vs {:?}",
             want[i]
         );
@@ -463,7 +469,10 @@ fn cli_roi_on_demo_matches_naive() {
         o,
     ]);
     let (header, rows) = read_csv(&out);
-    assert_eq!(header, ["frame", "value", "min", "max"]);
+    assert_eq!(
+        header,
+        ["frame", "source_frame", "time_s", "value", "min", "max"]
+    );
     assert_eq!(rows.len(), 6);
     let want = naive_series(
         &s,
@@ -475,7 +484,7 @@ fn cli_roi_on_demo_matches_naive() {
     for (i, r) in rows.iter().enumerate() {
         let (v, lo, hi) = want[i];
         assert!(
-            csv_close(r[1], v) && r[2] == lo && r[3] == hi,
+            csv_close(r[3], v) && r[4] == lo && r[5] == hi,
             "row {i}: {r:?} vs {:?}",
             want[i]
         );
@@ -548,15 +557,26 @@ fn cli_rgb_npy_has_per_channel_columns() {
     assert_eq!(
         header,
         [
-            "frame", "value_r", "min_r", "max_r", "value_g", "min_g", "max_g", "value_b", "min_b",
+            "frame",
+            "source_frame",
+            "time_s",
+            "value_r",
+            "min_r",
+            "max_r",
+            "value_g",
+            "min_g",
+            "max_g",
+            "value_b",
+            "min_b",
             "max_b"
         ]
     );
     assert_eq!(rows.len(), 3);
     // frame 0, R over x 1..=2, y 1..=2: 7y + 3x in {10, 13, 17, 20}: mean 15, 10, 20
-    assert_eq!(&rows[0][..4], &[0.0, 15.0, 10.0, 20.0]);
+    assert_eq!(rows[0][0], 0.0);
+    assert_eq!(&rows[0][3..6], &[15.0, 10.0, 20.0]);
     // G adds 50, frame 1 adds 40
-    assert_eq!(&rows[1][4..7], &[105.0, 100.0, 110.0]);
+    assert_eq!(&rows[1][6..9], &[105.0, 100.0, 110.0]);
 }
 
 #[test]

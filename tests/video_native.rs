@@ -305,3 +305,39 @@ fn a_video_stack_carries_each_frames_time() {
     assert_eq!(s.source.fps, Some(25.0));
     assert_eq!(s.source.frame_time, vec![0.08, 0.12, 0.16]);
 }
+
+#[test]
+fn roi_and_kymograph_csvs_carry_each_rows_source_frame_and_time() {
+    let dir = TempDir::new().unwrap();
+    let (path, _) = gray_clip(dir.path(), 10, "gray10le");
+    let p = path.to_str().unwrap();
+    let roi = dir.path().join("roi.csv");
+    let kymo = dir.path().join("k.csv");
+    let step = ["--first", "1", "--step", "2"];
+    let mut args = vec!["roi", p, "--rect", "2,2,4,4", "-o", roi.to_str().unwrap()];
+    args.extend(step);
+    common::ok(&args);
+    let mut args = vec!["kymograph", p, "--row", "3", "-o", kymo.to_str().unwrap()];
+    args.extend(step);
+    common::ok(&args);
+    for (csv, first_value) in [(&roi, "value"), (&kymo, "p0")] {
+        let text = std::fs::read_to_string(csv).unwrap();
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        assert_eq!(
+            &header[..4],
+            ["frame", "source_frame", "time_s", first_value]
+        );
+        let rows: Vec<Vec<f64>> = lines
+            .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+            .collect();
+        // frames 1, 3 of the 5 of a 25 fps clip
+        assert_eq!(rows.len(), 2, "{text}");
+        for (k, r) in rows.iter().enumerate() {
+            let src = 1 + 2 * k;
+            assert_eq!(r[0], k as f64, "{text}");
+            assert_eq!(r[1], src as f64, "{text}");
+            assert!((r[2] - src as f64 / 25.0).abs() < 1e-6, "{text}");
+        }
+    }
+}

@@ -176,7 +176,8 @@ fn roi_text(r: &Bound<'_, PyAny>) -> PyResult<String> {
 }
 
 /// The ROI time series (`--rect X,Y,W,H` or `--polygon X1,Y1,...`, `--median`): a dict of
-/// `frames`, `value`, `min`, `max` (N[, C]) and `pixels`.
+/// `frames`, `source_frame`, `time_s` (NaN where the source gives no time), `value`,
+/// `min`, `max` (N[, C]) and `pixels`.
 #[pyfunction]
 #[pyo3(signature = (x, rect=None, polygon=None, median=false, frames=None, engine="auto", progress=None))]
 #[allow(clippy::too_many_arguments)]
@@ -212,6 +213,7 @@ fn roi<'py>(
     let range = frame_range(&stack, frames)?;
     let choice = engine_choice(engine)?;
     let stat = if median { Stat::Median } else { Stat::Mean };
+    let (index, time) = stack.source.clock(range.first..range.last + 1);
     let (r, _) = run::run(py, progress, move |w| {
         self::engine(choice).roi_watched(&stack, &roi, stat, range, w)
     })?
@@ -222,6 +224,8 @@ fn roi<'py>(
     let d = PyDict::new(py);
     let shaped = |v: Vec<f32>| values_array(py, v, r.channels);
     d.set_item("frames", PyArray1::from_vec(py, r.frames.clone()))?;
+    d.set_item("source_frame", PyArray1::from_vec(py, index))?;
+    d.set_item("time_s", PyArray1::from_vec(py, time))?;
     d.set_item("value", shaped(r.value)?)?;
     d.set_item("min", shaped(r.min)?)?;
     d.set_item("max", shaped(r.max)?)?;

@@ -120,3 +120,15 @@ def test_bad_arguments_carry_the_cli_messages(rng):
         blitz.roi(a, rect="1,2,3")
     with pytest.raises(ValueError, match="give exactly one of row=Y, col=X or line="):
         blitz.profile(a)
+
+
+def test_roi_carries_the_source_frame_and_time(tmp_path, rng):
+    x = stack_of(rng, np.uint8, (10, 6, 6))
+    p = tmp_path / "x.npy"
+    np.save(p, x)
+    s = blitz.load(str(p), first=2, step=3)
+    r = blitz.roi(s, rect=(1, 1, 3, 3))
+    np.testing.assert_array_equal(r["frames"], [0, 1, 2])
+    np.testing.assert_array_equal(r["source_frame"], [2, 5, 8])
+    assert np.isnan(r["time_s"]).all()  # a .npy has no clock
+    np.testing.assert_allclose(r["value"], x[2::3, 1:4, 1:4].mean((1, 2)), rtol=1e-6)

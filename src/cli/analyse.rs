@@ -300,7 +300,12 @@ pub fn roi(a: RoiArgs) -> Result<()> {
     let secs = t0.elapsed().as_secs_f64();
     let name = engine_used(&engine, &ran);
     let out = &a.output;
-    export::write_roi_csv(out, &r).with_context(|| writing(out))?;
+    let (index, time) = stack.source.clock(r.frames.iter().copied());
+    let clock = export::FrameClock {
+        index: &index,
+        time: &time,
+    };
+    export::write_roi_csv_described(out, &r, &[], Some(clock)).with_context(|| writing(out))?;
     println!(
         "engine {name}: ROI {stat} over {} pixels, frames {}..={} in {:.3} s -> {}",
         r.pixels,

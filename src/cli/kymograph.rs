@@ -22,7 +22,8 @@ pub struct KymographArgs {
     #[command(flatten)]
     range: RangeArgs,
     /// Output: .npy or .tif (f32, (T, L[, C])), .png (8-bit through its min..max) or .csv
-    /// (a row per frame: frame, then a column per position and channel).
+    /// (a row per frame: frame, source_frame, time_s, then a column per position and
+    /// channel).
     #[arg(short, long)]
     output: PathBuf,
     #[command(flatten)]
@@ -64,13 +65,16 @@ pub fn run(a: KymographArgs) -> Result<()> {
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     if is_csv {
-        let mut header = vec!["frame".to_string()];
+        let mut header = ["frame", "source_frame", "time_s"]
+            .map(String::from)
+            .to_vec();
         for p in 0..img.width {
             header.extend(export::channel_columns(&format!("p{p}"), img.channels));
         }
+        let (index, time) = stack.source.clock(range.first..range.last + 1);
         let row_len = img.width * img.channels;
         let rows = img.data.chunks(row_len.max(1)).enumerate().map(|(t, r)| {
-            let mut v = vec![(range.first + t) as f32];
+            let mut v = vec![(range.first + t) as f32, index[t] as f32, time[t] as f32];
             v.extend_from_slice(r);
             v
         });

@@ -341,12 +341,11 @@ impl ViewerState {
             .series
             .as_ref()
             .ok_or_else(|| refused("no ROI drawn".into()))?;
-        let index: Vec<usize> = s.frames.iter().map(|&t| self.source_frame(t)).collect();
-        let time: Vec<f64> = s
-            .frames
-            .iter()
-            .map(|&t| self.frame_time(t).unwrap_or(f64::NAN))
-            .collect();
+        let (index, time) = self
+            .pipeline
+            .raw
+            .source
+            .clock(s.frames.iter().map(|&t| self.loaded_frame(t)));
         let clock = export::FrameClock {
             index: &index,
             time: &time,

@@ -5,33 +5,20 @@ use super::ViewerState;
 
 impl ViewerState {
     /// The loaded frame that displayed frame `t` is (the timeline crop moves it).
-    fn loaded_frame(&self, t: usize) -> usize {
+    pub(crate) fn loaded_frame(&self, t: usize) -> usize {
         t + self.pipeline.steps.timeline_crop.map_or(0, |c| c.first)
     }
 
     /// Frame number in the source of displayed frame `t` (after `--step`, a load range or
     /// a timeline crop it differs from `t`).
     pub fn source_frame(&self, t: usize) -> usize {
-        let k = self.loaded_frame(t);
-        self.pipeline
-            .raw
-            .source
-            .frame_index
-            .get(k)
-            .copied()
-            .unwrap_or(k)
+        self.pipeline.raw.source.source_frame(self.loaded_frame(t))
     }
 
     /// Time in seconds of displayed frame `t`: the source's own per-frame time, else its
     /// source frame number over the recording rate; None when the source says neither.
     pub fn frame_time(&self, t: usize) -> Option<f64> {
-        let src = &self.pipeline.raw.source;
-        let k = self.loaded_frame(t);
-        if let Some(&s) = src.frame_time.get(k) {
-            return Some(s);
-        }
-        let fps = src.fps.filter(|f| f.is_finite() && *f > 0.0)?;
-        Some(self.source_frame(t) as f64 / fps)
+        self.pipeline.raw.source.time_of(self.loaded_frame(t))
     }
 
     /// Displayed frames per second at real time: the source's rate over the step between
