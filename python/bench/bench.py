@@ -39,29 +39,30 @@ def numba_kernels():
     except ImportError:
         return None
 
+    # rows in parallel, frames in order, a row of accumulators in cache: the loop order
+    # that streams memory (frames innermost would stride by a whole frame)
     @numba.njit(parallel=True, fastmath=True, cache=False)
     def mean(a):
-        t, n = a.shape[0], a.shape[1] * a.shape[2]
-        flat = a.reshape(t, n)
-        out = np.zeros(n, np.float32)
-        for i in numba.prange(n):
-            s = 0
+        t, h, w = a.shape
+        out = np.zeros((h, w), np.float32)
+        for y in numba.prange(h):
+            acc = np.zeros(w, np.uint32)
             for k in range(t):
-                s += flat[k, i]
-            out[i] = s / t
+                for x in range(w):
+                    acc[x] += a[k, y, x]
+            for x in range(w):
+                out[y, x] = acc[x] / t
         return out
 
     @numba.njit(parallel=True, cache=False)
     def amax(a):
-        t, n = a.shape[0], a.shape[1] * a.shape[2]
-        flat = a.reshape(t, n)
-        out = np.zeros(n, np.uint8)
-        for i in numba.prange(n):
-            m = flat[0, i]
+        t, h, w = a.shape
+        out = a[0].copy()
+        for y in numba.prange(h):
             for k in range(1, t):
-                if flat[k, i] > m:
-                    m = flat[k, i]
-            out[i] = m
+                for x in range(w):
+                    if a[k, y, x] > out[y, x]:
+                        out[y, x] = a[k, y, x]
         return out
 
     return {"mean": mean, "max": amax}
