@@ -16,7 +16,7 @@ use crate::gpu::roi::GpuRoi;
 use crate::gpu::{GpuDevice, GpuError};
 use crate::load::{NoProgress, Progress};
 use crate::ops::histogram::{Histogram, histogram};
-use crate::ops::kymograph::{Line, kymograph};
+use crate::ops::kymograph::{Line, kymograph_watched};
 use crate::ops::normalize::Normalize;
 use crate::ops::profile::{Envelope, Orientation, dataset_envelope};
 use crate::ops::reduce::{ReduceOp, reduce, reduce_watched};
@@ -395,10 +395,24 @@ impl Engine {
         line: &Line,
         range: FrameRange,
     ) -> Result<(Image, Ran), OpError> {
-        self.dispatch(
+        self.kymograph_watched(stack, line, range, &NoProgress)
+    }
+
+    /// [`Engine::kymograph`] telling `progress` the frames done (one by one on the CPU,
+    /// the one call on the GPU) and stopping once it is cancelled.
+    pub fn kymograph_watched(
+        &self,
+        stack: &Stack,
+        line: &Line,
+        range: FrameRange,
+        progress: &dyn Progress,
+    ) -> Result<(Image, Ran), OpError> {
+        self.dispatch_watched(
             self.kymograph.as_ref(),
+            progress,
+            ("kymograph", range.len() as u64),
             |g| g.kymograph(stack, line, range),
-            || kymograph(stack, line, range),
+            || kymograph_watched(stack, line, range, progress),
         )
     }
 }

@@ -1,10 +1,11 @@
-//! The reduce and the ROI series with a progress: the same result as without one, every
+//! The reduce, the ROI series and the kymograph with a progress: the same result as without one, every
 //! unit of work told, and a stop asked for ends the work early with `Cancelled` (streamed
 //! chunk by chunk, the reduce in memory block by block).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use blitz::engine::{Engine, EngineChoice};
+use blitz::ops::kymograph::{Line, kymograph, kymograph_watched};
 use blitz::ops::reduce::{ReduceOp, reduce_chunked, reduce_watched};
 use blitz::ops::roi::{Roi, Stat, roi_series_chunked, roi_series_watched};
 use blitz::ops::{FrameRange, OpError};
@@ -153,4 +154,24 @@ fn a_watched_roi_series_equals_the_plain_one_and_stops_when_asked() {
         assert!(matches!(r, Err(OpError::Cancelled)), "{stat:?}");
         assert!(c.done.into_inner() < 200);
     }
+}
+
+#[test]
+fn a_watched_kymograph_equals_the_plain_one_and_stops_when_asked() {
+    let shape = Shape::new(200, 64, 64, 1);
+    let s = Stack::from_vec(
+        shape,
+        (0..shape.len()).map(|i| (i * 13 % 4093) as u16).collect(),
+    )
+    .unwrap();
+    let line = Line::parse("3,4,60,50", 1).unwrap();
+    let all = FrameRange::all(200);
+    let c = Count::new(u64::MAX);
+    let got = kymograph_watched(&s, &line, all, &c).unwrap();
+    assert_eq!(got, kymograph(&s, &line, all).unwrap());
+    assert_eq!((c.done.into_inner(), c.total.into_inner()), (200, 200));
+    let c = Count::new(1);
+    let r = kymograph_watched(&s, &line, all, &c);
+    assert!(matches!(r, Err(OpError::Cancelled)));
+    assert!(c.done.into_inner() < 200);
 }

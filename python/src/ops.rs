@@ -361,7 +361,7 @@ fn line_profile<'py>(
 /// polyline), band half-width `width`: a (T, L[, C]) float32 array, row t the line's
 /// profile in frame `a + t`.
 #[pyfunction]
-#[pyo3(signature = (x, row=None, col=None, line=None, width=0, frames=None, engine="auto"))]
+#[pyo3(signature = (x, row=None, col=None, line=None, width=0, frames=None, engine="auto", progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn kymograph<'py>(
     py: Python<'py>,
@@ -372,6 +372,7 @@ fn kymograph<'py>(
     width: usize,
     frames: Option<(usize, usize)>,
     engine: &str,
+    progress: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let parsed = line.map(|l| line_of(l, width)).transpose()?;
     let stack = as_stack("x", x)?;
@@ -388,13 +389,15 @@ fn kymograph<'py>(
     };
     let range = frame_range(&stack, frames)?;
     let choice = engine_choice(engine)?;
-    let img = run::run(py, None, move |_| {
+    let img = run::run(py, progress, move |w| {
         self::engine(choice)
-            .kymograph(&stack, &line, range)
+            .kymograph_watched(&stack, &line, range, w)
             .map(|(img, _)| img)
-            .map_err(|e| format!("{what}: {e}"))
     })?
-    .map_err(PyValueError::new_err)?;
+    .map_err(|e| match e {
+        OpError::Cancelled => op_err(e),
+        e => PyValueError::new_err(format!("{what}: {e}")),
+    })?;
     // an image of (frames, positions, channels)
     image_array(py, img)
 }

@@ -199,3 +199,23 @@ def test_kymograph_bad_lines_name_the_argument(rng):
         blitz.kymograph(a, row=1, col=1)
     with pytest.raises(TypeError, match="line: give"):
         blitz.kymograph(a, line={"a": 1})
+
+
+def test_kymograph_reports_progress_and_stops_on_ctrl_c():
+    import _thread
+
+    a = np.arange(400 * 128 * 128, dtype=np.uint16).reshape(400, 128, 128)
+    seen = []
+    k = blitz.kymograph(a, line=(0, 0, 127, 127), width=2, engine="cpu",
+                        progress=lambda d, t: seen.append((d, t)))
+    assert k.shape[0] == 400 and seen[-1] == (400, 400)
+    calls = []
+
+    def press_ctrl_c(done, total):
+        calls.append((done, total))
+        if len(calls) == 1:
+            _thread.interrupt_main()
+
+    with pytest.raises(KeyboardInterrupt):
+        blitz.kymograph(a, line=(0, 0, 127, 127), width=8, engine="cpu", progress=press_ctrl_c)
+    assert calls[-1][0] < calls[-1][1]

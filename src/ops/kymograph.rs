@@ -15,6 +15,7 @@ use ndarray::{ArrayView4, Axis};
 use rayon::prelude::*;
 
 use super::{FrameRange, Image, OpError};
+use crate::load::{NoProgress, Progress};
 use crate::stack::{Sample, Stack, StackView};
 
 /// An open polyline through the frame, with the half-width of its band.
@@ -260,6 +261,17 @@ impl LinePlan {
 /// The kymograph of `line` over frames `range`: an image of (frames, positions,
 /// channels), row t the line's profile in frame `range.first + t`.
 pub fn kymograph(stack: &Stack, line: &Line, range: FrameRange) -> Result<Image, OpError> {
+    kymograph_watched(stack, line, range, &NoProgress)
+}
+
+/// [`kymograph`] telling `progress` each frame read and stopping with
+/// [`OpError::Cancelled`] soon after it is cancelled.
+pub fn kymograph_watched(
+    stack: &Stack,
+    line: &Line,
+    range: FrameRange,
+    progress: &dyn Progress,
+) -> Result<Image, OpError> {
     let sh = stack.shape();
     range.check(sh.frames)?;
     let plan = line.plan(sh.height, sh.width)?;
@@ -272,19 +284,28 @@ pub fn kymograph(stack: &Stack, line: &Line, range: FrameRange) -> Result<Image,
         first: usize,
         c: usize,
         out: &mut [f32],
+        progress: &dyn Progress,
     ) {
         out.par_chunks_mut(plan.len * c)
             .enumerate()
             .for_each(|(t, row)| {
+                if progress.is_cancelled() {
+                    return;
+                }
                 let f = v.index_axis(Axis(0), first + t);
                 let frame = f.as_slice().expect("stack frames are contiguous");
                 plan.profile_into(frame, c, row);
+                progress.advance(1);
             });
     }
+    progress.start("kymograph", frames as u64);
     match stack.view() {
-        StackView::U8(v) => run(v, &plan, range.first, c, &mut img.data),
-        StackView::U16(v) => run(v, &plan, range.first, c, &mut img.data),
-        StackView::F32(v) => run(v, &plan, range.first, c, &mut img.data),
+        StackView::U8(v) => run(v, &plan, range.first, c, &mut img.data, progress),
+        StackView::U16(v) => run(v, &plan, range.first, c, &mut img.data, progress),
+        StackView::F32(v) => run(v, &plan, range.first, c, &mut img.data, progress),
+    }
+    if progress.is_cancelled() {
+        return Err(OpError::Cancelled);
     }
     Ok(img)
 }
