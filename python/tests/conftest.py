@@ -17,3 +17,16 @@ def stack_of(rng, dtype, shape=(23, 17, 29)):
     if dtype == np.uint16:
         return rng.integers(0, 65536, shape, dtype=np.uint16)
     return (rng.standard_normal(shape) * 100).astype(np.float32)
+
+
+def ctrl_c_at_first_report(calls):
+    """A progress callback that records (done, total) in `calls` and, at its first call,
+    does what Ctrl+C does: sets SIGINT's flag for the main thread."""
+    import _thread
+
+    def report(done, total):
+        calls.append((done, total))
+        if len(calls) == 1:
+            _thread.interrupt_main()
+
+    return report

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import blitz
-from conftest import stack_of
+from conftest import ctrl_c_at_first_report, stack_of
 
 DTYPES = [np.uint8, np.uint16, np.float32]
 NUMPY = {
@@ -125,24 +125,15 @@ def test_gpu_info_is_a_dict():
 
 
 def test_ctrl_c_interrupts_a_long_operation():
-    import _thread
-
     a = np.zeros((300, 256, 256), np.float32)  # 75 MiB: many chunks of frames
     calls = []
-
-    def press_ctrl_c(done, total):
-        calls.append(done)
-        if len(calls) == 1:
-            _thread.interrupt_main()  # what Ctrl+C does: SIGINT's flag for the main thread
-
     with pytest.raises(KeyboardInterrupt):
-        blitz.normalize(a, subtract="sliding:median:9:0", engine="cpu", progress=press_ctrl_c)
-    assert calls[-1] < 292  # stopped before the last output frame
+        blitz.normalize(a, subtract="sliding:median:9:0", engine="cpu",
+                        progress=ctrl_c_at_first_report(calls))
+    assert calls[-1][0] < 292  # stopped before the last output frame
 
 
 def test_reduce_reports_progress_and_stops_on_ctrl_c():
-    import _thread
-
     a = np.arange(300 * 256 * 256, dtype=np.float32).reshape(300, 256, 256) % 977
     seen = []
     r = blitz.reduce(a, "max", engine="cpu", progress=lambda d, t: seen.append((d, t)))
@@ -151,14 +142,8 @@ def test_reduce_reports_progress_and_stops_on_ctrl_c():
     assert all(d <= t for d, t in seen)
 
     calls = []
-
-    def press_ctrl_c(done, total):
-        calls.append((done, total))
-        if len(calls) == 1:
-            _thread.interrupt_main()
-
     with pytest.raises(KeyboardInterrupt):
-        blitz.reduce(a, "median", engine="cpu", progress=press_ctrl_c)
+        blitz.reduce(a, "median", engine="cpu", progress=ctrl_c_at_first_report(calls))
     assert calls[-1][0] < calls[-1][1]
 
 
@@ -202,20 +187,13 @@ def test_kymograph_bad_lines_name_the_argument(rng):
 
 
 def test_kymograph_reports_progress_and_stops_on_ctrl_c():
-    import _thread
-
     a = np.arange(400 * 128 * 128, dtype=np.uint16).reshape(400, 128, 128)
     seen = []
     k = blitz.kymograph(a, line=(0, 0, 127, 127), width=2, engine="cpu",
                         progress=lambda d, t: seen.append((d, t)))
     assert k.shape[0] == 400 and seen[-1] == (400, 400)
     calls = []
-
-    def press_ctrl_c(done, total):
-        calls.append((done, total))
-        if len(calls) == 1:
-            _thread.interrupt_main()
-
     with pytest.raises(KeyboardInterrupt):
-        blitz.kymograph(a, line=(0, 0, 127, 127), width=8, engine="cpu", progress=press_ctrl_c)
+        blitz.kymograph(a, line=(0, 0, 127, 127), width=8, engine="cpu",
+                        progress=ctrl_c_at_first_report(calls))
     assert calls[-1][0] < calls[-1][1]
