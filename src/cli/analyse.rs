@@ -105,7 +105,7 @@ pub fn convert(input: &Input, out: &Path) -> Result<()> {
     let (stack, secs) = input.load()?;
     let t0 = Instant::now();
     export::write_stack(out, &stack).with_context(|| writing(out))?;
-    println!(
+    outln!(
         "wrote {}: {} {} ({}), loaded in {:.2} s, written in {:.2} s",
         out.display(),
         stack.shape(),
@@ -131,7 +131,7 @@ pub fn reduce(
     let secs = t0.elapsed().as_secs_f64();
     let name = engine_used(&engine, &ran);
     export::write_image(out, &img).with_context(|| writing(out))?;
-    println!(
+    outln!(
         "engine {name}: {op} of frames {}..={} ({} x {} x {}) in {:.3} s -> {}",
         range.first,
         range.last,
@@ -184,7 +184,7 @@ pub fn normalize(a: NormalizeArgs) -> Result<()> {
     let name = engine_used(&engine, &ran);
     let out = &a.output;
     export::write_stack(out, &result).with_context(|| writing(out))?;
-    println!(
+    outln!(
         "engine {name}: normalized {} -> {} frames in {:.3} s ({:.2} GB/s of input) -> {}",
         stack.shape().frames,
         result.shape().frames,
@@ -216,7 +216,7 @@ fn normalize_streamed(stack: &Stack, n: &Normalize, out: &Path, budget: u64) -> 
     })?;
     w.finish()?;
     let secs = t0.elapsed().as_secs_f64();
-    println!(
+    outln!(
         "engine cpu (streamed to disk: the {} result exceeds the RAM budget of {}): normalized {} -> {} frames in {:.3} s ({:.2} GB/s of input) -> {}",
         human_bytes(n_out as u64 * sh.frame_len() as u64 * 4),
         human_bytes(budget),
@@ -284,7 +284,7 @@ pub fn profile(a: ProfileArgs) -> Result<()> {
     };
     let out = &a.output;
     export::write_profiles_csv(out, &[curve]).with_context(|| writing(out))?;
-    println!(
+    outln!(
         "engine {name}: {orient} profile at {orient} {pos} (width {}) of frame {}, {} positions{} in {:.3} s -> {}",
         a.width,
         a.frame,
@@ -314,7 +314,7 @@ pub fn roi(a: RoiArgs) -> Result<()> {
     let name = engine_used(&engine, &ran);
     let out = &a.output;
     export::write_roi_csv(out, &r).with_context(|| writing(out))?;
-    println!(
+    outln!(
         "engine {name}: ROI {stat} over {} pixels, frames {}..={} in {:.3} s -> {}",
         r.pixels,
         range.first,

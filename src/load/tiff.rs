@@ -63,20 +63,46 @@ pub fn page_header<R: Read + Seek>(
     Ok((h as usize, w as usize, c, dtype))
 }
 
-/// Decodes the current page.
+/// Decodes the current page, all planes of a planar page (PlanarConfiguration 2)
+/// interleaved into pixels.
 pub fn read_page<R: Read + Seek>(d: &mut Decoder<R>) -> Result<RawFrame, String> {
     let (h, w, c, _) = page_header(d)?;
-    let data = match d.read_image().map_err(|e| e.to_string())? {
-        DecodingResult::U8(v) => RawData::U8(v),
-        DecodingResult::U16(v) => RawData::U16(v),
-        DecodingResult::F32(v) => RawData::F32(v),
-        DecodingResult::F64(v) => RawData::F32(v.into_iter().map(|x| x as f32).collect()),
-        DecodingResult::I16(v) => RawData::F32(v.into_iter().map(|x| x as f32).collect()),
-        DecodingResult::I32(v) => RawData::F32(v.into_iter().map(|x| x as f32).collect()),
-        DecodingResult::U32(v) => RawData::F32(v.into_iter().map(|x| x as f32).collect()),
+    let mut result = DecodingResult::U8(Vec::new());
+    let layout = d
+        .read_image_to_buffer(&mut result)
+        .map_err(|e| e.to_string())?;
+    let planes = layout.planes.max(1);
+    if planes > 1 && result.as_buffer(0).as_bytes().len() < layout.complete_len {
+        return Err(format!(
+            "planar page: only the first of its {planes} planes fits the decoder's limits"
+        ));
+    }
+    let widen = |v: Vec<f32>| RawData::F32(interleave(v, planes));
+    let data = match result {
+        DecodingResult::U8(v) => RawData::U8(interleave(v, planes)),
+        DecodingResult::U16(v) => RawData::U16(interleave(v, planes)),
+        DecodingResult::F32(v) => widen(v),
+        DecodingResult::F64(v) => widen(v.into_iter().map(|x| x as f32).collect()),
+        DecodingResult::I16(v) => widen(v.into_iter().map(|x| x as f32).collect()),
+        DecodingResult::I32(v) => widen(v.into_iter().map(|x| x as f32).collect()),
+        DecodingResult::U32(v) => widen(v.into_iter().map(|x| x as f32).collect()),
         _ => return Err("unsupported TIFF sample type".into()),
     };
     Ok(RawFrame { h, w, c, data })
+}
+
+/// Pixel-interleaved samples from `planes` planes stored one after the other
+/// (`RRR.. GGG.. BBB..` -> `RGBRGB..`); one plane is returned as it is.
+fn interleave<T: Copy>(v: Vec<T>, planes: usize) -> Vec<T> {
+    if planes <= 1 {
+        return v;
+    }
+    let n = v.len() / planes;
+    let mut out = Vec::with_capacity(n * planes);
+    for i in 0..n {
+        out.extend((0..planes).map(|p| v[p * n + i]));
+    }
+    out
 }
 
 fn open(path: &Path) -> Result<Decoder<BufReader<std::fs::File>>, LoadError> {
