@@ -20,7 +20,7 @@ use super::guard::Budget;
 use super::output::{OutBuf, Slot};
 use super::{
     Detail, LoadError, LoadOptions, Plan, Progress, Selection, SourceKind, SrcDtype, ext_of_path,
-    guard,
+    guard, mixed,
 };
 
 /// Extensions read as single images (lower case).
@@ -42,6 +42,8 @@ const STACK_EXTS: &[&str] = &["npy", "cine", "cih", "cihx", "spe", "fits", "fit"
 pub struct FolderPlan {
     /// Selected files, in frame order, with their index in the sorted list.
     files: Vec<(usize, PathBuf)>,
+    /// Sample type of each selected file (a folder may mix them).
+    srcs: Vec<SrcDtype>,
     pipeline: FramePipeline,
     /// Files whose header could not be read.
     skipped: Vec<(String, String)>,
@@ -204,9 +206,19 @@ pub fn plan_files(
             common,
         });
     }
-    let mut pipeline = FramePipeline::new(first.dtype, common.0, common.1, first.c, opts)?;
+    let kinds = mixed::common(
+        good.iter()
+            .map(|(_, p, g)| (p.display().to_string(), g.c, g.dtype)),
+        opts,
+    )
+    .ok_or_else(|| LoadError::NothingReadable {
+        path: path.clone(),
+        skipped: skipped.clone(),
+    })?;
+    let mut pipeline = FramePipeline::new(kinds.dtype, common.0, common.1, kinds.channels, opts)?;
     pipeline.crop = common;
     let mut notes = notes;
+    notes.extend(kinds.notes);
     if common != (first.h, first.w) {
         notes.push(format!(
             "mixed frame sizes: all frames cut to the common {}x{} (top-left)",
@@ -225,6 +237,7 @@ pub fn plan_files(
         .indices()
         .map(|k| (good[k].0, good[k].1.clone()))
         .collect();
+    let srcs: Vec<SrcDtype> = kept.indices().map(|k| good[k].2.dtype).collect();
     let shape = Shape::new(
         selected.len(),
         pipeline.out_h,
@@ -238,8 +251,8 @@ pub fn plan_files(
         frames_exact: true,
         source_height: first.h,
         source_width: first.w,
-        source_channels: if first.c <= 2 { 1 } else { 3 },
-        source_dtype: first.dtype,
+        source_channels: if kinds.channels <= 2 { 1 } else { 3 },
+        source_dtype: kinds.dtype,
         selection: Selection {
             step: kept.step,
             ..sel
@@ -255,6 +268,7 @@ pub fn plan_files(
         time_range: None,
         detail: Detail::Folder(FolderPlan {
             files: selected,
+            srcs,
             pipeline,
             skipped,
         }),
@@ -442,10 +456,13 @@ pub fn load(
                 cancelled.store(true, Ordering::Relaxed);
                 return Err("cancelled".to_string());
             }
-            let r = decode_into(&f.files[k].1, pipe, slot).map_err(|e| match e {
-                LoadError::Decode { msg, .. } => msg,
-                other => other.to_string(),
-            });
+            let r =
+                decode_into(&f.files[k].1, &pipe.for_source(f.srcs[k]), slot).map_err(
+                    |e| match e {
+                        LoadError::Decode { msg, .. } => msg,
+                        other => other.to_string(),
+                    },
+                );
             progress.advance(1);
             r
         },

@@ -15,7 +15,7 @@ use super::frame::{FramePipeline, RawData, RawFrame};
 use super::guard::Budget;
 use super::output::OutBuf;
 use super::{
-    Detail, LoadError, LoadOptions, Plan, Progress, Selection, SourceKind, SrcDtype, guard,
+    Detail, LoadError, LoadOptions, Plan, Progress, Selection, SourceKind, SrcDtype, guard, mixed,
 };
 
 /// A decoder whose image-buffer limits are lifted (a frame's size is checked against the
@@ -119,14 +119,16 @@ pub fn plan(path: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Plan, Lo
     let mut pages = 1;
     let (mut ch, mut cw) = (h, w);
     let mut mixed = None;
+    let mut kinds = vec![(c, dtype)];
     while d.more_images() {
         d.next_image().map_err(|e| err(e.to_string()))?;
-        let (ph, pw, _, _) = page_header(&mut d).map_err(err)?;
+        let (ph, pw, pc, pt) = page_header(&mut d).map_err(err)?;
         if (ph, pw) != (h, w) && mixed.is_none() {
             mixed = Some((pages, ph, pw));
         }
         ch = ch.min(ph);
         cw = cw.min(pw);
+        kinds.push((pc, pt));
         pages += 1;
     }
     if let Some((page, ph, pw)) = mixed
@@ -140,7 +142,12 @@ pub fn plan(path: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Plan, Lo
             common: (ch, cw),
         });
     }
-    let mut pipeline = FramePipeline::new(dtype, ch, cw, c, opts)?;
+    let named = kinds
+        .iter()
+        .enumerate()
+        .map(|(i, &(c, t))| (format!("page {i}"), c, t));
+    let common = mixed::common(named, opts).ok_or_else(|| err("no page".into()))?;
+    let mut pipeline = FramePipeline::new(common.dtype, ch, cw, common.channels, opts)?;
     pipeline.crop = (ch, cw);
     let sel = Selection::resolve(pages, opts)?;
     let frame_bytes = (pipeline.frame_len() * pipeline.out.size()) as u64;
@@ -152,8 +159,8 @@ pub fn plan(path: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Plan, Lo
         frames_exact: true,
         source_height: h,
         source_width: w,
-        source_channels: if c <= 2 { 1 } else { 3 },
-        source_dtype: dtype,
+        source_channels: if common.channels <= 2 { 1 } else { 3 },
+        source_dtype: common.dtype,
         selection: sel,
         shape: Shape::new(sel.count(), pipeline.out_h, pipeline.out_w, pipeline.out_c),
         dtype: pipeline.out,
@@ -161,7 +168,7 @@ pub fn plan(path: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Plan, Lo
         storage: super::Storage::Ram,
         cache: None,
         guard: report,
-        notes: vec![],
+        notes: common.notes,
         fps: None,
         time_range: None,
         detail: Detail::Tiff(pipeline),
@@ -193,9 +200,10 @@ pub fn load(
             let page = sel.index(k);
             d.seek_to_image(page)
                 .map_err(|e| LoadError::decode(path, format!("page {page}: {e}")))?;
-            let raw =
-                read_page(d).map_err(|e| LoadError::decode(path, format!("page {page}: {e}")))?;
-            pipe.run(path, raw, slot)?;
+            let bad = |e| LoadError::decode(path, format!("page {page}: {e}"));
+            let (_, _, _, src) = page_header(d).map_err(bad)?;
+            let raw = read_page(d).map_err(bad)?;
+            pipe.for_source(src).run(path, raw, slot)?;
             progress.advance(1);
             Ok(())
         },
