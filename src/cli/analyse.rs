@@ -174,7 +174,13 @@ pub fn normalize(a: NormalizeArgs) -> Result<()> {
     let sh = stack.shape();
     let n_out = n.output_frames(sh.frames);
     let result_bytes = (n_out as u64) * (sh.frame_len() as u64) * 4;
-    if result_bytes > opts.budget_bytes() && load::ext_of_path(&a.output) == "npy" {
+    // the loaded stack shares the budget with the result, unless it is a mapped file
+    let resident = if stack.is_mapped() { 0 } else { stack.bytes() };
+    let streamable = matches!(
+        load::ext_of_path(&a.output).as_str(),
+        "npy" | "tif" | "tiff"
+    );
+    if resident.saturating_add(result_bytes) > opts.budget_bytes() && streamable {
         return normalize_streamed(&stack, &n, &a.output, opts.budget_bytes());
     }
     let engine = a.engine.open();
@@ -196,20 +202,17 @@ pub fn normalize(a: NormalizeArgs) -> Result<()> {
 }
 
 /// `blitz normalize` of a result bigger than the RAM budget: on the CPU, in frame order,
-/// each run of output frames written to the `.npy` as it is finished.
+/// each run of output frames written to the `.npy` or `.tif` as it is finished.
 fn normalize_streamed(stack: &Stack, n: &Normalize, out: &Path, budget: u64) -> Result<()> {
     let sh = stack.shape();
     let n_out = n.output_frames(sh.frames);
-    let mut dims = vec![n_out, sh.height, sh.width];
-    if sh.channels != 1 {
-        dims.push(sh.channels);
-    }
+    let out_shape = blitz::Shape::new(n_out, sh.height, sh.width, sh.channels);
     // input and output of a chunk together stay well inside the budget
     let chunk = blitz::stack::chunk_bytes_from_env()
         .min(usize::try_from(budget / 4).unwrap_or(usize::MAX))
         .max(1);
     let t0 = Instant::now();
-    let mut w = export::NpyWriter::create(out, blitz::Dtype::F32, &dims)?;
+    let mut w = export::StackWriter::create(out, blitz::Dtype::F32, out_shape)?;
     n.apply_chunked(stack, chunk, |_, frames| {
         w.write(blitz::stack::Samples::F32(frames))
             .map_err(anyhow::Error::from)
