@@ -44,6 +44,8 @@ pub struct FolderPlan {
     files: Vec<(usize, PathBuf)>,
     /// Sample type of each selected file (a folder may mix them).
     srcs: Vec<SrcDtype>,
+    /// Largest frame a decoder may allocate (the RAM budget).
+    frame_limit: u64,
     pipeline: FramePipeline,
     /// Files whose header could not be read.
     skipped: Vec<(String, String)>,
@@ -164,8 +166,10 @@ pub fn plan_files(
 ) -> Result<Plan, LoadError> {
     let sel = Selection::resolve(files.len(), opts)?;
     let range: Vec<(usize, &PathBuf)> = (sel.first..=sel.last).map(|i| (i, &files[i])).collect();
-    let headers: Vec<Result<Header, String>> =
-        range.par_iter().map(|(_, p)| read_header(p)).collect();
+    let headers: Vec<Result<Header, String>> = range
+        .par_iter()
+        .map(|(_, p)| read_header(p, budget.ram))
+        .collect();
     let mut skipped = Vec::new();
     let mut good: Vec<(usize, &PathBuf, Header)> = Vec::new();
     for ((i, p), h) in range.iter().zip(headers) {
@@ -269,6 +273,7 @@ pub fn plan_files(
         detail: Detail::Folder(FolderPlan {
             files: selected,
             srcs,
+            frame_limit: budget.ram,
             pipeline,
             skipped,
         }),
@@ -290,7 +295,7 @@ fn jpeg_options(out: ColorSpace) -> DecoderOptions {
         .jpeg_set_out_colorspace(out)
 }
 
-fn read_header(p: &Path) -> Result<Header, String> {
+fn read_header(p: &Path, frame_limit: u64) -> Result<Header, String> {
     if is_jpeg(p) {
         let bytes = std::fs::read(p).map_err(|e| e.to_string())?;
         if let Some(why) = super::jpeg::truncation(&bytes) {
@@ -311,7 +316,8 @@ fn read_header(p: &Path) -> Result<Header, String> {
     }
     if is_tiff(p) {
         let f = std::fs::File::open(p).map_err(|e| e.to_string())?;
-        let mut d = super::tiff::decoder(std::io::BufReader::new(f)).map_err(|e| e.to_string())?;
+        let mut d = super::tiff::decoder(std::io::BufReader::new(f), frame_limit)
+            .map_err(|e| e.to_string())?;
         let (h, w, c, dtype) = super::tiff::page_header(&mut d).map_err(|e| e.to_string())?;
         return Ok(Header { h, w, c, dtype });
     }
@@ -353,7 +359,12 @@ fn color_of(ct: ColorType) -> Result<(usize, SrcDtype), String> {
 }
 
 /// Decodes one file into `slot` through the pipeline.
-fn decode_into(p: &Path, pipe: &FramePipeline, slot: Slot<'_>) -> Result<(), LoadError> {
+fn decode_into(
+    p: &Path,
+    pipe: &FramePipeline,
+    frame_limit: u64,
+    slot: Slot<'_>,
+) -> Result<(), LoadError> {
     let err = |e: String| LoadError::decode(p, e);
     if is_jpeg(p) {
         let bytes = std::fs::read(p).map_err(|e| LoadError::io(p, e))?;
@@ -389,8 +400,8 @@ fn decode_into(p: &Path, pipe: &FramePipeline, slot: Slot<'_>) -> Result<(), Loa
     }
     if is_tiff(p) {
         let f = std::fs::File::open(p).map_err(|e| LoadError::io(p, e))?;
-        let mut d =
-            super::tiff::decoder(std::io::BufReader::new(f)).map_err(|e| err(e.to_string()))?;
+        let mut d = super::tiff::decoder(std::io::BufReader::new(f), frame_limit)
+            .map_err(|e| err(e.to_string()))?;
         let raw = super::tiff::read_page(&mut d).map_err(|e| err(e.to_string()))?;
         return pipe.run(p, raw, slot);
     }
@@ -456,13 +467,16 @@ pub fn load(
                 cancelled.store(true, Ordering::Relaxed);
                 return Err("cancelled".to_string());
             }
-            let r =
-                decode_into(&f.files[k].1, &pipe.for_source(f.srcs[k]), slot).map_err(
-                    |e| match e {
-                        LoadError::Decode { msg, .. } => msg,
-                        other => other.to_string(),
-                    },
-                );
+            let r = decode_into(
+                &f.files[k].1,
+                &pipe.for_source(f.srcs[k]),
+                f.frame_limit,
+                slot,
+            )
+            .map_err(|e| match e {
+                LoadError::Decode { msg, .. } => msg,
+                other => other.to_string(),
+            });
             progress.advance(1);
             r
         },

@@ -18,13 +18,15 @@ use super::{
     Detail, LoadError, LoadOptions, Plan, Progress, Selection, SourceKind, SrcDtype, guard, mixed,
 };
 
-/// A decoder whose image-buffer limits are lifted (a frame's size is checked against the
-/// memory budget when the load is planned) but whose tag limits stay: a tag claiming
-/// billions of values in any page is an error, not an allocation that aborts.
-pub fn decoder<R: Read + Seek>(r: R) -> TiffResult<Decoder<R>> {
+/// A decoder whose buffers may hold one frame of up to `frame_limit` bytes (the RAM
+/// budget: a bigger frame is refused when the load is planned) and no more. The tiff
+/// crate sizes a tag's value list by the same limit, so it must stay finite: unlimited,
+/// a tag claiming 2^31 values in any page was an allocation that aborted the process.
+pub fn decoder<R: Read + Seek>(r: R, frame_limit: u64) -> TiffResult<Decoder<R>> {
+    let limit = usize::try_from(frame_limit).unwrap_or(usize::MAX);
     let mut limits = Limits::default();
-    limits.decoding_buffer_size = usize::MAX;
-    limits.intermediate_buffer_size = usize::MAX;
+    limits.decoding_buffer_size = limit;
+    limits.intermediate_buffer_size = limit;
     Ok(Decoder::new(r)?.with_limits(limits))
 }
 
@@ -105,16 +107,16 @@ fn interleave<T: Copy>(v: Vec<T>, planes: usize) -> Vec<T> {
     out
 }
 
-fn open(path: &Path) -> Result<Decoder<BufReader<std::fs::File>>, LoadError> {
+fn open(path: &Path, frame_limit: u64) -> Result<Decoder<BufReader<std::fs::File>>, LoadError> {
     let f = std::fs::File::open(path).map_err(|e| LoadError::io(path, e))?;
-    decoder(BufReader::new(f))
+    decoder(BufReader::new(f), frame_limit)
         .map_err(|e| LoadError::decode(path, format!("not a readable TIFF: {e}")))
 }
 
 /// Counts the pages and reads the first page's header.
 pub fn plan(path: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Plan, LoadError> {
     let err = |e| LoadError::decode(path, e);
-    let mut d = open(path)?;
+    let mut d = open(path, budget.ram)?;
     let (h, w, c, dtype) = page_header(&mut d).map_err(err)?;
     let mut pages = 1;
     let (mut ch, mut cw) = (h, w);
@@ -192,7 +194,7 @@ pub fn load(
         count,
         n,
         per_worker,
-        || open(path),
+        || open(path, plan.guard.budget_bytes),
         |d, k, slot| {
             if progress.is_cancelled() {
                 return Err(LoadError::Cancelled(path.clone()));
