@@ -33,7 +33,11 @@
 //     window, so that an offset does not swamp the variance; a std window whose moments
 //     would cancel more than 8 bits is re-summed around its own mean, see
 //     window_condition), with infinities counted apart (a window holding one gives
-//     +-inf or NaN, as the CPU's direct reduce does).
+//     +-inf or NaN, as the CPU's direct reduce does). The f32 sums are kept in units of
+//     2^e, e growing from 0 as values near f32's maximum enter, so that they never
+//     overflow (the CPU sums in f64); a window whose mean has moved far from its shift,
+//     or whose magnitude has fallen far below what passed through it (a huge value
+//     left), is re-summed around its own mean (window_recenter, window_stale).
 
 struct Params {
     n_samples: u32,
@@ -92,6 +96,20 @@ struct Window {
     pinf: f32,
     ninf: f32,
     shift: f32,
+    // the sums are of (v - shift) * 2^-e
+    e: i32,
+    // sum of |v - shift| * 2^-e over the window, and over every add and remove since
+    // the window was last summed: the error of the running sums grows with the latter
+    mag: f32,
+    hist: f32,
+}
+
+// Bound on |v - shift| * 2^-e: squares below 2^80, their sums far below 2^128.
+const SCALE_BITS: i32 = 40;
+
+// The binary exponent of a finite f32 (floor(log2 |x|); -127 for zero and subnormals).
+fn exponent_of(x: f32) -> i32 {
+    return i32((bitcast<u32>(x) >> 23u) & 0xffu) - 127;
 }
 
 fn kahan(s: ptr<function, f32>, c: ptr<function, f32>, x: f32) {
@@ -127,7 +145,23 @@ fn window_add(w: ptr<function, Window>, f: u32, i: u32, sign: f32) {
         return;
     }
     (*w).count += sign;
-    let d = bitcast<f32>(r) - (*w).shift;
+    let v = bitcast<f32>(r);
+    // |v - shift| < 2^(x + 2) for x the larger exponent: keep it below 2^SCALE_BITS; a
+    // value leaving was in bound when it entered
+    let need = max(exponent_of(v), exponent_of((*w).shift)) + 2 - SCALE_BITS;
+    if need > (*w).e {
+        let k = need - (*w).e;
+        (*w).sum = ldexp((*w).sum, -k);
+        (*w).comp = ldexp((*w).comp, -k);
+        (*w).sq = ldexp(ldexp((*w).sq, -k), -k);
+        (*w).sqc = ldexp(ldexp((*w).sqc, -k), -k);
+        (*w).mag = ldexp((*w).mag, -k);
+        (*w).hist = ldexp((*w).hist, -k);
+        (*w).e = need;
+    }
+    let d = ldexp(v, -(*w).e) - ldexp((*w).shift, -(*w).e);
+    (*w).mag += sign * abs(d);
+    (*w).hist += abs(d);
     var s = (*w).sum;
     var c = (*w).comp;
     kahan(&s, &c, sign * d);
@@ -142,7 +176,7 @@ fn window_add(w: ptr<function, Window>, f: u32, i: u32, sign: f32) {
 
 // The window of frames first .. first + len of sample i, f32 sums taken around `shift`.
 fn window_sums(i: u32, first: u32, len: u32, shift: f32) -> Window {
-    var w = Window(0u, vec2<u32>(0u, 0u), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, shift);
+    var w = Window(0u, vec2<u32>(0u, 0u), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, shift, 0, 0.0, 0.0);
     for (var f = first; f < first + len; f += 1u) {
         window_add(&w, f, i, 1.0);
     }
@@ -164,6 +198,17 @@ fn window_start(i: u32, first: u32, len: u32) -> Window {
     return window_sums(i, first, len, shift);
 }
 
+// True when the f32 window's running sums may have lost the values in it: far more
+// magnitude passed through them than the window now holds (a value near f32's maximum
+// entered and left). Summing the window afresh costs `len` reads, rarely: data of one
+// magnitude pass 2^16 windows' worth through first.
+fn window_stale(w: Window) -> bool {
+    if params.dtype != DT_F32 {
+        return false;
+    }
+    return w.hist > 65536.0 * max(w.mag, 0.0);
+}
+
 // f32 std: where the running moments cancel more than 8 bits (a spread small beside the
 // distance of the window from the shift), re-sums the window around its own mean (len
 // reads) and keeps sliding from there; otherwise leaves it, so the cost stays one add
@@ -174,10 +219,26 @@ fn window_condition(w: ptr<function, Window>, i: u32, first: u32, len: u32) {
     }
     let m = ((*w).sum - (*w).comp) / (*w).count;
     let q = ((*w).sq - (*w).sqc) / (*w).count;
-    if (q - m * m) * 256.0 >= q {
+    if (q - m * m) * 256.0 >= q && !window_stale(*w) {
         return;
     }
-    *w = window_sums(i, first, len, m + (*w).shift);
+    *w = window_sums(i, first, len, ldexp(m, (*w).e) + (*w).shift);
+}
+
+// f32 mean and sum: where the window's mean has moved far from the shift (beside which
+// its values lost their low bits, as after a value near f32's maximum set the shift),
+// re-sums the window around its own mean and keeps sliding from there.
+fn window_recenter(w: ptr<function, Window>, i: u32, first: u32, len: u32) {
+    if params.dtype != DT_F32 || (*w).count == 0.0 || (*w).pinf + (*w).ninf > 0.0 {
+        return;
+    }
+    let m = ((*w).sum - (*w).comp) / (*w).count;
+    let shift = ldexp((*w).shift, -(*w).e);
+    let r = m + shift;
+    if max(abs(m), abs(shift)) <= 256.0 * abs(r) && !window_stale(*w) {
+        return;
+    }
+    *w = window_sums(i, first, len, ldexp(r, (*w).e));
 }
 
 // The window's mean, std (population) or sum; `len` frames.
@@ -204,18 +265,21 @@ fn window_value(w: Window, mode: u32, len: u32) -> f32 {
         }
         return select(bitcast<f32>(0xff800000u), bitcast<f32>(0x7f800000u), w.pinf > 0.0);
     }
+    // sums in units of 2^e: scaled back last, so that a result is infinite only where
+    // the CPU's f64 result is beyond f32's range
     let s = w.sum - w.comp;
+    let shift = ldexp(w.shift, -w.e);
     if mode == MODE_SLIDING_SUM {
-        return s + w.count * w.shift;
+        return ldexp(s + w.count * shift, w.e);
     }
     if w.count == 0.0 {
         return bitcast<f32>(NAN_BITS);
     }
     let m = s / w.count;
     if mode == MODE_SLIDING_MEAN {
-        return m + w.shift;
+        return ldexp(m + shift, w.e);
     }
-    return sqrt(max((w.sq - w.sqc) / w.count - m * m, 0.0));
+    return ldexp(sqrt(max((w.sq - w.sqc) / w.count - m * m, 0.0)), w.e);
 }
 
 fn running(mode: u32) -> bool {
@@ -325,6 +389,8 @@ fn normalize(@builtin(global_invocation_id) gid: vec3<u32>) {
             } else {
                 if params.sub_mode == MODE_SLIDING_STD {
                     window_condition(&ws, i, t + params.sub_lag, params.sub_window);
+                } else {
+                    window_recenter(&ws, i, t + params.sub_lag, params.sub_window);
                 }
                 r = window_value(ws, params.sub_mode, params.sub_window);
             }
@@ -339,6 +405,8 @@ fn normalize(@builtin(global_invocation_id) gid: vec3<u32>) {
             } else {
                 if params.div_mode == MODE_SLIDING_STD {
                     window_condition(&wd, i, t + params.div_lag, params.div_window);
+                } else {
+                    window_recenter(&wd, i, t + params.div_lag, params.div_window);
                 }
                 r = window_value(wd, params.div_mode, params.div_window);
             }
@@ -359,6 +427,7 @@ fn normalize(@builtin(global_invocation_id) gid: vec3<u32>) {
             if enter < params.n_frames {
                 window_add(&ws, t + params.sub_lag, i, -1.0);
                 window_add(&ws, enter, i, 1.0);
+
             }
         }
         if running(params.div_mode) {
@@ -366,6 +435,7 @@ fn normalize(@builtin(global_invocation_id) gid: vec3<u32>) {
             if enter < params.n_frames {
                 window_add(&wd, t + params.div_lag, i, -1.0);
                 window_add(&wd, enter, i, 1.0);
+
             }
         }
     }

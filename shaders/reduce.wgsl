@@ -24,11 +24,15 @@
 //   u8/u16 mean, sum, std: acc0, acc1 = sum (low, high word of a u64);
 //                          acc2, acc3 = sum of squares (u64); exact integers
 //   u8/u16 max, min:       acc0 = the extreme
-//   f32 mean, sum, std:    acc0 = sum of (v - shift), acc1 = its Kahan compensation,
-//                          acc2 = sum of squares of (v - shift), acc3 = its compensation,
-//                          acc4 = count of non-NaN samples, acc5 = shift (the first
-//                          non-NaN value of the range; any shift gives the same result
-//                          in exact arithmetic, one near the data keeps f32 accurate)
+//   f32 mean, sum, std:    acc0 = sum of (v - shift) * 2^-e, acc1 = its Kahan
+//                          compensation, acc2 = sum of squares of (v - shift) * 2^-e,
+//                          acc3 = its compensation, acc4 = count of non-NaN samples
+//                          (low COUNT_BITS bits) and e (the bits above), acc5 = shift
+//                          (the first non-NaN value of the range; any shift gives the
+//                          same result in exact arithmetic, one near the data keeps f32
+//                          accurate). e grows from 0 as values near f32's maximum arrive,
+//                          so that |(v - shift) * 2^-e| < 2^SCALE_BITS and neither sum
+//                          overflows (CPU: f64); a power of two scales exactly.
 //   f32 max, min:          acc0 = bits of the extreme; a NaN while no number was seen
 //   median (any dtype):    acc0 = digit counts, bin b of sample i at b * n_samples + i;
 //                          acc1 = key prefix chosen so far; acc2 = rank of the wanted
@@ -58,6 +62,12 @@ struct Params {
     pass_index: u32,    // median: the pass (digit, then the next key); finalize: passes run
     digit_bits: u32,    // median: bits per radix digit (1, 2 or 4)
 }
+
+// f32 moments: bits of the count in acc4 (the rest hold the scale exponent e), and the
+// bound on the scaled values: squares stay below 2^(2 SCALE_BITS), their sum over
+// 2^COUNT_BITS frames below 2^(2 SCALE_BITS + COUNT_BITS) < 2^128.
+const COUNT_BITS: u32 = 25u;
+const SCALE_BITS: i32 = 40;
 
 const OP_MEAN: u32 = 0u;
 const OP_SUM: u32 = 1u;
@@ -218,11 +228,13 @@ fn accumulate_f32(i: u32) {
     var q = 0.0;
     var qc = 0.0;
     var n = 0u;
+    var e = 0i;
     if !first {
         shift = bitcast<f32>(acc5[i]);
         s = bitcast<f32>(acc0[i]);
         sc = bitcast<f32>(acc1[i]);
-        n = acc4[i];
+        n = acc4[i] & ((1u << COUNT_BITS) - 1u);
+        e = i32(acc4[i] >> COUNT_BITS);
         if want_sq {
             q = bitcast<f32>(acc2[i]);
             qc = bitcast<f32>(acc3[i]);
@@ -239,7 +251,19 @@ fn accumulate_f32(i: u32) {
         if n == 0u && is_finite_bits(b) {
             shift = v;
         }
-        let d = v - shift;
+        if is_finite_bits(b) {
+            // |v - shift| < 2^(x + 2) for x the larger exponent: keep it below 2^SCALE_BITS
+            let need = max(exponent_of(v), exponent_of(shift)) + 2 - SCALE_BITS;
+            if need > e {
+                let k = need - e;
+                s = ldexp(s, -k);
+                sc = ldexp(sc, -k);
+                q = ldexp(ldexp(q, -k), -k);
+                qc = ldexp(ldexp(qc, -k), -k);
+                e = need;
+            }
+        }
+        let d = ldexp(v, -e) - ldexp(shift, -e);
         let y = d - sc;
         let st = s + y;
         // an infinite sum stays infinite (or NaN for +inf and -inf): its compensation
@@ -256,12 +280,17 @@ fn accumulate_f32(i: u32) {
     }
     acc0[i] = bitcast<u32>(s);
     acc1[i] = bitcast<u32>(sc);
-    acc4[i] = n;
+    acc4[i] = n | (u32(e) << COUNT_BITS);
     acc5[i] = bitcast<u32>(shift);
     if want_sq {
         acc2[i] = bitcast<u32>(q);
         acc3[i] = bitcast<u32>(qc);
     }
+}
+
+// The binary exponent of a finite f32 (floor(log2 |x|); -127 for zero and subnormals).
+fn exponent_of(x: f32) -> i32 {
+    return i32((bitcast<u32>(x) >> 23u) & 0xffu) - 127;
 }
 
 @compute @workgroup_size(256)
@@ -304,19 +333,22 @@ fn finalize_f32(i: u32) -> u32 {
     if op == OP_MAX || op == OP_MIN {
         return acc0[i];
     }
-    let n = acc4[i];
+    let n = acc4[i] & ((1u << COUNT_BITS) - 1u);
+    let e = i32(acc4[i] >> COUNT_BITS);
     if n == 0u {
         // every frame NaN: the sum of nothing is 0, the rest NaN
         return select(NAN_BITS, 0u, op == OP_SUM);
     }
     let fnum = f32(n);
     let s = bitcast<f32>(acc0[i]) - bitcast<f32>(acc1[i]);
-    let shift = bitcast<f32>(acc5[i]);
+    // the shift in the scaled units of the sums; the result is scaled back last, so it
+    // is infinite only where the CPU's f64 result is beyond f32's range
+    let shift = ldexp(bitcast<f32>(acc5[i]), -e);
     if op == OP_SUM {
-        return bitcast<u32>(s + fnum * shift);
+        return bitcast<u32>(ldexp(s + fnum * shift, e));
     }
     if op == OP_MEAN {
-        return bitcast<u32>(s / fnum + shift);
+        return bitcast<u32>(ldexp(s / fnum + shift, e));
     }
     if !is_finite_bits(bitcast<u32>(s)) {
         // an infinite sample: the spread is undefined
@@ -324,7 +356,7 @@ fn finalize_f32(i: u32) -> u32 {
     }
     let q = bitcast<f32>(acc2[i]) - bitcast<f32>(acc3[i]);
     let m = s / fnum;
-    return bitcast<u32>(sqrt(max(q / fnum - m * m, 0.0)));
+    return bitcast<u32>(ldexp(sqrt(max(q / fnum - m * m, 0.0)), e));
 }
 
 // Bits of a median key: 8, 16 or 32.

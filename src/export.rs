@@ -12,12 +12,14 @@ use crate::stack::{Dtype, Samples, Stack};
 
 mod csv;
 pub mod partial;
+mod stream;
 mod target;
 pub use csv::{
     ENV_BAND, ENV_DATASET, ENV_IMAGE, FrameClock, ProfileColumns, channel_columns, write_csv,
     write_csv_commented, write_profiles_csv, write_profiles_csv_described, write_roi_csv,
     write_roi_csv_described,
 };
+pub use stream::{StackWriter, TiffPages};
 pub use target::{Target, resolve};
 
 /// An export that failed, naming the file.
@@ -198,7 +200,7 @@ pub fn write_npy(path: &Path, stack: &Stack) -> Result<(), ExportError> {
 
 /// Writes every frame as one page of a TIFF (BigTIFF above 4 GB), in the stack's dtype.
 pub fn write_tiff(path: &Path, stack: &Stack) -> Result<(), ExportError> {
-    use tiff::encoder::{TiffEncoder, TiffKind, colortype};
+    use tiff::encoder::{TiffEncoder, TiffKind};
     let enc_err = |e: tiff::TiffError| ExportError::Encode {
         path: path.to_path_buf(),
         msg: e.to_string(),
@@ -210,19 +212,12 @@ pub fn write_tiff(path: &Path, stack: &Stack) -> Result<(), ExportError> {
         let s = stack.shape();
         let (w, h) = (s.width as u32, s.height as u32);
         for t in 0..s.frames {
-            match (stack.frame(t), s.channels) {
-                (Samples::U8(f), 1) => enc.write_image::<colortype::Gray8>(w, h, f)?,
-                (Samples::U8(f), _) => enc.write_image::<colortype::RGB8>(w, h, f)?,
-                (Samples::U16(f), 1) => enc.write_image::<colortype::Gray16>(w, h, f)?,
-                (Samples::U16(f), _) => enc.write_image::<colortype::RGB16>(w, h, f)?,
-                (Samples::F32(f), 1) => enc.write_image::<colortype::Gray32Float>(w, h, f)?,
-                (Samples::F32(f), _) => enc.write_image::<colortype::RGB32Float>(w, h, f)?,
-            }
+            stream::write_page(enc, w, h, s.channels, stack.frame(t))?;
         }
         Ok(())
     }
     write_atomic(path, |w| {
-        if stack.bytes() > (4u64 << 30) - (64 << 20) {
+        if stream::needs_big_tiff(stack.bytes()) {
             pages(&mut TiffEncoder::new_big(w).map_err(enc_err)?, stack).map_err(enc_err)
         } else {
             pages(&mut TiffEncoder::new(w).map_err(enc_err)?, stack).map_err(enc_err)

@@ -9,6 +9,7 @@ pub mod export;
 pub mod gpu;
 pub mod load;
 pub mod ops;
+pub mod report;
 pub mod stack;
 pub mod viewer;
 

@@ -218,6 +218,15 @@ impl<'a> Samples<'a> {
         }
     }
 
+    /// Samples `a..b`.
+    pub fn range(self, a: usize, b: usize) -> Samples<'a> {
+        match self {
+            Samples::U8(s) => Samples::U8(&s[a..b]),
+            Samples::U16(s) => Samples::U16(&s[a..b]),
+            Samples::F32(s) => Samples::F32(&s[a..b]),
+        }
+    }
+
     /// Raw bytes in native (little-endian) order.
     pub fn as_bytes(self) -> &'a [u8] {
         match self {

@@ -95,7 +95,7 @@ pub fn convert(input: &Input, out: &Path) -> Result<()> {
     let (stack, secs) = input.load()?;
     let t0 = Instant::now();
     export::write_stack(out, &stack).with_context(|| writing(out))?;
-    println!(
+    outln!(
         "wrote {}: {} {} ({}), loaded in {:.2} s, written in {:.2} s",
         out.display(),
         stack.shape(),
@@ -121,7 +121,7 @@ pub fn reduce(
     let secs = t0.elapsed().as_secs_f64();
     let name = engine_used(&engine, &ran);
     export::write_image(out, &img).with_context(|| writing(out))?;
-    println!(
+    outln!(
         "engine {name}: {op} of frames {}..={} ({} x {} x {}) in {:.3} s -> {}",
         range.first,
         range.last,
@@ -164,7 +164,13 @@ pub fn normalize(a: NormalizeArgs) -> Result<()> {
     let sh = stack.shape();
     let n_out = n.output_frames(sh.frames);
     let result_bytes = (n_out as u64) * (sh.frame_len() as u64) * 4;
-    if result_bytes > opts.budget_bytes() && load::ext_of_path(&a.output) == "npy" {
+    // the loaded stack shares the budget with the result, unless it is a mapped file
+    let resident = if stack.is_mapped() { 0 } else { stack.bytes() };
+    let streamable = matches!(
+        load::ext_of_path(&a.output).as_str(),
+        "npy" | "tif" | "tiff"
+    );
+    if resident.saturating_add(result_bytes) > opts.budget_bytes() && streamable {
         return normalize_streamed(&stack, &n, &a.output, opts.budget_bytes());
     }
     let engine = a.engine.open();
@@ -174,7 +180,7 @@ pub fn normalize(a: NormalizeArgs) -> Result<()> {
     let name = engine_used(&engine, &ran);
     let out = &a.output;
     export::write_stack(out, &result).with_context(|| writing(out))?;
-    println!(
+    outln!(
         "engine {name}: normalized {} -> {} frames in {:.3} s ({:.2} GB/s of input) -> {}",
         stack.shape().frames,
         result.shape().frames,
@@ -186,27 +192,24 @@ pub fn normalize(a: NormalizeArgs) -> Result<()> {
 }
 
 /// `blitz normalize` of a result bigger than the RAM budget: on the CPU, in frame order,
-/// each run of output frames written to the `.npy` as it is finished.
+/// each run of output frames written to the `.npy` or `.tif` as it is finished.
 fn normalize_streamed(stack: &Stack, n: &Normalize, out: &Path, budget: u64) -> Result<()> {
     let sh = stack.shape();
     let n_out = n.output_frames(sh.frames);
-    let mut dims = vec![n_out, sh.height, sh.width];
-    if sh.channels != 1 {
-        dims.push(sh.channels);
-    }
+    let out_shape = blitz::Shape::new(n_out, sh.height, sh.width, sh.channels);
     // input and output of a chunk together stay well inside the budget
     let chunk = blitz::stack::chunk_bytes_from_env()
         .min(usize::try_from(budget / 4).unwrap_or(usize::MAX))
         .max(1);
     let t0 = Instant::now();
-    let mut w = export::NpyWriter::create(out, blitz::Dtype::F32, &dims)?;
+    let mut w = export::StackWriter::create(out, blitz::Dtype::F32, out_shape)?;
     n.apply_chunked(stack, chunk, |_, frames| {
         w.write(blitz::stack::Samples::F32(frames))
             .map_err(anyhow::Error::from)
     })?;
     w.finish()?;
     let secs = t0.elapsed().as_secs_f64();
-    println!(
+    outln!(
         "engine cpu (streamed to disk: the {} result exceeds the RAM budget of {}): normalized {} -> {} frames in {:.3} s ({:.2} GB/s of input) -> {}",
         human_bytes(n_out as u64 * sh.frame_len() as u64 * 4),
         human_bytes(budget),
@@ -271,7 +274,7 @@ pub fn profile(a: ProfileArgs) -> Result<()> {
     };
     let out = &a.output;
     export::write_profiles_csv(out, &[curve]).with_context(|| writing(out))?;
-    println!(
+    outln!(
         "engine {name}: {orient} profile at {orient} {pos} (width {}) of frame {}, {} positions{} in {:.3} s -> {}",
         width,
         a.frame,
@@ -306,7 +309,7 @@ pub fn roi(a: RoiArgs) -> Result<()> {
         time: &time,
     };
     export::write_roi_csv_described(out, &r, &[], Some(clock)).with_context(|| writing(out))?;
-    println!(
+    outln!(
         "engine {name}: ROI {stat} over {} pixels, frames {}..={} in {:.3} s -> {}",
         r.pixels,
         range.first,

@@ -200,6 +200,10 @@ pub struct LoadArgs {
     /// Cache directory for disk storage (default: $XDG_CACHE_HOME/blitz or ~/.cache/blitz).
     #[arg(long, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
+    /// Read a 3-D .npy of shape (A, B, 3) as A gray frames of B x 3 pixels, not as one
+    /// colour image.
+    #[arg(long)]
+    as_frames: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy)]
@@ -230,6 +234,7 @@ impl LoadArgs {
             },
             storage: self.storage,
             cache_dir: self.cache_dir.clone(),
+            as_frames: self.as_frames,
         }
     }
 }

@@ -98,10 +98,10 @@ fn bench_cmd(
         }
     }
     if as_json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
-    println!(
+    outln!(
         "stack {} {} ({}), {} rayon threads",
         stack.shape(),
         stack.dtype(),
@@ -109,15 +109,19 @@ fn bench_cmd(
         rayon::current_num_threads()
     );
     if let Some(t) = rows.iter().find_map(|r| r.timing) {
-        println!("GPU \"seconds\": the resident compute, by {t}");
+        outln!("GPU \"seconds\": the resident compute, by {t}");
     }
-    println!(
+    outln!(
         "{:<22} {:>6} {:>11} {:>15} {:>9}",
-        "op", "engine", "seconds", "with transfer", "GB/s"
+        "op",
+        "engine",
+        "seconds",
+        "with transfer",
+        "GB/s"
     );
     let cell = |v: Option<f64>| v.map_or("-".to_string(), |s| format!("{s:.4}"));
     for r in rows {
-        println!(
+        outln!(
             "{:<22} {:>6} {:>11} {:>15} {:>9.2}",
             r.op,
             r.engine,
@@ -136,11 +140,11 @@ fn bench_interactive(stack: &Stack, changes: usize, json: bool, engine: EngineAr
     let rows = bench::run_interactive(stack, &gpu, engine.engine != EngineArg::Cpu, changes)
         .map_err(anyhow::Error::msg)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
     let s = stack.shape();
-    println!(
+    outln!(
         "stack {} x {} x {} {} ({}); result drawn into 1920x1080 on {} ({})",
         s.frames,
         s.height,
@@ -150,14 +154,20 @@ fn bench_interactive(stack: &Stack, changes: usize, json: bool, engine: EngineAr
         info.name,
         info.device_type
     );
-    println!(
+    outln!(
         "{:<44} {:>6} {:>12} {:>12}",
-        "change", "engine", "total ms", "compute ms"
+        "change",
+        "engine",
+        "total ms",
+        "compute ms"
     );
     for r in rows {
-        println!(
+        outln!(
             "{:<44} {:>6} {:>12.2} {:>12.2}",
-            r.change, r.engine, r.ms_median, r.ms_compute
+            r.change,
+            r.engine,
+            r.ms_median,
+            r.ms_compute
         );
     }
     Ok(())
@@ -169,22 +179,34 @@ fn bench_display(changes: usize, json: bool) -> Result<()> {
     let info = gpu.info();
     let rows = bench::run_display_scrub(&gpu, changes).map_err(anyhow::Error::msg)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
-    println!(
+    outln!(
         "frame change = upload of the frame in its raw dtype + draw through the colormap into \
          1920x1080, waited for; {} ({}, {})",
-        info.name, info.backend, info.device_type
+        info.name,
+        info.backend,
+        info.device_type
     );
-    println!(
+    outln!(
         "{:<18} {:>5} {:>8} {:>12} {:>10} {:>12}",
-        "frame", "dtype", "changes", "median ms", "mean ms", "redraw ms"
+        "frame",
+        "dtype",
+        "changes",
+        "median ms",
+        "mean ms",
+        "redraw ms"
     );
     for r in rows {
-        println!(
+        outln!(
             "{:<18} {:>5} {:>8} {:>12.2} {:>10.2} {:>12.2}",
-            r.frame, r.dtype, r.changes, r.ms_median, r.ms_mean, r.ms_redraw
+            r.frame,
+            r.dtype,
+            r.changes,
+            r.ms_median,
+            r.ms_mean,
+            r.ms_redraw
         );
     }
     Ok(())

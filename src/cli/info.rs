@@ -42,18 +42,18 @@ pub fn cache(action: CacheAction) -> Result<()> {
             let dir = dir_of(cache_dir);
             let files = load::list_cache(&dir)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&files)?);
+                outln!("{}", serde_json::to_string_pretty(&files)?);
                 return Ok(());
             }
             let total: u64 = files.iter().map(|f| f.bytes).sum();
-            println!(
+            outln!(
                 "cache {}: {} file(s), {}",
                 dir.display(),
                 files.len(),
                 human_bytes(total)
             );
             for f in &files {
-                println!(
+                outln!(
                     "{:>10}  {}  {}",
                     human_bytes(f.bytes),
                     f.path.display(),
@@ -68,7 +68,7 @@ pub fn cache(action: CacheAction) -> Result<()> {
         CacheAction::Clear { cache_dir } => {
             let dir = dir_of(cache_dir);
             let (n, bytes) = load::clear_cache(&dir)?;
-            println!(
+            outln!(
                 "cache {}: removed {n} file(s), {}",
                 dir.display(),
                 human_bytes(bytes)
@@ -131,13 +131,13 @@ pub fn info(input: &Input, full: bool, as_json: bool) -> Result<()> {
         j["time_range"] = json!(t.first().zip(t.last()).map(|(a, b)| [a, b]));
     }
     if as_json {
-        println!("{}", serde_json::to_string_pretty(&j)?);
+        outln!("{}", serde_json::to_string_pretty(&j)?);
         return Ok(());
     }
     let g = &plan.guard;
-    println!("path      {}", plan.path.display());
-    println!("kind      {}", plan.kind.name());
-    println!(
+    outln!("path      {}", plan.path.display());
+    outln!("kind      {}", plan.kind.name());
+    outln!(
         "source    {} frames{} of {} x {} x {} {}",
         plan.source_frames,
         if plan.frames_exact {
@@ -150,22 +150,28 @@ pub fn info(input: &Input, full: bool, as_json: bool) -> Result<()> {
         plan.source_channels,
         plan.source_dtype.name()
     );
-    println!(
+    outln!(
         "frames    {} (frames {}..={}, step {})",
-        j["frames"], plan.selection.first, plan.selection.last, plan.selection.step
+        j["frames"],
+        plan.selection.first,
+        plan.selection.last,
+        plan.selection.step
     );
-    println!(
+    outln!(
         "frame     {} x {} (H x W), {} channel(s), {}",
-        plan.shape.height, plan.shape.width, plan.shape.channels, plan.dtype
+        plan.shape.height,
+        plan.shape.width,
+        plan.shape.channels,
+        plan.dtype
     );
-    println!(
+    outln!(
         "bytes     {} ({}){}",
         j["bytes"],
         human_bytes(j["bytes"].as_u64().unwrap_or(0)),
         if plan.mapped { ", memory-mapped" } else { "" }
     );
     match &plan.cache {
-        Some(c) => println!(
+        Some(c) => outln!(
             "storage   disk: {} ({})",
             c.path.display(),
             if c.path.exists() {
@@ -174,33 +180,33 @@ pub fn info(input: &Input, full: bool, as_json: bool) -> Result<()> {
                 "decoded on first open"
             }
         ),
-        None => println!("storage   {}", plan.storage.name()),
+        None => outln!("storage   {}", plan.storage.name()),
     }
     if plan.storage == load::Storage::Disk {
-        println!(
+        outln!(
             "guard     not needed: every frame goes to the disk cache (RAM budget {})",
             human_bytes(g.budget_bytes)
         );
     } else if g.applies {
-        println!(
+        outln!(
             "guard     budget {}; {}",
             human_bytes(g.budget_bytes),
             g.describe()
                 .unwrap_or_else(|| format!("all {} frames fit", g.frames_kept))
         );
     } else {
-        println!("guard     not needed: the file is mapped, not copied");
+        outln!("guard     not needed: the file is mapped, not copied");
     }
     if full {
-        println!(
+        outln!(
             "load      {:.3} s, {:.2} GB/s",
             j["seconds"].as_f64().unwrap_or(0.0),
             j["gbps"].as_f64().unwrap_or(0.0)
         );
-        println!("range     {} ..= {}", j["min"], j["max"]);
+        outln!("range     {} ..= {}", j["min"], j["max"]);
     }
     for n in j["notes"].as_array().into_iter().flatten() {
-        println!("note      {}", n.as_str().unwrap_or_default());
+        outln!("note      {}", n.as_str().unwrap_or_default());
     }
     Ok(())
 }
@@ -209,34 +215,34 @@ pub fn info(input: &Input, full: bool, as_json: bool) -> Result<()> {
 pub fn gpu_info(as_json: bool) -> Result<()> {
     let info = blitz::gpu::GpuDevice::new()?.info();
     if as_json {
-        println!("{}", serde_json::to_string_pretty(&info)?);
+        outln!("{}", serde_json::to_string_pretty(&info)?);
         return Ok(());
     }
-    println!("adapter       {}", info.name);
-    println!("backend       {}", info.backend);
-    println!("device type   {}", info.device_type);
-    println!("driver        {} {}", info.driver, info.driver_info);
-    println!(
+    outln!("adapter       {}", info.name);
+    outln!("backend       {}", info.backend);
+    outln!("device type   {}", info.device_type);
+    outln!("driver        {} {}", info.driver, info.driver_info);
+    outln!(
         "max buffer    {} ({})",
         info.max_buffer_size,
         human_bytes(info.max_buffer_size)
     );
-    println!(
+    outln!(
         "max storage binding {} ({})",
         info.max_storage_buffer_binding_size,
         human_bytes(info.max_storage_buffer_binding_size)
     );
-    println!(
+    outln!(
         "storage buffers per stage {}",
         info.max_storage_buffers_per_shader_stage
     );
-    println!(
+    outln!(
         "workgroup storage {} bytes, {} invocations per workgroup, {} workgroups per dimension",
         info.max_compute_workgroup_storage_size,
         info.max_compute_invocations_per_workgroup,
         info.max_compute_workgroups_per_dimension
     );
-    println!(
+    outln!(
         "chunk of frames uploaded at once {} ({})",
         info.chunk_bytes,
         human_bytes(info.chunk_bytes)

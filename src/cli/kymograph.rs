@@ -82,7 +82,7 @@ pub fn run(a: KymographArgs) -> Result<()> {
     } else {
         export::write_image(out, &img).with_context(writing)?;
     }
-    println!(
+    outln!(
         "engine {name}: kymograph along {what} (width {}, {:.1} px long, {} positions) of frames {}..={} in {secs:.3} s -> {}",
         width,
         line.length(),
@@ -137,7 +137,7 @@ pub fn line_profile(
         row
     });
     export::write_csv(out, &header, rows).with_context(|| format!("writing {}", out.display()))?;
-    println!(
+    outln!(
         "engine cpu: profile along {what} (width {width}, {:.1} px long) of frame {frame}, {} positions{} in {:.3} s -> {}",
         line.length(),
         p.len(),

@@ -4,6 +4,18 @@
 //! set-up) is parsed by the library's `FromStr` impls; this module only adds the name of
 //! the option to their errors.
 
+/// `println!` that survives a closed stdout (`blitz info X | head -1`): a reader that went
+/// away ends the process quietly, any other write error is reported once. `println!`
+/// would panic instead.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            $crate::cli::stdout_failed(e);
+        }
+    }};
+}
+
 mod analyse;
 mod args;
 mod bench;
@@ -147,6 +159,16 @@ fn quiet_vulkan_runtime_dir() {}
 
 /// The whole program: prepares the process, parses the arguments, runs the command and
 /// exits with 1 and the error on stderr when it fails. Call it first thing in `main`.
+/// Ends the process after a failed write to stdout: silently (status 0) when the reader
+/// closed the pipe, as `head` expects, else with the error.
+pub(crate) fn stdout_failed(e: std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("blitz: error: writing to stdout: {e}");
+    std::process::exit(1);
+}
+
 pub fn main() {
     quiet_vulkan_runtime_dir();
     // a file-size limit reached while writing (a cache or an output) is a write error
@@ -161,7 +183,7 @@ pub fn main() {
     blitz::export::partial::remove_on_signals();
     let cli = Cli::parse();
     if let Err(e) = run(cli) {
-        eprintln!("blitz: error: {e:#}");
+        eprintln!("blitz: error: {}", blitz::report::report(e.as_ref()));
         std::process::exit(1);
     }
 }

@@ -29,15 +29,15 @@ const MAX_LOOP: usize = 65_535;
 /// Output frames one dispatch may produce. Software adapters (lavapipe) stop a shader
 /// invocation after about 65 535 loop iterations in all, nested loops included, and
 /// returned zeros past it: the windows are walked once (`windows`), each output frame
-/// costs about three iterations (measured), and an f32 sliding std may re-sum its
-/// window on a frame. Half of the budget is used, as a margin.
+/// costs about three iterations (measured), and an f32 sliding mean, sum or std may
+/// re-sum its window on a frame. Half of the budget is used, as a margin.
 fn frames_per_dispatch(n: &Normalize, f32_data: bool) -> usize {
     let mut windows = 0;
     let mut per_frame = 3;
     for step in [&n.subtract, &n.divide].into_iter().flatten() {
         if let Source::Sliding { op, window, .. } = step.source {
             windows += window;
-            if f32_data && op == ReduceOp::Std {
+            if f32_data && matches!(op, ReduceOp::Std | ReduceOp::Mean | ReduceOp::Sum) {
                 per_frame += window;
             }
         }

@@ -230,6 +230,13 @@ impl GpuReduce {
         mut source: Frames<'_, '_>,
     ) -> Result<Image, GpuError> {
         let op_id = op_code(op);
+        // f32 moments keep their count in COUNT_BITS (25) bits of a word (reduce.wgsl)
+        let moments = matches!(op, ReduceOp::Mean | ReduceOp::Sum | ReduceOp::Std);
+        if dtype == Dtype::F32 && moments && total_frames >= 1 << 25 {
+            return Err(GpuError::Unsupported(
+                "f32 mean, sum or std over 2^25 frames or more",
+            ));
+        }
         let n = shape.frame_len();
         let mut image = Image::zeros(shape.height, shape.width, shape.channels);
         let out_bytes = n as u64 * 4;

@@ -101,6 +101,15 @@ impl FramePipeline {
         })
     }
 
+    /// This pipeline for one frame whose own source type is `src` (a frame of a source
+    /// with mixed types): it keeps the stored type and scales and rounds as `src` asks.
+    pub fn for_source(&self, src: SrcDtype) -> FramePipeline {
+        FramePipeline {
+            src,
+            ..self.clone()
+        }
+    }
+
     /// Samples per stored frame.
     pub fn frame_len(&self) -> usize {
         self.out_h * self.out_w * self.out_c

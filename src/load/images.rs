@@ -20,7 +20,7 @@ use super::guard::Budget;
 use super::output::{OutBuf, Slot};
 use super::{
     Detail, LoadError, LoadOptions, Plan, Progress, Selection, SourceKind, SrcDtype, ext_of_path,
-    guard,
+    guard, mixed,
 };
 
 /// Extensions read as single images (lower case).
@@ -42,6 +42,10 @@ const STACK_EXTS: &[&str] = &["npy", "cine", "cih", "cihx", "spe", "fits", "fit"
 pub struct FolderPlan {
     /// Selected files, in frame order, with their index in the sorted list.
     files: Vec<(usize, PathBuf)>,
+    /// Sample type of each selected file (a folder may mix them).
+    srcs: Vec<SrcDtype>,
+    /// Largest frame a decoder may allocate (the RAM budget).
+    frame_limit: u64,
     pipeline: FramePipeline,
     /// Files whose header could not be read.
     skipped: Vec<(String, String)>,
@@ -162,8 +166,10 @@ pub fn plan_files(
 ) -> Result<Plan, LoadError> {
     let sel = Selection::resolve(files.len(), opts)?;
     let range: Vec<(usize, &PathBuf)> = (sel.first..=sel.last).map(|i| (i, &files[i])).collect();
-    let headers: Vec<Result<Header, String>> =
-        range.par_iter().map(|(_, p)| read_header(p)).collect();
+    let headers: Vec<Result<Header, String>> = range
+        .par_iter()
+        .map(|(_, p)| read_header(p, budget.ram))
+        .collect();
     let mut skipped = Vec::new();
     let mut good: Vec<(usize, &PathBuf, Header)> = Vec::new();
     for ((i, p), h) in range.iter().zip(headers) {
@@ -204,9 +210,19 @@ pub fn plan_files(
             common,
         });
     }
-    let mut pipeline = FramePipeline::new(first.dtype, common.0, common.1, first.c, opts)?;
+    let kinds = mixed::common(
+        good.iter()
+            .map(|(_, p, g)| (p.display().to_string(), g.c, g.dtype)),
+        opts,
+    )
+    .ok_or_else(|| LoadError::NothingReadable {
+        path: path.clone(),
+        skipped: skipped.clone(),
+    })?;
+    let mut pipeline = FramePipeline::new(kinds.dtype, common.0, common.1, kinds.channels, opts)?;
     pipeline.crop = common;
     let mut notes = notes;
+    notes.extend(kinds.notes);
     if common != (first.h, first.w) {
         notes.push(format!(
             "mixed frame sizes: all frames cut to the common {}x{} (top-left)",
@@ -225,6 +241,7 @@ pub fn plan_files(
         .indices()
         .map(|k| (good[k].0, good[k].1.clone()))
         .collect();
+    let srcs: Vec<SrcDtype> = kept.indices().map(|k| good[k].2.dtype).collect();
     let shape = Shape::new(
         selected.len(),
         pipeline.out_h,
@@ -238,8 +255,8 @@ pub fn plan_files(
         frames_exact: true,
         source_height: first.h,
         source_width: first.w,
-        source_channels: if first.c <= 2 { 1 } else { 3 },
-        source_dtype: first.dtype,
+        source_channels: if kinds.channels <= 2 { 1 } else { 3 },
+        source_dtype: kinds.dtype,
         selection: Selection {
             step: kept.step,
             ..sel
@@ -255,6 +272,8 @@ pub fn plan_files(
         time_range: None,
         detail: Detail::Folder(FolderPlan {
             files: selected,
+            srcs,
+            frame_limit: budget.ram,
             pipeline,
             skipped,
         }),
@@ -276,7 +295,7 @@ fn jpeg_options(out: ColorSpace) -> DecoderOptions {
         .jpeg_set_out_colorspace(out)
 }
 
-fn read_header(p: &Path) -> Result<Header, String> {
+fn read_header(p: &Path, frame_limit: u64) -> Result<Header, String> {
     if is_jpeg(p) {
         let bytes = std::fs::read(p).map_err(|e| e.to_string())?;
         if let Some(why) = super::jpeg::truncation(&bytes) {
@@ -297,7 +316,8 @@ fn read_header(p: &Path) -> Result<Header, String> {
     }
     if is_tiff(p) {
         let f = std::fs::File::open(p).map_err(|e| e.to_string())?;
-        let mut d = super::tiff::decoder(std::io::BufReader::new(f)).map_err(|e| e.to_string())?;
+        let mut d = super::tiff::decoder(std::io::BufReader::new(f), frame_limit)
+            .map_err(|e| e.to_string())?;
         let (h, w, c, dtype) = super::tiff::page_header(&mut d).map_err(|e| e.to_string())?;
         return Ok(Header { h, w, c, dtype });
     }
@@ -339,7 +359,12 @@ fn color_of(ct: ColorType) -> Result<(usize, SrcDtype), String> {
 }
 
 /// Decodes one file into `slot` through the pipeline.
-fn decode_into(p: &Path, pipe: &FramePipeline, slot: Slot<'_>) -> Result<(), LoadError> {
+fn decode_into(
+    p: &Path,
+    pipe: &FramePipeline,
+    frame_limit: u64,
+    slot: Slot<'_>,
+) -> Result<(), LoadError> {
     let err = |e: String| LoadError::decode(p, e);
     if is_jpeg(p) {
         let bytes = std::fs::read(p).map_err(|e| LoadError::io(p, e))?;
@@ -375,8 +400,8 @@ fn decode_into(p: &Path, pipe: &FramePipeline, slot: Slot<'_>) -> Result<(), Loa
     }
     if is_tiff(p) {
         let f = std::fs::File::open(p).map_err(|e| LoadError::io(p, e))?;
-        let mut d =
-            super::tiff::decoder(std::io::BufReader::new(f)).map_err(|e| err(e.to_string()))?;
+        let mut d = super::tiff::decoder(std::io::BufReader::new(f), frame_limit)
+            .map_err(|e| err(e.to_string()))?;
         let raw = super::tiff::read_page(&mut d).map_err(|e| err(e.to_string()))?;
         return pipe.run(p, raw, slot);
     }
@@ -442,7 +467,13 @@ pub fn load(
                 cancelled.store(true, Ordering::Relaxed);
                 return Err("cancelled".to_string());
             }
-            let r = decode_into(&f.files[k].1, pipe, slot).map_err(|e| match e {
+            let r = decode_into(
+                &f.files[k].1,
+                &pipe.for_source(f.srcs[k]),
+                f.frame_limit,
+                slot,
+            )
+            .map_err(|e| match e {
                 LoadError::Decode { msg, .. } => msg,
                 other => other.to_string(),
             });

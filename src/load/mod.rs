@@ -14,6 +14,7 @@ mod frame;
 mod guard;
 mod images;
 mod jpeg;
+mod mixed;
 mod mraw;
 mod npy;
 mod options;

@@ -253,8 +253,21 @@ pub(crate) fn stored_dtype(h: &NpyHeader) -> Option<Dtype> {
     }
 }
 
+/// True for the one shape read two ways: (A, B, 3), by default one colour image.
+fn colour_or_frames(h: &NpyHeader) -> bool {
+    matches!(h.shape.as_slice(), [_, _, 3])
+}
+
+/// The header read as the options ask: with `as_frames`, (A, B, 3) is A frames of B x 3.
+fn as_asked(mut h: NpyHeader, opts: &LoadOptions) -> NpyHeader {
+    if opts.as_frames && colour_or_frames(&h) {
+        (h.frames, h.height, h.width, h.channels) = (h.shape[0], h.shape[1], h.shape[2], 1);
+    }
+    h
+}
+
 pub fn plan(path: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Plan, LoadError> {
-    let h = read_header(path)?;
+    let h = as_asked(read_header(path)?, opts);
     let pipeline = FramePipeline::new(h.dtype, h.height, h.width, h.channels, opts)?;
     let sel = Selection::resolve(h.frames, opts)?;
     let frame_bytes = (pipeline.frame_len() * pipeline.out.size()) as u64;
@@ -262,13 +275,24 @@ pub fn plan(path: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Plan, Lo
         && !h.fortran_order
         && sel.step == 1
         && stored_dtype(&h).is_some_and(|d| pipeline.is_identity(h.height, h.width, h.channels, d))
-        && h.data_offset % h.dtype.size() == 0;
+        && h.data_offset.is_multiple_of(h.dtype.size());
     let (sel, report) = if mappable {
         (sel, guard::not_applied(sel, frame_bytes, budget))
     } else {
         guard::apply(path, sel, frame_bytes, budget)?
     };
     let mut notes = Vec::new();
+    if colour_or_frames(&h) {
+        let [a, b, c] = [h.shape[0], h.shape[1], h.shape[2]];
+        notes.push(if opts.as_frames {
+            format!("3-D array {a}x{b}x{c} read as {a} gray frames of {c}x{b} (as frames)")
+        } else {
+            format!(
+                "3-D array {a}x{b}x{c} read as one {b}x{a} colour image; load it as frames \
+                 (--as-frames) for {a} gray frames of {c}x{b}"
+            )
+        });
+    }
     if !mappable {
         notes.push(format!(
             "converted on load ({}{}{})",

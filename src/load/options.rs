@@ -62,6 +62,9 @@ pub struct LoadOptions {
     pub storage: StorageChoice,
     /// Cache directory for disk storage; None: the user's cache directory.
     pub cache_dir: Option<std::path::PathBuf>,
+    /// A 3-D `.npy` of shape (A, B, 3) is read as A gray frames of B x 3 pixels instead
+    /// of one A x B colour image.
+    pub as_frames: bool,
 }
 
 impl Default for LoadOptions {
@@ -81,6 +84,7 @@ impl Default for LoadOptions {
             video_seek: VideoSeek::Auto,
             storage: StorageChoice::Auto,
             cache_dir: None,
+            as_frames: false,
         }
     }
 }

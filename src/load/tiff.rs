@@ -15,16 +15,18 @@ use super::frame::{FramePipeline, RawData, RawFrame};
 use super::guard::Budget;
 use super::output::OutBuf;
 use super::{
-    Detail, LoadError, LoadOptions, Plan, Progress, Selection, SourceKind, SrcDtype, guard,
+    Detail, LoadError, LoadOptions, Plan, Progress, Selection, SourceKind, SrcDtype, guard, mixed,
 };
 
-/// A decoder whose image-buffer limits are lifted (a frame's size is checked against the
-/// memory budget when the load is planned) but whose tag limits stay: a tag claiming
-/// billions of values in any page is an error, not an allocation that aborts.
-pub fn decoder<R: Read + Seek>(r: R) -> TiffResult<Decoder<R>> {
+/// A decoder whose buffers may hold one frame of up to `frame_limit` bytes (the RAM
+/// budget: a bigger frame is refused when the load is planned) and no more. The tiff
+/// crate sizes a tag's value list by the same limit, so it must stay finite: unlimited,
+/// a tag claiming 2^31 values in any page was an allocation that aborted the process.
+pub fn decoder<R: Read + Seek>(r: R, frame_limit: u64) -> TiffResult<Decoder<R>> {
+    let limit = usize::try_from(frame_limit).unwrap_or(usize::MAX);
     let mut limits = Limits::default();
-    limits.decoding_buffer_size = usize::MAX;
-    limits.intermediate_buffer_size = usize::MAX;
+    limits.decoding_buffer_size = limit;
+    limits.intermediate_buffer_size = limit;
     Ok(Decoder::new(r)?.with_limits(limits))
 }
 
@@ -63,44 +65,72 @@ pub fn page_header<R: Read + Seek>(
     Ok((h as usize, w as usize, c, dtype))
 }
 
-/// Decodes the current page.
+/// Decodes the current page, all planes of a planar page (PlanarConfiguration 2)
+/// interleaved into pixels.
 pub fn read_page<R: Read + Seek>(d: &mut Decoder<R>) -> Result<RawFrame, String> {
     let (h, w, c, _) = page_header(d)?;
-    let data = match d.read_image().map_err(|e| e.to_string())? {
-        DecodingResult::U8(v) => RawData::U8(v),
-        DecodingResult::U16(v) => RawData::U16(v),
-        DecodingResult::F32(v) => RawData::F32(v),
-        DecodingResult::F64(v) => RawData::F32(v.into_iter().map(|x| x as f32).collect()),
-        DecodingResult::I16(v) => RawData::F32(v.into_iter().map(|x| x as f32).collect()),
-        DecodingResult::I32(v) => RawData::F32(v.into_iter().map(|x| x as f32).collect()),
-        DecodingResult::U32(v) => RawData::F32(v.into_iter().map(|x| x as f32).collect()),
+    let mut result = DecodingResult::U8(Vec::new());
+    let layout = d
+        .read_image_to_buffer(&mut result)
+        .map_err(|e| e.to_string())?;
+    let planes = layout.planes.max(1);
+    if planes > 1 && result.as_buffer(0).as_bytes().len() < layout.complete_len {
+        return Err(format!(
+            "planar page: only the first of its {planes} planes fits the decoder's limits"
+        ));
+    }
+    let widen = |v: Vec<f32>| RawData::F32(interleave(v, planes));
+    let data = match result {
+        DecodingResult::U8(v) => RawData::U8(interleave(v, planes)),
+        DecodingResult::U16(v) => RawData::U16(interleave(v, planes)),
+        DecodingResult::F32(v) => widen(v),
+        DecodingResult::F64(v) => widen(v.into_iter().map(|x| x as f32).collect()),
+        DecodingResult::I16(v) => widen(v.into_iter().map(|x| x as f32).collect()),
+        DecodingResult::I32(v) => widen(v.into_iter().map(|x| x as f32).collect()),
+        DecodingResult::U32(v) => widen(v.into_iter().map(|x| x as f32).collect()),
         _ => return Err("unsupported TIFF sample type".into()),
     };
     Ok(RawFrame { h, w, c, data })
 }
 
-fn open(path: &Path) -> Result<Decoder<BufReader<std::fs::File>>, LoadError> {
+/// Pixel-interleaved samples from `planes` planes stored one after the other
+/// (`RRR.. GGG.. BBB..` -> `RGBRGB..`); one plane is returned as it is.
+fn interleave<T: Copy>(v: Vec<T>, planes: usize) -> Vec<T> {
+    if planes <= 1 {
+        return v;
+    }
+    let n = v.len() / planes;
+    let mut out = Vec::with_capacity(n * planes);
+    for i in 0..n {
+        out.extend((0..planes).map(|p| v[p * n + i]));
+    }
+    out
+}
+
+fn open(path: &Path, frame_limit: u64) -> Result<Decoder<BufReader<std::fs::File>>, LoadError> {
     let f = std::fs::File::open(path).map_err(|e| LoadError::io(path, e))?;
-    decoder(BufReader::new(f))
+    decoder(BufReader::new(f), frame_limit)
         .map_err(|e| LoadError::decode(path, format!("not a readable TIFF: {e}")))
 }
 
 /// Counts the pages and reads the first page's header.
 pub fn plan(path: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Plan, LoadError> {
     let err = |e| LoadError::decode(path, e);
-    let mut d = open(path)?;
+    let mut d = open(path, budget.ram)?;
     let (h, w, c, dtype) = page_header(&mut d).map_err(err)?;
     let mut pages = 1;
     let (mut ch, mut cw) = (h, w);
     let mut mixed = None;
+    let mut kinds = vec![(c, dtype)];
     while d.more_images() {
         d.next_image().map_err(|e| err(e.to_string()))?;
-        let (ph, pw, _, _) = page_header(&mut d).map_err(err)?;
+        let (ph, pw, pc, pt) = page_header(&mut d).map_err(err)?;
         if (ph, pw) != (h, w) && mixed.is_none() {
             mixed = Some((pages, ph, pw));
         }
         ch = ch.min(ph);
         cw = cw.min(pw);
+        kinds.push((pc, pt));
         pages += 1;
     }
     if let Some((page, ph, pw)) = mixed
@@ -114,7 +144,12 @@ pub fn plan(path: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Plan, Lo
             common: (ch, cw),
         });
     }
-    let mut pipeline = FramePipeline::new(dtype, ch, cw, c, opts)?;
+    let named = kinds
+        .iter()
+        .enumerate()
+        .map(|(i, &(c, t))| (format!("page {i}"), c, t));
+    let common = mixed::common(named, opts).ok_or_else(|| err("no page".into()))?;
+    let mut pipeline = FramePipeline::new(common.dtype, ch, cw, common.channels, opts)?;
     pipeline.crop = (ch, cw);
     let sel = Selection::resolve(pages, opts)?;
     let frame_bytes = (pipeline.frame_len() * pipeline.out.size()) as u64;
@@ -126,8 +161,8 @@ pub fn plan(path: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Plan, Lo
         frames_exact: true,
         source_height: h,
         source_width: w,
-        source_channels: if c <= 2 { 1 } else { 3 },
-        source_dtype: dtype,
+        source_channels: if common.channels <= 2 { 1 } else { 3 },
+        source_dtype: common.dtype,
         selection: sel,
         shape: Shape::new(sel.count(), pipeline.out_h, pipeline.out_w, pipeline.out_c),
         dtype: pipeline.out,
@@ -135,7 +170,7 @@ pub fn plan(path: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Plan, Lo
         storage: super::Storage::Ram,
         cache: None,
         guard: report,
-        notes: vec![],
+        notes: common.notes,
         fps: None,
         time_range: None,
         detail: Detail::Tiff(pipeline),
@@ -159,7 +194,7 @@ pub fn load(
         count,
         n,
         per_worker,
-        || open(path),
+        || open(path, plan.guard.budget_bytes),
         |d, k, slot| {
             if progress.is_cancelled() {
                 return Err(LoadError::Cancelled(path.clone()));
@@ -167,9 +202,10 @@ pub fn load(
             let page = sel.index(k);
             d.seek_to_image(page)
                 .map_err(|e| LoadError::decode(path, format!("page {page}: {e}")))?;
-            let raw =
-                read_page(d).map_err(|e| LoadError::decode(path, format!("page {page}: {e}")))?;
-            pipe.run(path, raw, slot)?;
+            let bad = |e| LoadError::decode(path, format!("page {page}: {e}"));
+            let (_, _, _, src) = page_header(d).map_err(bad)?;
+            let raw = read_page(d).map_err(bad)?;
+            pipe.for_source(src).run(path, raw, slot)?;
             progress.advance(1);
             Ok(())
         },

@@ -268,6 +268,7 @@ impl ViewerState {
                     );
                 } else {
                     // the loader's message names the file; the terminal gets it too
+                    let e = crate::report::report(&e);
                     eprintln!("blitz: could not load: {e}");
                     self.error = Some(format!(
                         "Could not load:\n{e}\n\nThe stack shown stays loaded."

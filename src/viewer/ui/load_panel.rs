@@ -14,6 +14,8 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
     ui.checkbox(&mut o.grayscale, "grayscale");
     ui.checkbox(&mut o.to_8bit, "8-bit");
     ui.checkbox(&mut o.normalize, "normalize each image");
+    ui.checkbox(&mut o.as_frames, "(A, B, 3) .npy as frames")
+        .on_hover_text("a 3-D .npy whose last axis is 3: A gray frames, not one colour image");
     ui.add(egui::Slider::new(&mut o.size_ratio, 0.05..=1.0).text("size ratio"));
     let mut step = o.step.unwrap_or(1);
     if ui
