@@ -10,7 +10,7 @@ use pyo3::types::PyDict;
 
 /// The keyword names accepted, as listed in errors.
 const NAMES: &str = "gray, eight_bit, normalize, size_ratio, subset_ratio, step, first, last, \
-                     max_ram, crop, crop_common, seek, storage, cache_dir";
+                     max_ram, crop, crop_common, as_frames, seek, storage, cache_dir";
 
 /// `LoadOptions` from keyword arguments; an unknown name or a value of the wrong type is
 /// a TypeError naming it.
@@ -48,6 +48,7 @@ pub fn load_options(kw: Option<&Bound<'_, PyDict>>) -> PyResult<LoadOptions> {
                     })?);
             }
             "crop_common" => o.crop_to_common = v.extract().map_err(bad)?,
+            "as_frames" => o.as_frames = v.extract().map_err(bad)?,
             "seek" => {
                 let s: String = v.extract().map_err(bad)?;
                 o.video_seek = s

@@ -132,3 +132,13 @@ def test_roi_carries_the_source_frame_and_time(tmp_path, rng):
     np.testing.assert_array_equal(r["source_frame"], [2, 5, 8])
     assert np.isnan(r["time_s"]).all()  # a .npy has no clock
     np.testing.assert_allclose(r["value"], x[2::3, 1:4, 1:4].mean((1, 2)), rtol=1e-6)
+
+
+def test_as_frames_reads_a_3d_npy_ending_in_3_as_frames(tmp_path, rng):
+    x = stack_of(rng, np.uint8, (5, 7, 3))
+    p = tmp_path / "x.npy"
+    np.save(p, x)
+    s = blitz.load(str(p))
+    assert np.asarray(s).shape == (1, 5, 7, 3)  # one colour image, as numpy's last axis says
+    f = blitz.load(str(p), as_frames=True)
+    np.testing.assert_array_equal(np.asarray(f), x)
