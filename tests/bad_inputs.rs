@@ -17,25 +17,12 @@ use std::time::{Duration, Instant};
 use blitz::engine::{Engine, EngineChoice};
 use blitz::viewer::state::{LoadJob, ViewerState};
 use blitz::{LoadOptions, NoProgress};
-use common::{blitz, ram_opts};
-use image::{ImageBuffer, Luma, Rgb};
+use common::{blitz, jpeg_bytes, npy_bytes, ram_opts};
+use image::{ImageBuffer, Luma};
 use tiff::encoder::{TiffEncoder, colortype};
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-fn npy(dict: &str, data: &[u8]) -> Vec<u8> {
-    let mut h = dict.as_bytes().to_vec();
-    while !(10 + h.len() + 1).is_multiple_of(64) {
-        h.push(b' ');
-    }
-    h.push(b'\n');
-    let mut b = b"\x93NUMPY\x01\x00".to_vec();
-    b.extend((h.len() as u16).to_le_bytes());
-    b.extend(h);
-    b.extend(data);
-    b
 }
 
 fn tiff_pages(pages: &[Vec<u8>]) -> Vec<u8> {
@@ -64,15 +51,6 @@ fn tiff_lying_tag() -> Vec<u8> {
         .expect("a StripByteCounts tag");
     b[entry + 4..entry + 8].copy_from_slice(&0x8000_0000u32.to_le_bytes());
     b
-}
-
-fn jpeg(w: u32, h: u32) -> Vec<u8> {
-    let img = ImageBuffer::from_fn(w, h, |x, y| Rgb([(x * 5) as u8, (y * 9) as u8, 77]));
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
-        .encode_image(&img)
-        .unwrap();
-    out
 }
 
 fn png_gray(w: u32, h: u32, v: Vec<u8>) -> Vec<u8> {
@@ -113,42 +91,42 @@ fn corpus(dir: &Path) -> Vec<(String, PathBuf)> {
         ("magic_only.npy", b"\x93NUMPY".to_vec()),
         (
             "truncated.npy",
-            npy(
+            npy_bytes(
                 "{'descr': '|u1', 'fortran_order': False, 'shape': (4, 64, 64), }",
                 &[7; 100],
             ),
         ),
         (
             "huge_shape.npy",
-            npy(
+            npy_bytes(
                 "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 100000, 100000), }",
                 &[0; 64],
             ),
         ),
         (
             "overflow_shape.npy",
-            npy(
+            npy_bytes(
                 "{'descr': '<f8', 'fortran_order': False, 'shape': (18446744073709551615, 3), }",
                 &[0; 64],
             ),
         ),
         (
             "multibyte_descr.npy",
-            npy(
+            npy_bytes(
                 "{'descr': 'éu2', 'fortran_order': False, 'shape': (2, 2), }",
                 &[0; 8],
             ),
         ),
         (
             "duplicate_keys.npy",
-            npy(
+            npy_bytes(
                 "{'descr': '|u1', 'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }",
                 &[0; 32],
             ),
         ),
         (
             "long_descr.npy",
-            npy(
+            npy_bytes(
                 &format!(
                     "{{'descr': '{}', 'fortran_order': False, 'shape': (2, 2), }}",
                     "x".repeat(16_000)
@@ -170,7 +148,7 @@ fn corpus(dir: &Path) -> Vec<(String, PathBuf)> {
             "not_a_tiff.tif",
             b"II*\x00\xff\xff\xff\xff garbage".to_vec(),
         ),
-        ("truncated.jpg", half(&jpeg(64, 48))),
+        ("truncated.jpg", half(&jpeg_bytes(64, 48))),
         ("empty.jpg", vec![]),
         ("truncated.png", half(&png_gray(16, 16, vec![9; 256]))),
         ("text.png", b"this is not a png".to_vec()),
@@ -185,7 +163,7 @@ fn corpus(dir: &Path) -> Vec<(String, PathBuf)> {
         ("cih_only.cihx", seed("mraw/beam.cihx")),
     ];
     // a JPEG whose header claims 40000 x 40000
-    let mut big = jpeg(16, 16);
+    let mut big = jpeg_bytes(16, 16);
     let at = big.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap() + 5;
     big[at..at + 2].copy_from_slice(&40000u16.to_be_bytes());
     big[at + 2..at + 4].copy_from_slice(&40000u16.to_be_bytes());
@@ -321,7 +299,7 @@ fn malformed_inputs_in_the_viewer_keep_the_stack_and_name_the_file() {
     let good = d.path().join("good.npy");
     std::fs::write(
         &good,
-        npy(
+        npy_bytes(
             "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2, 2), }",
             &[5; 8],
         ),

@@ -8,7 +8,7 @@ mod common;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use common::{blitz, fails, ok, stderr};
+use common::{blitz, fails, npy_bytes, ok, stderr};
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -112,17 +112,8 @@ fn stale_partials_of_dead_processes_are_swept() {
 }
 
 fn raw_npy(dir: &Path, dict: &str) -> PathBuf {
-    let mut h = dict.as_bytes().to_vec();
-    while !(10 + h.len() + 1).is_multiple_of(64) {
-        h.push(b' ');
-    }
-    h.push(b'\n');
-    let mut b = b"\x93NUMPY\x01\x00".to_vec();
-    b.extend((h.len() as u16).to_le_bytes());
-    b.extend(h);
-    b.extend([0u8; 64]);
     let p = dir.join("bad.npy");
-    std::fs::write(&p, b).unwrap();
+    std::fs::write(&p, npy_bytes(dict, &[0u8; 64])).unwrap();
     p
 }
 

@@ -7,17 +7,7 @@ mod common;
 use std::path::Path;
 
 use blitz::load::{self, LoadOptions};
-use common::ram_opts;
-use image::{ImageBuffer, Rgb};
-
-fn jpeg_bytes(w: u32, h: u32) -> Vec<u8> {
-    let img = ImageBuffer::from_fn(w, h, |x, y| Rgb([(x * 5) as u8, (y * 9) as u8, 77]));
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
-        .encode_image(&img)
-        .unwrap();
-    out
-}
+use common::{jpeg_bytes, ram_opts};
 
 /// Position of the size fields (height, width) of the first SOF0 segment.
 fn sof_size_at(b: &[u8]) -> usize {

@@ -1,5 +1,7 @@
 //! `.npy`: dtypes, layouts, byte orders, mapping, options and bad files.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use blitz::export::{npy_header, write_npy};
@@ -15,21 +17,12 @@ fn write_raw(
     shape: &str,
     data: &[u8],
 ) -> PathBuf {
-    let mut dict = format!(
+    let dict = format!(
         "{{'descr': '{descr}', 'fortran_order': {}, 'shape': {shape}, }}",
         if fortran { "True" } else { "False" }
-    )
-    .into_bytes();
-    while !(10 + dict.len() + 1).is_multiple_of(64) {
-        dict.push(b' ');
-    }
-    dict.push(b'\n');
-    let mut b = b"\x93NUMPY\x01\x00".to_vec();
-    b.extend((dict.len() as u16).to_le_bytes());
-    b.extend(dict);
-    b.extend(data);
+    );
     let p = dir.join(name);
-    std::fs::write(&p, b).unwrap();
+    std::fs::write(&p, common::npy_bytes(&dict, data)).unwrap();
     p
 }
 

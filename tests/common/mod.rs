@@ -43,6 +43,32 @@ pub fn values_u16(s: &Stack) -> Vec<u16> {
     }
 }
 
+/// The bytes of a version 1.0 `.npy` whose header is `dict` as given (padded to 64
+/// bytes), followed by `data`: for files numpy would write and files it would refuse.
+pub fn npy_bytes(dict: &str, data: &[u8]) -> Vec<u8> {
+    let mut h = dict.as_bytes().to_vec();
+    while !(10 + h.len() + 1).is_multiple_of(64) {
+        h.push(b' ');
+    }
+    h.push(b'\n');
+    let mut b = b"\x93NUMPY\x01\x00".to_vec();
+    b.extend((h.len() as u16).to_le_bytes());
+    b.extend(h);
+    b.extend(data);
+    b
+}
+
+/// A `w` x `h` RGB JPEG (quality 90) of a known gradient.
+pub fn jpeg_bytes(w: u32, h: u32) -> Vec<u8> {
+    let img =
+        image::ImageBuffer::from_fn(w, h, |x, y| image::Rgb([(x * 5) as u8, (y * 9) as u8, 77]));
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+        .encode_image(&img)
+        .unwrap();
+    out
+}
+
 // ---------------------------------------------------------------- tolerances
 
 /// Relative error allowed for a mean or a std (design.md).
