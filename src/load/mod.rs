@@ -24,6 +24,7 @@ mod raw;
 mod sniff;
 mod spe;
 mod tiff;
+mod tiff_raw;
 mod video;
 
 use std::path::{Path, PathBuf};

@@ -16,6 +16,7 @@ use super::guard::Budget;
 use super::output::OutBuf;
 use super::{
     Detail, LoadError, LoadOptions, Plan, Progress, Selection, SourceKind, SrcDtype, guard, mixed,
+    tiff_raw,
 };
 
 /// A decoder whose buffers may hold one frame of up to `frame_limit` bytes (the RAM
@@ -122,6 +123,8 @@ pub fn plan(path: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Plan, Lo
     let (mut ch, mut cw) = (h, w);
     let mut mixed = None;
     let mut kinds = vec![(c, dtype)];
+    // each page's run of raw samples while every page has one (see tiff_raw)
+    let mut extents = tiff_raw::page_extent(&mut d).map(|e| vec![e]);
     while d.more_images() {
         d.next_image().map_err(|e| err(e.to_string()))?;
         let (ph, pw, pc, pt) = page_header(&mut d).map_err(err)?;
@@ -132,6 +135,23 @@ pub fn plan(path: &Path, opts: &LoadOptions, budget: &Budget) -> Result<Plan, Lo
         cw = cw.min(pw);
         kinds.push((pc, pt));
         pages += 1;
+        if let Some(v) = &mut extents {
+            match tiff_raw::page_extent(&mut d) {
+                Some(e) if (pc, pt) == (c, dtype) => v.push(e),
+                _ => extents = None,
+            }
+        }
+    }
+    if let Some(v) = &extents
+        && mixed.is_none()
+    {
+        let big_endian = d.byte_order() == tiff::tags::ByteOrder::BigEndian;
+        let file_len = std::fs::metadata(path)
+            .map_err(|e| LoadError::io(path, e))?
+            .len();
+        if let Some(l) = tiff_raw::layout(v, (h, w, c), dtype, big_endian, file_len) {
+            return super::raw::plan(path, l, opts, budget);
+        }
     }
     if let Some((page, ph, pw)) = mixed
         && !opts.crop_to_common
