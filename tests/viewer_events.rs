@@ -85,3 +85,63 @@ fn a_roi_drag_released_between_redraws_ends_at_the_release() {
     );
     assert!(v.roi.drag_origin.is_none());
 }
+
+#[test]
+fn page_zoom_tool_and_panel_keys_do_what_the_help_says() {
+    use blitz::viewer::state::Tool;
+    let press = |k| key(k, true, Modifiers::NONE, false);
+    let mut s = viewer();
+    let run = |s: &mut ViewerState, k| {
+        for c in key_commands(&[press(k)]) {
+            s.command(c);
+        }
+    };
+    // 20 frames: a page is 2
+    run(&mut s, Key::PageDown);
+    run(&mut s, Key::PageDown);
+    assert_eq!(s.playback.frame, 4);
+    run(&mut s, Key::PageUp);
+    assert_eq!(s.playback.frame, 2);
+    for _ in 0..20 {
+        run(&mut s, Key::PageDown);
+    }
+    assert_eq!(s.playback.frame, 19, "stops at the last frame");
+    // + zooms in about the centre of the area at the next layout, - undoes it
+    s.layout_view(egui::vec2(320.0, 320.0), 1.0);
+    let fitted = s.view.zoom;
+    run(&mut s, Key::Plus);
+    run(&mut s, Key::Equals);
+    s.layout_view(egui::vec2(320.0, 320.0), 1.0);
+    assert!(
+        (s.view.zoom - fitted * 1.25 * 1.25).abs() < 1e-4,
+        "{}",
+        s.view.zoom
+    );
+    assert!(!s.view.fit, "a key zoom ends fitting");
+    let centre = s.view.to_data(egui::vec2(160.0, 160.0));
+    assert!(
+        (centre.x - 8.0).abs() < 1e-3 && (centre.y - 8.0).abs() < 1e-3,
+        "{centre:?}"
+    );
+    run(&mut s, Key::Minus);
+    s.layout_view(egui::vec2(320.0, 320.0), 1.0);
+    assert!((s.view.zoom - fitted * 1.25).abs() < 1e-4);
+    // tool keys
+    for (k, t) in [
+        (Key::R, Tool::Rect),
+        (Key::P, Tool::Polygon),
+        (Key::C, Tool::Crosshair),
+        (Key::I, Tool::Pin),
+        (Key::N, Tool::Navigate),
+    ] {
+        run(&mut s, k);
+        assert_eq!(s.tool, t, "{k:?}");
+    }
+    // Tab hides and shows the panels; Ctrl+R is not R
+    assert!(!s.panels_hidden);
+    run(&mut s, Key::Tab);
+    assert!(s.panels_hidden);
+    run(&mut s, Key::Tab);
+    assert!(!s.panels_hidden);
+    assert!(key_commands(&[key(Key::R, true, Modifiers::COMMAND, false)]).is_empty());
+}

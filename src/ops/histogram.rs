@@ -63,6 +63,21 @@ impl Levels {
 }
 
 impl Histogram {
+    /// The range the counted samples span, None when there is none: for exact bins
+    /// (u8) the first and last value that occurs, else the bins' range (which is the
+    /// finite samples' own min..max).
+    pub fn data_range(&self) -> Option<(f64, f64)> {
+        if self.total == 0 {
+            return None;
+        }
+        if !self.exact {
+            return Some((self.lo, self.hi));
+        }
+        let first = self.counts.iter().position(|&c| c > 0)?;
+        let last = self.counts.iter().rposition(|&c| c > 0)?;
+        Some((self.lo + first as f64, self.lo + last as f64))
+    }
+
     /// A histogram with no sample: `bins` zero counts over 0..1.
     pub(crate) fn empty(bins: usize) -> Self {
         Histogram {
@@ -503,6 +518,17 @@ mod tests {
     fn row<T: crate::stack::StackSample>(frames: usize, v: Vec<T>) -> Stack {
         let w = v.len() / frames;
         Stack::from_vec(Shape::new(frames, 1, w, 1), v).unwrap()
+    }
+
+    #[test]
+    fn the_data_range_is_the_values_that_occur() {
+        let h = histogram(&row(1, vec![18u8, 40, 255]), FrameRange::all(1), None).unwrap();
+        assert_eq!((h.lo, h.hi), (0.0, 256.0), "exact bins span every u8 value");
+        assert_eq!(h.data_range(), Some((18.0, 255.0)));
+        let h = histogram(&row(1, vec![300u16, 900]), FrameRange::all(1), Some(8)).unwrap();
+        assert_eq!(h.data_range(), Some((300.0, 900.0)));
+        let h = histogram(&row(1, vec![f32::NAN]), FrameRange::all(1), Some(8)).unwrap();
+        assert_eq!(h.data_range(), None);
     }
 
     #[test]

@@ -38,6 +38,24 @@ pub enum Command {
     OpenDialog,
     /// Load the current path again with the load options.
     Reload,
+    /// Zoom in or out by one step about the centre of the image area.
+    ZoomIn,
+    ZoomOut,
+    /// A tenth of the stack back or forward (at least one frame).
+    PageBack,
+    PageForward,
+    /// Choose the tool clicks and drags on the image use.
+    Use(Tool),
+    /// Hide or show the side and bottom panels (the image takes the window).
+    TogglePanels,
+}
+
+/// The factor of one zoom step (`+` / `-`).
+pub const ZOOM_STEP: f32 = 1.25;
+
+/// Frames one PgUp / PgDn moves in a stack of `n`: a tenth, at least one.
+fn page(n: usize) -> usize {
+    (n / 10).max(1)
 }
 
 impl ViewerState {
@@ -67,6 +85,17 @@ impl ViewerState {
                 let p = self.path.clone();
                 self.open(&p);
             }
+            Command::ZoomIn => self.view.pending_zoom *= ZOOM_STEP,
+            Command::ZoomOut => self.view.pending_zoom /= ZOOM_STEP,
+            Command::PageBack => self.set_frame(t.saturating_sub(page(n))),
+            Command::PageForward => self.set_frame((t + page(n)).min(n - 1)),
+            Command::Use(tool) => {
+                if tool != Tool::Polygon {
+                    self.roi.polygon_draft.clear();
+                }
+                self.tool = tool;
+            }
+            Command::TogglePanels => self.panels_hidden = !self.panels_hidden,
         }
     }
 

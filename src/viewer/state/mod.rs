@@ -105,6 +105,8 @@ pub struct ViewerState {
     /// Engine and time of the last computation, for the status bar.
     pub last_compute: String,
     pub show_help: bool,
+    /// The side and bottom panels are hidden (Tab): the image takes the window.
+    pub panels_hidden: bool,
     /// Frame and view set-up for the first stack, once it has loaded in the background.
     pub pending_setup: Option<(usize, ViewSetup)>,
 }
@@ -146,6 +148,7 @@ impl ViewerState {
             status: String::new(),
             last_compute: String::new(),
             show_help: false,
+            panels_hidden: false,
             pending_setup: None,
         };
         if let Some(d) = &s.load_opts.cache_dir {
@@ -353,6 +356,10 @@ impl ViewerState {
         }
         if self.view.fit {
             self.fit_view(area);
+        }
+        let z = std::mem::replace(&mut self.view.pending_zoom, 1.0);
+        if z != 1.0 {
+            self.view.zoom_at(area / 2.0, z);
         }
     }
 }

@@ -15,6 +15,8 @@ pub struct View {
     pub fit: bool,
     /// One data pixel per screen pixel at the next frame (the area size is known then).
     pub one_to_one_pending: bool,
+    /// Zoom factor asked for by keys, applied about the area's centre at the next frame.
+    pub pending_zoom: f32,
 }
 
 impl Default for View {
@@ -24,6 +26,7 @@ impl Default for View {
             zoom: 1.0,
             fit: true,
             one_to_one_pending: false,
+            pending_zoom: 1.0,
         }
     }
 }

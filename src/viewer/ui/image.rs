@@ -13,25 +13,38 @@ pub fn tool_bar(s: &mut ViewerState, ui: &mut Ui) {
     ui.horizontal(|ui| {
         ui.label("tool:");
         for (t, name, tip) in [
-            (Tool::Navigate, "navigate", "drag pans, wheel zooms"),
+            (Tool::Navigate, "navigate", "drag pans, wheel zooms (N)"),
             (
                 Tool::Crosshair,
                 "crosshair",
-                "click sets the profile crosshair",
+                "click sets the profile crosshair (C)",
             ),
-            (Tool::Rect, "ROI rectangle", "drag draws the ROI"),
+            (Tool::Rect, "ROI rectangle", "drag draws the ROI (R)"),
             (
                 Tool::Polygon,
                 "ROI polygon",
-                "click adds a vertex, double-click closes",
+                "click adds a vertex, double-click closes (P)",
             ),
             (
                 Tool::Pin,
                 "pin pixel",
-                "click pins a pixel (up to 4); its time series is plotted",
+                "click pins a pixel (up to 4); its time series is plotted (I)",
             ),
         ] {
             ui.selectable_value(&mut s.tool, t, name).on_hover_text(tip);
+        }
+        ui.separator();
+        // the zoom in screen pixels per data pixel: 100 % is one for one (key 1)
+        let percent = s.view.zoom * ui.ctx().pixels_per_point() * 100.0;
+        ui.label(format!("zoom {percent:.0} %"))
+            .on_hover_text("screen pixels per data pixel: + / - zoom, F fits, 1 is 100 %");
+        let panels = if s.panels_hidden {
+            "show panels"
+        } else {
+            "hide panels"
+        };
+        if ui.button(panels).on_hover_text("Tab").clicked() {
+            s.command(Command::TogglePanels);
         }
     });
 }

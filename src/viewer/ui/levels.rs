@@ -161,13 +161,12 @@ fn histogram_plot(ui: &mut Ui, h: &Histogram, log: bool, levels: Levels) -> Opti
     };
     line(to_x(levels.min), Color32::from_rgb(90, 160, 255));
     line(to_x(levels.max), Color32::from_rgb(255, 170, 60));
-    ui.label(
-        RichText::new(format!(
-            "data {:.4} … {:.4}, {} samples",
-            h.lo, h.hi, h.total
-        ))
-        .small(),
-    );
+    let range = match h.data_range() {
+        Some((a, b)) if h.exact => format!("data {a} … {b}"),
+        Some((a, b)) => format!("data {a:.4} … {b:.4}"),
+        None => "no finite sample".to_string(),
+    };
+    ui.label(RichText::new(format!("{range}, {} samples", h.total)).small());
     resp.interact_pointer_pos()
         .filter(|_| resp.dragged())
         .map(|p| from_x(p.x))

@@ -17,7 +17,7 @@ use egui::{Color32, Key, Rect};
 
 use super::colormap::DisplayParams;
 use super::display::Placement;
-use super::state::{Command, ViewerState};
+use super::state::{Command, Tool, ViewerState};
 
 /// Draws the frame into a rectangle of the image area (the window's paint callback).
 pub type ImageFn<'a> = dyn FnMut(&mut egui::Ui, Rect, Placement, DisplayParams) + 'a;
@@ -31,6 +31,13 @@ pub const KEYS: &[(&str, &str)] = &[
     ("1", "one screen pixel per data pixel"),
     ("Ctrl+C", "copy the probe (x, y, values)"),
     ("Ctrl+O", "open a file or folder"),
+    ("PgUp / PgDn", "a tenth of the stack back / forward"),
+    ("+ / -", "zoom in / out"),
+    (
+        "N C R P I",
+        "tools: navigate, crosshair, ROI rectangle, ROI polygon, pin pixel",
+    ),
+    ("Tab", "hide / show the panels"),
     ("A", "aggregate mode on / off"),
     ("Esc", "back to the navigate tool"),
     ("F1", "this help"),
@@ -44,6 +51,28 @@ pub fn show(s: &mut ViewerState, ui: &mut egui::Ui, image: &mut ImageFn<'_>) {
     s.update_shown();
     menu::show(s, ui);
     timeline::show(s, ui);
+    if !s.panels_hidden {
+        side_panels(s, ui);
+    }
+    egui::Panel::top("tools").show(ui, |ui| image::tool_bar(s, ui));
+    egui::CentralPanel::default()
+        .frame(egui::Frame::NONE.fill(Color32::from_gray(24)))
+        .show(ui, |ui| image::show(s, ui, image));
+    dialogs::show(s, ui);
+    // a change made by a panel this frame is computed before the next one
+    s.update_shown();
+    // redraw only when something will change: the next playback frame, and progress of
+    // background work a few times a second; otherwise egui's own requests and input
+    if let Some(wait) = s.playback.until_next(Instant::now()) {
+        ui.ctx().request_repaint_after(wait);
+    }
+    if s.jobs.any() {
+        ui.ctx().request_repaint_after(PROGRESS_INTERVAL);
+    }
+}
+
+/// The load and info panel (left), levels and analysis (right) and the plots (bottom).
+fn side_panels(s: &mut ViewerState, ui: &mut egui::Ui) {
     egui::Panel::left("load")
         .resizable(true)
         .default_size(250.0)
@@ -68,21 +97,6 @@ pub fn show(s: &mut ViewerState, ui: &mut egui::Ui, image: &mut ImageFn<'_>) {
         .resizable(true)
         .default_size(190.0)
         .show(ui, |ui| plots::show(s, ui));
-    egui::Panel::top("tools").show(ui, |ui| image::tool_bar(s, ui));
-    egui::CentralPanel::default()
-        .frame(egui::Frame::NONE.fill(Color32::from_gray(24)))
-        .show(ui, |ui| image::show(s, ui, image));
-    dialogs::show(s, ui);
-    // a change made by a panel this frame is computed before the next one
-    s.update_shown();
-    // redraw only when something will change: the next playback frame, and progress of
-    // background work a few times a second; otherwise egui's own requests and input
-    if let Some(wait) = s.playback.until_next(Instant::now()) {
-        ui.ctx().request_repaint_after(wait);
-    }
-    if s.jobs.any() {
-        ui.ctx().request_repaint_after(PROGRESS_INTERVAL);
-    }
 }
 
 /// How often the window redraws to show the progress of background work.
@@ -118,6 +132,17 @@ pub fn key_commands(events: &[egui::Event]) -> Vec<Command> {
         (Key::F1, Command::ToggleHelp),
         (Key::F, Command::Fit),
         (Key::Num1, Command::OneToOne),
+        (Key::PageUp, Command::PageBack),
+        (Key::PageDown, Command::PageForward),
+        (Key::Plus, Command::ZoomIn),
+        (Key::Equals, Command::ZoomIn),
+        (Key::Minus, Command::ZoomOut),
+        (Key::N, Command::Use(Tool::Navigate)),
+        (Key::C, Command::Use(Tool::Crosshair)),
+        (Key::R, Command::Use(Tool::Rect)),
+        (Key::P, Command::Use(Tool::Polygon)),
+        (Key::I, Command::Use(Tool::Pin)),
+        (Key::Tab, Command::TogglePanels),
     ];
     let mut out = Vec::new();
     for e in events {
