@@ -51,6 +51,11 @@ pub fn tool_bar(s: &mut ViewerState, ui: &mut Ui) {
 
 pub fn show(s: &mut ViewerState, ui: &mut Ui, image: &mut ImageFn<'_>) {
     let rect = ui.max_rect();
+    if s.pending_setup.is_some() {
+        // the first stack is still loading: say so instead of drawing the placeholder
+        loading(s, ui, rect);
+        return;
+    }
     let ppp = ui.ctx().pixels_per_point();
     s.layout_view(rect.size(), ppp);
     let resp = ui.allocate_rect(rect, Sense::click_and_drag());
@@ -200,4 +205,32 @@ fn overlays(s: &ViewerState, ui: &Ui, rect: Rect) {
         let c = at(x as f32 + 0.5, y as f32 + 0.5);
         painter.circle_stroke(c, 6.0, Stroke::new(2.0, Color32::WHITE));
     }
+}
+
+/// The image area while the first stack loads: what loads, and how far it got.
+fn loading(s: &ViewerState, ui: &mut Ui, rect: Rect) {
+    let text = match &s.jobs.load {
+        Some(j) => {
+            let st = j.status();
+            let far = if st.total > 0 {
+                format!(
+                    "{} of {} ({:.0} %)",
+                    st.done,
+                    st.total,
+                    100.0 * st.done as f64 / st.total as f64
+                )
+            } else {
+                "reading headers".to_string()
+            };
+            format!("{}\n{far}, {:.1} s", st.what, st.seconds)
+        }
+        None => "nothing loaded".to_string(),
+    };
+    ui.painter().text(
+        rect.center(),
+        egui::Align2::CENTER_CENTER,
+        text,
+        egui::FontId::proportional(18.0),
+        Color32::from_gray(190),
+    );
 }
