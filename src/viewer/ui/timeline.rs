@@ -59,6 +59,12 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
             ui.monospace(format!("{probe:<48}"));
             ui.separator();
             ui.label(&s.status);
+            if !s.last_compute.is_empty() {
+                // the last computation, its engine and its time
+                ui.separator();
+                ui.label(&s.last_compute)
+                    .on_hover_text("the last computation: what, which engine, how long");
+            }
         });
         for (kind, st) in s.jobs.running() {
             ui.horizontal(|ui| {
