@@ -39,15 +39,7 @@ fn op_err(e: OpError) -> PyErr {
 
 /// A load error with its message and causes, as the CLI prints them.
 fn load_err(e: LoadError) -> PyErr {
-    let mut msg = e.to_string();
-    let mut src = std::error::Error::source(&e);
-    while let Some(s) = src {
-        let m = s.to_string();
-        if !msg.contains(&m) {
-            msg = format!("{msg}: {m}");
-        }
-        src = s.source();
-    }
+    let msg = blitz::report::report(&e);
     match e {
         LoadError::NotFound(_) => PyFileNotFoundError::new_err(msg),
         LoadError::Cancelled(_) => run::interrupted(),
