@@ -38,17 +38,10 @@ pub(super) fn reduce(
         chunk_bytes,
         progress,
     };
-    let passes = match (op, stack.samples()) {
-        (ReduceOp::Median, Samples::U8(_)) => digit_plan(<u8 as Key>::BITS, run.frame_len()).len(),
-        (ReduceOp::Median, Samples::U16(_)) => {
-            digit_plan(<u16 as Key>::BITS, run.frame_len()).len()
-        }
-        (ReduceOp::Median, Samples::F32(_)) => {
-            digit_plan(<f32 as Key>::BITS, run.frame_len()).len()
-        }
-        _ => 1,
-    };
-    progress.start(op.name(), (passes * run.frames.len()) as u64);
+    // one pass over the frames; the median starts its own phase of one pass per digit
+    if op != ReduceOp::Median {
+        progress.start(op.name(), run.frames.len() as u64);
+    }
     match stack.samples() {
         Samples::U8(all) => match op {
             ReduceOp::Max => run.extreme(all, out, |a: u8, b: u8| a.max(b)),
@@ -188,6 +181,8 @@ impl Run<'_> {
 
     fn median<T: Key>(&self, all: &[T], out: &mut [f32]) -> Result<(), OpError> {
         let digits = digit_plan(T::BITS, self.frame_len());
+        let work = (digits.len() * self.frames.len()) as u64;
+        self.progress.start(ReduceOp::Median.name(), work);
         let mut sel: Vec<Select> = (0..self.blocks())
             .map(|b| Select::new(self.block(b).len(), digits[0].1))
             .collect();
