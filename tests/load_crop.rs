@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use blitz::export::write_npy;
 use blitz::load::{LoadCrop, LoadOptions, StorageChoice, plan};
 use blitz::{Shape, Stack};
-use common::{fails, load_ok, ok, ram_opts, stdout};
+use common::{all_values, fails, load_ok, ok, ram_opts, stdout};
 use image::{ImageBuffer, Luma, Rgb};
 use tiff::encoder::{TiffEncoder, colortype};
 
@@ -37,21 +37,6 @@ fn cut(full: &Stack, c: LoadCrop) -> (Shape, Vec<f32>) {
     (Shape::new(s.frames, win.h, win.w, s.channels), v)
 }
 
-fn values(s: &Stack) -> Vec<f32> {
-    let sh = s.shape();
-    let mut v = Vec::with_capacity(sh.len());
-    for t in 0..sh.frames {
-        for y in 0..sh.height {
-            for x in 0..sh.width {
-                for ch in 0..sh.channels {
-                    v.push(s.value(t, y, x, ch));
-                }
-            }
-        }
-    }
-    v
-}
-
 /// For several rectangles (inside, over the edges, the whole frame): the cropped load of
 /// `path` under `base` equals the uncropped one cut, in shape, dtype and every sample;
 /// and the plan says that shape before decoding.
@@ -69,7 +54,7 @@ fn check(path: &Path, base: &LoadOptions, what: &str) {
         let (want_shape, want) = cut(&full, c.unwrap());
         assert_eq!(got.shape(), want_shape, "{what} --crop {text}");
         assert_eq!(got.dtype(), full.dtype(), "{what} --crop {text}");
-        assert_eq!(values(&got), want, "{what} --crop {text}");
+        assert_eq!(all_values(&got), want, "{what} --crop {text}");
         let p = plan(path, &o).unwrap();
         assert_eq!(p.shape, want_shape, "{what} --crop {text}: the plan");
     }
@@ -156,7 +141,7 @@ fn normalization_uses_the_whole_frame_not_the_rectangle() {
         .iter()
         .map(|&i| (v[i] as f64 / 1500.0 * 65535.0).trunc() as f32)
         .collect();
-    assert_eq!(values(&s), want);
+    assert_eq!(all_values(&s), want);
 }
 
 fn png_folder(dir: &Path, rgb: bool) -> PathBuf {
@@ -276,8 +261,8 @@ fn the_disk_cache_keeps_two_crops_of_one_size_apart() {
     let a = load_ok(&p, &disk("0,0,4,4"));
     let b = load_ok(&p, &disk("5,3,4,4"));
     let full = load_ok(&p, &ram_opts());
-    assert_eq!(values(&a), cut(&full, crop("0,0,4,4").unwrap()).1);
-    assert_eq!(values(&b), cut(&full, crop("5,3,4,4").unwrap()).1);
+    assert_eq!(all_values(&a), cut(&full, crop("0,0,4,4").unwrap()).1);
+    assert_eq!(all_values(&b), cut(&full, crop("5,3,4,4").unwrap()).1);
 }
 
 #[test]
@@ -307,7 +292,7 @@ fn the_cli_takes_crop_on_loading_commands() {
     ]);
     let c = load_ok(&out, &ram_opts());
     let full = load_ok(&p, &ram_opts());
-    assert_eq!(values(&c), cut(&full, crop("10,5,8,6").unwrap()).1);
+    assert_eq!(all_values(&c), cut(&full, crop("10,5,8,6").unwrap()).1);
     let e = fails(&[
         "reduce",
         a,

@@ -40,22 +40,6 @@ fn spreads() -> impl Strategy<Value = u32> {
     prop_oneof![Just(1u32), 2u32..6, 6u32..100_000]
 }
 
-/// Every sample of the stack as f32, in storage order.
-fn all_values(s: &Stack) -> Vec<f32> {
-    let sh = s.shape();
-    let mut v = Vec::with_capacity(sh.len());
-    for t in 0..sh.frames {
-        for y in 0..sh.height {
-            for x in 0..sh.width {
-                for c in 0..sh.channels {
-                    v.push(s.value(t, y, x, c));
-                }
-            }
-        }
-    }
-    v
-}
-
 /// Finite samples of frames first..=last.
 fn finite(s: &Stack, first: usize, last: usize) -> Vec<f64> {
     naive::finite(s, FrameRange::new(first, last))
@@ -189,7 +173,7 @@ proptest! {
         }
         let r4 = rotate90_cw(&rotate90_cw(&rotate90_cw(&r)));
         prop_assert_eq!(r4.shape(), shape);
-        let (a, b) = (all_values(&r4), all_values(&s));
+        let (a, b) = (common::all_values(&r4), common::all_values(&s));
         prop_assert!(a.iter().zip(&b).all(|(x, y)| same_bits(*x, *y)));
     }
 
@@ -222,8 +206,8 @@ proptest! {
                 }
             }
             let m = roi_mask(&s, x, y, cw, ch).unwrap();
-            prop_assert_eq!(all_values(&m).iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                            all_values(&c).iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+            prop_assert_eq!(common::all_values(&m).iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                            common::all_values(&c).iter().map(|v| v.to_bits()).collect::<Vec<_>>());
         }
         let (first, last) = (a, a + len);
         let f = crop_frames(&s, FrameRange::new(first, last));

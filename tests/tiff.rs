@@ -1,10 +1,13 @@
 //! Multi-page TIFF stacks: 8/16-bit and float pages, gray and RGB, options and errors.
 
+mod common;
+
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use blitz::load::{LoadOptions, NoProgress, load};
 use blitz::{Dtype, Shape, Stack};
+use common::all_values;
 use tiff::encoder::{TiffEncoder, colortype};
 
 fn opts() -> LoadOptions {
@@ -104,22 +107,6 @@ fn corrupt_tiff_names_the_file() {
     std::fs::write(&p, b"II*\x00garbagegarbage").unwrap();
     let e = load(&p, &opts(), &NoProgress).unwrap_err();
     assert!(e.to_string().contains("bad.tif"), "{e}");
-}
-
-/// Every sample of a stack, frame by frame.
-fn all_values(s: &blitz::Stack) -> Vec<f32> {
-    let sh = s.shape();
-    let mut v = Vec::new();
-    for t in 0..sh.frames {
-        for y in 0..sh.height {
-            for x in 0..sh.width {
-                for c in 0..sh.channels {
-                    v.push(s.value(t, y, x, c));
-                }
-            }
-        }
-    }
-    v
 }
 
 #[test]

@@ -29,6 +29,22 @@ pub fn load_ok(p: &Path, o: &blitz::load::LoadOptions) -> Stack {
     blitz::load::load(p, o, &blitz::load::NoProgress).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Every sample of the stack as f32, in storage order (frame, row, column, channel).
+pub fn all_values(s: &Stack) -> Vec<f32> {
+    let sh = s.shape();
+    let mut v = Vec::with_capacity(sh.len());
+    for t in 0..sh.frames {
+        for y in 0..sh.height {
+            for x in 0..sh.width {
+                for c in 0..sh.channels {
+                    v.push(s.value(t, y, x, c));
+                }
+            }
+        }
+    }
+    v
+}
+
 /// The samples of a u8 or u16 stack as u16.
 pub fn values_u16(s: &Stack) -> Vec<u16> {
     match s.dtype() {
