@@ -6,6 +6,10 @@
 // data pixel under it (nearest neighbour). Zoomed out, a screen pixel averages an n x n
 // grid of samples over its footprint (n = ceil(data pixels per screen pixel), at most 4),
 // so panning and zooming do not shimmer.
+//
+// The frame is shown through an orientation (quarter turns clockwise, then flip x, then
+// flip y): the framebuffer maps to a pixel of the shown frame, which maps back to the
+// texel it shows. The CPU side of the same mapping is `src/ops/orientation.rs`.
 
 struct Params {
     // framebuffer position (pixels) of the top-left corner of data pixel (0, 0)
@@ -22,7 +26,8 @@ struct Params {
     size: vec2<u32>,
     // 1 when the frame is f32 (frame_f), else unsigned integers (frame_u)
     is_float: u32,
-    _pad: u32,
+    // bits 0-1: quarter turns clockwise; bit 2: flip x; bit 3: flip y
+    orient: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -57,15 +62,42 @@ fn level(v: f32) -> f32 {
     return t;
 }
 
+// width and height of the frame as shown
+fn shown_size() -> vec2<i32> {
+    let s = vec2<i32>(p.size);
+    if (p.orient & 1u) == 1u {
+        return s.yx;
+    }
+    return s;
+}
+
+// the texel shown at pixel q of the shown frame (undoes flip y, flip x, then the turns)
+fn to_texel(q: vec2<i32>) -> vec2<i32> {
+    var d = q;
+    var size = shown_size();
+    if (p.orient & 8u) != 0u {
+        d.y = size.y - 1 - d.y;
+    }
+    if (p.orient & 4u) != 0u {
+        d.x = size.x - 1 - d.x;
+    }
+    for (var k = 0u; k < (p.orient & 3u); k++) {
+        // before a clockwise turn the frame was size.y wide and size.x high
+        d = vec2<i32>(d.y, size.x - 1 - d.x);
+        size = size.yx;
+    }
+    return d;
+}
+
 @fragment
 fn fs_main(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
-    let size = vec2<f32>(p.size);
+    let size = vec2<f32>(shown_size());
     let rel = (pos.xy - p.origin) / p.zoom;
     if rel.x < 0.0 || rel.y < 0.0 || rel.x >= size.x || rel.y >= size.y {
         discard;
     }
     let n = u32(clamp(ceil(1.0 / p.zoom), 1.0, 4.0));
-    let hi = vec2<i32>(p.size) - vec2<i32>(1);
+    let hi = shown_size() - vec2<i32>(1);
     var acc = vec4<f32>(0.0);
     var valid = vec4<f32>(0.0);
     for (var j = 0u; j < n; j++) {
@@ -73,7 +105,7 @@ fn fs_main(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
             // sample positions spread over the screen pixel, in screen pixels
             let off = (vec2<f32>(f32(i), f32(j)) + 0.5) / f32(n) - 0.5;
             let q = clamp(vec2<i32>(floor((pos.xy + off - p.origin) / p.zoom)), vec2<i32>(0), hi);
-            let v = texel(q);
+            let v = texel(to_texel(q));
             for (var c = 0u; c < 4u; c++) {
                 if !is_nan(v[c]) {
                     acc[c] += v[c];

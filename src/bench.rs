@@ -1,6 +1,8 @@
 //! `blitz bench`: every operation timed on one stack, best of several runs after a
 //! warm-up, reported as seconds and GB/s of input read.
 
+pub mod edits;
+
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -338,6 +340,7 @@ pub fn run_display_scrub(
             let place = Placement {
                 origin: [0.0, 0.0],
                 zoom,
+                orient: Default::default(),
             };
             let params = DisplayParams {
                 levels: Levels {
@@ -428,6 +431,7 @@ pub fn run_interactive(
     let place = Placement {
         origin: [0.0, 0.0],
         zoom: (1920.0 / sh.width as f32).min(1080.0 / sh.height as f32),
+        orient: Default::default(),
     };
     let mut show = |img: Image| -> Result<(), String> {
         let s = image_stack(img).map_err(|e| e.to_string())?;

@@ -1,6 +1,6 @@
 //! Analysis in the viewer, driven through the viewer's state (no window): aggregate mode,
 //! each ops source (preview and apply-to-full, undo), profiles with envelopes, a ROI
-//! curve, transforms and masks, and every export, checked against the CPU engine
+//! curve, and every export (turns, flips, crops and masks: `viewer_edits.rs`), checked against the CPU engine
 //! (`ops`) the CLI tests cover. Bad input (a reference or mask of the wrong shape, an
 //! export that cannot be written) gives a message and changes nothing.
 
@@ -286,73 +286,6 @@ fn profiles_with_envelopes_and_a_roi_curve_match_the_engine() {
 }
 
 #[test]
-fn transforms_masks_and_timeline_crop_follow_the_ops_functions() {
-    let stack = demo();
-    let mut v = viewer_of(demo());
-    assert!(v.change_pipeline("rotate", |p| p.transforms.rot90 = 1));
-    assert!(v.change_pipeline("flip x", |p| p.transforms.flip_x = true));
-    let want = transform::flip_x(&transform::rotate90_cw(&stack));
-    assert_eq!(v.pipeline.stack.as_slice::<u8>(), want.as_slice::<u8>());
-    assert_eq!(v.pipeline.stack.shape(), Shape::new(12, 30, 20, 1));
-    v.change_pipeline("reset", |p| p.transforms = Default::default());
-    // timeline crop first, then a ROI mask; undo of the crop keeps the mask
-    v.change_pipeline("crop", |p| p.timeline_crop = Some(FrameRange::new(4, 9)));
-    v.change_pipeline("mask", |p| {
-        p.roi_mask = Some(blitz::viewer::state::pipeline::RoiMask {
-            x: 3,
-            y: 2,
-            w: 10,
-            h: 5,
-        })
-    });
-    let want = transform::roi_mask(
-        &transform::crop_frames(&stack, FrameRange::new(4, 9)).unwrap(),
-        3,
-        2,
-        10,
-        5,
-    )
-    .unwrap();
-    assert_eq!(v.pipeline.stack.shape(), want.shape());
-    assert_eq!(v.pipeline.stack.as_slice::<u8>(), want.as_slice::<u8>());
-    v.change_pipeline("uncrop", |p| p.timeline_crop = None);
-    assert_eq!(v.pipeline.stack.shape(), Shape::new(12, 5, 10, 1));
-
-    // a binary mask: zeros become NaN; one of the wrong size is refused, nothing changes
-    v.change_pipeline("reset", |p| p.roi_mask = None);
-    let dir = tempfile::tempdir().unwrap();
-    let mask_path = dir.path().join("mask.npy");
-    let mask: Vec<u8> = (0..600).map(|i| (i % 7 != 0) as u8).collect();
-    blitz::export::write_npy(
-        &mask_path,
-        &Stack::from_vec(Shape::new(1, 20, 30, 1), mask.clone()).unwrap(),
-    )
-    .unwrap();
-    v.load_mask(&mask_path);
-    assert!(v.error.is_none(), "{:?}", v.error);
-    let m = Stack::from_vec(Shape::new(1, 20, 30, 1), mask).unwrap();
-    let want = transform::binary_mask(&stack, &m).unwrap();
-    let got = v.pipeline.stack.as_slice::<f32>().unwrap();
-    let exp = want.as_slice::<f32>().unwrap();
-    assert!(
-        got.iter()
-            .zip(exp)
-            .all(|(a, b)| a == b || (a.is_nan() && b.is_nan()))
-    );
-    let before = v.pipeline.stack.clone();
-    let small = dir.path().join("small.npy");
-    blitz::export::write_npy(
-        &small,
-        &Stack::from_vec(Shape::new(1, 5, 5, 1), vec![1u8; 25]).unwrap(),
-    )
-    .unwrap();
-    v.load_mask(&small);
-    let e = v.error.take().expect("a message");
-    assert!(e.contains("small.npy"), "{e}");
-    assert!(Arc::ptr_eq(&v.pipeline.stack, &before));
-}
-
-#[test]
 fn exports_write_what_is_shown_and_a_failed_export_loses_nothing() {
     let stack = demo();
     let mut v = viewer_of(demo());
@@ -538,16 +471,29 @@ fn review_regressions() {
         h: 3,
     });
     v.compute_roi();
-    v.change_pipeline("flip", |p| p.transforms.flip_x = true);
-    let flipped = transform::flip_x(&stack);
+    v.change_pipeline("crop", |p| p.timeline_crop = Some(FrameRange::new(2, 11)));
+    let cropped = transform::crop_frames(&stack, FrameRange::new(2, 11)).unwrap();
     let want = roi_series(
-        &flipped,
+        &cropped,
         v.roi.region.as_ref().unwrap(),
         Stat::Mean,
-        FrameRange::all(12),
+        FrameRange::all(10),
     )
     .unwrap();
     assert_eq!(v.roi.series.as_ref(), Some(&want));
+    // a flip is a view: the ROI keeps its pixels (it turns with the picture), and so
+    // its series
+    v.toggle_flip_x();
+    assert_eq!(v.roi.series.as_ref(), Some(&want));
+    assert_eq!(
+        v.roi.region,
+        Some(Roi::Rect {
+            x: 1,
+            y: 1,
+            w: 4,
+            h: 3
+        })
+    );
 
     // previewed ops: exports of the stack or a range refuse rather than write raw data
     v.pipeline.ops.subtract.kind = SourceKind::Range;
@@ -658,11 +604,19 @@ fn on_a_mapped_stack_aggregate_roi_envelope_and_references_run_as_jobs() {
     // a change of the stack drops the jobs computing from the old one
     v.compute_roi();
     assert!(v.jobs.roi.is_some());
-    assert!(v.change_pipeline("flip", |p| p.transforms.flip_y = true));
-    assert!(!v.pipeline.stack.is_mapped(), "a flip copies the frames");
+    assert!(v.change_pipeline("crop", |p| p.timeline_crop = Some(FrameRange::new(0, 11))));
+    assert!(
+        v.jobs.rebuild.is_some() && v.pipeline.stack.is_mapped(),
+        "a mapped stack is copied in the background; the stack shown stays until then"
+    );
+    v.wait_jobs();
+    assert!(
+        !v.pipeline.stack.is_mapped(),
+        "a timeline crop copies the frames"
+    );
     assert!(v.jobs.reference.is_none());
     let want = roi_series(
-        &transform::flip_y(&stack),
+        &transform::crop_frames(&stack, FrameRange::new(0, 11)).unwrap(),
         &roi,
         Stat::Mean,
         FrameRange::all(12),
@@ -813,8 +767,13 @@ fn a_command_line_set_up_reaches_the_viewer() {
             w: 5,
             h: 4,
         }),
+        orient: "rot90,flipy".parse().unwrap(),
     };
     v.apply_setup(&setup);
+    // shown turned and flipped, as a view of the stack
+    let o = v.pipeline.steps.transforms;
+    assert_eq!((o.rot90, o.flip_x, o.flip_y), (1, false, true));
+    assert_eq!(v.display_size(), (20, 30));
     // applied to the full stack: 12 frames, window 3 at lag 1 give 12 - 1 - 3 + 1
     assert!(v.pipeline.steps.applied.is_some());
     assert_eq!(v.pipeline.stack.shape().frames, 9);

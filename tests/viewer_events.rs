@@ -145,3 +145,76 @@ fn page_zoom_tool_and_panel_keys_do_what_the_help_says() {
     assert!(!s.panels_hidden);
     assert!(key_commands(&[key(Key::R, true, Modifiers::COMMAND, false)]).is_empty());
 }
+
+#[test]
+fn the_pointer_and_the_overlays_turn_with_the_picture() {
+    // a 16 high, 32 wide frame with pixel value x + 32 y, so the probe tells the pixel
+    let stack = Stack::from_vec(
+        Shape::new(2, 16, 32, 1),
+        (0..2 * 16 * 32).map(|i| (i % 512) as u16).collect(),
+    )
+    .unwrap();
+    let loaded = Loaded {
+        path: "memory".into(),
+        stack,
+        histogram: None,
+        seconds: 0.0,
+    };
+    let e = Arc::new(Engine::new(EngineChoice::Cpu));
+    let mut s = ViewerState::new(loaded, LoadOptions::default(), e, "none".into());
+    s.rotate90();
+    // turned clockwise it is 16 wide and 32 high; fitted into 160 x 320, 10 points a pixel
+    s.layout_view(egui::vec2(160.0, 320.0), 1.0);
+    assert_eq!(s.display_size(), (16, 32));
+    assert!((s.view.zoom - 10.0).abs() < 1e-4, "{}", s.view.zoom);
+    // the top-right corner shown is the stack's top-left pixel, the bottom-left its
+    // bottom-right one
+    let top_right = s.area_to_data(egui::vec2(155.0, 5.0));
+    assert_eq!((top_right.x as usize, top_right.y as usize), (0, 0));
+    let bottom_left = s.area_to_data(egui::vec2(5.0, 315.0));
+    assert_eq!((bottom_left.x as usize, bottom_left.y as usize), (31, 15));
+    s.hover_at(Some((bottom_left.x, bottom_left.y)));
+    assert!(
+        s.probe
+            .as_ref()
+            .unwrap()
+            .2
+            .contains(&format!("{}", 31 + 32 * 15)),
+        "{:?}",
+        s.probe
+    );
+    // a ROI dragged on screen lands on the stack's pixels under it, and is drawn back
+    // where it was dragged
+    let (a, b) = (
+        s.area_to_data(egui::vec2(100.0, 20.0)),
+        s.area_to_data(egui::vec2(140.0, 60.0)),
+    );
+    s.roi_drag((a.x, a.y), (b.x, b.y), true);
+    s.roi_drag_release(Some((b.x, b.y)));
+    let Some(Roi::Rect { x, y, w, h }) = s.roi.region.clone() else {
+        panic!("no rectangle: {:?}", s.roi.region)
+    };
+    // screen x 100..140 is data y 16 - 14..16 - 10, screen y 20..60 is data x 2..6
+    assert_eq!((x, y, w, h), (2, 2, 4, 4));
+    let corner = s.data_to_area(x as f32, (y + h as i64) as f32);
+    assert!(
+        (corner - egui::vec2(100.0, 20.0)).length() < 1e-3,
+        "{corner:?}"
+    );
+    // a flip keeps the ROI on the same pixels (it is drawn mirrored)
+    s.toggle_flip_x();
+    assert_eq!(
+        s.roi.region,
+        Some(Roi::Rect {
+            x: 2,
+            y: 2,
+            w: 4,
+            h: 4
+        })
+    );
+    let corner = s.data_to_area(x as f32, (y + h as i64) as f32);
+    assert!(
+        (corner - egui::vec2(60.0, 20.0)).length() < 1e-3,
+        "{corner:?}"
+    );
+}

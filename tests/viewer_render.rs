@@ -127,6 +127,7 @@ fn zoom_in_repeats_pixels_and_zoom_out_averages() {
     let place = Placement {
         origin: [2.0, 1.0],
         zoom: 3.0,
+        orient: Default::default(),
     };
     let img = r
         .render_offscreen(g.device(), g.queue(), &p, place, 16, 15)
@@ -145,6 +146,7 @@ fn zoom_in_repeats_pixels_and_zoom_out_averages() {
     let half = Placement {
         origin: [0.0, 0.0],
         zoom: 0.5,
+        orient: Default::default(),
     };
     let img = r
         .render_offscreen(g.device(), g.queue(), &p, half, 2, 2)
@@ -174,4 +176,43 @@ fn a_frame_larger_than_the_texture_limit_is_an_error_not_a_crash() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("larger than"), "{e}");
+}
+
+#[test]
+fn every_orientation_draws_the_copy_the_transforms_make() {
+    let Some(g) = common::gpu("every_orientation_draws_the_copy_the_transforms_make") else {
+        return;
+    };
+    let mut r = renderer(&g);
+    // 5 x 7 (H x W), every pixel its own gray: a wrong mapping shows at once
+    let (h, w) = (5usize, 7usize);
+    let s = std::sync::Arc::new(
+        Stack::from_vec(
+            Shape::new(1, h, w, 1),
+            (0..(h * w) as u8).map(|v| v * 7).collect(),
+        )
+        .unwrap(),
+    );
+    r.upload_frame(g.device(), g.queue(), &s, 0).unwrap();
+    let p = params(0.0, 255.0, 1.0, Colormap::Gray);
+    for rot90 in 0..4 {
+        for (flip_x, flip_y) in [(false, false), (true, false), (false, true), (true, true)] {
+            let orient = blitz::ops::orientation::Orientation {
+                rot90,
+                flip_x,
+                flip_y,
+            };
+            let (dw, dh) = orient.display_size(w, h);
+            let place = Placement {
+                orient,
+                ..Placement::ONE_TO_ONE
+            };
+            let gpu = r
+                .render_offscreen(g.device(), g.queue(), &p, place, dw as u32, dh as u32)
+                .unwrap();
+            // the CPU picture of the stack copied through the same orientation
+            let want = render_cpu(&orient.apply(&s), 0, &p);
+            assert_eq!(gpu, want, "{orient:?}");
+        }
+    }
 }

@@ -155,6 +155,8 @@ fn playback_loops_or_stops_at_the_end() {
     let s = Stack::from_vec(Shape::new(4, 1, 1, 1), vec![0u8, 1, 2, 3]).unwrap();
     let mut st = ViewerState::new(loaded(s), LoadOptions::default(), engine(), "none".into());
     st.playback.fps = 10.0;
+    // keeping the rate: frames advance by the clock, skipped ones counted
+    st.playback.skip_frames = true;
     st.playback.playing = true;
     let t0 = Instant::now();
     st.tick(t0);
@@ -180,7 +182,7 @@ fn zoom_keeps_the_data_under_the_cursor_and_probe_reads_raw_values() {
     st.zoom_at(at, 2.5);
     let data_after = (at - st.view.offset) / st.view.zoom;
     assert!((data_before - data_after).length() < 1e-4);
-    assert_eq!(st.probe_text(2, 1), "x 2  y 1  60000 (u16)");
+    assert_eq!(st.probe_text(2, 1), "x 2  y 1  60000 (u16, raw)");
 }
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -343,7 +345,7 @@ fn a_mapped_stack_shows_at_once_with_sampled_levels_refined_in_the_background() 
     // scrubbing reads frames from the map: nothing waits, nothing runs
     v.set_frame(150);
     v.update_shown();
-    assert_eq!(v.probe_text(0, 0), "x 0  y 0  150 (u8)");
+    assert_eq!(v.probe_text(0, 0), "x 0  y 0  150 (u8, raw)");
     assert!(!v.jobs.busy());
 }
 

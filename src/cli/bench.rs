@@ -48,6 +48,10 @@ pub struct BenchArgs {
     /// changed sliding window, from the change to the new image drawn.
     #[arg(long)]
     interactive: bool,
+    /// Time the viewer's edits of the whole stack instead (flip, rotate, crop, timeline
+    /// crop, apply to full, undo): on the UI thread and until the result is in.
+    #[arg(long)]
+    edits: bool,
     #[command(flatten)]
     load: LoadArgs,
 }
@@ -67,6 +71,9 @@ pub fn run(a: BenchArgs) -> Result<()> {
             }?
         }
     };
+    if a.edits {
+        return bench_edits(stack, a.json);
+    }
     if a.interactive {
         return bench_interactive(&stack, a.changes.max(1), a.json, a.engine);
     }
@@ -207,6 +214,40 @@ fn bench_display(changes: usize, json: bool) -> Result<()> {
             r.ms_median,
             r.ms_mean,
             r.ms_redraw
+        );
+    }
+    Ok(())
+}
+
+/// `blitz bench --edits`: the viewer's edits, on the UI thread and in all.
+fn bench_edits(stack: Stack, json: bool) -> Result<()> {
+    let head = format!(
+        "stack {} {} ({}), viewer edits on the cpu engine, {} rayon threads",
+        stack.shape(),
+        stack.dtype(),
+        human_bytes(stack.bytes()),
+        rayon::current_num_threads()
+    );
+    let rows = bench::edits::run_edits(stack).map_err(anyhow::Error::msg)?;
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    outln!("{head}");
+    outln!(
+        "{:<36} {:>12} {:>12} {:>12}",
+        "edit",
+        "UI thread s",
+        "in all s",
+        "stack shown"
+    );
+    for r in rows {
+        outln!(
+            "{:<36} {:>12.4} {:>12.4} {:>12}",
+            r.edit,
+            r.ui_seconds,
+            r.total_seconds,
+            human_bytes(r.stack_bytes)
         );
     }
     Ok(())

@@ -67,6 +67,10 @@ pub struct SetupArgs {
     /// ROI rectangle X,Y,W,H whose time series is plotted.
     #[arg(long, value_name = "X,Y,W,H", allow_hyphen_values = true)]
     pub rect: Option<String>,
+    /// Show the frames turned and flipped (a view, nothing is copied): none, or a comma
+    /// list of rot90, rot180, rot270 (clockwise), flipx, flipy.
+    #[arg(long, value_name = "LIST")]
+    pub orient: Option<String>,
 }
 
 impl SetupArgs {
@@ -113,6 +117,12 @@ impl SetupArgs {
                 .as_deref()
                 .map(|r| Roi::parse_rect(r).map_err(|e| anyhow::anyhow!("--rect '{r}': {e}")))
                 .transpose()?,
+            orient: self
+                .orient
+                .as_deref()
+                .map(|o| parse_option("--orient", o))
+                .transpose()?
+                .unwrap_or_default(),
         })
     }
 }

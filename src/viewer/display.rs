@@ -3,6 +3,7 @@
 //! the window (through an egui paint callback) and into an offscreen texture that is read
 //! back (tests, screenshots, the scrubbing benchmark).
 
+use crate::ops::orientation::Orientation;
 use crate::stack::{Dtype, Stack};
 
 use super::colormap::{Colormap, DisplayParams};
@@ -10,12 +11,14 @@ use super::error::ViewerError;
 
 const SHADER: &str = include_str!("../../shaders/display.wgsl");
 
-/// Where the frame lies in the framebuffer: the position of the top-left corner of data
-/// pixel (0, 0) and framebuffer pixels per data pixel.
+/// Where the frame lies in the framebuffer: the position of the top-left corner of the
+/// shown frame's pixel (0, 0), framebuffer pixels per frame pixel, and the orientation the
+/// frame is shown in (the shader turns and flips it while drawing; nothing is copied).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Placement {
     pub origin: [f32; 2],
     pub zoom: f32,
+    pub orient: Orientation,
 }
 
 impl Placement {
@@ -23,6 +26,11 @@ impl Placement {
     pub const ONE_TO_ONE: Placement = Placement {
         origin: [0.0, 0.0],
         zoom: 1.0,
+        orient: Orientation {
+            rot90: 0,
+            flip_x: false,
+            flip_y: false,
+        },
     };
 }
 
@@ -38,7 +46,7 @@ struct Uniform {
     colormap: u32,
     size: [u32; 2],
     is_float: u32,
-    _pad: u32,
+    orient: u32,
 }
 
 /// The frame texture on the GPU.
@@ -357,7 +365,7 @@ impl DisplayRenderer {
             colormap: params.colormap.index(),
             size: [f.width, f.height],
             is_float: (f.dtype == Dtype::F32) as u32,
-            _pad: 0,
+            orient: place.orient.code(),
         };
         queue.write_buffer(&self.uniform, 0, bytemuck::bytes_of(&u));
     }

@@ -40,6 +40,8 @@ pub struct ViewSetup {
     /// Show the three profile envelopes.
     pub envelopes: bool,
     pub roi: Option<Roi>,
+    /// How the frames are shown (a view: turns and flips).
+    pub orient: crate::ops::orientation::Orientation,
 }
 
 const AGGREGATE: &str = "expected OP or OP:A:B";

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use crate::engine::{Engine, Ran};
+use crate::load::human_bytes;
 use crate::ops::normalize::{Normalize, Source};
 use crate::ops::transform::crop_frames;
 use crate::ops::{FrameRange, OpError};
@@ -123,6 +124,22 @@ impl ViewerState {
             self.pipeline.base.clone(),
             n.clone(),
         );
+        // the result is f32 frames in RAM beside the stack: checked before any work
+        let sh = base.shape();
+        let need = (n.output_frames(sh.frames) * sh.frame_len()) as u64 * 4;
+        let ram = self.jobs.ram_available();
+        if ram > 0 && need > ram {
+            self.error = Some(format!(
+                "apply to full: the result is {} of f32 frames, more than the {} of RAM \
+                 available. Crop the timeline to fewer frames first, or write the result \
+                 to disk headless: blitz normalize {} ... -o OUT.npy (streamed, any \
+                 size).\n\nNothing was changed.",
+                human_bytes(need),
+                human_bytes(ram),
+                self.path.display()
+            ));
+            return;
+        }
         let per = job_chunk_frames(&base);
         let job = Job::spawn("apply to full", move |ctx| {
             normalize_in_runs(&engine, &base, &job_n, per, ctx)

@@ -45,6 +45,8 @@ pub struct DisplayState {
     pub trim: Trim,
     pub scope: HistScope,
     pub log_hist: bool,
+    /// A colorbar with the levels beside the image.
+    pub colorbar: bool,
     /// The frame on the GPU differs from the one shown (or the stack changed).
     pub upload_needed: bool,
     stack_hist: Option<StackHistogram>,
@@ -69,6 +71,7 @@ impl Default for DisplayState {
             trim: Trim::None,
             scope: HistScope::Stack,
             log_hist: true,
+            colorbar: true,
             upload_needed: true,
             stack_hist: None,
             frame_hist: None,
@@ -198,16 +201,19 @@ impl ViewerState {
         }
     }
 
-    /// Fits the levels to the whole stack with the current trim; with auto colormap on, a
+    /// Fits the levels to the histogram of the panel's scope (the whole stack, or the
+    /// frame shown; an aggregate or previewed image to its own) with the current trim;
+    /// with auto colormap on, a
     /// gray stack straddling zero gets symmetric levels and the diverging map, any other
     /// gray stack plasma (spec §6).
     pub fn fit_levels(&mut self) {
         let trim = self.display.trim.percent();
         // an aggregate or previewed image has its own range (a std, a difference)
-        let hist = if self.pipeline.shown.is_some() {
-            self.frame_histogram()
-        } else {
+        let whole = self.pipeline.shown.is_none() && self.display.scope == HistScope::Stack;
+        let hist = if whole {
             self.stack_histogram()
+        } else {
+            self.frame_histogram()
         };
         let Some(levels) = hist.map(|h| auto_levels(h, trim)) else {
             return;
@@ -223,8 +229,7 @@ impl ViewerState {
                 None => d.params.colormap = Colormap::Plasma,
             }
         }
-        let sampled = self.pipeline.shown.is_none()
-            && d.stack_hist.as_ref().is_some_and(|h| !h.is_complete());
+        let sampled = whole && d.stack_hist.as_ref().is_some_and(|h| !h.is_complete());
         d.sample_fit = sampled.then_some(d.params.levels);
     }
 

@@ -1,17 +1,17 @@
-//! Changes of what is shown: the pipeline (timeline crop, masks, transforms), aggregate
-//! mode and the timeline selection. Each reports what it changed to
+//! Changes of what is shown: the pipeline (timeline crop, masks, orientation), aggregate
+//! mode and the timeline selection. The rebuild a pipeline change needs is `rebuild.rs`. Each reports what it changed to
 //! [`ViewerState::invalidate`].
 
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::load::human_bytes;
+use crate::ops::FrameRange;
 use crate::ops::reduce::ReduceOp;
-use crate::ops::{FrameRange, OpError};
 
 use super::ViewerState;
 use super::invalidate::Change;
-use super::pipeline::{Aggregate, Pipeline, RoiMask, image_stack};
+use super::pipeline::{Aggregate, RoiMask, Transforms, image_stack};
+use super::rebuild::After;
 use crate::load::LoadOptions;
 use crate::ops::normalize::read_reference;
 
@@ -23,101 +23,6 @@ pub enum SelectionEnd {
 }
 
 impl ViewerState {
-    /// Changes the pipeline with `f` and rebuilds the displayed stack; on an error (a
-    /// mask of the wrong size, ...) the change is undone and the error shown.
-    pub fn change_pipeline(&mut self, what: &str, f: impl FnOnce(&mut Pipeline)) -> bool {
-        let old = self.pipeline.steps.clone();
-        f(&mut self.pipeline.steps);
-        let copy = self.copy_bytes(&self.pipeline.steps);
-        let ram = crate::load::available_ram_bytes();
-        if copy > 0 && ram > 0 && copy > ram {
-            self.pipeline.steps = old;
-            self.error = Some(format!(
-                "{what}: the stack is mapped from its file and this change copies {} into \
-                 RAM, more than the {} available. Crop the timeline to fewer frames first, or \
-                 load a selection of frames.\n\nNothing was changed.",
-                human_bytes(copy),
-                human_bytes(ram)
-            ));
-            return false;
-        }
-        match self.rebuild() {
-            Ok(()) => {
-                self.status = what.to_string();
-                true
-            }
-            Err(e) => {
-                self.pipeline.steps = old;
-                self.error = Some(format!("{what}: {e}\n\nNothing was changed."));
-                false
-            }
-        }
-    }
-
-    /// Bytes of RAM the pipeline `steps` copies a mapped stack into (0 for a stack in RAM,
-    /// which the steps copy as they always have).
-    fn copy_bytes(&self, steps: &Pipeline) -> u64 {
-        let raw = &self.pipeline.raw;
-        if !raw.is_mapped() {
-            return 0;
-        }
-        let sh = raw.shape();
-        let frames = steps.timeline_crop.map_or(sh.frames, |c| c.len()) as u64;
-        let samples = frames * sh.frame_len() as u64;
-        let size = raw.dtype().size() as u64;
-        let mut bytes = if steps.timeline_crop.is_some() {
-            samples * size
-        } else {
-            0
-        };
-        let t = &steps.transforms;
-        if steps.applied.is_none()
-            && (steps.roi_mask.is_some() || steps.binary_mask.is_some() || !t.is_identity())
-        {
-            // a binary mask gives f32 samples (NaN where masked)
-            bytes += samples * if steps.binary_mask.is_some() { 4 } else { size };
-        }
-        bytes
-    }
-
-    /// Recomputes the base and displayed stacks from the raw one.
-    pub fn rebuild(&mut self) -> Result<(), OpError> {
-        let p = &mut self.pipeline;
-        // the cropped base is only cut again when the crop changed (it is what the GPU
-        // keeps for aggregate mode)
-        let key = (self.gens.loaded, p.steps.timeline_crop);
-        let base = if p.base_key == Some(key) {
-            p.base.clone()
-        } else {
-            p.steps.base(&p.raw)?
-        };
-        p.base_key = Some(key);
-        let stack = p.steps.finish(p.steps.processed(&base))?;
-        let old = p.stack.shape();
-        p.base = base;
-        p.stack = stack;
-        self.invalidate(Change::Stack);
-        let s = self.pipeline.stack.shape();
-        if (s.height, s.width) != (old.height, old.width) {
-            self.view.fit = true;
-            self.profile.crosshair = Some((s.width / 2, s.height / 2));
-            self.roi.region = None;
-            self.roi.pins.clear();
-        }
-        let last = s.frames - 1;
-        self.playback.frame = self.playback.frame.min(last);
-        let p = &mut self.pipeline;
-        p.selection = FrameRange::new(p.selection.first.min(last), p.selection.last.min(last));
-        if let Some(a) = &mut p.aggregate {
-            a.range = p.selection;
-        }
-        // a ROI that survived the change gets its series from the new stack
-        if self.roi.region.is_some() {
-            self.compute_roi();
-        }
-        Ok(())
-    }
-
     /// Aggregate mode on (over the timeline selection) or off (back to frames; the
     /// selection stays).
     pub fn set_aggregate(&mut self, on: bool) {
@@ -185,17 +90,18 @@ impl ViewerState {
         let offset = self.pipeline.steps.timeline_crop.map_or(0, |c| c.first);
         let abs = FrameRange::new(offset + r.first, offset + r.last);
         let frame = self.playback.frame.clamp(r.first, r.last) - r.first;
-        if self.change_pipeline(
+        self.change_pipeline_then(
             &format!("timeline cropped to frames {}..={}", abs.first, abs.last),
             |p| {
                 p.timeline_crop = Some(abs);
                 // ops applied to the old frames do not fit the new ones
                 p.applied = None;
             },
-        ) {
-            self.set_selection(0, r.len() - 1);
-            self.set_frame(frame);
-        }
+            Some(After {
+                selection: FrameRange::new(0, r.len() - 1),
+                frame,
+            }),
+        );
     }
 
     /// Back to every loaded frame; frame and selection keep pointing at the same frames.
@@ -204,13 +110,17 @@ impl ViewerState {
             return;
         };
         let (frame, sel) = (self.playback.frame + c.first, self.pipeline.selection);
-        if self.change_pipeline("timeline crop undone", |p| {
-            p.timeline_crop = None;
-            p.applied = None;
-        }) {
-            self.set_selection(sel.first + c.first, sel.last + c.first);
-            self.set_frame(frame);
-        }
+        self.change_pipeline_then(
+            "timeline crop undone",
+            |p| {
+                p.timeline_crop = None;
+                p.applied = None;
+            },
+            Some(After {
+                selection: FrameRange::new(sel.first + c.first, sel.last + c.first),
+                frame,
+            }),
+        );
     }
 
     /// The ops panel changed (the UI edits `pipeline.ops` in place, then says so).
@@ -218,22 +128,33 @@ impl ViewerState {
         self.invalidate(Change::Ops);
     }
 
+    /// Shows the frames through `o` (a view: no stack is copied or rebuilt); undoable.
+    /// ROI, pins and crosshair keep their data coordinates, so they turn with the picture.
+    pub fn set_orientation(&mut self, what: &str, o: Transforms) {
+        if o != self.pipeline.steps.transforms {
+            self.change_pipeline(what, |p| p.transforms = o);
+        }
+    }
+
     /// Flips the displayed stack left to right.
     pub fn toggle_flip_x(&mut self) {
-        let on = !self.pipeline.steps.transforms.flip_x;
-        self.change_pipeline("flip x", |p| p.transforms.flip_x = on);
+        let mut o = self.pipeline.steps.transforms;
+        o.flip_x = !o.flip_x;
+        self.set_orientation("flip x", o);
     }
 
     /// Flips the displayed stack top to bottom.
     pub fn toggle_flip_y(&mut self) {
-        let on = !self.pipeline.steps.transforms.flip_y;
-        self.change_pipeline("flip y", |p| p.transforms.flip_y = on);
+        let mut o = self.pipeline.steps.transforms;
+        o.flip_y = !o.flip_y;
+        self.set_orientation("flip y", o);
     }
 
     /// Turns the displayed stack a quarter clockwise.
     pub fn rotate90(&mut self) {
-        let r = (self.pipeline.steps.transforms.rot90 + 1) % 4;
-        self.change_pipeline("rotated 90° clockwise", |p| p.transforms.rot90 = r);
+        let mut o = self.pipeline.steps.transforms;
+        o.rot90 = (o.rot90 + 1) % 4;
+        self.set_orientation("rotated 90° clockwise", o);
     }
 
     /// Removes masks and transforms.

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use crate::export;
 use crate::load;
 use crate::ops::FrameRange;
-use crate::stack::Stack;
+use crate::ops::orientation::Orientation;
+use crate::stack::{Shape, Stack};
 use crate::viewer::colormap::{DisplayParams, render_cpu};
 use crate::viewer::error::ViewerError;
 
@@ -167,6 +168,7 @@ fn refused(msg: String) -> ViewerError {
 pub fn write_frame_range(
     stack: &Stack,
     display: &DisplayParams,
+    orient: Orientation,
     dir: &Path,
     ext: &str,
     r: FrameRange,
@@ -203,7 +205,7 @@ pub fn write_frame_range(
         }
         let name = format!("frame_{t:0digits$}.{ext}");
         let tmp = dir.join(format!(".{name}.part-{pid}.{ext}"));
-        let res = write_rgba(&tmp, &render_cpu(stack, t, display), sh.width, sh.height);
+        let res = write_oriented(&tmp, &render_cpu(stack, t, display), sh, orient);
         if let Err(e) = res {
             remove(&written);
             return Err(refused(format!(
@@ -226,17 +228,43 @@ pub fn write_frame_range(
     Ok(r.len())
 }
 
+/// A rendered frame of `shape` (RGBA rows) turned as shown, written by [`write_rgba`].
+fn write_oriented(
+    path: &Path,
+    rgba: &[u8],
+    shape: Shape,
+    orient: Orientation,
+) -> Result<(), ViewerError> {
+    let (w, h) = orient.display_size(shape.width, shape.height);
+    if orient.is_identity() {
+        return write_rgba(path, rgba, w, h);
+    }
+    let turned = orient.apply_pixels(rgba, shape.width, shape.height, 4);
+    write_rgba(path, &turned, w, h)
+}
+
+/// An error when a copy of `bytes` (the stack turned as shown, for an export) does not
+/// fit in `ram`, the RAM available.
+fn check_copy_fits(bytes: u64, ram: u64) -> Result<(), ViewerError> {
+    if ram > 0 && bytes > ram {
+        return Err(refused(format!(
+            "the stack is shown rotated or flipped, and writing it so needs a copy of {}, \
+             more than the {} of RAM available. Reset the transforms to write it as \
+             stored, or crop the timeline first",
+            crate::load::human_bytes(bytes),
+            crate::load::human_bytes(ram)
+        )));
+    }
+    Ok(())
+}
+
 impl ViewerState {
-    /// The shown frame through levels and colormap into `path` (png, tif, jpg, bmp).
+    /// The shown frame through levels, colormap and orientation into `path` (png, tif,
+    /// jpg, bmp).
     pub fn export_frame(&self, path: &Path) -> Result<(), ViewerError> {
         let (s, t) = self.shown();
-        let sh = s.shape();
-        write_rgba(
-            path,
-            &render_cpu(s, t, &self.display.params),
-            sh.width,
-            sh.height,
-        )
+        let rgba = render_cpu(s, t, &self.display.params);
+        write_oriented(path, &rgba, s.shape(), self.pipeline.steps.transforms)
     }
 
     /// Frames `first..=last` of the displayed stack, rendered, as numbered files in `dir`.
@@ -251,6 +279,7 @@ impl ViewerState {
         write_frame_range(
             &self.pipeline.stack,
             &self.display.params,
+            self.pipeline.steps.transforms,
             dir,
             ext,
             r,
@@ -266,22 +295,30 @@ impl ViewerState {
     }
 
     /// What a stack export writes: the aggregate image in aggregate mode, else the
-    /// displayed stack (refused while ops are only previewed).
-    fn stack_to_export(&self) -> Result<Arc<Stack>, ViewerError> {
+    /// displayed stack (refused while ops are only previewed), and the orientation it is
+    /// written in (refused when the turned copy does not fit in RAM).
+    fn stack_to_export(&self) -> Result<(Arc<Stack>, Orientation), ViewerError> {
         let p = &self.pipeline;
         if p.aggregate.is_none() {
             self.refuse_previewed_ops("the stack")?;
         }
-        Ok(match (&p.aggregate, &p.shown) {
+        let s = match (&p.aggregate, &p.shown) {
             (Some(_), Some(img)) => img.clone(),
             _ => p.stack.clone(),
-        })
+        };
+        let orient = p.steps.transforms;
+        if !orient.is_identity() {
+            let bytes = s.shape().len() as u64 * s.dtype().size() as u64;
+            check_copy_fits(bytes, self.jobs.ram_available())?;
+        }
+        Ok((s, orient))
     }
 
-    /// The displayed stack (or the aggregate image) as data, .npy or .tif.
+    /// The displayed stack (or the aggregate image) as data, .npy or .tif, turned as
+    /// shown.
     pub fn export_stack(&self, path: &Path) -> Result<(), ViewerError> {
-        let s = self.stack_to_export()?;
-        export::write_stack(path, &s)?;
+        let (s, orient) = self.stack_to_export()?;
+        export::write_stack(path, &orient.apply(&s))?;
         Ok(())
     }
 
@@ -442,15 +479,20 @@ impl ViewerState {
                 let r = self.checked_range(d.first, d.last)?;
                 let (stack, display, ext) =
                     (self.pipeline.stack.clone(), self.display.params, d.ext);
+                let orient = self.pipeline.steps.transforms;
                 let job = Job::spawn(format!("export to {}", p.display()), move |ctx| {
-                    let n = write_frame_range(&stack, &display, &p, ext, r, ctx)?;
+                    let n = write_frame_range(&stack, &display, orient, &p, ext, r, ctx)?;
                     Ok(format!("{n} frames written to {}", p.display()))
                 });
                 (job, true)
             }
             ExportKind::Stack => {
-                let s = self.stack_to_export()?;
+                let (s, orient) = self.stack_to_export()?;
                 let job = Job::spawn(format!("export to {}", p.display()), move |ctx| {
+                    if !orient.is_identity() {
+                        ctx.begin("turning the frames as shown", 0);
+                    }
+                    let s = orient.apply(&s);
                     ctx.begin("writing", 0);
                     export::write_stack(&p, &s)?;
                     Ok(format!("stack written to {}", p.display()))

@@ -48,6 +48,8 @@ pub enum Command {
     Use(Tool),
     /// Hide or show the side and bottom panels (the image takes the window).
     TogglePanels,
+    /// Take back the last change of the pipeline (crop, mask, apply, turn, flip).
+    Undo,
 }
 
 /// The factor of one zoom step (`+` / `-`).
@@ -96,6 +98,7 @@ impl ViewerState {
                 self.tool = tool;
             }
             Command::TogglePanels => self.panels_hidden = !self.panels_hidden,
+            Command::Undo => self.undo(),
         }
     }
 

@@ -10,6 +10,7 @@ use super::histogram::StackHistogram;
 use super::job::{Job, JobStatus};
 use super::loader::LoadJob;
 use super::profiles::EnvelopeJob;
+use super::rebuild::RebuildJob;
 use super::roi::PixelJob;
 use super::shown::{ReferenceJob, ShownJob};
 
@@ -18,6 +19,8 @@ use super::shown::{ReferenceJob, ShownJob};
 pub enum JobKind {
     Load,
     Apply,
+    /// The displayed stack rebuilt after a timeline crop, a mask or an apply.
+    Rebuild,
     Aggregate,
     /// A Range reference of the ops preview.
     Reference,
@@ -32,6 +35,7 @@ pub enum JobKind {
 pub struct Jobs {
     pub load: Option<LoadJob>,
     pub apply: Option<ApplyJob>,
+    pub rebuild: Option<RebuildJob>,
     /// An aggregate being reduced.
     pub shown: Option<ShownJob>,
     pub reference: Option<ReferenceJob>,
@@ -43,6 +47,8 @@ pub struct Jobs {
     pub export: Option<ExportJob>,
     /// Work on stacks over this many bytes (or mapped) runs in the background.
     pub background_above: u64,
+    /// The RAM the memory checks take as available (None: what the system says now).
+    pub ram_limit: Option<u64>,
 }
 
 impl Default for Jobs {
@@ -50,6 +56,7 @@ impl Default for Jobs {
         Jobs {
             load: None,
             apply: None,
+            rebuild: None,
             shown: None,
             reference: None,
             roi: None,
@@ -58,11 +65,18 @@ impl Default for Jobs {
             pixels: None,
             export: None,
             background_above: 256 << 20,
+            ram_limit: None,
         }
     }
 }
 
 impl Jobs {
+    /// RAM available for a copy the viewer is about to make (0: unknown).
+    pub fn ram_available(&self) -> u64 {
+        self.ram_limit
+            .unwrap_or_else(crate::load::available_ram_bytes)
+    }
+
     /// The running jobs and their progress, in a fixed order.
     pub fn running(&self) -> Vec<(JobKind, JobStatus)> {
         let mut v = Vec::new();
@@ -71,6 +85,9 @@ impl Jobs {
         }
         if let Some(j) = &self.apply {
             v.push((JobKind::Apply, j.job.status()));
+        }
+        if let Some(j) = &self.rebuild {
+            v.push((JobKind::Rebuild, j.job.status()));
         }
         if let Some(j) = &self.shown {
             v.push((JobKind::Aggregate, j.job.status()));
@@ -101,6 +118,7 @@ impl Jobs {
     pub fn busy(&self) -> bool {
         self.load.is_some()
             || self.apply.is_some()
+            || self.rebuild.is_some()
             || self.shown.is_some()
             || self.reference.is_some()
             || self.roi.is_some()
@@ -128,6 +146,7 @@ impl ViewerState {
     pub fn poll_jobs(&mut self) {
         self.poll_load();
         self.poll_apply();
+        self.poll_rebuild();
         self.update_shown();
         self.poll_roi();
         self.poll_envelope();
@@ -159,6 +178,7 @@ impl ViewerState {
                 }
             }
             JobKind::Apply => self.cancel_apply(),
+            JobKind::Rebuild => self.cancel_rebuild(),
             JobKind::Aggregate => self.cancel_aggregate(),
             JobKind::Reference => {
                 self.cancel_reference();

@@ -9,6 +9,7 @@
 //! dropped.
 
 pub mod apply;
+pub mod caption;
 pub mod display;
 pub mod edit;
 pub mod exports;
@@ -23,6 +24,7 @@ pub mod pipeline;
 pub mod playback;
 pub mod profiles;
 pub mod provenance;
+pub mod rebuild;
 pub mod roi;
 pub mod setup;
 pub mod shown;
@@ -109,6 +111,8 @@ pub struct ViewerState {
     pub panels_hidden: bool,
     /// Frame and view set-up for the first stack, once it has loaded in the background.
     pub pending_setup: Option<(usize, ViewSetup)>,
+    /// The changes Ctrl+Z takes back, oldest first.
+    pub undo: Vec<rebuild::UndoStep>,
 }
 
 impl ViewerState {
@@ -150,6 +154,7 @@ impl ViewerState {
             show_help: false,
             panels_hidden: false,
             pending_setup: None,
+            undo: Vec::new(),
         };
         if let Some(d) = &s.load_opts.cache_dir {
             s.files.cache_dir_input = d.display().to_string();
@@ -191,6 +196,8 @@ impl ViewerState {
         self.profile.crosshair = Some((shape.width / 2, shape.height / 2));
         self.roi.region = None;
         self.roi.pins.clear();
+        // the steps taken on the old stack do not apply to the new one
+        self.undo.clear();
         self.path = loaded.path;
         if let Some(h) = loaded.histogram {
             self.set_stack_histogram(h);
@@ -293,6 +300,29 @@ impl ViewerState {
         (s.width, s.height)
     }
 
+    /// Width and height of the shown image as it is shown (turned by the orientation).
+    pub fn display_size(&self) -> (usize, usize) {
+        let (w, h) = self.shown_size();
+        self.pipeline.steps.transforms.display_size(w, h)
+    }
+
+    /// Data position (pixels of the shown image, fractional) under the point `at` of the
+    /// image area (points, from its top-left): through zoom and pan, then the orientation.
+    pub fn area_to_data(&self, at: Vec2) -> Vec2 {
+        let d = self.view.to_data(at);
+        let (w, h) = self.shown_size();
+        let (x, y) = self.pipeline.steps.transforms.to_data(d.x, d.y, w, h);
+        Vec2::new(x, y)
+    }
+
+    /// The point of the image area (points, from its top-left) where data position (x, y)
+    /// is shown.
+    pub fn data_to_area(&self, x: f32, y: f32) -> Vec2 {
+        let (w, h) = self.shown_size();
+        let (dx, dy) = self.pipeline.steps.transforms.to_display(x, y, w, h);
+        self.view.to_area(dx, dy)
+    }
+
     /// The data pixel at data position (x, y), None outside the shown image.
     pub fn pixel_at(&self, x: f32, y: f32) -> Option<(usize, usize)> {
         let (w, h) = self.shown_size();
@@ -308,34 +338,15 @@ impl ViewerState {
             .map(|(x, y)| (x, y, self.probe_text(x, y)));
     }
 
-    /// The raw value(s) at data pixel (x, y) of the shown frame, with the dtype.
-    pub fn probe_text(&self, x: usize, y: usize) -> String {
-        let (stack, t) = self.shown();
-        let vals: Vec<String> = (0..stack.shape().channels)
-            .map(|c| {
-                let v = stack.value(t, y, x, c);
-                match stack.dtype() {
-                    crate::Dtype::F32 => format!("{v}"),
-                    _ => format!("{}", v as i64),
-                }
-            })
-            .collect();
-        format!(
-            "x {x}  y {y}  {} ({})",
-            vals.join(", "),
-            stack.dtype().name()
-        )
-    }
-
     /// Zoom and pan that fit the shown image into `area` (points), centred.
     pub fn fit_view(&mut self, area: Vec2) {
-        let (w, h) = self.shown_size();
+        let (w, h) = self.display_size();
         self.view.fit_to(area, w, h);
     }
 
     /// One data pixel per physical screen pixel, centred on the area's centre.
     pub fn one_to_one(&mut self, area: Vec2, pixels_per_point: f32) {
-        let (w, h) = self.shown_size();
+        let (w, h) = self.display_size();
         self.view.one_to_one(area, w, h, pixels_per_point);
     }
 
@@ -346,7 +357,8 @@ impl ViewerState {
 
     /// Placement of the frame in physical pixels for an image area at `area_min`.
     pub fn placement(&self, area_min: Vec2, pixels_per_point: f32) -> Placement {
-        self.view.placement(area_min, pixels_per_point)
+        self.view
+            .placement(area_min, pixels_per_point, self.pipeline.steps.transforms)
     }
 
     /// Lays the image out in an area of `area` points: the pending fit or 1:1 zoom.

@@ -1,7 +1,8 @@
 //! What the viewer shows, as a pipeline over the loaded stack (design.md's order, which
 //! fixes spec §3.1's crop bug): timeline crop -> ops (normalize, applied to the full
-//! stack) -> [aggregate reduce] -> binary mask -> ROI mask -> rotate 90 -> flip x -> flip y.
-//! Every step calls the engine or `ops` functions the CLI uses; nothing here draws.
+//! stack) -> [aggregate reduce] -> binary mask -> ROI mask, then shown through the
+//! orientation (rotate 90 -> flip x -> flip y), a view that copies nothing. Every step
+//! calls the engine or `ops` functions the CLI uses; nothing here draws.
 //! [`PipelineState`] holds the stacks along the way and what the user set up.
 
 use std::path::PathBuf;
@@ -104,20 +105,10 @@ impl OpsSpec {
     }
 }
 
-/// View-time transforms, applied in this order: rotate, flip x, flip y.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Transforms {
-    /// Quarter turns clockwise (0..=3).
-    pub rot90: u8,
-    pub flip_x: bool,
-    pub flip_y: bool,
-}
-
-impl Transforms {
-    pub fn is_identity(&self) -> bool {
-        self.rot90.is_multiple_of(4) && !self.flip_x && !self.flip_y
-    }
-}
+/// How the frames are shown: quarter turns, flip x, flip y. A view: the stacks keep their
+/// own orientation, the display and the pointer map coordinates through it, and exports
+/// copy through it.
+pub type Transforms = crate::ops::orientation::Orientation;
 
 /// A spatial ROI mask: the slice x..x+w, y..y+h of the (masked) frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,6 +139,26 @@ pub fn image_stack(img: Image) -> Result<Stack, OpError> {
 }
 
 impl Pipeline {
+    /// True when `other` makes the same displayed stack (it may show it in another
+    /// orientation): changing between the two copies nothing.
+    pub fn same_stack(&self, other: &Pipeline) -> bool {
+        let same_arc = |a: Option<&Arc<Stack>>, b: Option<&Arc<Stack>>| match (a, b) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        self.timeline_crop == other.timeline_crop
+            && self.roi_mask == other.roi_mask
+            && same_arc(
+                self.applied.as_ref().map(|a| &a.1),
+                other.applied.as_ref().map(|a| &a.1),
+            )
+            && same_arc(
+                self.binary_mask.as_ref().map(|m| &m.1),
+                other.binary_mask.as_ref().map(|m| &m.1),
+            )
+    }
+
     /// The loaded stack after the timeline crop: what ops and reduce work on.
     pub fn base(&self, raw: &Arc<Stack>) -> Result<Arc<Stack>, OpError> {
         match self.timeline_crop {
@@ -164,8 +175,9 @@ impl Pipeline {
         }
     }
 
-    /// Masks and transforms, applied to any stack of the processed frame shape (the
-    /// processed stack, one reduced or previewed frame).
+    /// The masks, applied to any stack of the processed frame shape (the processed
+    /// stack, one reduced or previewed frame). The orientation is not applied: it is how
+    /// the result is shown.
     pub fn finish(&self, s: Arc<Stack>) -> Result<Arc<Stack>, OpError> {
         let mut s = s;
         if let Some((path, mask)) = &self.binary_mask {
@@ -176,15 +188,6 @@ impl Pipeline {
         }
         if let Some(m) = self.roi_mask {
             s = Arc::new(transform::roi_mask(&s, m.x, m.y, m.w, m.h)?);
-        }
-        for _ in 0..self.transforms.rot90 % 4 {
-            s = Arc::new(transform::rotate90_cw(&s));
-        }
-        if self.transforms.flip_x {
-            s = Arc::new(transform::flip_x(&s));
-        }
-        if self.transforms.flip_y {
-            s = Arc::new(transform::flip_y(&s));
         }
         Ok(s)
     }
@@ -207,7 +210,8 @@ pub struct PipelineState {
     pub base: Arc<Stack>,
     /// The load and crop `base` was cut from (it is only cut again when they change).
     pub(super) base_key: Option<(u64, Option<FrameRange>)>,
-    /// The displayed stack: base, ops applied to full, masks and transforms.
+    /// The displayed stack: base, ops applied to full, masks (shown through
+    /// `steps.transforms`).
     pub stack: Arc<Stack>,
     pub steps: Pipeline,
     /// The ops panel; previewed on the shown frame until applied to full.

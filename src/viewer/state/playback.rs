@@ -1,5 +1,8 @@
-//! The frame shown and playback through the stack.
+//! The frame shown and playback through the stack. Playback shows every frame by default:
+//! when the machine draws slower than the rate asked, it plays slower and says how fast
+//! it got; with `skip_frames` it keeps the rate and counts the frames it skipped.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 /// The most frames a second playback defaults to; a faster recording plays slowed down.
@@ -16,9 +19,20 @@ pub struct Playback {
     /// Fraction of real time played (`fps / source_rate`) when the source has a rate.
     pub speed: f64,
     pub looping: bool,
-    /// When playback started and from which frame (frames advance from there by time).
-    clock: Option<(Instant, usize)>,
+    /// Keep the rate by skipping frames the machine cannot draw in time (else every
+    /// frame is shown, slower).
+    pub skip_frames: bool,
+    /// Frames skipped since playback started (with `skip_frames`).
+    pub skipped: u64,
+    /// When playback started and from which frame (frames advance from there by time),
+    /// and how many steps it had taken at the last advance.
+    clock: Option<(Instant, usize, usize)>,
+    /// When the last frames were advanced to while playing (the achieved rate).
+    advanced: VecDeque<Instant>,
 }
+
+/// Frames the achieved rate is measured over.
+const RATE_WINDOW: usize = 30;
 
 impl Default for Playback {
     fn default() -> Self {
@@ -29,7 +43,10 @@ impl Default for Playback {
             source_rate: None,
             speed: 1.0,
             looping: true,
+            skip_frames: false,
+            skipped: 0,
             clock: None,
+            advanced: VecDeque::new(),
         }
     }
 }
@@ -40,10 +57,29 @@ impl Playback {
     pub fn advance(&mut self, now: Instant, frames: usize) -> Option<usize> {
         if !self.playing {
             self.clock = None;
+            self.advanced.clear();
             return None;
         }
-        let (start, first) = *self.clock.get_or_insert((now, self.frame));
-        let steps = ((now - start).as_secs_f32() * self.fps.max(0.1)) as usize;
+        let (start, first, before) = *self.clock.get_or_insert((now, self.frame, 0));
+        let period = 1.0 / f64::from(self.fps.max(0.1));
+        let mut steps = ((now - start).as_secs_f64() / period) as usize;
+        if steps > before {
+            self.advanced.push_back(now);
+            if self.advanced.len() > RATE_WINDOW {
+                self.advanced.pop_front();
+            }
+            if self.skip_frames {
+                self.skipped += (steps - before - 1) as u64;
+            } else if steps > before + 1 {
+                // late by more than a frame: show the next one, and count the time from
+                // now (slower, every frame shown)
+                steps = before + 1;
+                self.clock = Some((now, first + steps, 0));
+            }
+        }
+        if let Some(c) = self.clock.as_mut().filter(|c| c.0 == start) {
+            c.2 = steps;
+        }
         let mut t = first + steps;
         if t >= frames {
             if self.looping {
@@ -62,7 +98,7 @@ impl Playback {
         if !self.playing {
             return None;
         }
-        let Some((start, _)) = self.clock else {
+        let Some((start, _, _)) = self.clock else {
             return Some(Duration::ZERO);
         };
         let period = 1.0 / f64::from(self.fps.max(0.1));
@@ -105,5 +141,32 @@ impl Playback {
     /// Play or pause.
     pub fn toggle(&mut self) {
         self.playing = !self.playing;
+        self.skipped = 0;
+    }
+
+    /// Frames a second drawn over the last frames played (None before two of them).
+    pub fn achieved_fps(&self) -> Option<f64> {
+        let (a, b) = (self.advanced.front()?, self.advanced.back()?);
+        let secs = (*b - *a).as_secs_f64();
+        (self.advanced.len() >= 2 && secs > 0.0).then(|| (self.advanced.len() - 1) as f64 / secs)
+    }
+
+    /// The achieved rate in words, when it falls short of the rate asked or frames were
+    /// skipped ("18.2 fps of 60: every frame is shown, slower"); None while it keeps up.
+    pub fn shortfall(&self) -> Option<String> {
+        if !self.playing {
+            return None;
+        }
+        let got = self.achieved_fps()?;
+        let want = f64::from(self.fps);
+        if self.skip_frames && self.skipped > 0 {
+            return Some(format!(
+                "{got:.1} fps drawn of {want:.0}: {} frames skipped to keep the rate",
+                self.skipped
+            ));
+        }
+        (got < 0.9 * want && self.advanced.len() >= 5).then(|| {
+            format!("{got:.1} fps of {want:.0}: the machine draws slower, every frame is shown")
+        })
     }
 }

@@ -68,7 +68,10 @@ impl ViewerState {
             lines.push(format!("ops applied: {ops:?}"));
         }
         if s.transforms != Default::default() {
-            lines.push(format!("transforms: {:?}", s.transforms));
+            lines.push(format!(
+                "shown {} (a view: coordinates here are of the stack as stored)",
+                s.transforms
+            ));
         }
         if let Some((path, _)) = &s.binary_mask {
             lines.push(format!("binary mask: {}", path.display()));

@@ -73,6 +73,9 @@ impl ViewerState {
             self.profile.env_band = true;
             self.profile.env_dataset = true;
         }
+        if !v.orient.is_identity() {
+            self.set_orientation("--orient", v.orient);
+        }
         if let Some(r) = &v.roi {
             self.roi.region = Some(r.clone());
             self.compute_roi();

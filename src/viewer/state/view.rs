@@ -1,11 +1,14 @@
-//! Zoom and pan of the image, and the mapping between the image area and data pixels.
-//! Positions are egui's plain `Vec2` (points, relative to the image area's top-left).
+//! Zoom and pan of the image, and the mapping between the image area and the pixels of
+//! the frame as shown (turned by the orientation; `ViewerState::area_to_data` goes on to
+//! the stack's own pixels). Positions are egui's plain `Vec2` (points, relative to the
+//! image area's top-left).
 
 use egui::Vec2;
 
+use crate::ops::orientation::Orientation;
 use crate::viewer::display::Placement;
 
-/// Zoom and pan of the image: `offset` is where data pixel (0, 0) lies relative to the
+/// Zoom and pan of the image: `offset` is where shown pixel (0, 0) lies relative to the
 /// top-left corner of the image area, in points; `zoom` is points per data pixel.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct View {
@@ -66,23 +69,29 @@ impl View {
         self.fit = false;
     }
 
-    /// Data coordinates (pixels, fractional) of the point `at` of the area.
+    /// Shown-frame coordinates (pixels, fractional) of the point `at` of the area.
     pub fn to_data(&self, at: Vec2) -> Vec2 {
         (at - self.offset) / self.zoom
     }
 
-    /// Point of the area (relative to its top-left) of data coordinates (x, y).
+    /// Point of the area (relative to its top-left) of shown-frame coordinates (x, y).
     pub fn to_area(&self, x: f32, y: f32) -> Vec2 {
         self.offset + Vec2::new(x, y) * self.zoom
     }
 
-    /// Placement of the frame in physical pixels for an image area whose top-left
-    /// corner is at `area_min` (points).
-    pub fn placement(&self, area_min: Vec2, pixels_per_point: f32) -> Placement {
+    /// Placement of the frame, shown through `orient`, in physical pixels for an image
+    /// area whose top-left corner is at `area_min` (points).
+    pub fn placement(
+        &self,
+        area_min: Vec2,
+        pixels_per_point: f32,
+        orient: Orientation,
+    ) -> Placement {
         let o = (area_min + self.offset) * pixels_per_point;
         Placement {
             origin: [o.x, o.y],
             zoom: self.zoom * pixels_per_point,
+            orient,
         }
     }
 }

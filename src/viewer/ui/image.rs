@@ -7,6 +7,7 @@ use crate::ops::roi::Roi;
 use crate::viewer::state::{Command, Tool, ViewerState};
 
 use super::ImageFn;
+use super::{annotations, colours};
 
 /// The tool picker above the image.
 pub fn tool_bar(s: &mut ViewerState, ui: &mut Ui) {
@@ -59,7 +60,7 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui, image: &mut ImageFn<'_>) {
     let ppp = ui.ctx().pixels_per_point();
     s.layout_view(rect.size(), ppp);
     let resp = ui.allocate_rect(rect, Sense::click_and_drag());
-    let data = |p: Pos2, s: &ViewerState| s.view.to_data(p - rect.min);
+    let data = |p: Pos2, s: &ViewerState| s.area_to_data(p - rect.min);
     match s.tool {
         Tool::Navigate => {
             if resp.dragged() {
@@ -146,34 +147,39 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui, image: &mut ImageFn<'_>) {
         s.display.params,
     );
     overlays(s, ui, rect);
+    annotations::show(s, &ui.painter_at(rect), rect);
 }
 
 fn overlays(s: &ViewerState, ui: &Ui, rect: Rect) {
     let painter = ui.painter_at(rect);
-    let v = s.view;
-    let at = |x: f32, y: f32| rect.min + v.to_area(x, y);
+    // overlays are kept in data coordinates and drawn through zoom, pan and orientation,
+    // so they turn and flip with the picture
+    let at = |x: f32, y: f32| rect.min + s.data_to_area(x, y);
     if let Some((cx, cy)) = s.profile.crosshair {
+        let (w, h) = s.shown_size();
+        let (w, h) = (w as f32, h as f32);
         let st = Stroke::new(1.0, Color32::from_rgba_unmultiplied(0, 255, 120, 160));
         let band = s.profile.width as f32;
-        painter.hline(rect.x_range(), at(0.0, cy as f32 + 0.5).y, st);
-        painter.vline(at(cx as f32 + 0.5, 0.0).x, rect.y_range(), st);
+        // the row and the column through the crosshair, across the image
+        let row = |y: f32, st: Stroke| painter.line_segment([at(0.0, y), at(w, y)], st);
+        let col = |x: f32, st: Stroke| painter.line_segment([at(x, 0.0), at(x, h)], st);
+        row(cy as f32 + 0.5, st);
+        col(cx as f32 + 0.5, st);
         if band > 0.0 {
             // the edges of the band the profiles average
             let s2 = Stroke::new(1.0, Color32::from_rgba_unmultiplied(0, 255, 120, 70));
             for d in [-band, band + 1.0] {
-                painter.hline(rect.x_range(), at(0.0, cy as f32 + d).y, s2);
-                painter.vline(at(cx as f32 + d, 0.0).x, rect.y_range(), s2);
+                row(cy as f32 + d, s2);
+                col(cx as f32 + d, s2);
             }
         }
     }
-    let roi_stroke = Stroke::new(1.5, Color32::from_rgb(255, 220, 0));
+    let roi_stroke = Stroke::new(1.5, colours::ROI);
     match &s.roi.region {
         Some(Roi::Rect { x, y, w, h }) => {
+            let (x0, y0) = (*x as f32, *y as f32);
             painter.rect_stroke(
-                Rect::from_min_size(
-                    at(*x as f32, *y as f32),
-                    Vec2::new(*w as f32, *h as f32) * v.zoom,
-                ),
+                Rect::from_two_pos(at(x0, y0), at(x0 + *w as f32, y0 + *h as f32)),
                 0.0,
                 roi_stroke,
                 egui::StrokeKind::Middle,
@@ -192,13 +198,14 @@ fn overlays(s: &ViewerState, ui: &Ui, rect: Rect) {
     }
     for (i, &(x, y)) in s.roi.pins.iter().enumerate() {
         let c = at(x as f32 + 0.5, y as f32 + 0.5);
-        painter.circle_stroke(c, 5.0, Stroke::new(2.0, Color32::from_rgb(255, 80, 200)));
+        // the colour and name of its curve in the time-series plot
+        painter.circle_stroke(c, 5.0, Stroke::new(2.0, colours::pin(i)));
         painter.text(
             c + Vec2::new(6.0, -6.0),
             egui::Align2::LEFT_BOTTOM,
-            format!("{}", i + 1),
+            format!("pin {}", i + 1),
             egui::FontId::proportional(12.0),
-            Color32::WHITE,
+            colours::pin(i),
         );
     }
     if let Some((x, y)) = s.profile.hover {

@@ -75,6 +75,7 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
             s.fit_levels();
         }
         ui.checkbox(&mut s.display.keep_fitting, "keep fitting");
+        ui.checkbox(&mut s.display.colorbar, "colorbar");
     });
     ui.separator();
     ui.horizontal(|ui| {

@@ -1,4 +1,4 @@
-//! The menu bar: file, view, transforms and masks, export, help.
+//! The menu bar: file, edit (undo), view, transforms and masks, export, help.
 
 use std::path::Path;
 
@@ -23,6 +23,19 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
                 ui.separator();
                 if ui.button("Quit").clicked() {
                     ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            });
+            ui.menu_button("Edit", |ui| {
+                let label = match s.undo.last() {
+                    Some(u) => format!("Undo {}  (Ctrl+Z)", u.what),
+                    None => "Undo  (Ctrl+Z)".into(),
+                };
+                if ui
+                    .add_enabled(!s.undo.is_empty(), egui::Button::new(label))
+                    .on_disabled_hover_text("nothing to undo")
+                    .clicked()
+                {
+                    s.command(Command::Undo);
                 }
             });
             ui.menu_button("View", |ui| {
@@ -67,10 +80,10 @@ fn transforms(s: &mut ViewerState, ui: &mut Ui) {
     };
     if ui
         .add_enabled(
-            rect.is_some() && t.is_identity(),
+            rect.is_some(),
             egui::Button::new("Crop to the ROI rectangle (mask)"),
         )
-        .on_disabled_hover_text("draw a ROI rectangle first; not while rotated or flipped")
+        .on_disabled_hover_text("draw a ROI rectangle first")
         .clicked()
         && let Some((x, y, w, h)) = rect
     {

@@ -2,6 +2,8 @@
 //! its methods. Nothing here computes or keeps state of its own beyond what egui keeps.
 
 mod analysis;
+mod annotations;
+mod colours;
 mod dialogs;
 mod image;
 mod info;
@@ -31,6 +33,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("1", "one screen pixel per data pixel"),
     ("Ctrl+C", "copy the probe (x, y, values)"),
     ("Ctrl+O", "open a file or folder"),
+    (
+        "Ctrl+Z",
+        "undo the last crop, mask, apply to full, turn or flip",
+    ),
     ("PgUp / PgDn", "a tenth of the stack back / forward"),
     ("+ / -", "zoom in / out"),
     (
@@ -73,9 +79,14 @@ pub fn show(s: &mut ViewerState, ui: &mut egui::Ui, image: &mut ImageFn<'_>) {
 
 /// The load and info panel (left), levels and analysis (right) and the plots (bottom).
 fn side_panels(s: &mut ViewerState, ui: &mut egui::Ui) {
+    // in a small window the panels leave the image at least 40 % of the width (at
+    // 600 x 400 they took it all); Tab hides them
+    let side = (ui.available_width() * 0.3).max(120.0);
+    let bottom = (ui.available_height() * 0.35).max(80.0);
     egui::Panel::left("load")
         .resizable(true)
         .default_size(250.0)
+        .max_size(side)
         .show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 load_panel::show(s, ui);
@@ -86,6 +97,7 @@ fn side_panels(s: &mut ViewerState, ui: &mut egui::Ui) {
     egui::Panel::right("levels")
         .resizable(true)
         .default_size(290.0)
+        .max_size(side)
         .show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 levels::show(s, ui);
@@ -96,6 +108,7 @@ fn side_panels(s: &mut ViewerState, ui: &mut egui::Ui) {
     egui::Panel::bottom("plots")
         .resizable(true)
         .default_size(190.0)
+        .max_size(bottom)
         .show(ui, |ui| plots::show(s, ui));
 }
 
@@ -156,8 +169,12 @@ pub fn key_commands(events: &[egui::Event]) -> Vec<Command> {
             continue;
         };
         if modifiers.command {
-            if *key == Key::O && !modifiers.shift && !modifiers.alt {
-                out.push(Command::OpenDialog);
+            if !modifiers.shift && !modifiers.alt {
+                match key {
+                    Key::O => out.push(Command::OpenDialog),
+                    Key::Z => out.push(Command::Undo),
+                    _ => {}
+                }
             }
             continue;
         }

@@ -5,21 +5,26 @@ use egui_plot::{FilledArea, Line, Plot, PlotPoints, VLine};
 
 use crate::viewer::state::ViewerState;
 
-/// Curve colours: white for gray data, red/green/blue per channel for colour.
-fn channel_colour(c: usize, channels: usize) -> Color32 {
-    match (channels, c % 3) {
-        (1, _) => Color32::WHITE,
-        (_, 0) => Color32::from_rgb(255, 110, 110),
-        (_, 1) => Color32::from_rgb(110, 230, 110),
-        _ => Color32::from_rgb(120, 160, 255),
-    }
+use super::colours;
+
+/// A legend in a plot of `size` (points), or none where it would cover the curves: a
+/// small plot shows its names on hover instead.
+fn legend(size: egui::Vec2) -> Option<egui_plot::Legend> {
+    (size.x >= 320.0 && size.y >= 150.0).then(|| {
+        egui_plot::Legend::default()
+            .position(egui_plot::Corner::LeftTop)
+            .background_alpha(0.25)
+            .text_style(egui::TextStyle::Small)
+    })
 }
 
-fn legend() -> egui_plot::Legend {
-    egui_plot::Legend::default()
-        .position(egui_plot::Corner::LeftTop)
-        .background_alpha(0.4)
-        .text_style(egui::TextStyle::Small)
+/// A plot named `name` with a legend where it fits.
+fn plot(name: &str, ui: &Ui, h: f32) -> Plot<'static> {
+    let p = Plot::new(name.to_string()).height(h);
+    match legend(egui::vec2(ui.available_width(), h)) {
+        Some(l) => p.legend(l),
+        None => p,
+    }
 }
 
 /// Fill of an envelope in the profile plots.
@@ -31,8 +36,8 @@ fn envelope_colour(name: &str) -> Color32 {
     }
 }
 
-/// A pixel (pinned or under the cursor) and its value in every frame.
-type PixelCurve = ((usize, usize), std::sync::Arc<Vec<f32>>);
+/// A pixel series: its name ("pin 1 (x, y)"), colour and value in every frame.
+type PixelCurve = (String, Color32, std::sync::Arc<Vec<f32>>);
 
 pub fn show(s: &mut ViewerState, ui: &mut Ui) {
     s.profile.hover = None;
@@ -46,13 +51,23 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
     let probe = s.probe.as_ref().map(|p| (p.0, p.1));
     let (cx, cy) = s.profile.crosshair.unwrap_or((0, 0));
     // pixel series first: they may come from the cache or a background job
-    let pixels: Vec<PixelCurve> = s
+    let named: Vec<(String, Color32, (usize, usize))> = s
         .roi
         .pins
         .clone()
         .into_iter()
-        .chain(probe)
-        .filter_map(|(x, y)| s.pixel_series_at(x, y).map(|v| ((x, y), v)))
+        .enumerate()
+        .map(|(i, p)| (format!("pin {}", i + 1), colours::pin(i), p))
+        .chain(probe.map(|p| ("cursor".to_string(), colours::CURSOR, p)))
+        .collect();
+    let values = s.stack_values();
+    let pixels: Vec<PixelCurve> = named
+        .into_iter()
+        .filter_map(|(name, colour, (x, y))| {
+            let (lx, ly) = s.loaded_xy(x, y);
+            let label = format!("{name} ({lx}, {ly}) {values}");
+            s.pixel_series_at(x, y).map(|v| (label, colour, v))
+        })
         .collect();
     let h = ui.available_height().max(80.0);
     let mut hover = None;
@@ -68,9 +83,7 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
             .into_iter()
             .enumerate()
             {
-                let resp = Plot::new(name)
-                    .height(h)
-                    .legend(legend())
+                let resp = plot(name, ui, h)
                     .x_axis_label(if k == 0 { "x" } else { "y" })
                     .show(ui, |pui| {
                         for (ename, eh, ev) in &p.envelopes {
@@ -92,16 +105,17 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
                                 .map(|i| [i as f64 + 0.5, prof.get(i, c) as f64])
                                 .collect();
                             pui.line(
-                                Line::new(format!("{name} c{c}"), pts)
-                                    .color(channel_colour(c, prof.channels))
-                                    .width(1.8),
+                                Line::new(
+                                    format!("{name}{}", colours::channel_name(c, prof.channels)),
+                                    pts,
+                                )
+                                .color(colours::channel(c, prof.channels, Color32::WHITE))
+                                .width(1.8),
                             );
                         }
                         if let Some((px, py)) = probe {
-                            pui.vline(VLine::new(
-                                "cursor",
-                                if k == 0 { px } else { py } as f64 + 0.5,
-                            ));
+                            // unnamed: markers stay out of the legend
+                            pui.vline(VLine::new("", if k == 0 { px } else { py } as f64 + 0.5));
                         }
                         pui.pointer_coordinate()
                     });
@@ -116,13 +130,13 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
         }
         let ui = &mut c2[0];
         let frame = s.playback.frame as f64;
-        let resp = Plot::new("time series")
-            .height(h)
-            .legend(legend())
+        let resp = plot("time series", ui, h)
             .x_axis_label("frame")
             .show(ui, |pui| {
                 if let Some(r) = &s.roi.series {
                     for c in 0..r.channels {
+                        let colour = colours::channel(c, r.channels, colours::ROI);
+                        let ch = colours::channel_name(c, r.channels);
                         let xs: Vec<f64> = r.frames.iter().map(|&f| f as f64).collect();
                         let val: Vec<f64> =
                             (0..xs.len()).map(|i| r.value[r.at(i, c)] as f64).collect();
@@ -132,26 +146,26 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
                             let hi: Vec<f64> =
                                 (0..xs.len()).map(|i| r.max[r.at(i, c)] as f64).collect();
                             pui.add(
-                                FilledArea::new(format!("ROI min/max c{c}"), &xs, &lo, &hi)
-                                    .fill_color(Color32::from_rgba_unmultiplied(255, 220, 0, 50)),
+                                FilledArea::new(format!("ROI min/max{ch}"), &xs, &lo, &hi)
+                                    .fill_color(colours::band(colour)),
                             );
                         }
                         let pts: PlotPoints = xs.iter().zip(&val).map(|(x, y)| [*x, *y]).collect();
                         pui.line(
-                            Line::new(format!("ROI {} c{c}", s.roi.stat), pts)
-                                .color(Color32::from_rgb(255, 220, 0)),
+                            Line::new(format!("ROI {}{ch} {values}", s.roi.stat), pts)
+                                .color(colour),
                         );
                     }
                 }
-                for ((x, y), series) in &pixels {
+                for (label, colour, series) in &pixels {
                     let pts: PlotPoints = series
                         .iter()
                         .enumerate()
                         .map(|(t, &v)| [t as f64, v as f64])
                         .collect();
-                    pui.line(Line::new(format!("pixel ({x}, {y})"), pts));
+                    pui.line(Line::new(label.as_str(), pts).color(*colour));
                 }
-                pui.vline(VLine::new("frame", frame));
+                pui.vline(VLine::new("", frame));
                 pui.pointer_coordinate()
             });
         if resp.response.clicked()

@@ -53,6 +53,22 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
                 ui.label(speed_text(s.playback.speed));
             }
             ui.checkbox(&mut s.playback.looping, "loop");
+            ui.checkbox(&mut s.playback.skip_frames, "skip frames")
+                .on_hover_text(
+                    "keep the rate by skipping frames the machine cannot draw in time \
+                     (off: every frame is shown, slower if need be)",
+                );
+            if let Some(got) = s.playback.achieved_fps().filter(|_| s.playback.playing) {
+                match s.playback.shortfall() {
+                    Some(text) => {
+                        ui.colored_label(egui::Color32::from_rgb(255, 190, 80), text);
+                    }
+                    None => {
+                        ui.label(format!("drawn {got:.1} fps"))
+                            .on_hover_text("frames a second the window achieves");
+                    }
+                }
+            }
         });
         ui.horizontal(|ui| {
             let probe = s.probe.as_ref().map_or("", |p| p.2.as_str());
