@@ -767,6 +767,7 @@ fn a_command_line_set_up_reaches_the_viewer() {
             w: 5,
             h: 4,
         }),
+        pins: vec![Crosshair { x: 3, y: 4 }, Crosshair { x: 7, y: 1 }],
         orient: "rot90,flipy".parse().unwrap(),
     };
     v.apply_setup(&setup);
@@ -774,6 +775,7 @@ fn a_command_line_set_up_reaches_the_viewer() {
     let o = v.pipeline.steps.transforms;
     assert_eq!((o.rot90, o.flip_x, o.flip_y), (1, false, true));
     assert_eq!(v.display_size(), (20, 30));
+    assert_eq!(v.roi.pins, vec![(3, 4), (7, 1)]);
     // applied to the full stack: 12 frames, window 3 at lag 1 give 12 - 1 - 3 + 1
     assert!(v.pipeline.steps.applied.is_some());
     assert_eq!(v.pipeline.stack.shape().frames, 9);

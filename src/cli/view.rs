@@ -28,6 +28,9 @@ pub struct ViewArgs {
     /// Frame shown first.
     #[arg(long, default_value_t = 0)]
     frame: usize,
+    /// Window size in logical pixels, WxH (default 1400x860).
+    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    window_size: Option<(u32, u32)>,
     /// After the first frame, open PATH as if it were dropped on the window.
     #[arg(long, value_name = "PATH", hide = true)]
     drop: Option<PathBuf>,
@@ -67,6 +70,9 @@ pub struct SetupArgs {
     /// ROI rectangle X,Y,W,H whose time series is plotted.
     #[arg(long, value_name = "X,Y,W,H", allow_hyphen_values = true)]
     pub rect: Option<String>,
+    /// Pin pixel X,Y: its time series is plotted (repeatable, up to 4).
+    #[arg(long, value_name = "X,Y")]
+    pub pin: Vec<String>,
     /// Show the frames turned and flipped (a view, nothing is copied): none, or a comma
     /// list of rot90, rot180, rot270 (clockwise), flipx, flipy.
     #[arg(long, value_name = "LIST")]
@@ -117,6 +123,11 @@ impl SetupArgs {
                 .as_deref()
                 .map(|r| Roi::parse_rect(r).map_err(|e| anyhow::anyhow!("--rect '{r}': {e}")))
                 .transpose()?,
+            pins: self
+                .pin
+                .iter()
+                .map(|p| parse_option::<Crosshair>("--pin", p))
+                .collect::<Result<_>>()?,
             orient: self
                 .orient
                 .as_deref()
@@ -142,7 +153,22 @@ pub fn open_path(path: Option<PathBuf>) -> Result<()> {
         frame: 0,
         drop: None,
         setup: Default::default(),
+        size: None,
     })?)
+}
+
+/// `WxH`, both at least 100.
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("'{s}': expected WIDTHxHEIGHT, e.g. 800x600, each at least 100");
+    let (w, h) = s.split_once(['x', 'X']).ok_or_else(bad)?;
+    let (w, h): (u32, u32) = (
+        w.trim().parse().map_err(|_| bad())?,
+        h.trim().parse().map_err(|_| bad())?,
+    );
+    if w < 100 || h < 100 {
+        return Err(bad());
+    }
+    Ok((w, h))
 }
 
 pub fn run(a: ViewArgs) -> Result<()> {
@@ -158,6 +184,7 @@ pub fn run(a: ViewArgs) -> Result<()> {
         frame: a.frame,
         drop: a.drop,
         setup,
+        size: a.window_size,
     })?)
 }
 

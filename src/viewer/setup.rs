@@ -18,7 +18,7 @@ pub struct AggregateSpec {
     pub range: Option<FrameRange>,
 }
 
-/// A crosshair `X,Y` in pixels of the shown image.
+/// A pixel `X,Y` of the shown image: the profile crosshair, or a pinned pixel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Crosshair {
     pub x: usize,
@@ -40,6 +40,8 @@ pub struct ViewSetup {
     /// Show the three profile envelopes.
     pub envelopes: bool,
     pub roi: Option<Roi>,
+    /// Pixels whose time series are plotted (the pin tool; up to 4, the last kept).
+    pub pins: Vec<Crosshair>,
     /// How the frames are shown (a view: turns and flips).
     pub orient: crate::ops::orientation::Orientation,
 }

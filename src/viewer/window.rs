@@ -36,6 +36,8 @@ pub struct ViewOptions {
     pub drop: Option<PathBuf>,
     /// Aggregate mode, ops, crosshair, ROI set from the command line.
     pub setup: ViewSetup,
+    /// Width and height of the window in logical pixels (None: 1400 x 860).
+    pub size: Option<(u32, u32)>,
 }
 
 /// What a drawn frame asks of the event loop.
@@ -133,7 +135,10 @@ impl App {
         let load_opts = self.opts.load.clone();
         let attrs = Window::default_attributes()
             .with_title(format!("blitz — {}", self.opts.path.display()))
-            .with_inner_size(winit::dpi::LogicalSize::new(1400.0, 860.0));
+            .with_inner_size({
+                let (w, h) = self.opts.size.unwrap_or((1400, 860));
+                winit::dpi::LogicalSize::new(w as f64, h as f64)
+            });
         let window = Arc::new(
             el.create_window(attrs)
                 .map_err(|e| ViewerError::window("creating the window", e))?,

@@ -76,8 +76,18 @@ impl ViewerState {
         if let Some((path, _)) = &s.binary_mask {
             lines.push(format!("binary mask: {}", path.display()));
         }
-        if s.roi_mask.is_some() {
-            lines.push("roi mask applied".into());
+        if let Some(m) = s.roi_mask {
+            // ROI and profile coordinates are of the cropped frame: add the offset
+            lines.push(format!(
+                "cropped to x {} y {}, {} x {} of the loaded frame: add ({}, {}) to the \
+                 coordinates here for the loaded frame's",
+                m.x,
+                m.y,
+                m.w,
+                m.h,
+                m.x.max(0),
+                m.y.max(0)
+            ));
         }
         lines
     }

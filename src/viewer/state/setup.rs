@@ -80,6 +80,9 @@ impl ViewerState {
             self.roi.region = Some(r.clone());
             self.compute_roi();
         }
+        for p in &v.pins {
+            self.pin_at(p.x as f32 + 0.5, p.y as f32 + 0.5);
+        }
         self.update_shown();
     }
 }

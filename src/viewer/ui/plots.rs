@@ -61,15 +61,23 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
         .chain(probe.map(|p| ("cursor".to_string(), colours::CURSOR, p)))
         .collect();
     let values = s.stack_values();
+    // a pixel's series of colour data is the mean of its channels
+    let of = if s.pipeline.stack.shape().channels > 1 {
+        ", mean of the channels"
+    } else {
+        ""
+    };
     let pixels: Vec<PixelCurve> = named
         .into_iter()
         .filter_map(|(name, colour, (x, y))| {
             let (lx, ly) = s.loaded_xy(x, y);
-            let label = format!("{name} ({lx}, {ly}) {values}");
+            let label = format!("{name} ({lx}, {ly}) {values}{of}");
             s.pixel_series_at(x, y).map(|v| (label, colour, v))
         })
         .collect();
     let h = ui.available_height().max(80.0);
+    // profile positions in the loaded frame's pixels (a crop to the ROI keeps its offset)
+    let (ox, oy) = s.loaded_xy(0, 0);
     let mut hover = None;
     let mut clicked_frame = None;
     ui.columns(3, |cols| {
@@ -83,12 +91,14 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
             .into_iter()
             .enumerate()
             {
+                let off = if k == 0 { ox } else { oy } as f64;
                 let resp = plot(name, ui, h)
                     .x_axis_label(if k == 0 { "x" } else { "y" })
                     .show(ui, |pui| {
                         for (ename, eh, ev) in &p.envelopes {
                             let e = if k == 0 { eh } else { ev };
-                            let xs: Vec<f64> = (0..e.lo.len()).map(|i| i as f64 + 0.5).collect();
+                            let xs: Vec<f64> =
+                                (0..e.lo.len()).map(|i| off + i as f64 + 0.5).collect();
                             let lo: Vec<f64> = e.lo.iter().map(|&v| v as f64).collect();
                             let hi: Vec<f64> = e.hi.iter().map(|&v| v as f64).collect();
                             pui.add(
@@ -102,7 +112,7 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
                         }
                         for c in 0..prof.channels {
                             let pts: PlotPoints = (0..prof.len())
-                                .map(|i| [i as f64 + 0.5, prof.get(i, c) as f64])
+                                .map(|i| [off + i as f64 + 0.5, prof.get(i, c) as f64])
                                 .collect();
                             pui.line(
                                 Line::new(
@@ -115,15 +125,16 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
                         }
                         if let Some((px, py)) = probe {
                             // unnamed: markers stay out of the legend
-                            pui.vline(VLine::new("", if k == 0 { px } else { py } as f64 + 0.5));
+                            let at = if k == 0 { px } else { py } as f64;
+                            pui.vline(VLine::new("", off + at + 0.5));
                         }
                         pui.pointer_coordinate()
                     });
                 if let Some(pt) = resp.inner
                     && resp.response.hovered()
-                    && pt.x >= 0.0
+                    && pt.x >= off
                 {
-                    let i = pt.x as usize;
+                    let i = (pt.x - off) as usize;
                     hover = Some(if k == 0 { (i, cy) } else { (cx, i) });
                 }
             }
@@ -153,7 +164,8 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
                         let pts: PlotPoints = xs.iter().zip(&val).map(|(x, y)| [*x, *y]).collect();
                         pui.line(
                             Line::new(format!("ROI {}{ch} {values}", s.roi.stat), pts)
-                                .color(colour),
+                                .color(colour)
+                                .width(2.0),
                         );
                     }
                 }
@@ -163,7 +175,7 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
                         .enumerate()
                         .map(|(t, &v)| [t as f64, v as f64])
                         .collect();
-                    pui.line(Line::new(label.as_str(), pts).color(*colour));
+                    pui.line(Line::new(label.as_str(), pts).color(*colour).width(1.2));
                 }
                 pui.vline(VLine::new("", frame));
                 pui.pointer_coordinate()
