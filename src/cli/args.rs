@@ -256,10 +256,10 @@ pub fn source_spec<'a>(
 }
 
 /// An indicatif bar on stderr (hidden when stderr is not a terminal).
-struct Bar(ProgressBar);
+pub struct Bar(ProgressBar);
 
 impl Bar {
-    fn new() -> Self {
+    pub fn new() -> Self {
         let b = ProgressBar::new(0);
         b.set_style(
             ProgressStyle::with_template(
@@ -269,6 +269,13 @@ impl Bar {
             .progress_chars("=> "),
         );
         Bar(b)
+    }
+}
+
+impl Bar {
+    /// Removes the bar from the terminal.
+    pub fn finish(&self) {
+        self.0.finish_and_clear();
     }
 }
 

@@ -21,6 +21,7 @@ mod args;
 mod bench;
 mod info;
 mod kymograph;
+mod pca;
 mod view;
 
 use std::path::PathBuf;
@@ -95,6 +96,9 @@ enum Command {
     /// Kymograph: the x-t image of a row, a column or a polyline through the frames, row t
     /// the line's band-averaged profile in frame t.
     Kymograph(kymograph::KymographArgs),
+    /// PCA of the frames: the first K components (images), each frame's scores and the
+    /// variance each explains; exact for few frames, randomized (streamed) for many.
+    Pca(pca::PcaArgs),
     /// The disk cache of decoded sources (--storage disk): list or clear it.
     Cache {
         #[command(subcommand)]
@@ -129,6 +133,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Profile(a) => analyse::profile(a),
         Command::Roi(a) => analyse::roi(a),
         Command::Kymograph(a) => kymograph::run(a),
+        Command::Pca(a) => pca::run(a),
         Command::Cache { action } => info::cache(action),
         Command::GpuInfo { json } => info::gpu_info(json),
         Command::Bench(a) => bench::run(a),

@@ -5,6 +5,7 @@ pub mod histogram;
 pub mod kymograph;
 pub mod normalize;
 pub mod orientation;
+pub mod pca;
 pub mod profile;
 pub mod reduce;
 pub mod roi;

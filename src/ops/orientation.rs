@@ -94,6 +94,13 @@ impl Orientation {
         }
     }
 
+    /// Copies of the stack alive at once while [`Orientation::copy`] runs: each step
+    /// (turn or flip) copies the one before, so two beyond the first step.
+    pub fn copies_at_peak(&self) -> u64 {
+        let steps = self.turns() as u64 + self.flip_x as u64 + self.flip_y as u64;
+        steps.min(2)
+    }
+
     /// A copy of `stack` oriented as shown, None for the identity.
     pub fn copy(&self, stack: &Stack) -> Option<Stack> {
         let mut s: Option<Stack> = None;

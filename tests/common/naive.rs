@@ -240,3 +240,67 @@ pub fn finite(s: &Stack, range: FrameRange) -> Vec<f64> {
         .map(|v| v as f64)
         .collect()
 }
+
+// ---------------------------------------------------------------- PCA
+
+/// The first `k` principal components of frames `range` by the textbook route: the
+/// centred frames as rows of a matrix X, its Gram matrix X Xᵀ, eigenpairs by power
+/// iteration with deflation, components Xᵀ u / σ. Returns (variances σ²/(T-1),
+/// components as sample vectors, scores X v) in f64.
+pub fn pca(s: &Stack, k: usize, range: FrameRange) -> (Vec<f64>, Vec<Vec<f64>>, Vec<Vec<f64>>) {
+    let t_n = range.len();
+    let n = s.shape().frame_len();
+    let rows: Vec<Vec<f64>> = (range.first..=range.last)
+        .map(|t| {
+            let f = s.frame(t);
+            (0..n).map(|i| f.get_f32(i) as f64).collect()
+        })
+        .collect();
+    let mean: Vec<f64> = (0..n)
+        .map(|i| rows.iter().map(|r| r[i]).sum::<f64>() / t_n as f64)
+        .collect();
+    let x: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|r| r.iter().zip(&mean).map(|(a, m)| a - m).collect())
+        .collect();
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    let mut g: Vec<Vec<f64>> = (0..t_n)
+        .map(|i| (0..t_n).map(|j| dot(&x[i], &x[j])).collect())
+        .collect();
+    let (mut vars, mut comps, mut scores) = (Vec::new(), Vec::new(), Vec::new());
+    for j in 0..k {
+        // power iteration from a fixed, non-special start
+        let mut u: Vec<f64> = (0..t_n)
+            .map(|i| 1.0 + ((i * 7 + j * 3) % 11) as f64)
+            .collect();
+        let mut lambda = 0.0;
+        for _ in 0..20_000 {
+            let w: Vec<f64> = g.iter().map(|row| dot(row, &u)).collect();
+            let norm = dot(&w, &w).sqrt();
+            if norm == 0.0 {
+                break;
+            }
+            let next: Vec<f64> = w.iter().map(|v| v / norm).collect();
+            let diff: f64 = next.iter().zip(&u).map(|(a, b)| (a - b).abs()).sum();
+            u = next;
+            lambda = norm;
+            if diff < 1e-13 {
+                break;
+            }
+        }
+        // deflate
+        for a in 0..t_n {
+            for b in 0..t_n {
+                g[a][b] -= lambda * u[a] * u[b];
+            }
+        }
+        let sigma = lambda.sqrt();
+        let v: Vec<f64> = (0..n)
+            .map(|i| (0..t_n).map(|t| x[t][i] * u[t]).sum::<f64>() / sigma)
+            .collect();
+        scores.push(x.iter().map(|r| dot(r, &v)).collect());
+        comps.push(v);
+        vars.push(lambda / (t_n - 1) as f64);
+    }
+    (vars, comps, scores)
+}

@@ -119,6 +119,14 @@ impl ViewerState {
             self.error = Some("apply to full: both ops steps are off".into());
             return;
         };
+        if let Some(j) = &self.jobs.rebuild {
+            // the ops run on the stack the rebuild is replacing
+            self.error = Some(format!(
+                "apply to full: wait until \"{}\" is done, or cancel it (status bar).",
+                j.what
+            ));
+            return;
+        }
         let (engine, base, job_n) = (
             self.compute.engine.clone(),
             self.pipeline.base.clone(),

@@ -308,7 +308,7 @@ impl ViewerState {
         };
         let orient = p.steps.transforms;
         if !orient.is_identity() {
-            let bytes = s.shape().len() as u64 * s.dtype().size() as u64;
+            let bytes = s.shape().len() as u64 * s.dtype().size() as u64 * orient.copies_at_peak();
             check_copy_fits(bytes, self.jobs.ram_available())?;
         }
         Ok((s, orient))

@@ -196,8 +196,12 @@ impl ViewerState {
         self.profile.crosshair = Some((shape.width / 2, shape.height / 2));
         self.roi.region = None;
         self.roi.pins.clear();
-        // the steps taken on the old stack do not apply to the new one
+        // the steps taken on the old stack do not apply to the new one, nor does a
+        // rebuild of it still running
         self.undo.clear();
+        if let Some(j) = self.jobs.rebuild.take() {
+            j.job.cancel();
+        }
         self.path = loaded.path;
         if let Some(h) = loaded.histogram {
             self.set_stack_histogram(h);

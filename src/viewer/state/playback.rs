@@ -135,7 +135,10 @@ impl Playback {
         if let Some(r) = self.source_rate {
             self.speed = f64::from(self.fps) / r;
         }
+        // the achieved rate and the skipped frames count from the new rate on
         self.clock = None;
+        self.advanced.clear();
+        self.skipped = 0;
     }
 
     /// Play or pause.

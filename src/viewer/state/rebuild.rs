@@ -28,13 +28,12 @@ pub struct After {
 /// How many changes Ctrl+Z can take back.
 pub const UNDO_DEPTH: usize = 20;
 
-/// One undoable change: the pipeline before it, and the selection and frame then.
+/// One undoable change: the pipeline before it.
 #[derive(Clone)]
 pub struct UndoStep {
     /// The change, for the status bar ("undone: flip x").
     pub what: String,
     steps: Pipeline,
-    before: After,
 }
 
 /// What a change does with the undo history once it is in (or has failed).
@@ -100,10 +99,6 @@ impl ViewerState {
         let before = UndoStep {
             what: what.to_string(),
             steps: self.pipeline.steps.clone(),
-            before: After {
-                selection: self.pipeline.selection,
-                frame: self.playback.frame,
-            },
         };
         self.set_steps(what, steps, after, History::Record(before))
     }
@@ -115,8 +110,26 @@ impl ViewerState {
             return;
         };
         let what = format!("undone: {}", u.what);
-        let (steps, after) = (u.steps.clone(), u.before);
-        self.set_steps(&what, steps, Some(after), History::Undoing(u));
+        let after = self.follow_crop(u.steps.timeline_crop);
+        self.set_steps(&what, u.steps.clone(), after, History::Undoing(u));
+    }
+
+    /// Frame and selection on the same loaded frames after the timeline crop becomes
+    /// `to` (None when it stays: they stay as they are).
+    fn follow_crop(&self, to: Option<FrameRange>) -> Option<After> {
+        let from = self.pipeline.steps.timeline_crop;
+        if from == to {
+            return None;
+        }
+        let (from_off, to_off) = (from.map_or(0, |c| c.first), to.map_or(0, |c| c.first));
+        let n = to.map_or(self.pipeline.raw.shape().frames, |c| c.len());
+        // a loaded frame outside the new crop goes to its nearest end
+        let map = |t: usize| (t + from_off).saturating_sub(to_off).min(n - 1);
+        let sel = self.pipeline.selection;
+        Some(After {
+            selection: FrameRange::new(map(sel.first), map(sel.last)),
+            frame: map(self.playback.frame),
+        })
     }
 
     /// Shows `steps`: at once when no stack changes (the orientation) or the copies are
@@ -137,6 +150,13 @@ impl ViewerState {
             self.keep_history(history, false);
             return false;
         }
+        if steps.same_stack(&self.pipeline.steps)
+            && steps.transforms == self.pipeline.steps.transforms
+        {
+            // nothing changes: nothing to record or undo
+            self.keep_history(history, false);
+            return true;
+        }
         if steps.same_stack(&self.pipeline.steps) {
             // a view: nothing is copied
             let s = self.pipeline.stack.shape();
@@ -156,6 +176,15 @@ impl ViewerState {
             };
             self.keep_history(history, true);
             return true;
+        }
+        if self.jobs.apply.is_some() {
+            // its result is of the stack as it is now
+            self.error = Some(format!(
+                "{what}: wait until \"apply to full\" is done, or cancel it (status \
+                 bar).\n\nNothing was changed."
+            ));
+            self.keep_history(history, false);
+            return false;
         }
         if let Err(e) = self.check_memory(&steps) {
             self.error = Some(format!("{what}: {e}\n\nNothing was changed."));
@@ -270,14 +299,22 @@ impl ViewerState {
     ) {
         let p = &mut self.pipeline;
         let old = p.stack.shape();
+        let old_shown = p.steps.transforms.display_size(old.width, old.height);
         p.steps = steps;
         p.base_key = Some(key);
         p.base = base;
         p.stack = stack;
         self.invalidate(Change::Stack);
         let s = self.pipeline.stack.shape();
-        if (s.height, s.width) != (old.height, old.width) {
+        let shown = self
+            .pipeline
+            .steps
+            .transforms
+            .display_size(s.width, s.height);
+        if shown != old_shown {
             self.view.fit = true;
+        }
+        if (s.height, s.width) != (old.height, old.width) {
             self.profile.crosshair = Some((s.width / 2, s.height / 2));
             self.roi.region = None;
             self.roi.pins.clear();
@@ -308,6 +345,10 @@ impl ViewerState {
         let Some(j) = self.jobs.rebuild.take() else {
             return;
         };
+        if j.key.0 != self.gens.loaded {
+            // of a stack loaded before the one shown
+            return;
+        }
         let secs = j.job.elapsed().as_secs_f64();
         match r {
             Ok((base, stack)) => {

@@ -1,0 +1,557 @@
+//! PCA of the frames (BLITZ's PCA tab): each frame of the range is a vector of its
+//! samples, the mean frame is removed, and the first `k` principal components are the
+//! images the frames vary along most. Results: the component images (unit length),
+//! each frame's scores (its projection on each component), the variance each explains
+//! and the mean frame, so frame t ≈ mean + Σ_j score[t][j] · component_j.
+//!
+//! One method, exact for few frames and randomized for many (Halko, Martinsson and
+//! Tropp's range finder): a sketch `Y = X Ω` of the centred frames `X` (T x N) with a
+//! random ±1 matrix Ω of `l = k + 10` columns (l = T makes it exact), sharpened by power
+//! iterations `Y = X Xᵀ Q`, orthonormalized to `Q`, then `Z = Xᵀ Q` (N x l) and the
+//! eigen-decomposition of the small `Zᵀ Z` give the singular values and vectors. Every
+//! product is a pass over the frames in order, chunk by chunk, so a stack bigger than
+//! RAM (mapped) is read from disk a few times and never held; memory is the l x N
+//! accumulator and one chunk of frames. NaN samples count as the mean (0 once centred).
+
+use rayon::prelude::*;
+
+use super::{FrameRange, Image, OpError};
+use crate::load::{NoProgress, Progress};
+use crate::stack::{Samples, Stack};
+
+/// Frames up to which the sketch takes every direction (the exact SVD).
+pub const EXACT_MAX_FRAMES: usize = 200;
+
+/// Extra sketch columns beyond `k` (the randomized method's oversampling).
+const OVERSAMPLE: usize = 10;
+
+/// How the components are found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PcaMethod {
+    /// Exact up to [`EXACT_MAX_FRAMES`] frames, randomized beyond.
+    Auto,
+    /// Every direction of the frames: exact, costly for many frames.
+    Exact,
+    /// A sketch of `k + 10` directions with this many power iterations.
+    Randomized { power_iterations: usize },
+}
+
+impl std::str::FromStr for PcaMethod {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(PcaMethod::Auto),
+            "exact" => Ok(PcaMethod::Exact),
+            "randomized" => Ok(PcaMethod::Randomized {
+                power_iterations: 2,
+            }),
+            _ => Err(format!(
+                "unknown PCA method '{s}' (auto, exact, randomized)"
+            )),
+        }
+    }
+}
+
+/// The first components of a range of frames.
+#[derive(Clone, Debug)]
+pub struct Pca {
+    /// The frames analysed.
+    pub range: FrameRange,
+    /// The mean frame that was removed.
+    pub mean: Image,
+    /// Component images, unit length, each with its largest-magnitude sample positive.
+    pub components: Vec<Image>,
+    /// Per frame of the range, its score on each component (row-major, frames x k).
+    pub scores: Vec<f32>,
+    /// Variance each component explains (squared singular value / (frames - 1)).
+    pub variance: Vec<f64>,
+    /// The fraction of the frames' total variance each component explains.
+    pub ratio: Vec<f64>,
+    /// "exact" or "randomized (sketch of L, Q power iterations)".
+    pub method: String,
+}
+
+impl Pca {
+    /// Number of components.
+    pub fn k(&self) -> usize {
+        self.components.len()
+    }
+
+    /// Score of frame `t` of the range on component `j`.
+    pub fn score(&self, t: usize, j: usize) -> f32 {
+        self.scores[t * self.k() + j]
+    }
+
+    /// Frame `t` of the range rebuilt from its first `k` components: mean + scores.
+    pub fn reconstruct(&self, t: usize, k: usize) -> Image {
+        let mut img = self.mean.clone();
+        for j in 0..k.min(self.k()) {
+            let s = self.score(t, j);
+            for (o, c) in img.data.iter_mut().zip(&self.components[j].data) {
+                *o += s * c;
+            }
+        }
+        img
+    }
+}
+
+/// The first `k` principal components of frames `range` of `stack`.
+pub fn pca(stack: &Stack, k: usize, range: FrameRange, method: PcaMethod) -> Result<Pca, OpError> {
+    pca_watched(stack, k, range, method, &NoProgress)
+}
+
+/// Frames a pass reads at a time: about 64 MiB of f32, at least one.
+fn chunk_frames(n: usize) -> usize {
+    ((64 << 20) / (n.max(1) * 4)).max(1)
+}
+
+/// Frame `t` centred on `mean` into `out` (NaN: 0).
+fn centred(frame: Samples<'_>, mean: &[f64], out: &mut [f32]) {
+    fn go<T: Copy + Into<f64>>(s: &[T], mean: &[f64], out: &mut [f32]) {
+        for ((o, &v), &m) in out.iter_mut().zip(s).zip(mean) {
+            let d = v.into() - m;
+            *o = if d.is_nan() { 0.0 } else { d as f32 };
+        }
+    }
+    match frame {
+        Samples::U8(s) => go(s, mean, out),
+        Samples::U16(s) => go(s, mean, out),
+        Samples::F32(s) => go(s, mean, out),
+    }
+}
+
+/// One pass over the centred frames of `range`, chunk by chunk in order: `each` gets the
+/// chunk's first index (from 0) and its frames.
+fn pass(
+    stack: &Stack,
+    range: FrameRange,
+    mean: &[f64],
+    what: &str,
+    progress: &dyn Progress,
+    mut each: impl FnMut(usize, &[Vec<f32>]),
+) -> Result<(), OpError> {
+    let n = mean.len();
+    let per = chunk_frames(n);
+    progress.start(what, range.len() as u64);
+    let mut bufs: Vec<Vec<f32>> = Vec::new();
+    let mut a = range.first;
+    while a <= range.last {
+        if progress.is_cancelled() {
+            return Err(OpError::Cancelled);
+        }
+        let b = (a + per - 1).min(range.last);
+        bufs.resize_with(b - a + 1, || vec![0.0; n]);
+        bufs.par_iter_mut()
+            .enumerate()
+            .for_each(|(i, buf)| centred(stack.frame(a + i), mean, buf));
+        each(a - range.first, &bufs);
+        progress.advance((b - a + 1) as u64);
+        a = b + 1;
+    }
+    Ok(())
+}
+
+/// The mean frame over `range`, NaN skipped (NaN where every frame is NaN).
+fn mean_frame(
+    stack: &Stack,
+    range: FrameRange,
+    progress: &dyn Progress,
+) -> Result<Vec<f64>, OpError> {
+    let n = stack.shape().frame_len();
+    let mut sum = vec![0.0f64; n];
+    let mut count = vec![0u32; n];
+    progress.start("pca: mean frame", range.len() as u64);
+    for t in range.first..=range.last {
+        if progress.is_cancelled() {
+            return Err(OpError::Cancelled);
+        }
+        let f = stack.frame(t);
+        sum.par_chunks_mut(1 << 16)
+            .zip(count.par_chunks_mut(1 << 16))
+            .enumerate()
+            .for_each(|(c, (s, k))| {
+                let base = c << 16;
+                for (i, (s, k)) in s.iter_mut().zip(k).enumerate() {
+                    let v = f.get_f32(base + i);
+                    if !v.is_nan() {
+                        *s += v as f64;
+                        *k += 1;
+                    }
+                }
+            });
+        progress.advance(1);
+    }
+    Ok(sum
+        .into_iter()
+        .zip(count)
+        .map(|(s, k)| if k > 0 { s / k as f64 } else { f64::NAN })
+        .collect())
+}
+
+/// Block `block` of the random ±1 sketch matrix: 64 columns, one u64 of sign bits per
+/// sample (bit j: column 64 block + j).
+fn signs(n: usize, block: usize) -> Vec<u64> {
+    // splitmix64 of the sample index: the same sketch on every run
+    let first = (n * block) as u64;
+    (first..first + n as u64)
+        .map(|i| {
+            let mut z = i.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        })
+        .collect()
+}
+
+/// Rows of `Y = X Ω` for `l <= 64` columns of the sign block `om`, and the total
+/// squared norm of X.
+fn sketch(
+    stack: &Stack,
+    range: FrameRange,
+    mean: &[f64],
+    om: &[u64],
+    l: usize,
+    progress: &dyn Progress,
+) -> Result<(Vec<f64>, f64), OpError> {
+    let mut y = vec![0.0f64; range.len() * l];
+    let mut total = 0.0f64;
+    pass(stack, range, mean, "pca: sketch", progress, |t0, frames| {
+        let rows: Vec<(Vec<f64>, f64)> = frames
+            .par_iter()
+            .map(|c| {
+                let mut acc = vec![0.0f64; l];
+                let mut sq = 0.0f64;
+                for (&v, &bits) in c.iter().zip(om) {
+                    let v = v as f64;
+                    sq += v * v;
+                    for (j, a) in acc.iter_mut().enumerate() {
+                        // bit j set: +v, else -v
+                        *a += v * (((bits >> j) & 1) as f64 * 2.0 - 1.0);
+                    }
+                }
+                (acc, sq)
+            })
+            .collect();
+        for (i, (row, sq)) in rows.into_iter().enumerate() {
+            y[(t0 + i) * l..(t0 + i + 1) * l].copy_from_slice(&row);
+            total += sq;
+        }
+    })?;
+    Ok((y, total))
+}
+
+/// `Z = Xᵀ Q` (N x r, row per sample) for `Q` (T x r, row per frame).
+fn project_samples(
+    stack: &Stack,
+    range: FrameRange,
+    mean: &[f64],
+    q: &[f64],
+    r: usize,
+    progress: &dyn Progress,
+) -> Result<Vec<f64>, OpError> {
+    let n = mean.len();
+    let mut z = vec![0.0f64; n * r];
+    pass(
+        stack,
+        range,
+        mean,
+        "pca: projecting",
+        progress,
+        |t0, frames| {
+            const BLOCK: usize = 4096;
+            z.par_chunks_mut(BLOCK * r).enumerate().for_each(|(b, zb)| {
+                let base = b * BLOCK;
+                for (i, c) in frames.iter().enumerate() {
+                    let qt = &q[(t0 + i) * r..(t0 + i + 1) * r];
+                    for (s, zs) in zb.chunks_exact_mut(r).enumerate() {
+                        let v = c[base + s] as f64;
+                        if v != 0.0 {
+                            for (zj, qj) in zs.iter_mut().zip(qt) {
+                                *zj += v * qj;
+                            }
+                        }
+                    }
+                }
+            });
+        },
+    )?;
+    Ok(z)
+}
+
+/// `Y = X Z` (T x r) for `Z` (N x r).
+fn project_frames(
+    stack: &Stack,
+    range: FrameRange,
+    mean: &[f64],
+    z: &[f64],
+    r: usize,
+    progress: &dyn Progress,
+) -> Result<Vec<f64>, OpError> {
+    let mut y = vec![0.0f64; range.len() * r];
+    pass(
+        stack,
+        range,
+        mean,
+        "pca: power iteration",
+        progress,
+        |t0, frames| {
+            let rows: Vec<Vec<f64>> = frames
+                .par_iter()
+                .map(|c| {
+                    let mut acc = vec![0.0f64; r];
+                    for (&v, zs) in c.iter().zip(z.chunks_exact(r)) {
+                        let v = v as f64;
+                        for (a, zj) in acc.iter_mut().zip(zs) {
+                            *a += v * zj;
+                        }
+                    }
+                    acc
+                })
+                .collect();
+            for (i, row) in rows.into_iter().enumerate() {
+                y[(t0 + i) * r..(t0 + i + 1) * r].copy_from_slice(&row);
+            }
+        },
+    )?;
+    Ok(y)
+}
+
+/// An orthonormal basis of the columns of `y` (rows x cols, row-major), by modified
+/// Gram–Schmidt done twice; columns that add no direction are dropped. Returns the basis
+/// (rows x r) and r.
+fn orthonormal(y: &[f64], rows: usize, cols: usize) -> (Vec<f64>, usize) {
+    let col = |j: usize| (0..rows).map(|i| y[i * cols + j]).collect::<Vec<f64>>();
+    let scale = (0..cols)
+        .map(|j| col(j).iter().map(|v| v * v).sum::<f64>().sqrt())
+        .fold(0.0f64, f64::max);
+    let mut basis: Vec<Vec<f64>> = Vec::new();
+    for j in 0..cols {
+        let mut v = col(j);
+        for _ in 0..2 {
+            for b in &basis {
+                let d: f64 = v.iter().zip(b).map(|(a, b)| a * b).sum();
+                v.iter_mut().zip(b).for_each(|(a, b)| *a -= d * b);
+            }
+        }
+        let norm = v.iter().map(|a| a * a).sum::<f64>().sqrt();
+        if norm > 1e-10 * scale && norm > 0.0 {
+            v.iter_mut().for_each(|a| *a /= norm);
+            basis.push(v);
+        }
+    }
+    let r = basis.len();
+    let mut q = vec![0.0f64; rows * r];
+    for (j, b) in basis.iter().enumerate() {
+        for i in 0..rows {
+            q[i * r + j] = b[i];
+        }
+    }
+    (q, r)
+}
+
+/// Eigenvalues (descending) and eigenvectors (columns of an r x r row-major matrix) of
+/// the symmetric `a` (r x r), by cyclic Jacobi rotations.
+pub fn symmetric_eigen(a: &[f64], r: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut a = a.to_vec();
+    let mut v = vec![0.0f64; r * r];
+    for i in 0..r {
+        v[i * r + i] = 1.0;
+    }
+    let norm: f64 = a.iter().map(|x| x * x).sum::<f64>().sqrt();
+    for _sweep in 0..100 {
+        let off: f64 = (0..r)
+            .flat_map(|i| (0..r).filter(move |&j| j != i).map(move |j| (i, j)))
+            .map(|(i, j)| a[i * r + j] * a[i * r + j])
+            .sum::<f64>()
+            .sqrt();
+        if off <= 1e-15 * norm || off == 0.0 {
+            break;
+        }
+        for p in 0..r {
+            for q in p + 1..r {
+                let apq = a[p * r + q];
+                if apq.abs() <= f64::MIN_POSITIVE {
+                    continue;
+                }
+                let theta = (a[q * r + q] - a[p * r + p]) / (2.0 * apq);
+                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let t = if theta == 0.0 { 1.0 } else { t };
+                let c = 1.0 / (t * t + 1.0).sqrt();
+                let s = t * c;
+                for k in 0..r {
+                    let (akp, akq) = (a[k * r + p], a[k * r + q]);
+                    a[k * r + p] = c * akp - s * akq;
+                    a[k * r + q] = s * akp + c * akq;
+                }
+                for k in 0..r {
+                    let (apk, aqk) = (a[p * r + k], a[q * r + k]);
+                    a[p * r + k] = c * apk - s * aqk;
+                    a[q * r + k] = s * apk + c * aqk;
+                }
+                for k in 0..r {
+                    let (vkp, vkq) = (v[k * r + p], v[k * r + q]);
+                    v[k * r + p] = c * vkp - s * vkq;
+                    v[k * r + q] = s * vkp + c * vkq;
+                }
+            }
+        }
+    }
+    let mut order: Vec<usize> = (0..r).collect();
+    order.sort_by(|&i, &j| a[j * r + j].total_cmp(&a[i * r + i]));
+    let values = order.iter().map(|&i| a[i * r + i]).collect();
+    let mut vectors = vec![0.0f64; r * r];
+    for (new, &old) in order.iter().enumerate() {
+        for k in 0..r {
+            vectors[k * r + new] = v[k * r + old];
+        }
+    }
+    (values, vectors)
+}
+
+/// [`pca`] telling `progress` each pass over the frames and stopping with
+/// [`OpError::Cancelled`] soon after it is cancelled.
+pub fn pca_watched(
+    stack: &Stack,
+    k: usize,
+    range: FrameRange,
+    method: PcaMethod,
+    progress: &dyn Progress,
+) -> Result<Pca, OpError> {
+    let sh = stack.shape();
+    range.check(sh.frames)?;
+    let frames = range.len();
+    if k == 0 {
+        return Err(OpError::Invalid(
+            "PCA: ask for at least one component (k >= 1)".into(),
+        ));
+    }
+    if frames < 2 || k > frames - 1 {
+        return Err(OpError::Invalid(format!(
+            "PCA: k = {k} is more than the {} components {frames} frames have (the frames \
+             less one, once the mean frame is removed)",
+            frames.saturating_sub(1)
+        )));
+    }
+    let n = sh.frame_len();
+    let (l, power, name) = match method {
+        PcaMethod::Exact => (frames, 0, "exact".to_string()),
+        PcaMethod::Auto if frames <= EXACT_MAX_FRAMES => (frames, 0, "exact".to_string()),
+        PcaMethod::Auto | PcaMethod::Randomized { .. } => {
+            let q = match method {
+                PcaMethod::Randomized { power_iterations } => power_iterations,
+                _ => 2,
+            };
+            let l = (k + OVERSAMPLE).min(frames);
+            (
+                l,
+                q,
+                format!("randomized (sketch of {l}, {q} power iterations)"),
+            )
+        }
+    };
+    // the l x N accumulator and its eigen-decomposition in f64
+    let need = (n as u64) * (l as u64) * 8;
+    let ram = crate::load::available_ram_bytes();
+    if ram > 0 && need > ram / 2 {
+        return Err(OpError::Invalid(format!(
+            "PCA: {l} directions of {n} samples need {} of RAM, more than half the {} \
+             available; ask for fewer components, fewer frames (--from/--to) or a smaller \
+             frame (--size-ratio, --crop)",
+            crate::load::human_bytes(need),
+            crate::load::human_bytes(ram)
+        )));
+    }
+    let mean = mean_frame(stack, range, progress)?;
+    // the sketch: at most 64 sign columns at a time
+    let mut y = vec![0.0f64; frames * l];
+    let mut total = 0.0;
+    let mut done = 0;
+    while done < l {
+        let cols = (l - done).min(64);
+        let om = signs(n, done / 64);
+        let (part, t) = sketch(stack, range, &mean, &om, cols, progress)?;
+        for i in 0..frames {
+            y[i * l + done..i * l + done + cols].copy_from_slice(&part[i * cols..(i + 1) * cols]);
+        }
+        total = t;
+        done += cols;
+    }
+    let (mut q, mut r) = orthonormal(&y, frames, l);
+    for _ in 0..power {
+        let z = project_samples(stack, range, &mean, &q, r, progress)?;
+        let y = project_frames(stack, range, &mean, &z, r, progress)?;
+        (q, r) = orthonormal(&y, frames, r);
+    }
+    let z = project_samples(stack, range, &mean, &q, r, progress)?;
+    // Zᵀ Z = B Bᵀ with B = Qᵀ X
+    let mut m = vec![0.0f64; r * r];
+    for zs in z.chunks_exact(r) {
+        for i in 0..r {
+            for j in i..r {
+                m[i * r + j] += zs[i] * zs[j];
+            }
+        }
+    }
+    for i in 0..r {
+        for j in 0..i {
+            m[i * r + j] = m[j * r + i];
+        }
+    }
+    let (values, w) = symmetric_eigen(&m, r);
+    let kk = k.min(r);
+    let mut components = Vec::with_capacity(kk);
+    let mut scores = vec![0.0f32; frames * kk];
+    let mut variance = Vec::with_capacity(kk);
+    for j in 0..kk {
+        let sigma = values[j].max(0.0).sqrt();
+        // right singular vector: Z w_j / sigma
+        let mut v: Vec<f64> = z
+            .chunks_exact(r)
+            .map(|zs| {
+                zs.iter()
+                    .zip(0..r)
+                    .map(|(a, i)| a * w[i * r + j])
+                    .sum::<f64>()
+            })
+            .collect();
+        if sigma > 0.0 {
+            v.iter_mut().for_each(|a| *a /= sigma);
+        }
+        let peak = v
+            .iter()
+            .copied()
+            .fold(0.0f64, |m, a| if a.abs() > m.abs() { a } else { m });
+        let sign = if peak < 0.0 { -1.0 } else { 1.0 };
+        for t in 0..frames {
+            // left singular vector Q w_j, times sigma: the frame's projection
+            let u: f64 = (0..r).map(|i| q[t * r + i] * w[i * r + j]).sum();
+            scores[t * kk + j] = (sign * u * sigma) as f32;
+        }
+        components.push(Image {
+            height: sh.height,
+            width: sh.width,
+            channels: sh.channels,
+            data: v.iter().map(|a| (sign * a) as f32).collect(),
+        });
+        variance.push(values[j].max(0.0) / (frames - 1) as f64);
+    }
+    let total_var = total / (frames - 1) as f64;
+    let ratio = variance
+        .iter()
+        .map(|v| if total_var > 0.0 { v / total_var } else { 0.0 })
+        .collect();
+    Ok(Pca {
+        range,
+        mean: Image {
+            height: sh.height,
+            width: sh.width,
+            channels: sh.channels,
+            data: mean.iter().map(|&m| m as f32).collect(),
+        },
+        components,
+        scores,
+        variance,
+        ratio,
+        method: name,
+    })
+}
