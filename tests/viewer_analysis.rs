@@ -406,12 +406,15 @@ fn review_regressions() {
     assert_eq!(v.pipeline.stack.shape(), Shape::new(3, 4, 5, 1));
     assert!(Arc::ptr_eq(&v.pipeline.stack, &v.pipeline.raw));
 
-    // ... as is one that finishes after a timeline crop
+    // ... while a timeline crop waits for it (instead of dropping it unseen)
     let mut v = viewer_of(demo());
     v.pipeline.ops.subtract.kind = SourceKind::Sliding;
     v.start_apply();
     v.crop_timeline(FrameRange::new(2, 4));
+    assert!(v.error.take().unwrap().contains("wait until"));
     v.wait_apply();
+    assert!(v.pipeline.steps.applied.is_some());
+    v.crop_timeline(FrameRange::new(2, 4));
     assert_eq!(v.pipeline.stack.shape().frames, 3);
     assert!(v.pipeline.steps.applied.is_none());
 
@@ -768,6 +771,7 @@ fn a_command_line_set_up_reaches_the_viewer() {
             h: 4,
         }),
         pins: vec![Crosshair { x: 3, y: 4 }, Crosshair { x: 7, y: 1 }],
+        pca: None,
         orient: "rot90,flipy".parse().unwrap(),
     };
     v.apply_setup(&setup);

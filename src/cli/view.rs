@@ -70,6 +70,10 @@ pub struct SetupArgs {
     /// ROI rectangle X,Y,W,H whose time series is plotted.
     #[arg(long, value_name = "X,Y,W,H", allow_hyphen_values = true)]
     pub rect: Option<String>,
+    /// Compute K PCA components of the frames at start and show the first (the PCA
+    /// section of the right panel shows the others and rebuilt frames).
+    #[arg(long, value_name = "K")]
+    pub pca: Option<usize>,
     /// Pin pixel X,Y: its time series is plotted (repeatable, up to 4).
     #[arg(long, value_name = "X,Y")]
     pub pin: Vec<String>,
@@ -123,6 +127,7 @@ impl SetupArgs {
                 .as_deref()
                 .map(|r| Roi::parse_rect(r).map_err(|e| anyhow::anyhow!("--rect '{r}': {e}")))
                 .transpose()?,
+            pca: self.pca,
             pins: self
                 .pin
                 .iter()

@@ -19,6 +19,8 @@ pub enum Values {
     Preview,
     /// The aggregate image of this op.
     Aggregate(ReduceOp),
+    /// A PCA component or a frame rebuilt from components.
+    Pca,
 }
 
 impl std::fmt::Display for Values {
@@ -28,6 +30,7 @@ impl std::fmt::Display for Values {
             Values::Processed => f.write_str("processed"),
             Values::Preview => f.write_str("ops preview"),
             Values::Aggregate(op) => write!(f, "{op}"),
+            Values::Pca => f.write_str("PCA"),
         }
     }
 }
@@ -50,6 +53,7 @@ impl ViewerState {
     pub fn shown_values(&self) -> Values {
         let p = &self.pipeline;
         match (&p.aggregate, &p.shown) {
+            (_, Some(_)) if self.pca.view != super::pca::PcaView::Off => Values::Pca,
             (Some(a), Some(_)) => Values::Aggregate(a.op),
             (None, Some(_)) if !self.preview_is_raw() => Values::Preview,
             _ => self.stack_values(),
@@ -76,7 +80,9 @@ impl ViewerState {
     pub fn caption(&self) -> String {
         let p = &self.pipeline;
         let t = self.playback.frame;
+        let pca = self.pca_caption();
         let mut text = match (&p.aggregate, &p.shown) {
+            (_, Some(_)) if pca.is_some() => pca.unwrap_or_default(),
             (Some(a), Some(_)) => {
                 format!("{} of frames {}..={}", a.op, a.range.first, a.range.last)
             }

@@ -26,6 +26,10 @@ impl ViewerState {
     /// Aggregate mode on (over the timeline selection) or off (back to frames; the
     /// selection stays).
     pub fn set_aggregate(&mut self, on: bool) {
+        if on {
+            // one image replaces the frame at a time
+            self.pca.view = super::pca::PcaView::Off;
+        }
         let p = &mut self.pipeline;
         p.aggregate = on.then_some(Aggregate {
             op: p.agg_op,

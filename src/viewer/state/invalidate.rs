@@ -61,6 +61,8 @@ pub enum Fitted {
     /// A preview of the ops as of this ops generation (not the frame: a preview keeps
     /// its levels while scrubbing).
     Preview(u64),
+    /// A PCA component or rebuilt frames (not the frame, as a preview).
+    Pca(super::pca::PcaView),
 }
 
 impl ViewerState {
@@ -85,6 +87,10 @@ impl ViewerState {
                 self.jobs.histogram = None;
                 self.jobs.roi = None;
                 self.jobs.pixels = None;
+                // components of the old stack's frames
+                self.jobs.pca = None;
+                self.pca.result = None;
+                self.pca.view = super::pca::PcaView::Off;
                 self.profile.env_cache = None;
                 self.roi.series = None;
                 self.roi.pixel_cache.clear();
@@ -121,6 +127,9 @@ impl ViewerState {
     pub fn fit_key(&self) -> FitKey {
         let p = &self.pipeline;
         let what = match (&p.aggregate, &p.shown) {
+            _ if self.pca.view != super::pca::PcaView::Off && p.shown.is_some() => {
+                Fitted::Pca(self.pca.view)
+            }
             (Some(a), Some(_)) => Fitted::Aggregate(a.op, a.range),
             (None, Some(_)) => Fitted::Preview(self.gens.ops),
             _ => Fitted::Stack,

@@ -29,6 +29,7 @@ pub enum JobKind {
     Histogram,
     Pixels,
     Export,
+    Pca,
 }
 
 /// Every job the viewer may be running; an empty slot is no job.
@@ -45,6 +46,7 @@ pub struct Jobs {
     pub histogram: Option<Job<StackHistogram>>,
     pub pixels: Option<PixelJob>,
     pub export: Option<ExportJob>,
+    pub pca: Option<Job<crate::ops::pca::Pca>>,
     /// Work on stacks over this many bytes (or mapped) runs in the background.
     pub background_above: u64,
     /// The RAM the memory checks take as available (None: what the system says now).
@@ -64,6 +66,7 @@ impl Default for Jobs {
             histogram: None,
             pixels: None,
             export: None,
+            pca: None,
             background_above: 256 << 20,
             ram_limit: None,
         }
@@ -110,6 +113,9 @@ impl Jobs {
         if let Some(j) = &self.export {
             v.push((JobKind::Export, j.job.status()));
         }
+        if let Some(j) = &self.pca {
+            v.push((JobKind::Pca, j.status()));
+        }
         v
     }
 
@@ -125,6 +131,7 @@ impl Jobs {
             || self.envelope.is_some()
             || self.pixels.is_some()
             || self.export.is_some()
+            || self.pca.is_some()
     }
 
     /// True while any job runs (the window keeps redrawing to show its progress).
@@ -147,6 +154,7 @@ impl ViewerState {
         self.poll_load();
         self.poll_apply();
         self.poll_rebuild();
+        self.poll_pca();
         self.update_shown();
         self.poll_roi();
         self.poll_envelope();
@@ -160,7 +168,9 @@ impl ViewerState {
         loop {
             self.poll_jobs();
             let dirty = self.pipeline.shown_dirty
-                && (self.pipeline.aggregate.is_some() || self.pipeline.preview_ops().is_some());
+                && (self.pipeline.aggregate.is_some()
+                    || self.pipeline.preview_ops().is_some()
+                    || self.pca.view != super::pca::PcaView::Off);
             if !self.jobs.any() && !dirty {
                 return;
             }
@@ -195,6 +205,10 @@ impl ViewerState {
                 if let Some(e) = self.jobs.export.as_ref().filter(|e| e.cancellable) {
                     e.job.cancel();
                 }
+            }
+            JobKind::Pca => {
+                self.jobs.pca = None;
+                self.status = "PCA cancelled".into();
             }
         }
     }

@@ -20,6 +20,7 @@ pub mod invalidate;
 pub mod job;
 pub mod jobs;
 pub mod loader;
+pub mod pca;
 pub mod pipeline;
 pub mod playback;
 pub mod profiles;
@@ -86,6 +87,7 @@ pub struct ViewerState {
     pub playback: Playback,
     pub profile: ProfileState,
     pub roi: RoiState,
+    pub pca: pca::PcaState,
     pub jobs: Jobs,
     pub exports: Exports,
     pub files: Files,
@@ -133,6 +135,7 @@ impl ViewerState {
             playback: Playback::default(),
             profile: ProfileState::default(),
             roi: RoiState::default(),
+            pca: pca::PcaState::default(),
             jobs: Jobs::default(),
             exports: Exports::default(),
             files: Files::default(),

@@ -83,6 +83,10 @@ impl ViewerState {
         for p in &v.pins {
             self.pin_at(p.x as f32 + 0.5, p.y as f32 + 0.5);
         }
+        if let Some(k) = v.pca {
+            self.pca.k = k;
+            self.start_pca();
+        }
         // the command line's set-up is where the user starts: nothing of it to undo
         self.undo.clear();
         self.update_shown();

@@ -46,6 +46,14 @@ impl ViewerState {
             return;
         }
         let t0 = Instant::now();
+        if let Some((what, img)) = self.pca_image() {
+            // computed already: shown as it is (masks applied)
+            self.pipeline.shown_dirty = false;
+            if let Err(e) = self.show_image(Ok((img, crate::engine::EngineKind::Cpu)), None) {
+                self.error = Some(format!("{what}: {e}"));
+            }
+            return;
+        }
         let processed = self.pipeline.processed();
         let frame = self.playback.frame;
         let (what, result) = if let Some(a) = self.pipeline.aggregate {
@@ -140,21 +148,33 @@ impl ViewerState {
         result: Result<(Image, crate::engine::EngineKind), ViewerError>,
         key: Option<FitKey>,
     ) {
+        if let Ok((_, engine)) = &result {
+            self.last_compute = format!(
+                "{what}: {engine}, {:.1} ms",
+                t0.elapsed().as_secs_f64() * 1e3
+            );
+        }
+        if let Err(e) = self.show_image(result, key) {
+            self.error = Some(format!("{what}: {e}"));
+        }
+    }
+
+    /// Shows an aggregate, preview or PCA image (masks applied) in place of the frame;
+    /// on an error nothing is shown and the ops or aggregate that failed are turned off.
+    fn show_image(
+        &mut self,
+        result: Result<(Image, crate::engine::EngineKind), ViewerError>,
+        key: Option<FitKey>,
+    ) -> Result<(), ViewerError> {
         let steps = &self.pipeline.steps;
-        match result.and_then(|(img, engine)| {
-            let s = steps.finish(Arc::new(image_stack(img)?))?;
-            Ok((s, engine))
-        }) {
-            Ok((s, engine)) => {
+        let shown = result.and_then(|(img, _)| Ok(steps.finish(Arc::new(image_stack(img)?))?));
+        let out = match shown {
+            Ok(s) => {
                 self.pipeline.shown = Some(s);
-                self.last_compute = format!(
-                    "{what}: {engine}, {:.1} ms",
-                    t0.elapsed().as_secs_f64() * 1e3
-                );
+                Ok(())
             }
             Err(e) => {
                 self.pipeline.shown = None;
-                self.error = Some(format!("{what}: {e}"));
                 // the failing input is turned off so the error does not repeat every frame
                 let p = &mut self.pipeline;
                 if p.aggregate.is_none() {
@@ -162,10 +182,13 @@ impl ViewerState {
                     p.ops.divide.kind = SourceKind::Off;
                 }
                 p.aggregate = None;
+                self.pca.view = super::pca::PcaView::Off;
+                Err(e)
             }
-        }
+        };
         self.invalidate(Change::Shown);
         self.refit_if_changed(key);
+        out
     }
 
     /// Refits the levels (keep-fitting on) when what is shown differs from what they

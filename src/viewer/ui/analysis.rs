@@ -1,5 +1,6 @@
 //! The right panel's analysis settings: aggregate mode and the timeline selection, the
-//! ops (subtract, divide) with apply-to-full, profile envelopes, ROI statistics.
+//! ops (subtract, divide) with apply-to-full, profile envelopes, PCA (`pca.rs`), ROI
+//! statistics.
 
 use std::path::{Path, PathBuf};
 
@@ -31,6 +32,12 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
                 .on_hover_text("over every frame shown; with ops previewed, after apply to full");
             ui.add(egui::Slider::new(&mut p.env_q, 0..=49).text("envelope percentile"));
         });
+    // open while a PCA image replaces the frame: its controls are there
+    let pca_shown = s.pca.view != crate::viewer::state::pca::PcaView::Off;
+    egui::CollapsingHeader::new("PCA")
+        .default_open(false)
+        .open(pca_shown.then_some(true))
+        .show(ui, |ui| super::pca::show(s, ui));
     egui::CollapsingHeader::new("ROI and pixel series")
         .default_open(false)
         .show(ui, |ui| {

@@ -55,7 +55,7 @@ pub fn short_value(v: f32) -> String {
 fn colorbar(painter: &Painter, rect: Rect, p: &DisplayParams, mapped: bool) {
     let h = (rect.height() * 0.5).clamp(80.0, 320.0);
     let bar = Rect::from_min_size(
-        egui::pos2(rect.max.x - 62.0, rect.center().y - h / 2.0),
+        egui::pos2(rect.max.x - 74.0, rect.center().y - h / 2.0),
         Vec2::new(14.0, h),
     );
     let back = Rect::from_x_y_ranges(

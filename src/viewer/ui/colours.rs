@@ -6,6 +6,9 @@ use egui::Color32;
 /// The ROI's outline, and its curve for gray data.
 pub const ROI: Color32 = Color32::from_rgb(255, 220, 0);
 
+/// The scores of the PCA component shown.
+pub const PCA: Color32 = Color32::from_rgb(120, 255, 200);
+
 /// The pointer's pixel curve.
 pub const CURSOR: Color32 = Color32::from_gray(200);
 

@@ -10,6 +10,7 @@ mod info;
 mod levels;
 mod load_panel;
 mod menu;
+mod pca;
 mod plots;
 mod timeline;
 

@@ -75,6 +75,7 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
             s.pixel_series_at(x, y).map(|v| (label, colour, v))
         })
         .collect();
+    let pca_scores = s.pca_scores();
     let h = ui.available_height().max(80.0);
     // profile positions in the loaded frame's pixels (a crop to the ROI keeps its offset)
     let (ox, oy) = s.loaded_xy(0, 0);
@@ -168,6 +169,14 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
                                 .width(2.0),
                         );
                     }
+                }
+                if let Some((j, pts)) = &pca_scores {
+                    let pts: PlotPoints = pts.iter().map(|&(t, v)| [t as f64, v as f64]).collect();
+                    pui.line(
+                        Line::new(format!("PC {} score", j + 1), pts)
+                            .color(colours::PCA)
+                            .width(1.8),
+                    );
                 }
                 for (label, colour, series) in &pixels {
                     let pts: PlotPoints = series
