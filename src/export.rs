@@ -53,6 +53,18 @@ pub fn write_atomic(
     t.commit_file(f).map_err(io)
 }
 
+/// Writes a ROI set file (the JSON of [`crate::ops::roi::set`]).
+pub fn write_rois(path: &Path, rois: &[crate::ops::roi::set::NamedRoi]) -> Result<(), ExportError> {
+    let text = crate::ops::roi::set::rois_json(rois);
+    write_atomic(path, |w| {
+        w.write_all(text.as_bytes())
+            .map_err(|source| ExportError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+    })
+}
+
 /// `.npy` header (version 1.0) for a little-endian C-order array, padded to 64 bytes.
 pub fn npy_header(descr: &str, dims: &[usize]) -> Vec<u8> {
     crate::load::npy_header(descr, dims, 0)

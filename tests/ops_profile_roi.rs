@@ -12,6 +12,7 @@ use blitz::ops::FrameRange;
 use blitz::ops::profile::{Orientation, band_envelope, dataset_envelope, image_envelope, profile};
 use blitz::ops::roi::{Roi, Stat, roi_series};
 use blitz::{LoadOptions, NoProgress, Shape, Stack};
+use common::naive;
 use common::naive::{
     band_lines, dataset_env as naive_dataset_env, env_of, frame_env as naive_frame_env, mean, pct,
     profile as naive_profile, sizes,
@@ -51,33 +52,6 @@ fn close(got: f32, want: f64, rel: f64) -> bool {
     close_f64(got as f64, want, rel)
 }
 
-/// Even-odd point-in-polygon by the sign of a cross product per crossing edge (no
-/// division), written independently of the library's intersection formula.
-fn naive_inside(poly: &[(f32, f32)], px: f64, py: f64) -> bool {
-    let mut n = 0;
-    for i in 0..poly.len() {
-        let (ax, ay) = (poly[i].0 as f64, poly[i].1 as f64);
-        let (bx, by) = (
-            poly[(i + 1) % poly.len()].0 as f64,
-            poly[(i + 1) % poly.len()].1 as f64,
-        );
-        // orient the edge upwards; it counts for ay <= py < by
-        let (ax, ay, bx, by) = if ay <= by {
-            (ax, ay, bx, by)
-        } else {
-            (bx, by, ax, ay)
-        };
-        if ay <= py && py < by {
-            // the crossing is right of p when p is left of the upward edge
-            let cross = (bx - ax) * (py - ay) - (px - ax) * (by - ay);
-            if cross > 0.0 {
-                n += 1;
-            }
-        }
-    }
-    n % 2 == 1
-}
-
 /// Distance from (px, py) to the nearest polygon edge.
 fn edge_distance(poly: &[(f32, f32)], px: f64, py: f64) -> f64 {
     (0..poly.len())
@@ -95,28 +69,6 @@ fn edge_distance(poly: &[(f32, f32)], px: f64, py: f64) -> f64 {
             ((ax + t * dx - px).powi(2) + (ay + t * dy - py).powi(2)).sqrt()
         })
         .fold(f64::INFINITY, f64::min)
-}
-
-/// Naive pixel mask of a ROI (row-major H x W).
-fn naive_mask(roi: &Roi, h: usize, w: usize) -> Vec<bool> {
-    let mut m = vec![false; h * w];
-    for y in 0..h {
-        for x in 0..w {
-            m[y * w + x] = match roi {
-                Roi::Rect {
-                    x: rx,
-                    y: ry,
-                    w: rw,
-                    h: rh,
-                } => {
-                    let (x, y) = (x as i64, y as i64);
-                    x >= *rx && x < rx + *rw as i64 && y >= *ry && y < ry + *rh as i64
-                }
-                Roi::Polygon(p) => naive_inside(p, x as f64 + 0.5, y as f64 + 0.5),
-            };
-        }
-    }
-    m
 }
 
 /// Per frame and channel: (stat, min, max) over the masked pixels.
@@ -202,7 +154,7 @@ proptest! {
         let stat = if median { Stat::Median } else { Stat::Mean };
         let first = a % shape.frames;
         let last = (first + len).min(shape.frames - 1);
-        let mask = naive_mask(&roi, shape.height, shape.width);
+        let mask = naive::roi_mask(&roi, shape.height, shape.width);
         let got = roi_series(&s, &roi, stat, FrameRange::new(first, last));
         if !mask.contains(&true) {
             prop_assert!(got.is_err(), "an empty rectangle must be an error");
@@ -238,7 +190,7 @@ proptest! {
         let s = make(kind, shape, &seed, nan_every);
         let (h, w) = (shape.height, shape.width);
         let roi = Roi::Polygon(verts.clone());
-        let mask = naive_mask(&roi, h, w);
+        let mask = naive::roi_mask(&roi, h, w);
         // pixels whose centre lies on (or within rounding of) an edge may go either way
         // between two correct implementations
         let ambiguous: Vec<bool> = (0..h * w)
@@ -285,13 +237,13 @@ fn polygon_inside_test_agrees_with_naive_on_a_fine_grid() {
             if edge_distance(&star, px, py) < 1e-9 {
                 continue;
             }
-            let want = naive_inside(&star, px, py);
+            let want = naive::inside(&star, px, py);
             n_in += want as usize;
             assert_eq!(blitz::ops::roi::inside(&star, px, py), want, "({px}, {py})");
         }
     }
     // the even-odd rule leaves the pentagon in the middle of a pentagram outside
-    assert!(!naive_inside(&star, 5.0, 4.5));
+    assert!(!naive::inside(&star, 5.0, 4.5));
     assert!(n_in > 1000);
 }
 
@@ -443,7 +395,7 @@ fn cli_roi_on_demo_matches_naive() {
         w: 10,
         h: 40,
     };
-    let want = naive_series(&s, &naive_mask(&roi, 20, 30), Stat::Mean, 1, 4);
+    let want = naive_series(&s, &naive::roi_mask(&roi, 20, 30), Stat::Mean, 1, 4);
     for (i, r) in rows.iter().enumerate() {
         assert_eq!(r[0], (i + 1) as f64);
         // a demo stack is its own source, with no recording rate
@@ -476,7 +428,7 @@ fn cli_roi_on_demo_matches_naive() {
     assert_eq!(rows.len(), 6);
     let want = naive_series(
         &s,
-        &naive_mask(&Roi::Polygon(poly.to_vec()), 20, 30),
+        &naive::roi_mask(&Roi::Polygon(poly.to_vec()), 20, 30),
         Stat::Median,
         0,
         5,

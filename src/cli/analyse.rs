@@ -11,9 +11,12 @@ use blitz::Stack;
 use blitz::engine::{Engine, EngineChoice};
 use blitz::export::{self, ENV_DATASET, ProfileColumns};
 use blitz::load::{self, human_bytes};
+use blitz::ops::SpecError;
 use blitz::ops::normalize::{Normalize, SourceSpec, Step};
 use blitz::ops::profile::{self, Orientation};
 use blitz::ops::reduce::ReduceOp;
+use blitz::ops::roi::set::{NamedRoi, read_rois};
+use blitz::ops::roi::table::roi_table;
 use blitz::ops::roi::{Roi, Stat};
 
 use super::args::{EngineArgs, Input, LineArgs, LineChoice, RangeArgs, engine_used, source_spec};
@@ -69,18 +72,33 @@ pub struct ProfileArgs {
 pub struct RoiArgs {
     #[command(flatten)]
     input: Input,
-    /// Rectangle in pixels, clamped to the frame.
-    #[arg(long, value_name = "X,Y,W,H", allow_hyphen_values = true)]
-    rect: Option<String>,
+    /// Rectangle in pixels, clamped to the frame; a fifth number turns it by that many
+    /// degrees (clockwise) about its centre. Repeatable.
+    #[arg(long, value_name = "X,Y,W,H[,ANGLE]", allow_hyphen_values = true)]
+    rect: Vec<String>,
     /// Polygon vertices in pixel coordinates; pixels whose centre is inside count.
+    /// Repeatable.
     #[arg(long, value_name = "X1,Y1,X2,Y2,...", allow_hyphen_values = true)]
-    polygon: Option<String>,
-    /// Median instead of mean.
+    polygon: Vec<String>,
+    /// Ellipse: centre, radii, and the angle of its x axis in degrees. Repeatable.
+    #[arg(long, value_name = "CX,CY,RX,RY[,ANGLE]", allow_hyphen_values = true)]
+    ellipse: Vec<String>,
+    /// A ROI set file (JSON, as the viewer saves it): {"rois": [{"name": "a", "rect":
+    /// [x, y, w, h]}, {"polygon": [[x, y], ...]}, {"ellipse": [cx, cy, rx, ry], "angle":
+    /// 30}]}.
+    #[arg(long, value_name = "FILE.json")]
+    rois: Option<PathBuf>,
+    /// Write the ROIs used as a set file, for --rois or the viewer.
+    #[arg(long, value_name = "FILE.json")]
+    save_rois: Option<PathBuf>,
+    /// Median instead of mean (one ROI).
     #[arg(long)]
     median: bool,
     #[command(flatten)]
     range: RangeArgs,
-    /// Output .csv: frame, value, min, max (per channel for RGB).
+    /// Output .csv. One rectangle or polygon: frame, source_frame, time_s, value, min,
+    /// max (per channel for RGB). Several ROIs, an ellipse or a set: per ROI NAME,
+    /// NAME_mean, NAME_std, NAME_min, NAME_max, NAME_area_px (per channel for RGB).
     #[arg(short, long)]
     output: PathBuf,
     #[command(flatten)]
@@ -288,13 +306,64 @@ pub fn profile(a: ProfileArgs) -> Result<()> {
     Ok(())
 }
 
+/// A ROI text parser of the library.
+type RoiParser = fn(&str) -> Result<Roi, SpecError>;
+
+/// The ROIs of `--rect`, `--polygon`, `--ellipse` (named rect1, polygon1, ellipse1, ...
+/// in the order given per kind) and `--rois`, each text parsed by the library's grammar.
+fn named_rois(a: &RoiArgs) -> Result<Vec<NamedRoi>> {
+    let mut out = Vec::new();
+    let kinds: [(&str, &Vec<String>, RoiParser); 3] = [
+        ("rect", &a.rect, Roi::parse_rect_turned),
+        ("polygon", &a.polygon, Roi::parse_polygon),
+        ("ellipse", &a.ellipse, Roi::parse_ellipse),
+    ];
+    for (kind, texts, parse) in kinds {
+        for (i, t) in texts.iter().enumerate() {
+            let roi = parse(t).map_err(|e| anyhow::anyhow!("--{kind} '{t}': {e}"))?;
+            out.push(NamedRoi {
+                name: format!("{kind}{}", i + 1),
+                roi,
+            });
+        }
+    }
+    if let Some(p) = &a.rois {
+        for r in read_rois(p)? {
+            if out.iter().any(|o| o.name == r.name) {
+                anyhow::bail!(
+                    "{}: the name '{}' is taken by an option",
+                    p.display(),
+                    r.name
+                );
+            }
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
 pub fn roi(a: RoiArgs) -> Result<()> {
-    let (option, roi) = match (&a.rect, &a.polygon) {
-        (Some(r), _) => ("--rect", Roi::parse_rect(r).map_err(|e| (r, e))),
-        (None, Some(p)) => ("--polygon", Roi::parse_polygon(p).map_err(|e| (p, e))),
-        (None, None) => anyhow::bail!("give --rect X,Y,W,H or --polygon X1,Y1,X2,Y2,..."),
-    };
-    let roi = roi.map_err(|(text, e)| anyhow::anyhow!("{option} '{text}': {e}"))?;
+    let rois = named_rois(&a)?;
+    if let Some(p) = &a.save_rois {
+        export::write_rois(p, &rois).with_context(|| writing(p))?;
+    }
+    let single = rois.len() == 1 && a.rois.is_none() && a.ellipse.is_empty();
+    if !single {
+        if a.median {
+            anyhow::bail!(
+                "--median is for one ROI; the table of several gives mean, std, min, max"
+            );
+        }
+        return roi_table_csv(&a, &rois);
+    }
+    let (option, roi) = (
+        if a.rect.is_empty() {
+            "--polygon"
+        } else {
+            "--rect"
+        },
+        rois[0].roi.clone(),
+    );
     let stat = if a.median { Stat::Median } else { Stat::Mean };
     let (stack, range) = a.input.load_range(a.range)?;
     let engine = a.engine.open();
@@ -312,6 +381,54 @@ pub fn roi(a: RoiArgs) -> Result<()> {
     outln!(
         "engine {name}: ROI {stat} over {} pixels, frames {}..={} in {:.3} s -> {}",
         r.pixels,
+        range.first,
+        range.last,
+        secs,
+        out.display()
+    );
+    Ok(())
+}
+
+/// `blitz roi` with several ROIs: the results table as CSV.
+fn roi_table_csv(a: &RoiArgs, rois: &[NamedRoi]) -> Result<()> {
+    let (stack, range) = a.input.load_range(a.range)?;
+    let t0 = Instant::now();
+    let table = roi_table(&stack, rois, range)?;
+    let secs = t0.elapsed().as_secs_f64();
+    let c = table.channels;
+    let mut header = ["frame", "source_frame", "time_s"]
+        .map(String::from)
+        .to_vec();
+    for name in &table.names {
+        for what in ["mean", "std", "min", "max"] {
+            header.extend(export::channel_columns(&format!("{name}_{what}"), c));
+        }
+        header.push(format!("{name}_area_px"));
+    }
+    let comments: Vec<String> = rois
+        .iter()
+        .zip(&table.areas)
+        .map(|(r, px)| format!("roi {}: {} ({px} px)", r.name, r.roi))
+        .collect();
+    let (index, time) = stack.source.clock(table.frames.iter().copied());
+    let rows = (0..table.frames.len()).map(|i| {
+        let mut row = vec![table.frames[i] as f32, index[i] as f32, time[i] as f32];
+        for r in 0..table.names.len() {
+            let s: Vec<_> = (0..c).map(|ch| table.get(i, r, ch)).collect();
+            row.extend(s.iter().map(|s| s.mean));
+            row.extend(s.iter().map(|s| s.std));
+            row.extend(s.iter().map(|s| s.min));
+            row.extend(s.iter().map(|s| s.max));
+            row.push(table.areas[r] as f32);
+        }
+        row
+    });
+    let out = &a.output;
+    export::write_csv_commented(out, &comments, &header, rows).with_context(|| writing(out))?;
+    outln!(
+        "engine cpu: {} ROIs ({}), frames {}..={} in {:.3} s -> {}",
+        rois.len(),
+        table.names.join(", "),
         range.first,
         range.last,
         secs,

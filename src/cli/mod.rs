@@ -89,9 +89,15 @@ enum Command {
     Normalize(analyse::NormalizeArgs),
     /// Line profile of one frame along a row, a column or a polyline, band-averaged, as CSV.
     Profile(analyse::ProfileArgs),
-    /// ROI time series: per frame the mean (or median), min and max over a rectangle or
-    /// polygon, as CSV.
-    #[command(group(clap::ArgGroup::new("shape").required(true).args(["rect", "polygon"])))]
+    /// ROI time series: per frame the mean (or median), min and max over a rectangle,
+    /// polygon or ellipse, as CSV; several ROIs (repeated options, or a --rois set) give
+    /// a table of mean, std, min, max and area per ROI.
+    #[command(group(
+        clap::ArgGroup::new("shape")
+            .required(true)
+            .multiple(true)
+            .args(["rect", "polygon", "ellipse", "rois"])
+    ))]
     Roi(analyse::RoiArgs),
     /// Kymograph: the x-t image of a row, a column or a polyline through the frames, row t
     /// the line's band-averaged profile in frame t.

@@ -17,7 +17,10 @@ use super::{FrameRange, OpError, per_frame_chunk};
 use crate::load::{NoProgress, Progress};
 use crate::stack::{Sample, Samples, Stack};
 
+mod ellipse;
 mod parse;
+pub mod set;
+pub mod table;
 
 /// A region of interest in pixel coordinates (x to the right, y down).
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -26,6 +29,15 @@ pub enum Roi {
     Rect { x: i64, y: i64, w: usize, h: usize },
     /// Vertices `(x, y)`; a pixel counts when its centre is inside (even-odd rule).
     Polygon(Vec<(f32, f32)>),
+    /// Centre, radii along its own axes, and the angle of its x axis in degrees
+    /// (clockwise on screen, y down); a pixel counts when its centre is inside.
+    Ellipse {
+        cx: f32,
+        cy: f32,
+        rx: f32,
+        ry: f32,
+        angle: f32,
+    },
 }
 
 /// The pixels `x0..x1` of row `y`.
@@ -146,8 +158,35 @@ impl Roi {
                 .collect()
             }
             Roi::Polygon(v) => polygon_spans(v, height, width)?,
+            Roi::Ellipse {
+                cx,
+                cy,
+                rx,
+                ry,
+                angle,
+            } => ellipse::spans((*cx, *cy), (*rx, *ry), *angle, height, width)?,
         };
         Ok(spans)
+    }
+
+    /// The outline to draw, in pixel coordinates: the rectangle's corners, the polygon's
+    /// vertices, 72 points of the ellipse (closed by joining the last to the first).
+    pub fn outline(&self) -> Vec<(f32, f32)> {
+        match self {
+            Roi::Rect { x, y, w, h } => {
+                let (x0, y0) = (*x as f32, *y as f32);
+                let (x1, y1) = (x0 + *w as f32, y0 + *h as f32);
+                vec![(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+            }
+            Roi::Polygon(v) => v.clone(),
+            Roi::Ellipse {
+                cx,
+                cy,
+                rx,
+                ry,
+                angle,
+            } => ellipse::outline((*cx, *cy), (*rx, *ry), *angle, 72),
+        }
     }
 
     /// Number of pixels of the ROI in a frame of `height` x `width`.

@@ -6,6 +6,7 @@ use blitz::Stack;
 use blitz::ops::FrameRange;
 use blitz::ops::profile::Orientation;
 use blitz::ops::reduce::ReduceOp;
+use blitz::ops::roi::Roi;
 
 use super::Kind;
 
@@ -303,4 +304,68 @@ pub fn pca(s: &Stack, k: usize, range: FrameRange) -> (Vec<f64>, Vec<Vec<f64>>, 
         vars.push(lambda / (t_n - 1) as f64);
     }
     (vars, comps, scores)
+}
+
+// ---------------------------------------------------------------- ROI
+
+/// Even-odd point-in-polygon by the sign of a cross product per crossing edge (no
+/// division), written independently of the library's intersection formula.
+pub fn inside(poly: &[(f32, f32)], px: f64, py: f64) -> bool {
+    let mut n = 0;
+    for i in 0..poly.len() {
+        let (ax, ay) = (poly[i].0 as f64, poly[i].1 as f64);
+        let (bx, by) = (
+            poly[(i + 1) % poly.len()].0 as f64,
+            poly[(i + 1) % poly.len()].1 as f64,
+        );
+        // orient the edge upwards; it counts for ay <= py < by
+        let (ax, ay, bx, by) = if ay <= by {
+            (ax, ay, bx, by)
+        } else {
+            (bx, by, ax, ay)
+        };
+        if ay <= py && py < by {
+            // the crossing is right of p when p is left of the upward edge
+            let cross = (bx - ax) * (py - ay) - (px - ax) * (by - ay);
+            if cross > 0.0 {
+                n += 1;
+            }
+        }
+    }
+    n % 2 == 1
+}
+
+/// Naive pixel mask of a ROI (row-major H x W).
+pub fn roi_mask(roi: &Roi, h: usize, w: usize) -> Vec<bool> {
+    let mut m = vec![false; h * w];
+    for y in 0..h {
+        for x in 0..w {
+            m[y * w + x] = match roi {
+                Roi::Rect {
+                    x: rx,
+                    y: ry,
+                    w: rw,
+                    h: rh,
+                } => {
+                    let (x, y) = (x as i64, y as i64);
+                    x >= *rx && x < rx + *rw as i64 && y >= *ry && y < ry + *rh as i64
+                }
+                Roi::Polygon(p) => inside(p, x as f64 + 0.5, y as f64 + 0.5),
+                Roi::Ellipse {
+                    cx,
+                    cy,
+                    rx,
+                    ry,
+                    angle,
+                } => {
+                    // the centre in the ellipse's own axes
+                    let (s, c) = (*angle as f64).to_radians().sin_cos();
+                    let (dx, dy) = (x as f64 + 0.5 - *cx as f64, y as f64 + 0.5 - *cy as f64);
+                    let (u, v) = (dx * c + dy * s, -dx * s + dy * c);
+                    (u / *rx as f64).powi(2) + (v / *ry as f64).powi(2) <= 1.0
+                }
+            };
+        }
+    }
+    m
 }

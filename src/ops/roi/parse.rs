@@ -1,5 +1,8 @@
-//! The text form of a ROI, shared by the CLI (`--rect`, `--polygon`) and the viewer:
-//! `X,Y,W,H` for a rectangle, `X1,Y1,X2,Y2,...` (three vertices or more) for a polygon.
+//! The text form of a ROI, shared by the CLI (`--rect`, `--polygon`, `--ellipse`) and
+//! the viewer: `X,Y,W,H` for a rectangle (`X,Y,W,H,ANGLE` turned about its centre, a
+//! polygon of its corners), `X1,Y1,X2,Y2,...` (three vertices or more) for a polygon,
+//! `CX,CY,RX,RY[,ANGLE]` for an ellipse (`ellipse:` before it where the kind is not
+//! given). Angles are in degrees, clockwise on screen.
 
 use std::fmt;
 use std::str::FromStr;
@@ -32,6 +35,71 @@ impl Roi {
         })
     }
 
+    /// Parses `X,Y,W,H` or `X,Y,W,H,ANGLE`: a rectangle, or one turned by ANGLE degrees
+    /// (clockwise on screen) about its centre, as the polygon of its corners.
+    pub fn parse_rect_turned(s: &str) -> Result<Roi, SpecError> {
+        let v: Vec<f32> = comma_numbers(s, "numbers X,Y,W,H[,ANGLE]")?;
+        match v.as_slice() {
+            [_, _, _, _] => Roi::parse_rect(s),
+            [x, y, w, h, angle] => {
+                if !(v.iter().all(|c| c.is_finite()) && *w > 0.0 && *h > 0.0) {
+                    return Err(err(
+                        "a turned rectangle needs finite numbers and a positive \
+                         width and height"
+                            .into(),
+                    ));
+                }
+                Ok(Roi::turned_rect((*x, *y), (*w, *h), *angle))
+            }
+            _ => Err(err(format!(
+                "expected X,Y,W,H or X,Y,W,H,ANGLE, got {} numbers",
+                v.len()
+            ))),
+        }
+    }
+
+    /// The rectangle at `(x, y)` of size `(w, h)` turned by `angle` degrees about its
+    /// centre: the polygon of its corners.
+    pub fn turned_rect(at: (f32, f32), size: (f32, f32), angle: f32) -> Roi {
+        let (cx, cy) = (at.0 + size.0 / 2.0, at.1 + size.1 / 2.0);
+        let (s, c) = angle.to_radians().sin_cos();
+        let (hw, hh) = (size.0 / 2.0, size.1 / 2.0);
+        Roi::Polygon(
+            [(-hw, -hh), (hw, -hh), (hw, hh), (-hw, hh)]
+                .iter()
+                .map(|&(u, v)| (cx + u * c - v * s, cy + u * s + v * c))
+                .collect(),
+        )
+    }
+
+    /// Parses an ellipse `CX,CY,RX,RY[,ANGLE]`: centre, radii (positive) and the angle
+    /// of its x axis in degrees (default 0).
+    pub fn parse_ellipse(s: &str) -> Result<Roi, SpecError> {
+        let v: Vec<f32> = comma_numbers(s, "numbers CX,CY,RX,RY[,ANGLE]")?;
+        let (cx, cy, rx, ry, angle) = match v.as_slice() {
+            [cx, cy, rx, ry] => (*cx, *cy, *rx, *ry, 0.0),
+            [cx, cy, rx, ry, a] => (*cx, *cy, *rx, *ry, *a),
+            _ => {
+                return Err(err(format!(
+                    "expected CX,CY,RX,RY or CX,CY,RX,RY,ANGLE, got {} numbers",
+                    v.len()
+                )));
+            }
+        };
+        if !v.iter().all(|c| c.is_finite()) || rx <= 0.0 || ry <= 0.0 {
+            return Err(err(
+                "an ellipse needs finite numbers and positive radii".into()
+            ));
+        }
+        Ok(Roi::Ellipse {
+            cx,
+            cy,
+            rx,
+            ry,
+            angle,
+        })
+    }
+
     /// Parses polygon vertices `X1,Y1,X2,Y2,...`: at least three (x, y) pairs.
     pub fn parse_polygon(s: &str) -> Result<Roi, SpecError> {
         let v: Vec<f32> = comma_numbers(s, "numbers X1,Y1,X2,Y2,...")?;
@@ -58,6 +126,9 @@ impl Roi {
 impl FromStr for Roi {
     type Err = SpecError;
     fn from_str(s: &str) -> Result<Roi, SpecError> {
+        if let Some(e) = s.strip_prefix("ellipse:") {
+            return Roi::parse_ellipse(e);
+        }
         if s.split(',').count() == 4 {
             Roi::parse_rect(s)
         } else {
@@ -71,6 +142,13 @@ impl fmt::Display for Roi {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Roi::Rect { x, y, w, h } => write!(f, "{x},{y},{w},{h}"),
+            Roi::Ellipse {
+                cx,
+                cy,
+                rx,
+                ry,
+                angle,
+            } => write!(f, "ellipse:{cx},{cy},{rx},{ry},{angle}"),
             Roi::Polygon(v) => {
                 for (i, (x, y)) in v.iter().enumerate() {
                     if i > 0 {

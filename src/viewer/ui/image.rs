@@ -185,8 +185,8 @@ fn overlays(s: &ViewerState, ui: &Ui, rect: Rect) {
                 egui::StrokeKind::Middle,
             );
         }
-        Some(Roi::Polygon(pts)) => {
-            let mut p: Vec<Pos2> = pts.iter().map(|&(x, y)| at(x, y)).collect();
+        Some(r @ (Roi::Polygon(_) | Roi::Ellipse { .. })) => {
+            let mut p: Vec<Pos2> = r.outline().iter().map(|&(x, y)| at(x, y)).collect();
             p.push(p[0]);
             painter.line(p, roi_stroke);
         }

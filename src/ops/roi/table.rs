@@ -1,0 +1,150 @@
+//! Several named ROIs at once (the results table): per ROI, frame and channel the mean,
+//! standard deviation (of the pixels, not of a sample: numpy's default), min and max of
+//! its pixels, NaN skipped, and its area in pixels, in one pass over the frames in order
+//! (every ROI reads each frame while it is at hand).
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::set::NamedRoi;
+use super::{OpError, Span};
+use crate::load::{NoProgress, Progress};
+use crate::ops::{FrameRange, per_frame_chunk};
+use crate::stack::Stack;
+
+/// Mean, standard deviation, min and max of a ROI's pixels in one frame and channel.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Stats {
+    pub mean: f32,
+    pub std: f32,
+    pub min: f32,
+    pub max: f32,
+}
+
+/// The table of several ROIs over a range of frames.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RoiTable {
+    pub names: Vec<String>,
+    /// Pixels of each ROI in the frame.
+    pub areas: Vec<usize>,
+    pub channels: usize,
+    /// Frame index of each row.
+    pub frames: Vec<usize>,
+    /// Row-major: frame, then ROI, then channel.
+    pub stats: Vec<Stats>,
+}
+
+impl RoiTable {
+    /// Statistics of ROI `r`, channel `c` in row `i`.
+    pub fn get(&self, i: usize, r: usize, c: usize) -> Stats {
+        self.stats[(i * self.names.len() + r) * self.channels + c]
+    }
+}
+
+/// One frame's statistics for every ROI into `out` (ROI-major, channel fastest).
+fn frame_row(
+    f: crate::stack::Samples<'_>,
+    spans: &[Vec<Span>],
+    w: usize,
+    c: usize,
+    out: &mut [Stats],
+) {
+    for (r, sp) in spans.iter().enumerate() {
+        let mut sum = vec![0f64; c];
+        let mut sq = vec![0f64; c];
+        let mut n = vec![0usize; c];
+        let mut lo = vec![f32::INFINITY; c];
+        let mut hi = vec![f32::NEG_INFINITY; c];
+        for s in sp {
+            let row = (s.y * w + s.x0) * c;
+            for i in 0..(s.x1 - s.x0) * c {
+                let v = f.get_f32(row + i);
+                if v.is_nan() {
+                    continue;
+                }
+                let ch = i % c;
+                sum[ch] += v as f64;
+                sq[ch] += v as f64 * v as f64;
+                n[ch] += 1;
+                lo[ch] = lo[ch].min(v);
+                hi[ch] = hi[ch].max(v);
+            }
+        }
+        for ch in 0..c {
+            out[r * c + ch] = if n[ch] == 0 {
+                Stats {
+                    mean: f32::NAN,
+                    std: f32::NAN,
+                    min: f32::NAN,
+                    max: f32::NAN,
+                }
+            } else {
+                let m = sum[ch] / n[ch] as f64;
+                let var = (sq[ch] / n[ch] as f64 - m * m).max(0.0);
+                Stats {
+                    mean: m as f32,
+                    std: var.sqrt() as f32,
+                    min: lo[ch],
+                    max: hi[ch],
+                }
+            };
+        }
+    }
+}
+
+/// The results table of `rois` over frames `range` of `stack`.
+pub fn roi_table(stack: &Stack, rois: &[NamedRoi], range: FrameRange) -> Result<RoiTable, OpError> {
+    roi_table_watched(stack, rois, range, &NoProgress)
+}
+
+/// [`roi_table`] telling `progress` the frames done and stopping with
+/// [`OpError::Cancelled`] between chunks once it is cancelled.
+pub fn roi_table_watched(
+    stack: &Stack,
+    rois: &[NamedRoi],
+    range: FrameRange,
+    progress: &dyn Progress,
+) -> Result<RoiTable, OpError> {
+    let sh = stack.shape();
+    range.check(sh.frames)?;
+    if rois.is_empty() {
+        return Err(OpError::Invalid("no ROI given".into()));
+    }
+    let spans = rois
+        .iter()
+        .map(|r| {
+            r.roi
+                .spans(sh.height, sh.width)
+                .map_err(|e| OpError::Invalid(format!("ROI '{}': {e}", r.name)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let c = sh.channels;
+    let per_row = rois.len() * c;
+    let frames: Vec<usize> = (range.first..=range.last).collect();
+    let mut stats = vec![Stats::default(); frames.len() * per_row];
+    let chunk = per_frame_chunk(stack, stack.default_chunk_bytes());
+    progress.start("roi table", frames.len() as u64);
+    stack.for_each_chunk(range.first..range.last + 1, chunk, |ts| {
+        if progress.is_cancelled() {
+            return Err(OpError::Cancelled);
+        }
+        let n = ts.len() as u64;
+        let rows = (ts.start - range.first) * per_row..(ts.end - range.first) * per_row;
+        stats[rows]
+            .par_chunks_mut(per_row)
+            .zip(ts.into_par_iter())
+            .for_each(|(out, t)| frame_row(stack.frame(t), &spans, sh.width, c, out));
+        progress.advance(n);
+        Ok(())
+    })?;
+    Ok(RoiTable {
+        names: rois.iter().map(|r| r.name.clone()).collect(),
+        areas: spans
+            .iter()
+            .map(|s| s.iter().map(|s| s.x1 - s.x0).sum())
+            .collect(),
+        channels: c,
+        frames,
+        stats,
+    })
+}
