@@ -4,6 +4,7 @@
 //! writes them. See `README.md` and `docs/` for the whole picture.
 
 pub mod bench;
+pub mod calibration;
 pub mod engine;
 pub mod export;
 pub mod gpu;

@@ -13,6 +13,7 @@ use blitz::viewer::setup::{AggregateSpec, Crosshair, ViewSetup};
 use blitz::viewer::{self, ViewOptions};
 
 use super::args::{EngineArgs, LoadArgs, parse_option, source_spec};
+use blitz::calibration::{Calibration, FrameTime, PixelSize, parse_seconds};
 
 /// `blitz view`.
 #[derive(Args)]
@@ -70,6 +71,13 @@ pub struct SetupArgs {
     /// ROI rectangle X,Y,W,H whose time series is plotted.
     #[arg(long, value_name = "X,Y,W,H", allow_hyphen_values = true)]
     pub rect: Option<String>,
+    /// Size of a pixel with its unit (nm, um, mm, m), e.g. 2.5um: the probe, the measure
+    /// tool, the plots and a scale bar in units.
+    #[arg(long, value_name = "SIZE")]
+    pub pixel_size: Option<String>,
+    /// Time between frames, e.g. 10us (default: the source's rate or timestamps).
+    #[arg(long, value_name = "TIME")]
+    pub frame_interval: Option<String>,
     /// Compute K PCA components of the frames at start and show the first (the PCA
     /// section of the right panel shows the others and rebuilt frames).
     #[arg(long, value_name = "K")]
@@ -128,6 +136,20 @@ impl SetupArgs {
                 .map(|r| Roi::parse_rect(r).map_err(|e| anyhow::anyhow!("--rect '{r}': {e}")))
                 .transpose()?,
             pca: self.pca,
+            calibration: Calibration {
+                pixel: self
+                    .pixel_size
+                    .as_deref()
+                    .map(|p| parse_option::<PixelSize>("--pixel-size", p))
+                    .transpose()?,
+                time: match self.frame_interval.as_deref() {
+                    Some(t) => FrameTime::Interval(
+                        parse_seconds(t)
+                            .map_err(|e| anyhow::anyhow!("--frame-interval '{t}': {e}"))?,
+                    ),
+                    None => FrameTime::Source,
+                },
+            },
             pins: self
                 .pin
                 .iter()

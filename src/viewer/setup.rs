@@ -40,6 +40,8 @@ pub struct ViewSetup {
     /// Show the three profile envelopes.
     pub envelopes: bool,
     pub roi: Option<Roi>,
+    /// Pixel size and frame interval.
+    pub calibration: crate::calibration::Calibration,
     /// Compute this many PCA components of every frame at start and show the first.
     pub pca: Option<usize>,
     /// Pixels whose time series are plotted (the pin tool; up to 4, the last kept).

@@ -60,6 +60,13 @@ impl ViewerState {
         }
     }
 
+    /// True when the image shown is one frame (raw, previewed or rebuilt from PCA
+    /// components), not an aggregate or a component: it has a time.
+    pub fn shows_a_frame(&self) -> bool {
+        self.pipeline.aggregate.is_none()
+            && !matches!(self.pca.view, super::pca::PcaView::Component(_))
+    }
+
     /// The kind of values the displayed stack holds (what pixel and ROI series read).
     pub fn stack_values(&self) -> Values {
         match self.pipeline.steps.applied {
@@ -151,7 +158,8 @@ impl ViewerState {
             .collect();
         let (lx, ly) = self.loaded_xy(x, y);
         format!(
-            "x {lx}  y {ly}  {} ({}, {})",
+            "x {lx}  y {ly}{}  {} ({}, {})",
+            self.units_of(lx, ly),
             vals.join(", "),
             stack.dtype().name(),
             self.shown_values()

@@ -16,6 +16,8 @@ pub enum Tool {
     Polygon,
     /// Click pins a pixel whose time series is plotted.
     Pin,
+    /// Drag measures a distance and an angle.
+    Measure,
 }
 
 /// A command from a key or a menu.

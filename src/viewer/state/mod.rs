@@ -20,6 +20,7 @@ pub mod invalidate;
 pub mod job;
 pub mod jobs;
 pub mod loader;
+pub mod measure;
 pub mod pca;
 pub mod pipeline;
 pub mod playback;
@@ -115,6 +116,12 @@ pub struct ViewerState {
     pub pending_setup: Option<(usize, ViewSetup)>,
     /// The changes Ctrl+Z takes back, oldest first.
     pub undo: Vec<rebuild::UndoStep>,
+    /// Pixel size and frame interval of the dataset.
+    pub calibration: crate::calibration::Calibration,
+    /// The measure tool's segment.
+    pub measure: Option<measure::Measure>,
+    /// The calibration as typed in its panel.
+    pub calibration_input: measure::CalibrationInput,
 }
 
 impl ViewerState {
@@ -158,6 +165,9 @@ impl ViewerState {
             panels_hidden: false,
             pending_setup: None,
             undo: Vec::new(),
+            calibration: Default::default(),
+            measure: None,
+            calibration_input: Default::default(),
         };
         if let Some(d) = &s.load_opts.cache_dir {
             s.files.cache_dir_input = d.display().to_string();
@@ -199,6 +209,7 @@ impl ViewerState {
         self.profile.crosshair = Some((shape.width / 2, shape.height / 2));
         self.roi.region = None;
         self.roi.pins.clear();
+        self.measure = None;
         // the steps taken on the old stack do not apply to the new one, nor does a
         // rebuild of it still running
         self.undo.clear();

@@ -15,10 +15,13 @@ impl ViewerState {
         self.pipeline.raw.source.source_frame(self.loaded_frame(t))
     }
 
-    /// Time in seconds of displayed frame `t`: the source's own per-frame time, else its
-    /// source frame number over the recording rate; None when the source says neither.
+    /// Time in seconds of displayed frame `t`: its loaded frame times the frame interval
+    /// the user set, else the source's own per-frame time, else its source frame number
+    /// over the recording rate; None when nothing says.
     pub fn frame_time(&self, t: usize) -> Option<f64> {
-        self.pipeline.raw.source.time_of(self.loaded_frame(t))
+        let k = self.loaded_frame(t);
+        self.calibration
+            .time(k, self.pipeline.raw.source.time_of(k))
     }
 
     /// Displayed frames per second at real time: the source's rate over the step between

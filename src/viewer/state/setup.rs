@@ -83,6 +83,18 @@ impl ViewerState {
         for p in &v.pins {
             self.pin_at(p.x as f32 + 0.5, p.y as f32 + 0.5);
         }
+        if v.calibration != Default::default() {
+            let c = v.calibration;
+            self.calibration_input.pixel = c
+                .pixel
+                .map(|p| format!("{}{}", p.value, p.unit.ascii()))
+                .unwrap_or_default();
+            self.calibration_input.interval = match c.time {
+                crate::calibration::FrameTime::Interval(dt) => format!("{dt}"),
+                crate::calibration::FrameTime::Source => String::new(),
+            };
+            self.set_calibration(c);
+        }
         if let Some(k) = v.pca {
             self.pca.k = k;
             self.start_pca();

@@ -20,6 +20,9 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
     egui::CollapsingHeader::new("Ops: subtract, divide")
         .default_open(true)
         .show(ui, |ui| ops(s, ui));
+    egui::CollapsingHeader::new("Calibration")
+        .default_open(false)
+        .show(ui, |ui| super::calibration::show(s, ui));
     egui::CollapsingHeader::new("Profiles")
         .default_open(false)
         .show(ui, |ui| {

@@ -1,6 +1,7 @@
 //! What is drawn over the image to say what it is: the caption ("std of frames
-//! 105..=255", "frame 250 raw: the sliding window does not fit") at the top left, and a
-//! colorbar with the levels at the right.
+//! 105..=255", "frame 250 raw: the sliding window does not fit") at the top left, a
+//! colorbar with the levels at the right, and once calibrated a scale bar with the
+//! frame's time at the bottom left.
 
 use egui::{Align2, Color32, FontId, Painter, Rect, Stroke, Vec2};
 
@@ -22,9 +23,42 @@ pub fn show(s: &ViewerState, painter: &Painter, rect: Rect) {
         &s.caption(),
         colour,
     );
+    scale_bar(s, painter, rect);
     let gray_or_map = s.shown().0.shape().channels < 3;
     if s.display.colorbar && rect.height() > 120.0 && rect.width() > 160.0 {
         colorbar(painter, rect, &s.display.params, gray_or_map);
+    }
+}
+
+/// The scale bar (a round length in units, about a fifth of the area's width) and the
+/// time of the frame shown, at the bottom left of the image area.
+fn scale_bar(s: &ViewerState, painter: &Painter, rect: Rect) {
+    let zoom = s.view.zoom;
+    let mut y = rect.max.y - 10.0;
+    let x = rect.min.x + 14.0;
+    if let Some((px, label)) = s.calibration.scale_bar((rect.width() / zoom) as f64) {
+        let len = px as f32 * zoom;
+        let bar = Rect::from_min_size(egui::pos2(x, y - 6.0), Vec2::new(len, 6.0));
+        painter.rect_filled(bar.expand(2.0), 1.0, Color32::from_black_alpha(170));
+        painter.rect_filled(bar, 0.0, Color32::WHITE);
+        y -= 12.0;
+        boxed_text(
+            painter,
+            egui::pos2(x + len / 2.0, y),
+            Align2::CENTER_BOTTOM,
+            &label,
+            Color32::WHITE,
+        );
+        y -= 22.0;
+    }
+    if let Some(t) = s.frame_time(s.playback.frame).filter(|_| s.shows_a_frame()) {
+        boxed_text(
+            painter,
+            egui::pos2(x, y),
+            Align2::LEFT_BOTTOM,
+            &format!("t = {}", super::timeline::fmt_time(t)),
+            Color32::WHITE,
+        );
     }
 }
 

@@ -31,6 +31,12 @@ pub fn tool_bar(s: &mut ViewerState, ui: &mut Ui) {
                 "pin pixel",
                 "click pins a pixel (up to 4); its time series is plotted (I)",
             ),
+            (
+                Tool::Measure,
+                "measure",
+                "drag measures a distance (in units once calibrated) and an angle; Ctrl+C \
+                 copies it (M)",
+            ),
         ] {
             ui.selectable_value(&mut s.tool, t, name).on_hover_text(tip);
         }
@@ -117,6 +123,16 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui, image: &mut ImageFn<'_>) {
             {
                 let d = data(p, s);
                 s.polygon_click(d.x, d.y);
+            }
+        }
+        Tool::Measure => {
+            if let (Some(start), Some(p)) = (
+                ui.input(|i| i.pointer.press_origin()),
+                resp.interact_pointer_pos(),
+            ) && resp.dragged()
+            {
+                let (a, b) = (data(start, s), data(p, s));
+                s.measure_drag((a.x, a.y), (b.x, b.y));
             }
         }
         Tool::Pin => {
@@ -206,6 +222,21 @@ fn overlays(s: &ViewerState, ui: &Ui, rect: Rect) {
             format!("pin {}", i + 1),
             egui::FontId::proportional(12.0),
             colours::pin(i),
+        );
+    }
+    if let (Some(m), Some(text)) = (s.measure, s.measure_text()) {
+        let (a, b) = (at(m.a.0, m.a.1), at(m.b.0, m.b.1));
+        let st = Stroke::new(2.0, colours::MEASURE);
+        painter.line_segment([a, b], st);
+        for p in [a, b] {
+            painter.circle_stroke(p, 3.0, st);
+        }
+        painter.text(
+            b + Vec2::new(8.0, -8.0),
+            egui::Align2::LEFT_BOTTOM,
+            text,
+            egui::FontId::proportional(13.0),
+            colours::MEASURE,
         );
     }
     if let Some((x, y)) = s.profile.hover {

@@ -3,6 +3,7 @@
 
 mod analysis;
 mod annotations;
+mod calibration;
 mod colours;
 mod dialogs;
 mod image;
@@ -41,8 +42,8 @@ pub const KEYS: &[(&str, &str)] = &[
     ("PgUp / PgDn", "a tenth of the stack back / forward"),
     ("+ / -", "zoom in / out"),
     (
-        "N C R P I",
-        "tools: navigate, crosshair, ROI rectangle, ROI polygon, pin pixel",
+        "N C R P I M",
+        "tools: navigate, crosshair, ROI rectangle, ROI polygon, pin pixel, measure",
     ),
     ("Tab", "hide / show the panels"),
     ("A", "aggregate mode on / off"),
@@ -125,7 +126,12 @@ fn keys(s: &mut ViewerState, ui: &mut egui::Ui) {
         s.command(c);
     }
     let copy = ui.input(|i| i.events.iter().any(|e| matches!(e, egui::Event::Copy)));
-    if copy && let Some((_, _, text)) = &s.probe {
+    // the measure tool copies its measurement, every other tool the probe
+    let measured = s.measure_text().filter(|_| s.tool == Tool::Measure);
+    if copy && let Some(text) = measured {
+        ui.ctx().copy_text(text.clone());
+        s.status = format!("copied: {text}");
+    } else if copy && let Some((_, _, text)) = &s.probe {
         ui.ctx().copy_text(text.clone());
         s.status = format!("copied: {text}");
     }
@@ -156,6 +162,7 @@ pub fn key_commands(events: &[egui::Event]) -> Vec<Command> {
         (Key::R, Command::Use(Tool::Rect)),
         (Key::P, Command::Use(Tool::Polygon)),
         (Key::I, Command::Use(Tool::Pin)),
+        (Key::M, Command::Use(Tool::Measure)),
         (Key::Tab, Command::TogglePanels),
     ];
     let mut out = Vec::new();

@@ -6,6 +6,8 @@ use egui_plot::{FilledArea, Line, Plot, PlotPoints, VLine};
 use crate::viewer::state::ViewerState;
 
 use super::colours;
+use super::timeline::fmt_time;
+use crate::calibration::{FrameTime, short};
 
 /// A legend in a plot of `size` (points), or none where it would cover the curves: a
 /// small plot shows its names on hover instead.
@@ -93,44 +95,49 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
             .enumerate()
             {
                 let off = if k == 0 { ox } else { oy } as f64;
-                let resp = plot(name, ui, h)
-                    .x_axis_label(if k == 0 { "x" } else { "y" })
-                    .show(ui, |pui| {
-                        for (ename, eh, ev) in &p.envelopes {
-                            let e = if k == 0 { eh } else { ev };
-                            let xs: Vec<f64> =
-                                (0..e.lo.len()).map(|i| off + i as f64 + 0.5).collect();
-                            let lo: Vec<f64> = e.lo.iter().map(|&v| v as f64).collect();
-                            let hi: Vec<f64> = e.hi.iter().map(|&v| v as f64).collect();
-                            pui.add(
-                                FilledArea::new(*ename, &xs, &lo, &hi)
-                                    .fill_color(envelope_colour(ename))
-                                    .stroke(Stroke::new(
-                                        1.0,
-                                        envelope_colour(ename).gamma_multiply(2.5),
-                                    )),
-                            );
-                        }
-                        for c in 0..prof.channels {
-                            let pts: PlotPoints = (0..prof.len())
-                                .map(|i| [off + i as f64 + 0.5, prof.get(i, c) as f64])
-                                .collect();
-                            pui.line(
-                                Line::new(
-                                    format!("{name}{}", colours::channel_name(c, prof.channels)),
-                                    pts,
-                                )
-                                .color(colours::channel(c, prof.channels, Color32::WHITE))
-                                .width(1.8),
-                            );
-                        }
-                        if let Some((px, py)) = probe {
-                            // unnamed: markers stay out of the legend
-                            let at = if k == 0 { px } else { py } as f64;
-                            pui.vline(VLine::new("", off + at + 0.5));
-                        }
-                        pui.pointer_coordinate()
-                    });
+                let axis = if k == 0 { "x" } else { "y" };
+                let mut pl = plot(name, ui, h).x_axis_label(axis);
+                if let Some(p) = s.calibration.pixel {
+                    // ticks in units; the data stay in pixels
+                    pl = pl
+                        .x_axis_label(format!("{axis} ({})", p.unit.symbol()))
+                        .x_axis_formatter(move |m, _| short(m.value * p.value));
+                }
+                let resp = pl.show(ui, |pui| {
+                    for (ename, eh, ev) in &p.envelopes {
+                        let e = if k == 0 { eh } else { ev };
+                        let xs: Vec<f64> = (0..e.lo.len()).map(|i| off + i as f64 + 0.5).collect();
+                        let lo: Vec<f64> = e.lo.iter().map(|&v| v as f64).collect();
+                        let hi: Vec<f64> = e.hi.iter().map(|&v| v as f64).collect();
+                        pui.add(
+                            FilledArea::new(*ename, &xs, &lo, &hi)
+                                .fill_color(envelope_colour(ename))
+                                .stroke(Stroke::new(
+                                    1.0,
+                                    envelope_colour(ename).gamma_multiply(2.5),
+                                )),
+                        );
+                    }
+                    for c in 0..prof.channels {
+                        let pts: PlotPoints = (0..prof.len())
+                            .map(|i| [off + i as f64 + 0.5, prof.get(i, c) as f64])
+                            .collect();
+                        pui.line(
+                            Line::new(
+                                format!("{name}{}", colours::channel_name(c, prof.channels)),
+                                pts,
+                            )
+                            .color(colours::channel(c, prof.channels, Color32::WHITE))
+                            .width(1.8),
+                        );
+                    }
+                    if let Some((px, py)) = probe {
+                        // unnamed: markers stay out of the legend
+                        let at = if k == 0 { px } else { py } as f64;
+                        pui.vline(VLine::new("", off + at + 0.5));
+                    }
+                    pui.pointer_coordinate()
+                });
                 if let Some(pt) = resp.inner
                     && resp.response.hovered()
                     && pt.x >= off
@@ -142,53 +149,58 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
         }
         let ui = &mut c2[0];
         let frame = s.playback.frame as f64;
-        let resp = plot("time series", ui, h)
-            .x_axis_label("frame")
-            .show(ui, |pui| {
-                if let Some(r) = &s.roi.series {
-                    for c in 0..r.channels {
-                        let colour = colours::channel(c, r.channels, colours::ROI);
-                        let ch = colours::channel_name(c, r.channels);
-                        let xs: Vec<f64> = r.frames.iter().map(|&f| f as f64).collect();
-                        let val: Vec<f64> =
-                            (0..xs.len()).map(|i| r.value[r.at(i, c)] as f64).collect();
-                        if s.roi.bands {
-                            let lo: Vec<f64> =
-                                (0..xs.len()).map(|i| r.min[r.at(i, c)] as f64).collect();
-                            let hi: Vec<f64> =
-                                (0..xs.len()).map(|i| r.max[r.at(i, c)] as f64).collect();
-                            pui.add(
-                                FilledArea::new(format!("ROI min/max{ch}"), &xs, &lo, &hi)
-                                    .fill_color(colours::band(colour)),
-                            );
-                        }
-                        let pts: PlotPoints = xs.iter().zip(&val).map(|(x, y)| [*x, *y]).collect();
-                        pui.line(
-                            Line::new(format!("ROI {}{ch} {values}", s.roi.stat), pts)
-                                .color(colour)
-                                .width(2.0),
+        let mut pl = plot("time series", ui, h).x_axis_label("frame");
+        if let FrameTime::Interval(dt) = s.calibration.time {
+            // ticks in seconds from the loaded frame the displayed ones start at
+            let first = s.loaded_frame(0) as f64;
+            pl = pl
+                .x_axis_label("time")
+                .x_axis_formatter(move |m, _| fmt_time((first + m.value) * dt));
+        }
+        let resp = pl.show(ui, |pui| {
+            if let Some(r) = &s.roi.series {
+                for c in 0..r.channels {
+                    let colour = colours::channel(c, r.channels, colours::ROI);
+                    let ch = colours::channel_name(c, r.channels);
+                    let xs: Vec<f64> = r.frames.iter().map(|&f| f as f64).collect();
+                    let val: Vec<f64> = (0..xs.len()).map(|i| r.value[r.at(i, c)] as f64).collect();
+                    if s.roi.bands {
+                        let lo: Vec<f64> =
+                            (0..xs.len()).map(|i| r.min[r.at(i, c)] as f64).collect();
+                        let hi: Vec<f64> =
+                            (0..xs.len()).map(|i| r.max[r.at(i, c)] as f64).collect();
+                        pui.add(
+                            FilledArea::new(format!("ROI min/max{ch}"), &xs, &lo, &hi)
+                                .fill_color(colours::band(colour)),
                         );
                     }
-                }
-                if let Some((j, pts)) = &pca_scores {
-                    let pts: PlotPoints = pts.iter().map(|&(t, v)| [t as f64, v as f64]).collect();
+                    let pts: PlotPoints = xs.iter().zip(&val).map(|(x, y)| [*x, *y]).collect();
                     pui.line(
-                        Line::new(format!("PC {} score", j + 1), pts)
-                            .color(colours::PCA)
-                            .width(1.8),
+                        Line::new(format!("ROI {}{ch} {values}", s.roi.stat), pts)
+                            .color(colour)
+                            .width(2.0),
                     );
                 }
-                for (label, colour, series) in &pixels {
-                    let pts: PlotPoints = series
-                        .iter()
-                        .enumerate()
-                        .map(|(t, &v)| [t as f64, v as f64])
-                        .collect();
-                    pui.line(Line::new(label.as_str(), pts).color(*colour).width(1.2));
-                }
-                pui.vline(VLine::new("", frame));
-                pui.pointer_coordinate()
-            });
+            }
+            if let Some((j, pts)) = &pca_scores {
+                let pts: PlotPoints = pts.iter().map(|&(t, v)| [t as f64, v as f64]).collect();
+                pui.line(
+                    Line::new(format!("PC {} score", j + 1), pts)
+                        .color(colours::PCA)
+                        .width(1.8),
+                );
+            }
+            for (label, colour, series) in &pixels {
+                let pts: PlotPoints = series
+                    .iter()
+                    .enumerate()
+                    .map(|(t, &v)| [t as f64, v as f64])
+                    .collect();
+                pui.line(Line::new(label.as_str(), pts).color(*colour).width(1.2));
+            }
+            pui.vline(VLine::new("", frame));
+            pui.pointer_coordinate()
+        });
         if resp.response.clicked()
             && let Some(pt) = resp.inner
         {

@@ -1,0 +1,81 @@
+//! Physical units in the viewer, driven through its state: the calibration typed in its
+//! panel (bad values refused, nothing changed), the probe and frame times in units, and
+//! the measure tool's length and on-screen angle.
+
+use std::sync::Arc;
+
+use blitz::calibration::{FrameTime, Unit};
+use blitz::engine::{Engine, EngineChoice};
+use blitz::viewer::state::{Command, Loaded, Tool, ViewerState};
+use blitz::viewer::ui::key_commands;
+use blitz::{LoadOptions, Shape, Stack};
+
+fn viewer() -> ViewerState {
+    let loaded = Loaded {
+        path: "memory".into(),
+        stack: Stack::from_vec(Shape::new(5, 10, 20, 1), vec![3u8; 1000]).unwrap(),
+        histogram: None,
+        seconds: 0.0,
+    };
+    ViewerState::new(
+        loaded,
+        LoadOptions::default(),
+        Arc::new(Engine::new(EngineChoice::Cpu)),
+        "none".into(),
+    )
+}
+
+#[test]
+fn a_typed_calibration_reaches_the_probe_the_clock_and_the_measure_tool() {
+    let mut v = viewer();
+    assert_eq!(v.frame_time(3), None, "the source gives no time");
+    v.calibration_input.pixel = "2.5um".into();
+    v.calibration_input.interval = "10us".into();
+    v.apply_calibration_input();
+    assert!(v.error.is_none(), "{:?}", v.error);
+    let p = v.calibration.pixel.unwrap();
+    assert_eq!((p.value, p.unit), (2.5, Unit::Um));
+    assert_eq!(v.calibration.time, FrameTime::Interval(1e-5));
+    assert!((v.frame_time(3).unwrap() - 3e-5).abs() < 1e-15);
+    assert!(
+        v.probe_text(2, 1).starts_with("x 2  y 1 = (5, 2.5) µm  3"),
+        "{}",
+        v.probe_text(2, 1)
+    );
+    // the measure tool: 3 right and 4 down is 5 px = 12.5 µm, 53.1° below the right
+    assert_eq!(
+        key_commands(&[egui::Event::Key {
+            key: egui::Key::M,
+            physical_key: None,
+            pressed: true,
+            repeat: false,
+            modifiers: egui::Modifiers::NONE,
+        }]),
+        vec![Command::Use(Tool::Measure)]
+    );
+    v.measure_drag((1.0, 1.0), (4.0, 5.0));
+    assert_eq!(v.measure_text().unwrap(), "5 px = 12.5 µm, -53.1°");
+    // turned a quarter clockwise on screen, the same segment points down-left
+    v.rotate90();
+    assert_eq!(v.measure_text().unwrap(), "5 px = 12.5 µm, -143.1°");
+    // bad values: a message naming the field, nothing changed
+    let before = v.calibration;
+    v.calibration_input.pixel = "0um".into();
+    v.apply_calibration_input();
+    let e = v.error.take().unwrap();
+    assert!(
+        e.starts_with("pixel size: a pixel size must be a positive number"),
+        "{e}"
+    );
+    v.calibration_input.pixel = "2.5um".into();
+    v.calibration_input.interval = "-1ms".into();
+    v.apply_calibration_input();
+    let e = v.error.take().unwrap();
+    assert!(e.starts_with("frame interval: "), "{e}");
+    assert_eq!(v.calibration, before);
+    // cleared: pixels and the source's time again
+    v.calibration_input = Default::default();
+    v.apply_calibration_input();
+    assert_eq!(v.calibration, Default::default());
+    assert_eq!(v.measure_text().unwrap(), "5 px, -143.1°");
+}
