@@ -772,6 +772,8 @@ fn a_command_line_set_up_reaches_the_viewer() {
         }),
         pins: vec![Crosshair { x: 3, y: 4 }, Crosshair { x: 7, y: 1 }],
         pca: None,
+        line: None,
+        kymograph: false,
         calibration: Default::default(),
         orient: "rot90,flipy".parse().unwrap(),
     };

@@ -14,6 +14,7 @@ use blitz::viewer::{self, ViewOptions};
 
 use super::args::{EngineArgs, LoadArgs, parse_option, source_spec};
 use blitz::calibration::{Calibration, FrameTime, PixelSize, parse_seconds};
+use blitz::ops::kymograph::Line;
 
 /// `blitz view`.
 #[derive(Args)]
@@ -71,6 +72,12 @@ pub struct SetupArgs {
     /// ROI rectangle X,Y,W,H whose time series is plotted.
     #[arg(long, value_name = "X,Y,W,H", allow_hyphen_values = true)]
     pub rect: Option<String>,
+    /// The line tool's line X1,Y1,X2,Y2: its profile at any angle replaces the H profile.
+    #[arg(long, value_name = "X1,Y1,X2,Y2", allow_hyphen_values = true)]
+    pub line: Option<String>,
+    /// Compute the kymograph of --line over the frames at start (its panel opens).
+    #[arg(long, requires = "line")]
+    pub kymograph: bool,
     /// Size of a pixel with its unit (nm, um, mm, m), e.g. 2.5um: the probe, the measure
     /// tool, the plots and a scale bar in units.
     #[arg(long, value_name = "SIZE")]
@@ -136,6 +143,20 @@ impl SetupArgs {
                 .map(|r| Roi::parse_rect(r).map_err(|e| anyhow::anyhow!("--rect '{r}': {e}")))
                 .transpose()?,
             pca: self.pca,
+            line: self
+                .line
+                .as_deref()
+                .map(|t| {
+                    let l = Line::parse(t, 0).map_err(|e| anyhow::anyhow!("--line '{t}': {e}"))?;
+                    match l.points.as_slice() {
+                        [a, b] => Ok((*a, *b)),
+                        _ => Err(anyhow::anyhow!(
+                            "--line '{t}': the viewer's line has two points"
+                        )),
+                    }
+                })
+                .transpose()?,
+            kymograph: self.kymograph,
             calibration: Calibration {
                 pixel: self
                     .pixel_size

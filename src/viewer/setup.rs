@@ -40,6 +40,10 @@ pub struct ViewSetup {
     /// Show the three profile envelopes.
     pub envelopes: bool,
     pub roi: Option<Roi>,
+    /// The line tool's line (its profile at any angle), and its kymograph computed at
+    /// start.
+    pub line: Option<((f32, f32), (f32, f32))>,
+    pub kymograph: bool,
     /// Pixel size and frame interval.
     pub calibration: crate::calibration::Calibration,
     /// Compute this many PCA components of every frame at start and show the first.

@@ -30,6 +30,8 @@ pub enum ExportKind {
     Profiles,
     /// The ROI time series, CSV.
     Roi,
+    /// The kymograph of the line tool: f32 .npy/.tif (frames x positions), or .png.
+    Kymograph,
 }
 
 /// The export window.
@@ -441,6 +443,10 @@ impl ViewerState {
             },
             ExportKind::Profiles => format!("{stem}_profiles_frame_{}.csv", self.playback.frame),
             ExportKind::Roi => format!("{stem}_roi_{all}.csv"),
+            ExportKind::Kymograph => match &self.lines.kymograph {
+                Some((_, r, _)) => format!("{stem}_kymograph_{}-{}.npy", r.first, r.last),
+                None => format!("{stem}_kymograph.npy"),
+            },
         }
     }
 
@@ -465,6 +471,15 @@ impl ViewerState {
             ExportKind::Roi => self
                 .export_roi(&p)
                 .map(|_| format!("ROI series written to {}", p.display())),
+            ExportKind::Kymograph => {
+                let Some((_, _, img)) = &self.lines.kymograph else {
+                    return Err(refused(
+                        "no kymograph yet: draw a line (L) and compute it".into(),
+                    ));
+                };
+                export::write_image(&p, img)?;
+                Ok(format!("kymograph written to {}", p.display()))
+            }
         }
     }
 

@@ -18,6 +18,8 @@ pub enum Tool {
     Pin,
     /// Drag measures a distance and an angle.
     Measure,
+    /// Drag draws a line: its profile at any angle and its kymograph.
+    Line,
 }
 
 /// A command from a key or a menu.

@@ -87,6 +87,10 @@ impl ViewerState {
                 self.jobs.histogram = None;
                 self.jobs.roi = None;
                 self.jobs.pixels = None;
+                // a kymograph of the old stack's frames
+                self.jobs.kymograph = None;
+                self.lines.kymograph = None;
+                self.lines.mark = None;
                 // components of the old stack's frames
                 self.jobs.pca = None;
                 self.pca.result = None;

@@ -30,6 +30,7 @@ pub enum JobKind {
     Pixels,
     Export,
     Pca,
+    Kymograph,
 }
 
 /// Every job the viewer may be running; an empty slot is no job.
@@ -47,6 +48,13 @@ pub struct Jobs {
     pub pixels: Option<PixelJob>,
     pub export: Option<ExportJob>,
     pub pca: Option<Job<crate::ops::pca::Pca>>,
+    pub kymograph: Option<
+        Job<(
+            crate::ops::kymograph::Line,
+            crate::ops::FrameRange,
+            crate::ops::Image,
+        )>,
+    >,
     /// Work on stacks over this many bytes (or mapped) runs in the background.
     pub background_above: u64,
     /// The RAM the memory checks take as available (None: what the system says now).
@@ -67,6 +75,7 @@ impl Default for Jobs {
             pixels: None,
             export: None,
             pca: None,
+            kymograph: None,
             background_above: 256 << 20,
             ram_limit: None,
         }
@@ -116,6 +125,9 @@ impl Jobs {
         if let Some(j) = &self.pca {
             v.push((JobKind::Pca, j.status()));
         }
+        if let Some(j) = &self.kymograph {
+            v.push((JobKind::Kymograph, j.status()));
+        }
         v
     }
 
@@ -132,6 +144,7 @@ impl Jobs {
             || self.pixels.is_some()
             || self.export.is_some()
             || self.pca.is_some()
+            || self.kymograph.is_some()
     }
 
     /// True while any job runs (the window keeps redrawing to show its progress).
@@ -155,6 +168,7 @@ impl ViewerState {
         self.poll_apply();
         self.poll_rebuild();
         self.poll_pca();
+        self.poll_kymograph();
         self.update_shown();
         self.poll_roi();
         self.poll_envelope();
@@ -209,6 +223,10 @@ impl ViewerState {
             JobKind::Pca => {
                 self.jobs.pca = None;
                 self.status = "PCA cancelled".into();
+            }
+            JobKind::Kymograph => {
+                self.jobs.kymograph = None;
+                self.status = "kymograph cancelled".into();
             }
         }
     }

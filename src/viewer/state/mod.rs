@@ -19,6 +19,7 @@ pub mod interact;
 pub mod invalidate;
 pub mod job;
 pub mod jobs;
+pub mod kymo;
 pub mod loader;
 pub mod measure;
 pub mod pca;
@@ -89,6 +90,7 @@ pub struct ViewerState {
     pub profile: ProfileState,
     pub roi: RoiState,
     pub pca: pca::PcaState,
+    pub lines: kymo::LineState,
     pub jobs: Jobs,
     pub exports: Exports,
     pub files: Files,
@@ -143,6 +145,7 @@ impl ViewerState {
             profile: ProfileState::default(),
             roi: RoiState::default(),
             pca: pca::PcaState::default(),
+            lines: kymo::LineState::default(),
             jobs: Jobs::default(),
             exports: Exports::default(),
             files: Files::default(),

@@ -95,6 +95,12 @@ impl ViewerState {
             };
             self.set_calibration(c);
         }
+        if let Some((a, b)) = v.line {
+            self.line_drag(a, b);
+            if v.kymograph {
+                self.start_kymograph();
+            }
+        }
         if let Some(k) = v.pca {
             self.pca.k = k;
             self.start_pca();

@@ -9,6 +9,9 @@ pub const ROI: Color32 = Color32::from_rgb(255, 220, 0);
 /// The scores of the PCA component shown.
 pub const PCA: Color32 = Color32::from_rgb(120, 255, 200);
 
+/// The line tool's line and its profile.
+pub const LINE: Color32 = Color32::from_rgb(255, 120, 60);
+
 /// The measure tool's segment and label.
 pub const MEASURE: Color32 = Color32::from_rgb(120, 220, 255);
 

@@ -154,6 +154,9 @@ fn export_window(s: &mut ViewerState, ctx: &egui::Context) {
                 ExportKind::Stack => "the displayed stack (the aggregate image in aggregate mode)",
                 ExportKind::Profiles => "H and V profiles with envelopes",
                 ExportKind::Roi => "the ROI time series",
+                ExportKind::Kymograph => {
+                    "the kymograph: f32 .npy/.tif (frames x positions) or .png"
+                }
             });
             ui.add(egui::TextEdit::singleline(&mut d.path).desired_width(420.0));
             if d.kind == ExportKind::Range {

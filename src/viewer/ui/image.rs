@@ -32,6 +32,12 @@ pub fn tool_bar(s: &mut ViewerState, ui: &mut Ui) {
                 "click pins a pixel (up to 4); its time series is plotted (I)",
             ),
             (
+                Tool::Line,
+                "line",
+                "drag draws a line: its profile (any angle, band of the profile width) and \
+                 its kymograph (L)",
+            ),
+            (
                 Tool::Measure,
                 "measure",
                 "drag measures a distance (in units once calibrated) and an angle; Ctrl+C \
@@ -125,14 +131,18 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui, image: &mut ImageFn<'_>) {
                 s.polygon_click(d.x, d.y);
             }
         }
-        Tool::Measure => {
+        Tool::Measure | Tool::Line => {
             if let (Some(start), Some(p)) = (
                 ui.input(|i| i.pointer.press_origin()),
                 resp.interact_pointer_pos(),
             ) && resp.dragged()
             {
                 let (a, b) = (data(start, s), data(p, s));
-                s.measure_drag((a.x, a.y), (b.x, b.y));
+                if s.tool == Tool::Measure {
+                    s.measure_drag((a.x, a.y), (b.x, b.y));
+                } else {
+                    s.line_drag((a.x, a.y), (b.x, b.y));
+                }
             }
         }
         Tool::Pin => {
@@ -223,6 +233,13 @@ fn overlays(s: &ViewerState, ui: &Ui, rect: Rect) {
             egui::FontId::proportional(12.0),
             colours::pin(i),
         );
+    }
+    if let Some((a, b)) = s.lines.ends {
+        let st = Stroke::new(2.0, colours::LINE);
+        painter.line_segment([at(a.0, a.1), at(b.0, b.1)], st);
+        if let Some(p) = s.lines.mark.and_then(|i| s.kymograph_point(i)) {
+            painter.circle_stroke(at(p.0, p.1), 5.0, Stroke::new(2.0, Color32::WHITE));
+        }
     }
     if let (Some(m), Some(text)) = (s.measure, s.measure_text()) {
         let (a, b) = (at(m.a.0, m.a.1), at(m.b.0, m.b.1));

@@ -120,6 +120,10 @@ fn export(s: &mut ViewerState, ui: &mut Ui) {
         ),
         (ExportKind::Profiles, "Profiles (CSV)…"),
         (ExportKind::Roi, "ROI time series (CSV)…"),
+        (
+            ExportKind::Kymograph,
+            "Kymograph of the line (.npy/.tif/.png)…",
+        ),
     ] {
         if ui.button(label).clicked() {
             s.begin_export(kind);

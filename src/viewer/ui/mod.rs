@@ -8,6 +8,7 @@ mod colours;
 mod dialogs;
 mod image;
 mod info;
+mod kymograph;
 mod levels;
 mod load_panel;
 mod menu;
@@ -42,8 +43,8 @@ pub const KEYS: &[(&str, &str)] = &[
     ("PgUp / PgDn", "a tenth of the stack back / forward"),
     ("+ / -", "zoom in / out"),
     (
-        "N C R P I M",
-        "tools: navigate, crosshair, ROI rectangle, ROI polygon, pin pixel, measure",
+        "N C R P I M L",
+        "tools: navigate, crosshair, ROI rectangle, ROI polygon, pin pixel, measure, line",
     ),
     ("Tab", "hide / show the panels"),
     ("A", "aggregate mode on / off"),
@@ -67,6 +68,7 @@ pub fn show(s: &mut ViewerState, ui: &mut egui::Ui, image: &mut ImageFn<'_>) {
         .frame(egui::Frame::NONE.fill(Color32::from_gray(24)))
         .show(ui, |ui| image::show(s, ui, image));
     dialogs::show(s, ui);
+    kymograph::show(s, ui.ctx());
     // a change made by a panel this frame is computed before the next one
     s.update_shown();
     // redraw only when something will change: the next playback frame, and progress of
@@ -163,6 +165,7 @@ pub fn key_commands(events: &[egui::Event]) -> Vec<Command> {
         (Key::P, Command::Use(Tool::Polygon)),
         (Key::I, Command::Use(Tool::Pin)),
         (Key::M, Command::Use(Tool::Measure)),
+        (Key::L, Command::Use(Tool::Line)),
         (Key::Tab, Command::TogglePanels),
     ];
     let mut out = Vec::new();

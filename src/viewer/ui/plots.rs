@@ -86,6 +86,17 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
     ui.columns(3, |cols| {
         let (c0, rest) = cols.split_at_mut(1);
         let (c1, c2) = rest.split_at_mut(1);
+        let line = match s.line_profile() {
+            Some(Ok(l)) => Some(l),
+            Some(Err(e)) => {
+                c0[0].label(format!("line profile: {e}"));
+                None
+            }
+            None => None,
+        };
+        if let Some((prof, arc)) = &line {
+            line_plot(&mut c0[0], h, prof, arc, s.calibration.pixel);
+        }
         if let Some(p) = &profiles {
             for (k, (ui, prof, name)) in [
                 (&mut c0[0], &p.h, "H profile"),
@@ -94,6 +105,10 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
             .into_iter()
             .enumerate()
             {
+                if k == 0 && line.is_some() {
+                    // the line tool's profile takes the H profile's place
+                    continue;
+                }
                 let off = if k == 0 { ox } else { oy } as f64;
                 let axis = if k == 0 { "x" } else { "y" };
                 let mut pl = plot(name, ui, h).x_axis_label(axis);
@@ -212,4 +227,36 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
     if let Some(t) = clicked_frame {
         s.jump_to_frame(t);
     }
+}
+
+/// The profile along the line tool's line against the arc length from its first point
+/// (pixels, ticks in units once calibrated).
+fn line_plot(
+    ui: &mut Ui,
+    h: f32,
+    prof: &crate::ops::profile::Profile,
+    arc: &[f32],
+    pixel: Option<crate::calibration::PixelSize>,
+) {
+    let mut pl = plot("line profile", ui, h).x_axis_label("along the line (px)");
+    if let Some(p) = pixel {
+        pl = pl
+            .x_axis_label(format!("along the line ({})", p.unit.symbol()))
+            .x_axis_formatter(move |m, _| short(m.value * p.value));
+    }
+    pl.show(ui, |pui| {
+        for c in 0..prof.channels {
+            let pts: PlotPoints = (0..prof.len())
+                .map(|i| [arc[i] as f64, prof.get(i, c) as f64])
+                .collect();
+            pui.line(
+                Line::new(
+                    format!("line profile{}", colours::channel_name(c, prof.channels)),
+                    pts,
+                )
+                .color(colours::channel(c, prof.channels, colours::LINE))
+                .width(1.8),
+            );
+        }
+    });
 }

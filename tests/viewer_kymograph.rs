@@ -1,0 +1,111 @@
+//! The line tool in the viewer, driven through its state: the profile along a line at
+//! any angle and its kymograph over the selection are the library's (`ops::kymograph`,
+//! the functions `blitz profile --line` and `blitz kymograph` call), a click on the
+//! kymograph shows its frame and marks its position, the kymograph exports, and a line
+//! too short or outside the frame says so.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use blitz::engine::{Engine, EngineChoice};
+use blitz::ops::FrameRange;
+use blitz::ops::kymograph::{Line, kymograph, line_profile};
+use blitz::viewer::state::{ExportDialog, ExportKind, Loaded, ViewerState};
+use blitz::{LoadOptions, NoProgress, Stack};
+
+fn demo() -> Stack {
+    blitz::load(
+        Path::new("demo:12,20,30"),
+        &LoadOptions::default(),
+        &NoProgress,
+    )
+    .unwrap()
+}
+
+fn viewer() -> ViewerState {
+    let loaded = Loaded {
+        path: "memory".into(),
+        stack: demo(),
+        histogram: None,
+        seconds: 0.0,
+    };
+    ViewerState::new(
+        loaded,
+        LoadOptions::default(),
+        Arc::new(Engine::new(EngineChoice::Cpu)),
+        "none".into(),
+    )
+}
+
+#[test]
+fn a_line_gives_its_profile_and_kymograph_and_the_kymograph_moves_the_view() {
+    let stack = demo();
+    let mut v = viewer();
+    v.profile.width = 1;
+    v.set_frame(4);
+    v.line_drag((2.5, 3.0), (25.0, 17.5));
+    let line = Line {
+        points: vec![(2.5, 3.0), (25.0, 17.5)],
+        width: 1,
+    };
+    let (p, arc) = v.line_profile().unwrap().unwrap();
+    let want = line_profile(&stack, 4, &line).unwrap();
+    assert_eq!(p.values, want.values);
+    assert_eq!(arc, line.arc_lengths());
+    // the kymograph of the selection, in the background
+    v.set_selection(2, 9);
+    v.start_kymograph();
+    assert!(v.jobs.kymograph.is_some());
+    v.wait_jobs();
+    let (_, range, img) = v.lines.kymograph.as_ref().unwrap();
+    assert_eq!(*range, FrameRange::new(2, 9));
+    assert_eq!(
+        *img,
+        kymograph(&stack, &line, FrameRange::new(2, 9)).unwrap()
+    );
+    // a click on row 3, column 5: frame 5 shown, position 5 of the line marked
+    v.kymograph_clicked(3, 5);
+    assert_eq!(v.playback.frame, 5);
+    assert_eq!(v.lines.mark, Some(5));
+    assert_eq!(v.kymograph_point(5), Some(line.samples()[5].0));
+    // exported as f32 (frames x positions)
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("k.npy");
+    let d = ExportDialog {
+        kind: ExportKind::Kymograph,
+        path: out.to_string_lossy().into_owned(),
+        first: 0,
+        last: 0,
+        ext: "png",
+        replace: false,
+    };
+    v.run_export(&d).unwrap();
+    let back = blitz::load(&out, &LoadOptions::default(), &NoProgress).unwrap();
+    let (_, _, img) = v.lines.kymograph.as_ref().unwrap();
+    assert_eq!(back.shape().frames * back.shape().height, img.height);
+    assert_eq!(back.as_slice::<f32>().unwrap(), img.data.as_slice());
+    // a new stack drops the kymograph of the old one
+    v.set_loaded(Loaded {
+        path: "other".into(),
+        stack: demo(),
+        histogram: None,
+        seconds: 0.0,
+    });
+    assert!(v.lines.kymograph.is_none());
+}
+
+#[test]
+fn a_line_too_short_or_outside_the_frame_says_so() {
+    let mut v = viewer();
+    v.line_drag((3.0, 3.0), (3.2, 3.1));
+    assert!(v.line().is_none() && v.line_profile().is_none());
+    v.start_kymograph();
+    assert!(v.error.take().unwrap().contains("draw a line first"));
+    v.line_drag((-50.0, -40.0), (-10.0, -5.0));
+    let e = v.line_profile().unwrap().unwrap_err().to_string();
+    assert!(e.contains("outside"), "{e}");
+    v.start_kymograph();
+    v.wait_jobs();
+    assert!(v.error.take().unwrap().starts_with("kymograph: "));
+    assert!(v.lines.kymograph.is_none());
+}
