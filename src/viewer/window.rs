@@ -195,7 +195,15 @@ impl App {
                 histogram: None,
                 seconds: 0.0,
             };
+            let cli = load_opts.clone();
             let mut v = ViewerState::new(placeholder, load_opts, engine, adapter_text);
+            // the user's settings; load options given on the command line win
+            if let Some(f) = super::state::settings::settings_file() {
+                v.use_settings(f);
+                if !super::state::settings::LoadSettings::of(&cli).is_default() {
+                    v.load_opts = cli;
+                }
+            }
             v.open(&self.opts.path);
             v.pending_setup = Some((self.opts.frame, self.opts.setup.clone()));
             v
@@ -450,7 +458,10 @@ impl ApplicationHandler for App {
         // redraw without end while idle
         let input_repaint = resp.repaint && !matches!(event, WindowEvent::RedrawRequested);
         match event {
-            WindowEvent::CloseRequested => el.exit(),
+            WindowEvent::CloseRequested => {
+                r.viewer.save_settings();
+                el.exit();
+            }
             WindowEvent::Resized(s) => {
                 r.resize(s.width, s.height);
                 r.window.request_redraw();
@@ -467,7 +478,10 @@ impl ApplicationHandler for App {
                 });
                 match r.redraw(shoot) {
                     Ok(Outcome::Continue) => {}
-                    Ok(Outcome::Close) => el.exit(),
+                    Ok(Outcome::Close) => {
+                        r.viewer.save_settings();
+                        el.exit();
+                    }
                     Err(e) => {
                         self.error = Some(e);
                         el.exit();

@@ -108,7 +108,12 @@ impl ViewerState {
 
     /// Opens the file dialog in the folder of the current path.
     pub fn open_dialog(&mut self) {
-        self.files.open = Some(super::files::OpenDialog::at(&self.path));
+        // the folder of the stack shown, else the last one used (the demo has none)
+        let start = match self.last_folder() {
+            Some(f) if !self.path.exists() => f.to_path_buf(),
+            _ => self.path.clone(),
+        };
+        self.files.open = Some(super::files::OpenDialog::at(&start));
     }
 
     /// The user clicked frame `t` (timeline, time series): playback pauses there.

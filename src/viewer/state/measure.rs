@@ -29,6 +29,22 @@ pub struct CalibrationInput {
     pub interval: String,
 }
 
+impl CalibrationInput {
+    /// The text fields that give `c`.
+    pub fn of(c: &Calibration) -> CalibrationInput {
+        CalibrationInput {
+            pixel: c
+                .pixel
+                .map(|p| format!("{}{}", p.value, p.unit.ascii()))
+                .unwrap_or_default(),
+            interval: match c.time {
+                FrameTime::Interval(dt) => format!("{dt}"),
+                FrameTime::Source => String::new(),
+            },
+        }
+    }
+}
+
 impl ViewerState {
     /// Applies the typed calibration; a bad value is an error naming it, and nothing
     /// changes.
@@ -84,6 +100,7 @@ impl ViewerState {
     pub fn set_calibration(&mut self, c: Calibration) {
         if c != self.calibration {
             self.calibration = c;
+            self.save_settings();
             self.status = match (c.pixel, c.time) {
                 (Some(p), FrameTime::Interval(dt)) => {
                     format!("calibrated: {p} a pixel, {} s between frames", short(dt))

@@ -29,6 +29,7 @@ pub mod profiles;
 pub mod provenance;
 pub mod rebuild;
 pub mod roi;
+pub mod settings;
 pub mod setup;
 pub mod shown;
 pub mod view;
@@ -124,6 +125,9 @@ pub struct ViewerState {
     pub measure: Option<measure::Measure>,
     /// The calibration as typed in its panel.
     pub calibration_input: measure::CalibrationInput,
+    /// The settings file and what it held at the last save (None: not kept, as in
+    /// scripted runs and tests).
+    pub settings: Option<(PathBuf, settings::Settings)>,
 }
 
 impl ViewerState {
@@ -171,6 +175,7 @@ impl ViewerState {
             calibration: Default::default(),
             measure: None,
             calibration_input: Default::default(),
+            settings: None,
         };
         if let Some(d) = &s.load_opts.cache_dir {
             s.files.cache_dir_input = d.display().to_string();
@@ -231,6 +236,8 @@ impl ViewerState {
         // every newly loaded dataset is fitted once, keep-fitting or not (spec §6)
         self.fit_levels();
         self.display.fitted_for = Some(self.fit_key());
+        // its own calibration, if one was kept
+        self.settings_after_load();
     }
 
     /// Switches the engine (the window's GPU device, or the CPU) and recomputes.

@@ -85,14 +85,7 @@ impl ViewerState {
         }
         if v.calibration != Default::default() {
             let c = v.calibration;
-            self.calibration_input.pixel = c
-                .pixel
-                .map(|p| format!("{}{}", p.value, p.unit.ascii()))
-                .unwrap_or_default();
-            self.calibration_input.interval = match c.time {
-                crate::calibration::FrameTime::Interval(dt) => format!("{dt}"),
-                crate::calibration::FrameTime::Source => String::new(),
-            };
+            self.calibration_input = super::measure::CalibrationInput::of(&c);
             self.set_calibration(c);
         }
         if let Some((a, b)) = v.line {

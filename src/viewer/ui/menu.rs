@@ -20,6 +20,15 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
                 if ui.button("Open the demo stack").clicked() {
                     s.open(Path::new("demo"));
                 }
+                if ui
+                    .add_enabled(s.settings.is_some(), egui::Button::new("Reset settings"))
+                    .on_hover_text(
+                        "forget the kept load options, colormap, panels and calibrations",
+                    )
+                    .clicked()
+                {
+                    s.reset_settings();
+                }
                 ui.separator();
                 if ui.button("Quit").clicked() {
                     ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
