@@ -77,8 +77,15 @@ fn a_session_s_settings_come_back_in_the_next_and_reset_forgets_them() {
     std::fs::write(&file, "{ not json").unwrap();
     let mut x = viewer(&a);
     x.use_settings(file.clone());
-    assert!(x.status.contains("starting from the defaults"), "{}", x.status);
+    assert!(
+        x.status.contains("starting from the defaults"),
+        "{}",
+        x.status
+    );
     x.set_calibration(cal);
     let text = std::fs::read_to_string(&file).unwrap();
-    assert!(text.contains("\"calibration\"") && text.contains("Um"), "{text}");
+    assert!(
+        text.contains("\"calibration\"") && text.contains("Um"),
+        "{text}"
+    );
 }
