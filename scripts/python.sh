@@ -8,9 +8,11 @@ venv=.venv
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
-# what building and testing need, from PyPI (only what is missing is downloaded)
+# what building and testing need, from PyPI (only what is missing is downloaded);
+# dask with its distributed extra, so that the two come in versions made for each other
+# (distributed pins dask exactly; asked for apart, a new dask can pull a 2021 distributed)
 "$venv/bin/python" -m pip install -q --disable-pip-version-check \
-  "maturin>=1.9,<2" numpy pytest "dask[array]" distributed matplotlib
+  "maturin>=1.9,<2" numpy pytest "dask[array,distributed]" matplotlib
 release=()
 [ "${PROFILE:-dev}" = release ] && release=(--release)
 (cd python && VIRTUAL_ENV="$PWD/../$venv" "../$venv/bin/maturin" develop -q "${release[@]}")
