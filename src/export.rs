@@ -17,7 +17,7 @@ mod target;
 pub use csv::{
     ENV_BAND, ENV_DATASET, ENV_IMAGE, FrameClock, ProfileColumns, channel_columns, write_csv,
     write_csv_commented, write_profiles_csv, write_profiles_csv_described, write_roi_csv,
-    write_roi_csv_described,
+    write_roi_csv_described, write_roi_table_csv,
 };
 pub use stream::{StackWriter, TiffPages};
 pub use target::{Target, resolve};

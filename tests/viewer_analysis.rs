@@ -774,6 +774,7 @@ fn a_command_line_set_up_reaches_the_viewer() {
         pca: None,
         line: None,
         kymograph: false,
+        rois: Vec::new(),
         calibration: Default::default(),
         orient: "rot90,flipy".parse().unwrap(),
     };

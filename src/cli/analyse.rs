@@ -19,7 +19,9 @@ use blitz::ops::roi::set::{NamedRoi, read_rois};
 use blitz::ops::roi::table::roi_table;
 use blitz::ops::roi::{Roi, Stat};
 
-use super::args::{EngineArgs, Input, LineArgs, LineChoice, RangeArgs, engine_used, source_spec};
+use super::args::{
+    EngineArgs, Input, LineArgs, LineChoice, RangeArgs, engine_used, parse_option, source_spec,
+};
 
 /// `blitz normalize`.
 #[derive(Args)]
@@ -88,6 +90,9 @@ pub struct RoiArgs {
     /// 30}]}.
     #[arg(long, value_name = "FILE.json")]
     rois: Option<PathBuf>,
+    /// Size of a pixel with its unit (e.g. 2.5um): the table adds each ROI's area in it.
+    #[arg(long, value_name = "SIZE")]
+    pixel_size: Option<String>,
     /// Write the ROIs used as a set file, for --rois or the viewer.
     #[arg(long, value_name = "FILE.json")]
     save_rois: Option<PathBuf>,
@@ -344,10 +349,13 @@ fn named_rois(a: &RoiArgs) -> Result<Vec<NamedRoi>> {
 
 pub fn roi(a: RoiArgs) -> Result<()> {
     let rois = named_rois(&a)?;
+
     if let Some(p) = &a.save_rois {
         export::write_rois(p, &rois).with_context(|| writing(p))?;
     }
-    let single = rois.len() == 1 && a.rois.is_none() && a.ellipse.is_empty();
+    // the single-ROI columns, unless the table is asked for (a set, an ellipse, units)
+    let single =
+        rois.len() == 1 && a.rois.is_none() && a.ellipse.is_empty() && a.pixel_size.is_none();
     if !single {
         if a.median {
             anyhow::bail!(
@@ -395,36 +403,19 @@ fn roi_table_csv(a: &RoiArgs, rois: &[NamedRoi]) -> Result<()> {
     let t0 = Instant::now();
     let table = roi_table(&stack, rois, range)?;
     let secs = t0.elapsed().as_secs_f64();
-    let c = table.channels;
-    let mut header = ["frame", "source_frame", "time_s"]
-        .map(String::from)
-        .to_vec();
-    for name in &table.names {
-        for what in ["mean", "std", "min", "max"] {
-            header.extend(export::channel_columns(&format!("{name}_{what}"), c));
-        }
-        header.push(format!("{name}_area_px"));
-    }
-    let comments: Vec<String> = rois
-        .iter()
-        .zip(&table.areas)
-        .map(|(r, px)| format!("roi {}: {} ({px} px)", r.name, r.roi))
-        .collect();
     let (index, time) = stack.source.clock(table.frames.iter().copied());
-    let rows = (0..table.frames.len()).map(|i| {
-        let mut row = vec![table.frames[i] as f32, index[i] as f32, time[i] as f32];
-        for r in 0..table.names.len() {
-            let s: Vec<_> = (0..c).map(|ch| table.get(i, r, ch)).collect();
-            row.extend(s.iter().map(|s| s.mean));
-            row.extend(s.iter().map(|s| s.std));
-            row.extend(s.iter().map(|s| s.min));
-            row.extend(s.iter().map(|s| s.max));
-            row.push(table.areas[r] as f32);
-        }
-        row
-    });
+    let clock = export::FrameClock {
+        index: &index,
+        time: &time,
+    };
     let out = &a.output;
-    export::write_csv_commented(out, &comments, &header, rows).with_context(|| writing(out))?;
+    let pixel = a
+        .pixel_size
+        .as_deref()
+        .map(|p| parse_option::<blitz::calibration::PixelSize>("--pixel-size", p))
+        .transpose()?;
+    export::write_roi_table_csv(out, &table, rois, &[], clock, pixel)
+        .with_context(|| writing(out))?;
     outln!(
         "engine cpu: {} ROIs ({}), frames {}..={} in {:.3} s -> {}",
         rois.len(),

@@ -78,6 +78,10 @@ pub struct SetupArgs {
     /// Compute the kymograph of --line over the frames at start (its panel opens).
     #[arg(long, requires = "line")]
     pub kymograph: bool,
+    /// A ROI set file (JSON, as `blitz roi --rois` reads it): each ROI drawn with its name,
+    /// its mean plotted, its table in the ROI section.
+    #[arg(long, value_name = "FILE.json")]
+    pub rois: Option<std::path::PathBuf>,
     /// Size of a pixel with its unit (nm, um, mm, m), e.g. 2.5um: the probe, the measure
     /// tool, the plots and a scale bar in units.
     #[arg(long, value_name = "SIZE")]
@@ -157,6 +161,10 @@ impl SetupArgs {
                 })
                 .transpose()?,
             kymograph: self.kymograph,
+            rois: match &self.rois {
+                Some(p) => blitz::ops::roi::set::read_rois(p)?,
+                None => Vec::new(),
+            },
             calibration: Calibration {
                 pixel: self
                     .pixel_size

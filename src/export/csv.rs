@@ -16,6 +16,8 @@ use std::path::Path;
 use super::{ExportError, write_atomic};
 use crate::ops::profile::{Envelope, Profile};
 use crate::ops::roi::RoiSeries;
+use crate::ops::roi::set::NamedRoi;
+use crate::ops::roi::table::RoiTable;
 
 /// Column stem of the per-position dataset envelope (spec §4.2), as `blitz profile
 /// --envelope` writes it.
@@ -187,6 +189,60 @@ pub fn write_csv_commented(
         }
         Ok(())
     })
+}
+
+/// Writes the results table of several ROIs: `frame, source_frame, time_s`, then per
+/// ROI `NAME_mean, NAME_std, NAME_min, NAME_max` (per channel for colour) and
+/// `NAME_area_px`, and `NAME_area_UNIT2` when `pixel` calibrates it; after `# ` lines
+/// with `comments` and each ROI's shape.
+pub fn write_roi_table_csv(
+    path: &Path,
+    t: &RoiTable,
+    rois: &[NamedRoi],
+    comments: &[String],
+    clock: FrameClock<'_>,
+    pixel: Option<crate::calibration::PixelSize>,
+) -> Result<(), ExportError> {
+    let c = t.channels;
+    let mut header = ["frame", "source_frame", "time_s"]
+        .map(String::from)
+        .to_vec();
+    for name in &t.names {
+        for what in ["mean", "std", "min", "max"] {
+            header.extend(channel_columns(&format!("{name}_{what}"), c));
+        }
+        header.push(format!("{name}_area_px"));
+        if let Some(p) = pixel {
+            header.push(format!("{name}_area_{}2", p.unit.ascii()));
+        }
+    }
+    let mut lines = comments.to_vec();
+    lines.extend(
+        rois.iter()
+            .zip(&t.areas)
+            .map(|(r, px)| format!("roi {}: {} ({px} px)", r.name, r.roi)),
+    );
+    if let Some(p) = pixel {
+        lines.push(format!("pixel size {p}"));
+    }
+    let rows = (0..t.frames.len()).map(|i| {
+        let index = clock.index.get(i).map_or(f32::NAN, |&x| x as f32);
+        let time = clock.time.get(i).map_or(f32::NAN, |&x| x as f32);
+        let mut row = vec![t.frames[i] as f32, index, time];
+        for r in 0..t.names.len() {
+            let s: Vec<_> = (0..c).map(|ch| t.get(i, r, ch)).collect();
+            row.extend(s.iter().map(|s| s.mean));
+            row.extend(s.iter().map(|s| s.std));
+            row.extend(s.iter().map(|s| s.min));
+            row.extend(s.iter().map(|s| s.max));
+            row.push(t.areas[r] as f32);
+            if let Some(p) = pixel {
+                row.push((t.areas[r] as f64 * p.value * p.value) as f32);
+            }
+        }
+        row
+    });
+    write_csv_commented(path, &lines, &header, rows)
 }
 
 #[cfg(test)]

@@ -44,6 +44,8 @@ pub struct ViewSetup {
     /// start.
     pub line: Option<((f32, f32), (f32, f32))>,
     pub kymograph: bool,
+    /// A ROI set (its table computed at start).
+    pub rois: Vec<crate::ops::roi::set::NamedRoi>,
     /// Pixel size and frame interval.
     pub calibration: crate::calibration::Calibration,
     /// Compute this many PCA components of every frame at start and show the first.

@@ -32,6 +32,8 @@ pub enum ExportKind {
     Roi,
     /// The kymograph of the line tool: f32 .npy/.tif (frames x positions), or .png.
     Kymograph,
+    /// The results table of the ROI set, CSV.
+    RoiTable,
 }
 
 /// The export window.
@@ -443,6 +445,7 @@ impl ViewerState {
             },
             ExportKind::Profiles => format!("{stem}_profiles_frame_{}.csv", self.playback.frame),
             ExportKind::Roi => format!("{stem}_roi_{all}.csv"),
+            ExportKind::RoiTable => format!("{stem}_roi_table_{all}.csv"),
             ExportKind::Kymograph => match &self.lines.kymograph {
                 Some((_, r, _)) => format!("{stem}_kymograph_{}-{}.npy", r.first, r.last),
                 None => format!("{stem}_kymograph.npy"),
@@ -471,6 +474,9 @@ impl ViewerState {
             ExportKind::Roi => self
                 .export_roi(&p)
                 .map(|_| format!("ROI series written to {}", p.display())),
+            ExportKind::RoiTable => self
+                .export_roi_table(&p)
+                .map(|_| format!("ROI table written to {}", p.display())),
             ExportKind::Kymograph => {
                 let Some((_, _, img)) = &self.lines.kymograph else {
                     return Err(refused(

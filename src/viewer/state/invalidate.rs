@@ -87,6 +87,10 @@ impl ViewerState {
                 self.jobs.histogram = None;
                 self.jobs.roi = None;
                 self.jobs.pixels = None;
+                // the ROI set's table is of the old stack: computed again
+                self.jobs.roi_table = None;
+                self.roi_set.table = None;
+                self.roi_set.failed = None;
                 // a kymograph of the old stack's frames
                 self.jobs.kymograph = None;
                 self.lines.kymograph = None;

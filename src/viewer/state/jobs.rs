@@ -31,6 +31,8 @@ pub enum JobKind {
     Export,
     Pca,
     Kymograph,
+    /// The results table of the ROI set.
+    RoiTable,
 }
 
 /// Every job the viewer may be running; an empty slot is no job.
@@ -48,6 +50,7 @@ pub struct Jobs {
     pub pixels: Option<PixelJob>,
     pub export: Option<ExportJob>,
     pub pca: Option<Job<crate::ops::pca::Pca>>,
+    pub roi_table: Option<Job<crate::ops::roi::table::RoiTable>>,
     pub kymograph: Option<
         Job<(
             crate::ops::kymograph::Line,
@@ -76,6 +79,7 @@ impl Default for Jobs {
             export: None,
             pca: None,
             kymograph: None,
+            roi_table: None,
             background_above: 256 << 20,
             ram_limit: None,
         }
@@ -128,6 +132,9 @@ impl Jobs {
         if let Some(j) = &self.kymograph {
             v.push((JobKind::Kymograph, j.status()));
         }
+        if let Some(j) = &self.roi_table {
+            v.push((JobKind::RoiTable, j.status()));
+        }
         v
     }
 
@@ -145,6 +152,7 @@ impl Jobs {
             || self.export.is_some()
             || self.pca.is_some()
             || self.kymograph.is_some()
+            || self.roi_table.is_some()
     }
 
     /// True while any job runs (the window keeps redrawing to show its progress).
@@ -169,6 +177,8 @@ impl ViewerState {
         self.poll_rebuild();
         self.poll_pca();
         self.poll_kymograph();
+        self.poll_roi_table();
+        self.update_roi_table();
         self.update_shown();
         self.poll_roi();
         self.poll_envelope();
@@ -227,6 +237,10 @@ impl ViewerState {
             JobKind::Kymograph => {
                 self.jobs.kymograph = None;
                 self.status = "kymograph cancelled".into();
+            }
+            JobKind::RoiTable => {
+                self.jobs.roi_table = None;
+                self.roi_set.failed = Some("cancelled".into());
             }
         }
     }

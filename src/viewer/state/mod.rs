@@ -29,6 +29,7 @@ pub mod profiles;
 pub mod provenance;
 pub mod rebuild;
 pub mod roi;
+pub mod roiset;
 pub mod settings;
 pub mod setup;
 pub mod shown;
@@ -90,6 +91,7 @@ pub struct ViewerState {
     pub playback: Playback,
     pub profile: ProfileState,
     pub roi: RoiState,
+    pub roi_set: roiset::RoiSet,
     pub pca: pca::PcaState,
     pub lines: kymo::LineState,
     pub jobs: Jobs,
@@ -148,6 +150,7 @@ impl ViewerState {
             playback: Playback::default(),
             profile: ProfileState::default(),
             roi: RoiState::default(),
+            roi_set: roiset::RoiSet::default(),
             pca: pca::PcaState::default(),
             lines: kymo::LineState::default(),
             jobs: Jobs::default(),

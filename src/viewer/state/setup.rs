@@ -88,6 +88,10 @@ impl ViewerState {
             self.calibration_input = super::measure::CalibrationInput::of(&c);
             self.set_calibration(c);
         }
+        if !v.rois.is_empty() {
+            self.roi_set.rois = v.rois.clone();
+            self.roi_set_changed();
+        }
         if let Some((a, b)) = v.line {
             self.line_drag(a, b);
             if v.kymograph {

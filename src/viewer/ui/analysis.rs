@@ -42,7 +42,7 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
         .open(pca_shown.then_some(true))
         .show(ui, |ui| super::pca::show(s, ui));
     egui::CollapsingHeader::new("ROI and pixel series")
-        .default_open(false)
+        .default_open(!s.roi_set.rois.is_empty())
         .show(ui, |ui| {
             ui.horizontal(|ui| {
                 let mut stat = s.roi.stat;
@@ -54,6 +54,9 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
             if ui.button("Clear ROI and pins").clicked() {
                 s.clear_roi_and_pins();
             }
+            ui.separator();
+            ui.label("ROI set (results table: Export > ROI set table)");
+            super::roiset::show(s, ui);
         });
 }
 

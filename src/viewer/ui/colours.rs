@@ -26,6 +26,21 @@ const PINS: [Color32; 4] = [
     Color32::from_rgb(170, 130, 255),
 ];
 
+/// ROIs 1, 2, 3, ... of the set (cycling).
+const SET: [Color32; 6] = [
+    Color32::from_rgb(255, 99, 71),
+    Color32::from_rgb(60, 200, 255),
+    Color32::from_rgb(140, 230, 80),
+    Color32::from_rgb(255, 170, 220),
+    Color32::from_rgb(255, 200, 90),
+    Color32::from_rgb(190, 150, 255),
+];
+
+/// The colour of ROI `i` (from 0) of the set: its outline, name and curve.
+pub fn set_roi(i: usize) -> Color32 {
+    SET[i % SET.len()]
+}
+
 /// The colour of pin `i` (from 0): its marker and its curve.
 pub fn pin(i: usize) -> Color32 {
     PINS[i % PINS.len()]

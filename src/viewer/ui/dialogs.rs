@@ -154,6 +154,9 @@ fn export_window(s: &mut ViewerState, ctx: &egui::Context) {
                 ExportKind::Stack => "the displayed stack (the aggregate image in aggregate mode)",
                 ExportKind::Profiles => "H and V profiles with envelopes",
                 ExportKind::Roi => "the ROI time series",
+                ExportKind::RoiTable => {
+                    "the ROI set's table: mean, std, min, max, area per ROI and frame"
+                }
                 ExportKind::Kymograph => {
                     "the kymograph: f32 .npy/.tif (frames x positions) or .png"
                 }

@@ -218,6 +218,24 @@ fn overlays(s: &ViewerState, ui: &Ui, rect: Rect) {
         }
         None => {}
     }
+    for (i, r) in s.roi_set.rois.iter().enumerate() {
+        let colour = colours::set_roi(i);
+        let mut p: Vec<Pos2> = r.roi.outline().iter().map(|&(x, y)| at(x, y)).collect();
+        p.push(p[0]);
+        let top = p
+            .iter()
+            .copied()
+            .min_by(|a, b| a.y.total_cmp(&b.y))
+            .unwrap_or(p[0]);
+        painter.line(p, Stroke::new(1.5, colour));
+        painter.text(
+            top - Vec2::new(0.0, 3.0),
+            egui::Align2::CENTER_BOTTOM,
+            &r.name,
+            egui::FontId::proportional(12.0),
+            colour,
+        );
+    }
     if !s.roi.polygon_draft.is_empty() {
         let p: Vec<Pos2> = s.roi.polygon_draft.iter().map(|&(x, y)| at(x, y)).collect();
         painter.line(p, Stroke::new(1.0, Color32::from_rgb(255, 160, 0)));

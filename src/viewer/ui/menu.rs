@@ -129,6 +129,7 @@ fn export(s: &mut ViewerState, ui: &mut Ui) {
         ),
         (ExportKind::Profiles, "Profiles (CSV)…"),
         (ExportKind::Roi, "ROI time series (CSV)…"),
+        (ExportKind::RoiTable, "ROI set table (CSV)…"),
         (
             ExportKind::Kymograph,
             "Kymograph of the line (.npy/.tif/.png)…",

@@ -14,6 +14,7 @@ mod load_panel;
 mod menu;
 mod pca;
 mod plots;
+mod roiset;
 mod timeline;
 
 use std::time::Instant;

@@ -197,6 +197,18 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
                     );
                 }
             }
+            if let Some(t) = &s.roi_set.table {
+                for (r, name) in t.names.iter().enumerate() {
+                    let pts: PlotPoints = (0..t.frames.len())
+                        .map(|i| [t.frames[i] as f64, t.get(i, r, 0).mean as f64])
+                        .collect();
+                    pui.line(
+                        Line::new(format!("{name} mean"), pts)
+                            .color(colours::set_roi(r))
+                            .width(1.5),
+                    );
+                }
+            }
             if let Some((j, pts)) = &pca_scores {
                 let pts: PlotPoints = pts.iter().map(|&(t, v)| [t as f64, v as f64]).collect();
                 pui.line(

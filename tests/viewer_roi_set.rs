@@ -1,0 +1,100 @@
+//! The ROI set in the viewer, driven through its state: ROIs drawn are added, named,
+//! removed, their table (mean, std, min, max, area per ROI and frame) is the library's
+//! `roi_table` computed in the background, exported as CSV with the area in units once
+//! calibrated, and the set is saved and loaded as the file `blitz roi --rois` reads.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use blitz::engine::{Engine, EngineChoice};
+use blitz::ops::FrameRange;
+use blitz::ops::roi::Roi;
+use blitz::ops::roi::table::roi_table;
+use blitz::viewer::state::{ExportDialog, ExportKind, Loaded, ViewerState};
+use blitz::{LoadOptions, NoProgress, Stack};
+
+fn demo() -> Stack {
+    blitz::load(
+        Path::new("demo:12,20,30"),
+        &LoadOptions::default(),
+        &NoProgress,
+    )
+    .unwrap()
+}
+
+fn viewer() -> ViewerState {
+    let loaded = Loaded {
+        path: "memory".into(),
+        stack: demo(),
+        histogram: None,
+        seconds: 0.0,
+    };
+    ViewerState::new(
+        loaded,
+        LoadOptions::default(),
+        Arc::new(Engine::new(EngineChoice::Cpu)),
+        "none".into(),
+    )
+}
+
+#[test]
+fn rois_added_to_the_set_get_their_table_export_and_file() {
+    let stack = demo();
+    let mut v = viewer();
+    v.add_roi_to_set();
+    assert!(v.error.take().unwrap().contains("draw a ROI first"));
+    for r in ["2,3,8,6", "ellipse:20,10,5,3,30", "1,12,9,14,14,19"] {
+        v.roi.region = Some(r.parse::<Roi>().unwrap());
+        v.add_roi_to_set();
+    }
+    let names: Vec<_> = v.roi_set.rois.iter().map(|r| r.name.clone()).collect();
+    assert_eq!(names, ["roi1", "roi2", "roi3"]);
+    v.remove_roi_from_set(0);
+    v.roi.region = Some("5,5,4,4".parse::<Roi>().unwrap());
+    v.add_roi_to_set();
+    assert_eq!(v.roi_set.rois[2].name, "roi1", "the first free name");
+    v.wait_jobs();
+    let want = roi_table(&stack, &v.roi_set.rois, FrameRange::all(12)).unwrap();
+    assert_eq!(v.roi_set.table.as_ref(), Some(&want));
+
+    // the CSV: units once calibrated, and the file round trip
+    let dir = tempfile::tempdir().unwrap();
+    v.calibration_input.pixel = "2um".into();
+    v.apply_calibration_input();
+    let csv = dir.path().join("t.csv");
+    let d = ExportDialog {
+        kind: ExportKind::RoiTable,
+        path: csv.to_string_lossy().into_owned(),
+        first: 0,
+        last: 0,
+        ext: "png",
+        replace: false,
+    };
+    v.run_export(&d).unwrap();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let header = text.lines().find(|l| !l.starts_with('#')).unwrap();
+    assert!(header.starts_with("frame,source_frame,time_s,roi2_mean,roi2_std,roi2_min,roi2_max,roi2_area_px,roi2_area_um2,"), "{header}");
+    let first = text.lines().filter(|l| !l.starts_with('#')).nth(1).unwrap();
+    let cells: Vec<f64> = first.split(',').map(|c| c.parse().unwrap()).collect();
+    let s = want.get(0, 0, 0);
+    assert!((cells[3] - s.mean as f64).abs() < 1e-4 && (cells[4] - s.std as f64).abs() < 1e-4);
+    assert_eq!(cells[7], want.areas[0] as f64);
+    assert_eq!(cells[8], want.areas[0] as f64 * 4.0, "µm² of 2 µm pixels");
+    let set = dir.path().join("set.json");
+    v.save_roi_set(&set);
+    let rois = v.roi_set.rois.clone();
+    v.roi_set.rois.clear();
+    v.load_roi_set(&set);
+    assert_eq!(v.roi_set.rois, rois);
+    // a bad file changes nothing
+    std::fs::write(dir.path().join("bad.json"), "{\"rois\": [{}]}").unwrap();
+    v.load_roi_set(&dir.path().join("bad.json"));
+    assert!(v.error.take().unwrap().contains("exactly one"));
+    assert_eq!(v.roi_set.rois, rois);
+    // a ROI outside the frame: the table says which, the set stays
+    v.roi_set.rois[0].roi = "500,500,3,3".parse::<Roi>().unwrap();
+    v.roi_set_changed();
+    v.wait_jobs();
+    assert!(v.roi_set.table.is_none());
+    assert!(v.roi_set.failed.as_ref().unwrap().contains("ROI 'roi2'"));
+}
