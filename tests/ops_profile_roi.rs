@@ -17,7 +17,7 @@ use common::naive::{
     band_lines, dataset_env as naive_dataset_env, env_of, frame_env as naive_frame_env, mean, pct,
     profile as naive_profile, sizes,
 };
-use common::{Kind, REDUCE_REL, Values, close as close_f64, fails, kinds, ok};
+use common::{Kind, REDUCE_REL, Values, close as close_f64, fails, kinds, ok, read_csv};
 use proptest::prelude::*;
 use tempfile::TempDir;
 
@@ -248,22 +248,6 @@ fn polygon_inside_test_agrees_with_naive_on_a_fine_grid() {
 }
 
 // ---------------------------------------------------------------- the CLI
-
-/// Header and rows of a CSV written by blitz.
-fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines();
-    let header = lines
-        .next()
-        .unwrap()
-        .split(',')
-        .map(str::to_string)
-        .collect();
-    let rows = lines
-        .map(|l| l.split(',').map(|v| v.parse::<f64>().unwrap()).collect())
-        .collect();
-    (header, rows)
-}
 
 fn csv_close(got: f64, want: f64) -> bool {
     close_f64(got, want, REDUCE_REL)

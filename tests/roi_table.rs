@@ -11,7 +11,7 @@ use blitz::ops::roi::set::{NamedRoi, parse_rois, read_rois, rois_json};
 use blitz::ops::roi::table::roi_table;
 use blitz::{Shape, Stack};
 use common::naive;
-use common::{Kind, Values};
+use common::{Kind, Values, read_csv};
 
 fn named(name: &str, roi: Roi) -> NamedRoi {
     NamedRoi {
@@ -180,22 +180,6 @@ fn a_roi_set_file_reads_writes_and_names_its_mistakes() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("missing.json"), "{e}");
-}
-
-/// Header and rows of a CSV written by blitz (its `# ` lines skipped).
-fn read_csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<f64>>) {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines().filter(|l| !l.starts_with('#'));
-    let header = lines
-        .next()
-        .unwrap()
-        .split(',')
-        .map(str::to_string)
-        .collect();
-    let rows = lines
-        .map(|l| l.split(',').map(|v| v.parse::<f64>().unwrap()).collect())
-        .collect();
-    (header, rows)
 }
 
 #[test]

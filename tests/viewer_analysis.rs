@@ -19,30 +19,7 @@ use blitz::viewer::colormap::render_cpu;
 use blitz::viewer::state::pipeline::SourceKind;
 use blitz::viewer::state::{ExportDialog, ExportKind, Loaded, ViewerState};
 use blitz::{LoadOptions, NoProgress, Shape, Stack};
-
-fn viewer_of(stack: Stack) -> ViewerState {
-    let loaded = Loaded {
-        path: "memory".into(),
-        stack,
-        histogram: None,
-        seconds: 0.0,
-    };
-    ViewerState::new(
-        loaded,
-        LoadOptions::default(),
-        Arc::new(Engine::new(EngineChoice::Cpu)),
-        "none".into(),
-    )
-}
-
-fn demo() -> Stack {
-    blitz::load(
-        Path::new("demo:12,20,30"),
-        &LoadOptions::default(),
-        &NoProgress,
-    )
-    .unwrap()
-}
+use common::{demo_small as demo, viewer_of};
 
 fn shown_values(v: &ViewerState) -> Vec<f32> {
     let (s, t) = v.shown();

@@ -6,44 +6,20 @@
 //! the probe's kind of values and coordinates, the levels fit of each scope, and
 //! playback that shows every frame (or says what it skipped).
 
-use std::path::Path;
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use blitz::engine::{Engine, EngineChoice};
 use blitz::ops::reduce::ReduceOp;
 use blitz::ops::{FrameRange, transform};
 use blitz::viewer::state::caption::Values;
 use blitz::viewer::state::pipeline::SourceKind;
-use blitz::viewer::state::{Command, HistScope, JobKind, Loaded, ViewerState};
+use blitz::viewer::state::{Command, HistScope, JobKind, Loaded};
 use blitz::viewer::ui::key_commands;
-use blitz::{LoadOptions, NoProgress, Shape, Stack};
+use blitz::{Shape, Stack};
+use common::{demo_small as demo, viewer_of};
 use egui::{Event, Key, Modifiers};
-
-fn viewer_of(stack: Stack) -> ViewerState {
-    let loaded = Loaded {
-        path: "memory".into(),
-        stack,
-        histogram: None,
-        seconds: 0.0,
-    };
-    ViewerState::new(
-        loaded,
-        LoadOptions::default(),
-        Arc::new(Engine::new(EngineChoice::Cpu)),
-        "none".into(),
-    )
-}
-
-/// 12 frames of 20 x 30 u8.
-fn demo() -> Stack {
-    blitz::load(
-        Path::new("demo:12,20,30"),
-        &LoadOptions::default(),
-        &NoProgress,
-    )
-    .unwrap()
-}
 
 fn ctrl_z() -> Vec<Command> {
     key_commands(&[Event::Key {

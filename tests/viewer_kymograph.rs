@@ -4,43 +4,18 @@
 //! kymograph shows its frame and marks its position, the kymograph exports, and a line
 //! too short or outside the frame says so.
 
-use std::path::Path;
-use std::sync::Arc;
+mod common;
 
-use blitz::engine::{Engine, EngineChoice};
 use blitz::ops::FrameRange;
 use blitz::ops::kymograph::{Line, kymograph, line_profile};
-use blitz::viewer::state::{ExportDialog, ExportKind, Loaded, ViewerState};
-use blitz::{LoadOptions, NoProgress, Stack};
-
-fn demo() -> Stack {
-    blitz::load(
-        Path::new("demo:12,20,30"),
-        &LoadOptions::default(),
-        &NoProgress,
-    )
-    .unwrap()
-}
-
-fn viewer() -> ViewerState {
-    let loaded = Loaded {
-        path: "memory".into(),
-        stack: demo(),
-        histogram: None,
-        seconds: 0.0,
-    };
-    ViewerState::new(
-        loaded,
-        LoadOptions::default(),
-        Arc::new(Engine::new(EngineChoice::Cpu)),
-        "none".into(),
-    )
-}
+use blitz::viewer::state::{ExportKind, Loaded};
+use blitz::{LoadOptions, NoProgress};
+use common::{demo_small as demo, export_to};
 
 #[test]
 fn a_line_gives_its_profile_and_kymograph_and_the_kymograph_moves_the_view() {
     let stack = demo();
-    let mut v = viewer();
+    let mut v = common::viewer_of(demo());
     v.profile.width = 1;
     v.set_frame(4);
     v.line_drag((2.5, 3.0), (25.0, 17.5));
@@ -71,15 +46,8 @@ fn a_line_gives_its_profile_and_kymograph_and_the_kymograph_moves_the_view() {
     // exported as f32 (frames x positions)
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("k.npy");
-    let d = ExportDialog {
-        kind: ExportKind::Kymograph,
-        path: out.to_string_lossy().into_owned(),
-        first: 0,
-        last: 0,
-        ext: "png",
-        replace: false,
-    };
-    v.run_export(&d).unwrap();
+    v.run_export(&export_to(ExportKind::Kymograph, &out))
+        .unwrap();
     let back = blitz::load(&out, &LoadOptions::default(), &NoProgress).unwrap();
     let (_, _, img) = v.lines.kymograph.as_ref().unwrap();
     assert_eq!(back.shape().frames * back.shape().height, img.height);
@@ -96,7 +64,7 @@ fn a_line_gives_its_profile_and_kymograph_and_the_kymograph_moves_the_view() {
 
 #[test]
 fn a_line_too_short_or_outside_the_frame_says_so() {
-    let mut v = viewer();
+    let mut v = common::viewer_of(demo());
     v.line_drag((3.0, 3.0), (3.2, 3.1));
     assert!(v.line().is_none() && v.line_profile().is_none());
     v.start_kymograph();

@@ -3,29 +3,14 @@
 //! component, or the frame rebuilt from k components), said so in the caption, and
 //! dropped with the stack it was of.
 
-use std::sync::Arc;
+mod common;
 
-use blitz::engine::{Engine, EngineChoice};
 use blitz::ops::FrameRange;
 use blitz::ops::pca::{PcaMethod, pca};
 use blitz::viewer::state::pca::PcaView;
 use blitz::viewer::state::{Loaded, ViewerState};
-use blitz::{LoadOptions, Shape, Stack};
-
-fn viewer_of(stack: Stack) -> ViewerState {
-    let loaded = Loaded {
-        path: "memory".into(),
-        stack,
-        histogram: None,
-        seconds: 0.0,
-    };
-    ViewerState::new(
-        loaded,
-        LoadOptions::default(),
-        Arc::new(Engine::new(EngineChoice::Cpu)),
-        "none".into(),
-    )
-}
+use blitz::{Shape, Stack};
+use common::viewer_of;
 
 /// 6 frames of 5 x 7, every sample different.
 fn small() -> Stack {

@@ -3,44 +3,18 @@
 //! `roi_table` computed in the background, exported as CSV with the area in units once
 //! calibrated, and the set is saved and loaded as the file `blitz roi --rois` reads.
 
-use std::path::Path;
-use std::sync::Arc;
+mod common;
 
-use blitz::engine::{Engine, EngineChoice};
 use blitz::ops::FrameRange;
 use blitz::ops::roi::Roi;
 use blitz::ops::roi::table::roi_table;
-use blitz::viewer::state::{ExportDialog, ExportKind, Loaded, ViewerState};
-use blitz::{LoadOptions, NoProgress, Stack};
-
-fn demo() -> Stack {
-    blitz::load(
-        Path::new("demo:12,20,30"),
-        &LoadOptions::default(),
-        &NoProgress,
-    )
-    .unwrap()
-}
-
-fn viewer() -> ViewerState {
-    let loaded = Loaded {
-        path: "memory".into(),
-        stack: demo(),
-        histogram: None,
-        seconds: 0.0,
-    };
-    ViewerState::new(
-        loaded,
-        LoadOptions::default(),
-        Arc::new(Engine::new(EngineChoice::Cpu)),
-        "none".into(),
-    )
-}
+use blitz::viewer::state::ExportKind;
+use common::{demo_small as demo, export_to};
 
 #[test]
 fn rois_added_to_the_set_get_their_table_export_and_file() {
     let stack = demo();
-    let mut v = viewer();
+    let mut v = common::viewer_of(demo());
     v.add_roi_to_set();
     assert!(v.error.take().unwrap().contains("draw a ROI first"));
     for r in ["2,3,8,6", "ellipse:20,10,5,3,30", "1,12,9,14,14,19"] {
@@ -62,15 +36,8 @@ fn rois_added_to_the_set_get_their_table_export_and_file() {
     v.calibration_input.pixel = "2um".into();
     v.apply_calibration_input();
     let csv = dir.path().join("t.csv");
-    let d = ExportDialog {
-        kind: ExportKind::RoiTable,
-        path: csv.to_string_lossy().into_owned(),
-        first: 0,
-        last: 0,
-        ext: "png",
-        replace: false,
-    };
-    v.run_export(&d).unwrap();
+    v.run_export(&export_to(ExportKind::RoiTable, &csv))
+        .unwrap();
     let text = std::fs::read_to_string(&csv).unwrap();
     let header = text.lines().find(|l| !l.starts_with('#')).unwrap();
     assert!(header.starts_with("frame,source_frame,time_s,roi2_mean,roi2_std,roi2_min,roi2_max,roi2_area_px,roi2_area_um2,"), "{header}");

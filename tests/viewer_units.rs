@@ -2,27 +2,15 @@
 //! panel (bad values refused, nothing changed), the probe and frame times in units, and
 //! the measure tool's length and on-screen angle.
 
-use std::sync::Arc;
-
 use blitz::calibration::{FrameTime, Unit};
-use blitz::engine::{Engine, EngineChoice};
-use blitz::viewer::state::{Command, Loaded, Tool, ViewerState};
+use blitz::viewer::state::{Command, Tool, ViewerState};
 use blitz::viewer::ui::key_commands;
-use blitz::{LoadOptions, Shape, Stack};
+use blitz::{Shape, Stack};
+
+mod common;
 
 fn viewer() -> ViewerState {
-    let loaded = Loaded {
-        path: "memory".into(),
-        stack: Stack::from_vec(Shape::new(5, 10, 20, 1), vec![3u8; 1000]).unwrap(),
-        histogram: None,
-        seconds: 0.0,
-    };
-    ViewerState::new(
-        loaded,
-        LoadOptions::default(),
-        Arc::new(Engine::new(EngineChoice::Cpu)),
-        "none".into(),
-    )
+    common::viewer_of(Stack::from_vec(Shape::new(5, 10, 20, 1), vec![3u8; 1000]).unwrap())
 }
 
 #[test]

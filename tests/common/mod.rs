@@ -409,3 +409,62 @@ pub fn blitz_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     }
     c.output().expect("the blitz binary runs")
 }
+
+// ---------------------------------------------------------------- the viewer's state
+
+/// A viewer (no window) showing `stack`, computing on the CPU engine.
+pub fn viewer_of(stack: Stack) -> blitz::viewer::state::ViewerState {
+    let loaded = blitz::viewer::state::Loaded {
+        path: "memory".into(),
+        stack,
+        histogram: None,
+        seconds: 0.0,
+    };
+    blitz::viewer::state::ViewerState::new(
+        loaded,
+        blitz::LoadOptions::default(),
+        std::sync::Arc::new(blitz::engine::Engine::new(blitz::engine::EngineChoice::Cpu)),
+        "none".into(),
+    )
+}
+
+/// The small demo stack the viewer tests share: 12 frames of 20 x 30 u8.
+pub fn demo_small() -> Stack {
+    blitz::load(
+        Path::new("demo:12,20,30"),
+        &blitz::LoadOptions::default(),
+        &blitz::NoProgress,
+    )
+    .unwrap()
+}
+
+/// The export window's answer for `kind` to `path` (replacing nothing).
+pub fn export_to(
+    kind: blitz::viewer::state::ExportKind,
+    path: &Path,
+) -> blitz::viewer::state::ExportDialog {
+    blitz::viewer::state::ExportDialog {
+        kind,
+        path: path.to_string_lossy().into_owned(),
+        first: 0,
+        last: 0,
+        ext: "png",
+        replace: false,
+    }
+}
+
+/// Header and rows of a CSV written by blitz (its `# ` lines skipped).
+pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines().filter(|l| !l.starts_with('#'));
+    let header = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    let rows = lines
+        .map(|l| l.split(',').map(|v| v.parse::<f64>().unwrap()).collect())
+        .collect();
+    (header, rows)
+}
