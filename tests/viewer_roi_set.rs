@@ -65,3 +65,25 @@ fn rois_added_to_the_set_get_their_table_export_and_file() {
     assert!(v.roi_set.table.is_none());
     assert!(v.roi_set.failed.as_ref().unwrap().contains("ROI 'roi2'"));
 }
+
+#[test]
+fn the_ellipse_tool_draws_the_ellipse_in_the_box_it_spans() {
+    let stack = demo();
+    let mut v = common::viewer_of(demo());
+    v.ellipse_drag((2.0, 2.0), (12.0, 8.0));
+    v.roi_drag_end();
+    let want = Roi::parse_ellipse("7,5,5,3").unwrap();
+    assert_eq!(v.roi.region, Some(want.clone()));
+    v.wait_jobs();
+    let series = blitz::ops::roi::roi_series(
+        &stack,
+        &want,
+        blitz::ops::roi::Stat::Mean,
+        FrameRange::all(12),
+    )
+    .unwrap();
+    assert_eq!(v.roi.series.as_ref(), Some(&series));
+    // a box thinner than a pixel draws nothing
+    v.ellipse_drag((20.0, 2.0), (20.4, 9.0));
+    assert_eq!(v.roi.region, Some(want));
+}

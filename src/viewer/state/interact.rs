@@ -12,6 +12,8 @@ pub enum Tool {
     Crosshair,
     /// Drag draws the ROI rectangle.
     Rect,
+    /// Drag draws an elliptic ROI in the box it spans.
+    Ellipse,
     /// Clicks add polygon vertices; double-click closes it.
     Polygon,
     /// Click pins a pixel whose time series is plotted.

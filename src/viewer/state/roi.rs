@@ -180,6 +180,21 @@ impl ViewerState {
         self.compute_roi();
     }
 
+    /// A drag of the ellipse tool from `from` to `to` (data coordinates): the ellipse
+    /// inscribed in the box the two corners span (its series follows at the release).
+    pub fn ellipse_drag(&mut self, from: (f32, f32), to: (f32, f32)) {
+        let (rx, ry) = ((to.0 - from.0).abs() / 2.0, (to.1 - from.1).abs() / 2.0);
+        if rx >= 0.5 && ry >= 0.5 {
+            self.roi.region = Some(Roi::Ellipse {
+                cx: (from.0 + to.0) / 2.0,
+                cy: (from.1 + to.1) / 2.0,
+                rx,
+                ry,
+                angle: 0.0,
+            });
+        }
+    }
+
     /// A click of the polygon tool adds a vertex at data position (x, y).
     pub fn polygon_click(&mut self, x: f32, y: f32) {
         self.roi.polygon_draft.push((x, y));

@@ -22,6 +22,11 @@ pub fn tool_bar(s: &mut ViewerState, ui: &mut Ui) {
             ),
             (Tool::Rect, "ROI rectangle", "drag draws the ROI (R)"),
             (
+                Tool::Ellipse,
+                "ROI ellipse",
+                "drag draws an elliptic ROI in the box it spans (E)",
+            ),
+            (
                 Tool::Polygon,
                 "ROI polygon",
                 "click adds a vertex, double-click closes (P)",
@@ -101,20 +106,7 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui, image: &mut ImageFn<'_>) {
                 s.roi_drag((a.x, a.y), (b.x, b.y), resp.drag_started());
             }
             if resp.drag_stopped() {
-                // the release event's own position: the pointer may have moved on since
-                // the last redraw
-                let release = ui.input(|i| {
-                    i.events.iter().rev().find_map(|e| match e {
-                        egui::Event::PointerButton {
-                            pos,
-                            pressed: false,
-                            button: egui::PointerButton::Primary,
-                            ..
-                        } => Some(*pos),
-                        _ => None,
-                    })
-                });
-                let at = release.or(resp.interact_pointer_pos()).map(|p| {
+                let at = release_at(ui).or(resp.interact_pointer_pos()).map(|p| {
                     let d = data(p, s);
                     (d.x, d.y)
                 });
@@ -129,6 +121,26 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui, image: &mut ImageFn<'_>) {
             {
                 let d = data(p, s);
                 s.polygon_click(d.x, d.y);
+            }
+        }
+        Tool::Ellipse => {
+            if let (Some(start), Some(p)) = (
+                ui.input(|i| i.pointer.press_origin()),
+                resp.interact_pointer_pos(),
+            ) && resp.dragged()
+            {
+                let (a, b) = (data(start, s), data(p, s));
+                s.ellipse_drag((a.x, a.y), (b.x, b.y));
+            }
+            if resp.drag_stopped() {
+                if let (Some(start), Some(p)) = (
+                    ui.input(|i| i.pointer.press_origin()),
+                    release_at(ui).or(resp.interact_pointer_pos()),
+                ) {
+                    let (a, b) = (data(start, s), data(p, s));
+                    s.ellipse_drag((a.x, a.y), (b.x, b.y));
+                }
+                s.roi_drag_end();
             }
         }
         Tool::Measure | Tool::Line => {
@@ -306,4 +318,20 @@ fn loading(s: &ViewerState, ui: &mut Ui, rect: Rect) {
         egui::FontId::proportional(18.0),
         Color32::from_gray(190),
     );
+}
+
+/// The position of this frame's release of the primary button: the release event's own,
+/// as the pointer may have moved on since the last redraw.
+fn release_at(ui: &Ui) -> Option<Pos2> {
+    ui.input(|i| {
+        i.events.iter().rev().find_map(|e| match e {
+            egui::Event::PointerButton {
+                pos,
+                pressed: false,
+                button: egui::PointerButton::Primary,
+                ..
+            } => Some(*pos),
+            _ => None,
+        })
+    })
 }

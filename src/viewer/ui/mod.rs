@@ -44,8 +44,9 @@ pub const KEYS: &[(&str, &str)] = &[
     ("PgUp / PgDn", "a tenth of the stack back / forward"),
     ("+ / -", "zoom in / out"),
     (
-        "N C R P I M L",
-        "tools: navigate, crosshair, ROI rectangle, ROI polygon, pin pixel, measure, line",
+        "N C R E P I M L",
+        "tools: navigate, crosshair, ROI rectangle, ROI ellipse, ROI polygon, pin pixel, \
+         measure, line",
     ),
     ("Tab", "hide / show the panels"),
     ("A", "aggregate mode on / off"),
@@ -163,6 +164,7 @@ pub fn key_commands(events: &[egui::Event]) -> Vec<Command> {
         (Key::N, Command::Use(Tool::Navigate)),
         (Key::C, Command::Use(Tool::Crosshair)),
         (Key::R, Command::Use(Tool::Rect)),
+        (Key::E, Command::Use(Tool::Ellipse)),
         (Key::P, Command::Use(Tool::Polygon)),
         (Key::I, Command::Use(Tool::Pin)),
         (Key::M, Command::Use(Tool::Measure)),
