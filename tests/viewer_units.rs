@@ -46,6 +46,19 @@ fn a_typed_calibration_reaches_the_probe_the_clock_and_the_measure_tool() {
     // turned a quarter clockwise on screen, the same segment points down-left
     v.rotate90();
     assert_eq!(v.measure_text().unwrap(), "5 px = 12.5 µm, -143.1°");
+    // the profiles' CSV keeps the pixel position and adds it in units
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("p.csv");
+    v.run_export(&common::export_to(
+        blitz::viewer::state::ExportKind::Profiles,
+        &csv,
+    ))
+    .unwrap();
+    let (header, rows) = common::read_csv(&csv);
+    assert_eq!(&header[..2], ["position", "position_um"]);
+    for r in &rows {
+        assert!((r[1] - r[0] * 2.5).abs() < 1e-9, "{r:?}");
+    }
     // bad values: a message naming the field, nothing changed
     let before = v.calibration;
     v.calibration_input.pixel = "0um".into();

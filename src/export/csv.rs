@@ -52,16 +52,21 @@ pub fn channel_columns(name: &str, channels: usize) -> Vec<String> {
 /// Writes profiles side by side: one row per position of the longest, NaN where a
 /// shorter one has none.
 pub fn write_profiles_csv(path: &Path, curves: &[ProfileColumns<'_>]) -> Result<(), ExportError> {
-    write_profiles_csv_described(path, curves, &[])
+    write_profiles_csv_described(path, curves, &[], None)
 }
 
-/// [`write_profiles_csv`] after `# ` comment lines saying what produced it.
+/// [`write_profiles_csv`] after `# ` comment lines saying what produced it, with the
+/// position in units too (`position_um`, ...) when `pixel` calibrates it.
 pub fn write_profiles_csv_described(
     path: &Path,
     curves: &[ProfileColumns<'_>],
     comments: &[String],
+    pixel: Option<crate::calibration::PixelSize>,
 ) -> Result<(), ExportError> {
     let mut header = vec!["position".to_string()];
+    if let Some(p) = pixel {
+        header.push(format!("position_{}", p.unit.ascii()));
+    }
     for c in curves {
         header.extend(channel_columns(
             &format!("{}value", c.prefix),
@@ -75,6 +80,9 @@ pub fn write_profiles_csv_described(
     let n = curves.iter().map(|c| c.profile.len()).max().unwrap_or(0);
     let rows = (0..n).map(|i| {
         let mut row = vec![i as f32 + 0.5];
+        if let Some(p) = pixel {
+            row.push(((i as f64 + 0.5) * p.value) as f32);
+        }
         for c in curves {
             let p = c.profile;
             row.extend((0..p.channels).map(|ch| if i < p.len() { p.get(i, ch) } else { f32::NAN }));

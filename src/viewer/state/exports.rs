@@ -372,7 +372,12 @@ impl ViewerState {
                 self.source_frame(t)
             ),
         });
-        Ok(export::write_profiles_csv_described(path, &curves, &about)?)
+        Ok(export::write_profiles_csv_described(
+            path,
+            &curves,
+            &about,
+            self.calibration.pixel,
+        )?)
     }
 
     /// The ROI time series as CSV, in `blitz roi`'s layout.
