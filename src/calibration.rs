@@ -219,6 +219,15 @@ impl Calibration {
     }
 }
 
+/// A time in ms below a second, in s from there: `12.000 ms`, `1.5000 s`.
+pub fn fmt_seconds(sec: f64) -> String {
+    if sec.abs() < 1.0 {
+        format!("{:.3} ms", sec * 1e3)
+    } else {
+        format!("{sec:.4} s")
+    }
+}
+
 /// A number to 4 significant digits, without trailing zeros.
 pub fn short(v: f64) -> String {
     if v == 0.0 || !v.is_finite() {

@@ -59,6 +59,33 @@ fn a_typed_calibration_reaches_the_probe_the_clock_and_the_measure_tool() {
     for r in &rows {
         assert!((r[1] - r[0] * 2.5).abs() < 1e-9, "{r:?}");
     }
+    // an exported frame has the scale bar burnt in (10 µm = 4 px of the 20 px wide
+    // frame, white, from x 4, on the rows above y 6), the rest as rendered
+    v.reset_masks_and_transforms();
+    let png = dir.path().join("f.png");
+    v.run_export(&common::export_to(
+        blitz::viewer::state::ExportKind::Frame,
+        &png,
+    ))
+    .unwrap();
+    let img = image::open(&png).unwrap().to_rgba8();
+    assert_eq!(img.dimensions(), (20, 10));
+    for x in 4..8 {
+        assert_eq!(img.get_pixel(x, 4).0, [255, 255, 255, 255], "bar at x {x}");
+    }
+    let plain = blitz::viewer::colormap::render_cpu(&v.pipeline.stack, 0, &v.display.params);
+    assert_eq!(
+        &img.get_pixel(15, 8).0[..],
+        &plain[(8 * 20 + 15) * 4..(8 * 20 + 15) * 4 + 4]
+    );
+    v.exports.stamps = false;
+    let png2 = dir.path().join("f2.png");
+    v.run_export(&common::export_to(
+        blitz::viewer::state::ExportKind::Frame,
+        &png2,
+    ))
+    .unwrap();
+    assert_eq!(image::open(&png2).unwrap().to_rgba8().into_raw(), plain);
     // bad values: a message naming the field, nothing changed
     let before = v.calibration;
     v.calibration_input.pixel = "0um".into();
@@ -78,5 +105,9 @@ fn a_typed_calibration_reaches_the_probe_the_clock_and_the_measure_tool() {
     v.calibration_input = Default::default();
     v.apply_calibration_input();
     assert_eq!(v.calibration, Default::default());
-    assert_eq!(v.measure_text().unwrap(), "5 px, -143.1°");
+    assert_eq!(
+        v.measure_text().unwrap(),
+        "5 px, -53.1°",
+        "shown as stored again"
+    );
 }

@@ -9,6 +9,7 @@ pub mod colormap;
 pub mod display;
 pub mod error;
 pub mod setup;
+pub mod stamp;
 pub mod state;
 pub mod ui;
 pub mod window;

@@ -110,9 +110,52 @@ pub struct ExportJob {
 }
 
 /// The export window, if open.
-#[derive(Default)]
 pub struct Exports {
     pub dialog: Option<ExportDialog>,
+    /// Rendered frames get the scale bar and the frame's time burnt in (where the
+    /// calibration and the source give them).
+    pub stamps: bool,
+}
+
+impl Default for Exports {
+    fn default() -> Self {
+        Exports {
+            dialog: None,
+            stamps: true,
+        }
+    }
+}
+
+/// How a frame is rendered for an export: levels and colormap, the orientation it is
+/// shown in, and the stamps burnt into it.
+#[derive(Clone, Debug)]
+pub struct FrameLook {
+    pub display: DisplayParams,
+    pub orient: Orientation,
+    pub stamps: Stamps,
+}
+
+/// What is burnt into rendered frames: the calibration's scale bar and each frame's
+/// time (`times[i]` of frame `first + i` of the range).
+#[derive(Clone, Debug, Default)]
+pub struct Stamps {
+    pub calibration: crate::calibration::Calibration,
+    pub first: usize,
+    pub times: Vec<Option<f64>>,
+}
+
+impl Stamps {
+    /// Draws the stamps of frame `t` into `rgba` (`w` x `h`, as shown).
+    fn draw(&self, rgba: &mut [u8], w: usize, h: usize, t: usize) {
+        let bar = self.calibration.scale_bar(w as f64);
+        let time = t
+            .checked_sub(self.first)
+            .and_then(|i| self.times.get(i).copied().flatten())
+            .map(|s| format!("t = {}", crate::calibration::fmt_seconds(s)));
+        if bar.is_some() || time.is_some() {
+            crate::viewer::stamp::stamp(rgba, w, h, bar, time);
+        }
+    }
 }
 
 /// Encodes RGBA rows as png/tif/bmp (RGBA) or jpg (RGB), written atomically.
@@ -171,8 +214,7 @@ fn refused(msg: String) -> ViewerError {
 /// same names, so a failure (or a cancel) leaves the folder as it was.
 pub fn write_frame_range(
     stack: &Stack,
-    display: &DisplayParams,
-    orient: Orientation,
+    look: &FrameLook,
     dir: &Path,
     ext: &str,
     r: FrameRange,
@@ -209,7 +251,10 @@ pub fn write_frame_range(
         }
         let name = format!("frame_{t:0digits$}.{ext}");
         let tmp = dir.join(format!(".{name}.part-{pid}.{ext}"));
-        let res = write_oriented(&tmp, &render_cpu(stack, t, display), sh, orient);
+        let rgba = render_cpu(stack, t, &look.display);
+        let res = write_oriented(&tmp, &rgba, sh, look.orient, |px, w, h| {
+            look.stamps.draw(px, w, h, t)
+        });
         if let Err(e) = res {
             remove(&written);
             return Err(refused(format!(
@@ -238,13 +283,17 @@ fn write_oriented(
     rgba: &[u8],
     shape: Shape,
     orient: Orientation,
+    stamp: impl FnOnce(&mut [u8], usize, usize),
 ) -> Result<(), ViewerError> {
     let (w, h) = orient.display_size(shape.width, shape.height);
-    if orient.is_identity() {
-        return write_rgba(path, rgba, w, h);
-    }
-    let turned = orient.apply_pixels(rgba, shape.width, shape.height, 4);
-    write_rgba(path, &turned, w, h)
+    let mut px = if orient.is_identity() {
+        rgba.to_vec()
+    } else {
+        orient.apply_pixels(rgba, shape.width, shape.height, 4)
+    };
+    // burnt into the frame as shown, as the view draws them over it
+    stamp(&mut px, w, h);
+    write_rgba(path, &px, w, h)
 }
 
 /// An error when a copy of `bytes` (the stack turned as shown, for an export) does not
@@ -268,7 +317,45 @@ impl ViewerState {
     pub fn export_frame(&self, path: &Path) -> Result<(), ViewerError> {
         let (s, t) = self.shown();
         let rgba = render_cpu(s, t, &self.display.params);
-        write_oriented(path, &rgba, s.shape(), self.pipeline.steps.transforms)
+        let frame = self.playback.frame;
+        let stamps = self.stamps(FrameRange::new(frame, frame));
+        // an aggregate or a PCA component has no one time
+        let stamps = if self.shows_a_frame() {
+            stamps
+        } else {
+            Stamps {
+                times: Vec::new(),
+                ..stamps
+            }
+        };
+        write_oriented(
+            path,
+            &rgba,
+            s.shape(),
+            self.pipeline.steps.transforms,
+            |px, w, h| stamps.draw(px, w, h, frame),
+        )
+    }
+
+    /// How frames `r` are rendered for an export.
+    fn frame_look(&self, r: FrameRange) -> FrameLook {
+        FrameLook {
+            display: self.display.params,
+            orient: self.pipeline.steps.transforms,
+            stamps: self.stamps(r),
+        }
+    }
+
+    /// The stamps of frames `r` (none when switched off).
+    fn stamps(&self, r: FrameRange) -> Stamps {
+        if !self.exports.stamps {
+            return Stamps::default();
+        }
+        Stamps {
+            calibration: self.calibration,
+            first: r.first,
+            times: (r.first..=r.last).map(|t| self.frame_time(t)).collect(),
+        }
     }
 
     /// Frames `first..=last` of the displayed stack, rendered, as numbered files in `dir`.
@@ -282,8 +369,7 @@ impl ViewerState {
         let r = self.checked_range(first, last)?;
         write_frame_range(
             &self.pipeline.stack,
-            &self.display.params,
-            self.pipeline.steps.transforms,
+            &self.frame_look(r),
             dir,
             ext,
             r,
@@ -503,11 +589,9 @@ impl ViewerState {
         let (job, cancellable) = match d.kind {
             ExportKind::Range => {
                 let r = self.checked_range(d.first, d.last)?;
-                let (stack, display, ext) =
-                    (self.pipeline.stack.clone(), self.display.params, d.ext);
-                let orient = self.pipeline.steps.transforms;
+                let (stack, look, ext) = (self.pipeline.stack.clone(), self.frame_look(r), d.ext);
                 let job = Job::spawn(format!("export to {}", p.display()), move |ctx| {
-                    let n = write_frame_range(&stack, &display, orient, &p, ext, r, ctx)?;
+                    let n = write_frame_range(&stack, &look, &p, ext, r, ctx)?;
                     Ok(format!("{n} frames written to {}", p.display()))
                 });
                 (job, true)

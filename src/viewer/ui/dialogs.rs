@@ -162,6 +162,12 @@ fn export_window(s: &mut ViewerState, ctx: &egui::Context) {
                 }
             });
             ui.add(egui::TextEdit::singleline(&mut d.path).desired_width(420.0));
+            if matches!(d.kind, ExportKind::Frame | ExportKind::Range) {
+                ui.checkbox(
+                    &mut s.exports.stamps,
+                    "scale bar and time burnt in (where calibrated and known)",
+                );
+            }
             if d.kind == ExportKind::Range {
                 let max = frames - 1;
                 ui.add(egui::Slider::new(&mut d.first, 0..=max).text("first"));

@@ -110,13 +110,9 @@ fn frame_label(s: &ViewerState, t: usize) -> String {
     }
 }
 
-/// A time in ms below a second, in s from there.
+/// A time in ms below a second, in s from there (the library's rule).
 pub fn fmt_time(sec: f64) -> String {
-    if sec.abs() < 1.0 {
-        format!("{:.3} ms", sec * 1e3)
-    } else {
-        format!("{sec:.4} s")
-    }
+    crate::calibration::fmt_seconds(sec)
 }
 
 fn fmt_rate(r: f64) -> String {
