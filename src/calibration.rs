@@ -85,15 +85,26 @@ impl PixelSize {
     }
 }
 
+/// `t` split where its leading number ends: `2.5um` -> (`2.5`, `um`); the unit is
+/// empty when nothing follows the number.
+fn number_and_unit(t: &str) -> (&str, &str) {
+    let end = t
+        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E')))
+        .unwrap_or(t.len());
+    t.split_at(end)
+}
+
 /// `2.5um`, `2.5 µm`, `0.1mm`: a number and a unit.
 impl FromStr for PixelSize {
     type Err = SpecError;
     fn from_str(s: &str) -> Result<PixelSize, SpecError> {
         let s = s.trim();
-        let split = s
-            .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E')))
-            .ok_or_else(|| SpecError(format!("'{s}': expected a number and a unit, e.g. 2.5um")))?;
-        let (num, unit) = s.split_at(split);
+        let (num, unit) = number_and_unit(s);
+        if unit.is_empty() {
+            return Err(SpecError(format!(
+                "'{s}': expected a number and a unit, e.g. 2.5um"
+            )));
+        }
         let value: f64 = num
             .parse()
             .map_err(|_| SpecError(format!("'{s}': '{num}' is not a number")))?;
@@ -110,10 +121,7 @@ impl fmt::Display for PixelSize {
 /// A time in seconds from `10us`, `0.5 ms`, `2e-5` (seconds), `1 s`: positive.
 pub fn parse_seconds(s: &str) -> Result<f64, SpecError> {
     let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E')))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
+    let (num, unit) = number_and_unit(t);
     let v: f64 = num
         .parse()
         .map_err(|_| SpecError(format!("'{t}': expected a time such as 10us or 0.5ms")))?;

@@ -56,7 +56,7 @@ fn scale_bar(s: &ViewerState, painter: &Painter, rect: Rect) {
             painter,
             egui::pos2(x, y),
             Align2::LEFT_BOTTOM,
-            &format!("t = {}", super::timeline::fmt_time(t)),
+            &format!("t = {}", crate::calibration::fmt_seconds(t)),
             Color32::WHITE,
         );
     }

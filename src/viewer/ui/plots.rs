@@ -6,8 +6,7 @@ use egui_plot::{FilledArea, Line, Plot, PlotPoints, VLine};
 use crate::viewer::state::ViewerState;
 
 use super::colours;
-use super::timeline::fmt_time;
-use crate::calibration::{FrameTime, short};
+use crate::calibration::{FrameTime, fmt_seconds, short};
 
 /// A legend in a plot of `size` (points), or none where it would cover the curves: a
 /// small plot shows its names on hover instead.
@@ -170,7 +169,7 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
             let first = s.loaded_frame(0) as f64;
             pl = pl
                 .x_axis_label("time")
-                .x_axis_formatter(move |m, _| fmt_time((first + m.value) * dt));
+                .x_axis_formatter(move |m, _| fmt_seconds((first + m.value) * dt));
         }
         let resp = pl.show(ui, |pui| {
             if let Some(r) = &s.roi.series {

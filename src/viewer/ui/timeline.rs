@@ -105,14 +105,9 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
 fn frame_label(s: &ViewerState, t: usize) -> String {
     let n = s.source_frame(t);
     match s.frame_time(t) {
-        Some(sec) => format!("#{n} · {}", fmt_time(sec)),
+        Some(sec) => format!("#{n} · {}", crate::calibration::fmt_seconds(sec)),
         None => format!("#{n}"),
     }
-}
-
-/// A time in ms below a second, in s from there (the library's rule).
-pub fn fmt_time(sec: f64) -> String {
-    crate::calibration::fmt_seconds(sec)
 }
 
 fn fmt_rate(r: f64) -> String {
