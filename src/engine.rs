@@ -10,16 +10,21 @@ use serde::Serialize;
 use crate::gpu::histogram::GpuHistogram;
 use crate::gpu::kymograph::GpuKymograph;
 use crate::gpu::normalize::GpuNormalize;
+use crate::gpu::pca::GpuPca;
 use crate::gpu::profile::GpuProfile;
 use crate::gpu::reduce::{GpuReduce, GpuStack};
 use crate::gpu::roi::GpuRoi;
+use crate::gpu::roi_table::GpuRoiTable;
 use crate::gpu::{GpuDevice, GpuError};
 use crate::load::{NoProgress, Progress};
 use crate::ops::histogram::{Histogram, histogram};
 use crate::ops::kymograph::{Line, kymograph_watched};
 use crate::ops::normalize::Normalize;
+use crate::ops::pca::{Pca, PcaMethod, pca_watched};
 use crate::ops::profile::{Envelope, Orientation, dataset_envelope};
 use crate::ops::reduce::{ReduceOp, reduce, reduce_watched};
+use crate::ops::roi::set::NamedRoi;
+use crate::ops::roi::table::{RoiTable, roi_table_watched};
 use crate::ops::roi::{Roi, RoiSeries, Stat, roi_series_watched};
 use crate::ops::{FrameRange, Image, OpError};
 use crate::stack::Stack;
@@ -66,14 +71,37 @@ pub struct Ran {
     pub note: Option<String>,
 }
 
+/// The GPU's compiled kernels, one per operation.
+struct Kernels {
+    reduce: GpuReduce,
+    normalize: GpuNormalize,
+    roi: GpuRoi,
+    roi_table: GpuRoiTable,
+    histogram: GpuHistogram,
+    profile: GpuProfile,
+    kymograph: GpuKymograph,
+    pca: GpuPca,
+}
+
+impl Kernels {
+    /// Compiles every kernel on `d`.
+    fn new(d: &GpuDevice) -> Result<Kernels, GpuError> {
+        Ok(Kernels {
+            reduce: GpuReduce::new(d)?,
+            normalize: GpuNormalize::new(d)?,
+            roi: GpuRoi::new(d)?,
+            roi_table: GpuRoiTable::new(d)?,
+            histogram: GpuHistogram::new(d)?,
+            profile: GpuProfile::new(d)?,
+            kymograph: GpuKymograph::new(d)?,
+            pca: GpuPca::new(d)?,
+        })
+    }
+}
+
 /// A CPU engine, plus the GPU's compiled kernels when one is in use.
 pub struct Engine {
-    gpu: Option<GpuReduce>,
-    normalize: Option<GpuNormalize>,
-    roi: Option<GpuRoi>,
-    histogram: Option<GpuHistogram>,
-    profile: Option<GpuProfile>,
-    kymograph: Option<GpuKymograph>,
+    kernels: Option<Kernels>,
     adapter: Option<String>,
     /// Why the GPU is not in use although it was not refused by the user.
     pub fallback: Option<String>,
@@ -86,12 +114,7 @@ impl Engine {
     pub fn new(choice: EngineChoice) -> Engine {
         if choice == EngineChoice::Cpu {
             return Engine {
-                gpu: None,
-                normalize: None,
-                roi: None,
-                histogram: None,
-                profile: None,
-                kymograph: None,
+                kernels: None,
                 adapter: None,
                 fallback: None,
                 kept: Mutex::new(None),
@@ -116,33 +139,17 @@ impl Engine {
                     info.name
                 )));
             }
-            let r = GpuReduce::new(&d)?;
-            let n = GpuNormalize::new(&d)?;
-            let roi = GpuRoi::new(&d)?;
-            let h = GpuHistogram::new(&d)?;
-            let p = GpuProfile::new(&d)?;
-            let k = GpuKymograph::new(&d)?;
-            Ok((r, n, roi, h, p, k, info.name))
+            Ok((Kernels::new(&d)?, info.name))
         });
         match device {
-            Ok((r, n, roi, h, p, k, name)) => Engine {
-                gpu: Some(r),
-                normalize: Some(n),
-                roi: Some(roi),
-                histogram: Some(h),
-                profile: Some(p),
-                kymograph: Some(k),
+            Ok((k, name)) => Engine {
+                kernels: Some(k),
                 adapter: Some(name),
                 fallback: None,
                 kept: Mutex::new(None),
             },
             Err(e) => Engine {
-                gpu: None,
-                normalize: None,
-                roi: None,
-                histogram: None,
-                profile: None,
-                kymograph: None,
+                kernels: None,
                 adapter: None,
                 fallback: Some(format!("{e}; running on the CPU")),
                 kept: Mutex::new(None),
@@ -150,9 +157,14 @@ impl Engine {
         }
     }
 
+    /// One kernel of the GPU in use, if one is.
+    fn kernel<K>(&self, pick: impl FnOnce(&Kernels) -> &K) -> Option<&K> {
+        self.kernels.as_ref().map(pick)
+    }
+
     /// The GPU kernels in use, if any.
     pub fn gpu(&self) -> Option<&GpuReduce> {
-        self.gpu.as_ref()
+        self.kernel(|k| &k.reduce)
     }
 
     /// "gpu (adapter name)" or "cpu".
@@ -250,7 +262,7 @@ impl Engine {
     ) -> Result<(Image, Ran), OpError> {
         let chunk = stack.default_chunk_bytes();
         self.dispatch_watched(
-            self.gpu.as_ref(),
+            self.kernel(|k| &k.reduce),
             progress,
             (op.name(), 1),
             |g| g.reduce(stack, op, range),
@@ -269,7 +281,7 @@ impl Engine {
         q: u32,
     ) -> Result<(Envelope, Ran), OpError> {
         self.dispatch(
-            self.profile.as_ref(),
+            self.kernel(|k| &k.profile),
             |g| g.dataset_envelope(stack, orient, pos, width, q),
             || dataset_envelope(stack, orient, pos, width, q),
         )
@@ -301,7 +313,7 @@ impl Engine {
         op: ReduceOp,
         range: FrameRange,
     ) -> Result<(Image, Ran), OpError> {
-        let Some(g) = self.gpu.as_ref() else {
+        let Some(g) = self.kernel(|k| &k.reduce) else {
             return self.reduce(stack, op, range);
         };
         // a reduce still running on another thread holds the copy: stream instead of
@@ -332,7 +344,8 @@ impl Engine {
     /// Normalizes the whole stack on the GPU when in use and supported, else on the CPU.
     pub fn normalize(&self, stack: &Stack, n: &Normalize) -> Result<(Stack, Ran), OpError> {
         self.dispatch(
-            self.normalize.as_ref().zip(self.gpu.as_ref()),
+            self.kernel(|k| &k.normalize)
+                .zip(self.kernel(|k| &k.reduce)),
             |(g, r)| g.apply(n, stack, r),
             || n.apply(stack),
         )
@@ -364,7 +377,7 @@ impl Engine {
         // between them
         let chunk = crate::stack::chunk_bytes_from_env();
         self.dispatch_watched(
-            self.roi.as_ref(),
+            self.kernel(|k| &k.roi),
             progress,
             ("roi", range.len() as u64),
             |g| g.series(stack, roi, stat, range),
@@ -381,7 +394,7 @@ impl Engine {
         bins: Option<usize>,
     ) -> Result<(Histogram, Ran), OpError> {
         self.dispatch(
-            self.histogram.as_ref(),
+            self.kernel(|k| &k.histogram),
             |g| g.histogram(stack, range, bins),
             || histogram(stack, range, bins),
         )
@@ -408,11 +421,61 @@ impl Engine {
         progress: &dyn Progress,
     ) -> Result<(Image, Ran), OpError> {
         self.dispatch_watched(
-            self.kymograph.as_ref(),
+            self.kernel(|k| &k.kymograph),
             progress,
             ("kymograph", range.len() as u64),
             |g| g.kymograph(stack, line, range),
             || kymograph_watched(stack, line, range, progress),
+        )
+    }
+
+    /// The results table of `rois` over frames `range` on the GPU when in use, else on
+    /// the CPU.
+    pub fn roi_table(
+        &self,
+        stack: &Stack,
+        rois: &[NamedRoi],
+        range: FrameRange,
+    ) -> Result<(RoiTable, Ran), OpError> {
+        self.roi_table_watched(stack, rois, range, &NoProgress)
+    }
+
+    /// [`Engine::roi_table`] telling `progress` the frames done (chunk by chunk on the
+    /// CPU, the one call on the GPU) and stopping once it is cancelled.
+    pub fn roi_table_watched(
+        &self,
+        stack: &Stack,
+        rois: &[NamedRoi],
+        range: FrameRange,
+        progress: &dyn Progress,
+    ) -> Result<(RoiTable, Ran), OpError> {
+        self.dispatch_watched(
+            self.kernel(|k| &k.roi_table),
+            progress,
+            ("roi table", range.len() as u64),
+            |g| g.table(stack, rois, range),
+            || roi_table_watched(stack, rois, range, progress),
+        )
+    }
+
+    /// The first `k` principal components of frames `range`, the passes over the frames
+    /// on the GPU when in use, else on the CPU; `progress` is told each pass and stops
+    /// the work between chunks once it is cancelled.
+    pub fn pca_watched(
+        &self,
+        stack: &Stack,
+        k: usize,
+        range: FrameRange,
+        method: PcaMethod,
+        progress: &dyn Progress,
+    ) -> Result<(Pca, Ran), OpError> {
+        if progress.is_cancelled() {
+            return Err(OpError::Cancelled);
+        }
+        self.dispatch(
+            self.kernel(|k| &k.pca),
+            |g| g.pca(stack, k, range, method, progress),
+            || pca_watched(stack, k, range, method, progress),
         )
     }
 }

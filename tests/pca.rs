@@ -2,7 +2,8 @@
 //! power iteration, deflation): the variances, the component images (up to sign, which
 //! blitz fixes by the largest sample), the scores; exact on few frames, randomized on
 //! many with a clear spectrum, the same on a mapped stack as in RAM, and the frames
-//! rebuilt from every component. Bad k is refused with a message.
+//! rebuilt from every component. Bad k is refused with a message. The GPU passes
+//! (`gpu::pca`, f32 products) give the CPU's result on lavapipe.
 
 mod common;
 
@@ -190,4 +191,121 @@ fn bad_k_and_a_cancel_are_errors_with_a_message() {
     }
     let r = pca_watched(&s, 2, FrameRange::all(10), PcaMethod::Auto, &Stop);
     assert!(matches!(r, Err(OpError::Cancelled)));
+}
+
+/// The GPU's PCA against the CPU's: the same variances (to f32 sums' precision), the
+/// same component directions and signs, the same scores.
+fn check_gpu(g: &blitz::gpu::GpuDevice, s: &Stack, k: usize, method: PcaMethod, what: &str) {
+    let range = FrameRange::all(s.shape().frames);
+    let cpu = pca(s, k, range, method).unwrap();
+    let got = blitz::gpu::pca::GpuPca::new(g)
+        .unwrap()
+        .pca(s, k, range, method, &NoProgress)
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert_eq!(got.method, cpu.method, "{what}");
+    assert_eq!(
+        got.mean.data, cpu.mean.data,
+        "{what}: the mean frame is the CPU's"
+    );
+    for j in 0..k {
+        assert!(
+            common::close_rel(got.variance[j], cpu.variance[j], 1e-3),
+            "{what}: variance {j}: {} vs {}",
+            got.variance[j],
+            cpu.variance[j]
+        );
+        let want: Vec<f64> = cpu.components[j].data.iter().map(|&v| v as f64).collect();
+        let c = dot(&got.components[j].data, &want);
+        assert!(c >= 1.0 - 1e-4, "{what}: component {j}: cos {c}");
+        let scale = cpu.variance[0].sqrt();
+        for t in 0..range.len() {
+            let (a, b) = (got.score(t, j) as f64, cpu.score(t, j) as f64);
+            assert!(
+                (a - b).abs() <= 2e-3 * scale,
+                "{what}: score of frame {t} on {j}: {a} vs {b}"
+            );
+        }
+    }
+}
+
+#[test]
+fn gpu_passes_give_the_cpu_pca() {
+    let Some(g) = common::gpu("gpu_passes_give_the_cpu_pca") else {
+        return;
+    };
+    let s = patterned(24, 9, 11);
+    check_gpu(&g, &s, 3, PcaMethod::Exact, "exact f32");
+    // u8 samples, and NaN (taken as the mean, as on the CPU)
+    let u8s = Stack::from_vec(
+        Shape::new(24, 9, 11, 1),
+        s.as_slice::<f32>()
+            .unwrap()
+            .iter()
+            .map(|v| (v - 40.0) as u8)
+            .collect::<Vec<u8>>(),
+    )
+    .unwrap();
+    check_gpu(&g, &u8s, 3, PcaMethod::Exact, "exact u8");
+    let mut v = s.as_slice::<f32>().unwrap().to_vec();
+    for i in (0..v.len()).step_by(37) {
+        v[i] = f32::NAN;
+    }
+    let nans = Stack::from_vec(Shape::new(24, 9, 11, 1), v).unwrap();
+    check_gpu(&g, &nans, 2, PcaMethod::Exact, "exact with NaN");
+    // many frames, randomized, two frames per chunk: chunk borders are crossed
+    let many = patterned(260, 12, 10);
+    let two = g.clone().with_chunk_limit(2 * 12 * 10 * 4);
+    let randomized = PcaMethod::Randomized {
+        power_iterations: 2,
+    };
+    check_gpu(&two, &many, 3, randomized, "randomized in chunks");
+    // 100 directions: the products run in blocks of 64 columns
+    check_gpu(
+        &g,
+        &patterned(100, 6, 7),
+        3,
+        PcaMethod::Exact,
+        "exact, 100 columns",
+    );
+    // frames over one workgroup's block of 16 384 samples
+    check_gpu(
+        &g,
+        &patterned(12, 130, 130),
+        2,
+        PcaMethod::Exact,
+        "large frames",
+    );
+}
+
+#[test]
+fn the_engine_runs_the_pca_on_the_gpu_and_stops_when_cancelled() {
+    let Some(g) = common::gpu("the_engine_runs_the_pca_on_the_gpu_and_stops_when_cancelled") else {
+        return;
+    };
+    use blitz::engine::{Engine, EngineChoice, EngineKind};
+    let engine = Engine::with_device(Ok(g), EngineChoice::Gpu);
+    let s = patterned(20, 6, 6);
+    let (p, ran) = engine
+        .pca_watched(&s, 2, FrameRange::all(20), PcaMethod::Auto, &NoProgress)
+        .unwrap();
+    assert_eq!(ran.engine, EngineKind::Gpu);
+    assert_eq!(p.k(), 2);
+    // bad k is the user's error, said as on the CPU, not retried there
+    let e = engine
+        .pca_watched(&s, 20, FrameRange::all(20), PcaMethod::Auto, &NoProgress)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("k = 20"), "{e}");
+    struct Stop;
+    impl blitz::load::Progress for Stop {
+        fn is_cancelled(&self) -> bool {
+            true
+        }
+    }
+    let r = engine.pca_watched(&s, 2, FrameRange::all(20), PcaMethod::Auto, &Stop);
+    assert!(
+        matches!(r, Err(OpError::Cancelled)),
+        "{:?}",
+        r.map(|p| p.0.k())
+    );
 }

@@ -8,10 +8,10 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use blitz::ops::pca::{PcaMethod, pca_watched};
+use blitz::ops::pca::PcaMethod;
 use blitz::{Shape, Stack, export};
 
-use super::args::{Bar, Input, RangeArgs};
+use super::args::{Bar, EngineArgs, Input, RangeArgs, engine_used};
 
 /// `blitz pca`.
 #[derive(Args)]
@@ -31,6 +31,8 @@ pub struct PcaArgs {
     /// explained variance in its `# ` lines) and OUT.mean.npy|tif (the mean frame).
     #[arg(short, long)]
     output: PathBuf,
+    #[command(flatten)]
+    engine: EngineArgs,
 }
 
 /// `out` with `.what` before its extension: `pca.npy` -> `pca.scores.csv`.
@@ -59,12 +61,15 @@ pub fn run(a: PcaArgs) -> Result<()> {
     }
     let (stack, range) = a.input.load_range(a.range)?;
     let sh = stack.shape();
+    let engine = a.engine.open();
     let bar = Bar::new();
     let t0 = Instant::now();
-    let p = pca_watched(&stack, a.k, range, method, &bar)
+    let (p, ran) = engine
+        .pca_watched(&stack, a.k, range, method, &bar)
         .with_context(|| format!("{}", a.input.path.display()))?;
     bar.finish();
     let secs = t0.elapsed().as_secs_f64();
+    let name = engine_used(&engine, &ran);
     let k = p.k();
     let comps = Stack::from_vec(
         Shape::new(k, sh.height, sh.width, sh.channels),
@@ -113,7 +118,7 @@ pub fn run(a: PcaArgs) -> Result<()> {
     export::write_csv_commented(&scores_path, &comments, &header, rows)
         .with_context(|| format!("writing {}", scores_path.display()))?;
     outln!(
-        "pca of frames {}..={} ({} frames of {} samples), {}, {k} components in {secs:.3} s",
+        "engine {name}: pca of frames {}..={} ({} frames of {} samples), {}, {k} components in {secs:.3} s",
         range.first,
         range.last,
         range.len(),

@@ -8,9 +8,11 @@ pub mod device;
 pub mod histogram;
 pub mod kymograph;
 pub mod normalize;
+pub mod pca;
 pub mod profile;
 pub mod reduce;
 pub mod roi;
+pub mod roi_table;
 pub mod shader;
 pub(crate) mod stream;
 

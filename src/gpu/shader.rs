@@ -63,7 +63,7 @@ pub struct Kernel {
 
 /// Every compute kernel, composed (`display.wgsl`, a render shader of the viewer that
 /// shares nothing with them, is compiled on its own).
-pub const KERNELS: [Kernel; 7] = [
+pub const KERNELS: [Kernel; 9] = [
     Kernel {
         file: "reduce.wgsl",
         source: super::reduce::SHADER,
@@ -75,6 +75,10 @@ pub const KERNELS: [Kernel; 7] = [
     Kernel {
         file: "roi.wgsl",
         source: super::roi::SHADER,
+    },
+    Kernel {
+        file: "roi_table.wgsl",
+        source: super::roi_table::SHADER,
     },
     Kernel {
         file: "profile.wgsl",
@@ -91,6 +95,10 @@ pub const KERNELS: [Kernel; 7] = [
     Kernel {
         file: "kymograph.wgsl",
         source: super::kymograph::SHADER,
+    },
+    Kernel {
+        file: "pca.wgsl",
+        source: super::pca::SHADER,
     },
 ];
 
@@ -150,6 +158,10 @@ mod tests {
             ),
             ("roi.wgsl", rust_layout::<roi::Params>(roi::Params::LAYOUT)),
             (
+                "roi_table.wgsl",
+                rust_layout::<roi_table::Params>(roi_table::Params::LAYOUT),
+            ),
+            (
                 "profile.wgsl",
                 rust_layout::<profile::Params>(profile::Params::LAYOUT),
             ),
@@ -165,6 +177,7 @@ mod tests {
                 "kymograph.wgsl",
                 rust_layout::<kymograph::Params>(kymograph::Params::LAYOUT),
             ),
+            ("pca.wgsl", rust_layout::<pca::Params>(pca::Params::LAYOUT)),
         ]
     }
 

@@ -190,7 +190,7 @@ fn mean_frame(
 
 /// Block `block` of the random ±1 sketch matrix: 64 columns, one u64 of sign bits per
 /// sample (bit j: column 64 block + j).
-fn signs(n: usize, block: usize) -> Vec<u64> {
+pub(crate) fn signs(n: usize, block: usize) -> Vec<u64> {
     // splitmix64 of the sample index: the same sketch on every run
     let first = (n * block) as u64;
     (first..first + n as u64)
@@ -408,6 +408,79 @@ pub fn symmetric_eigen(a: &[f64], r: usize) -> (Vec<f64>, Vec<f64>) {
     (values, vectors)
 }
 
+/// The three products of the centred frames `X` (T x N) that every pass computes, by
+/// one engine: the CPU ([`CpuPasses`], the reference) or the GPU
+/// (`crate::gpu::pca::GpuPasses`). The rest of the method (orthonormalization and the
+/// small eigen-problem) runs on the CPU in f64 either way.
+pub trait PcaPasses {
+    type Error: From<OpError>;
+    /// Rows of `Y = X Ω` for the `l <= 64` sign columns of `om` (one u64 of sign bits
+    /// per sample, bit j set: +1 in column j), and the total squared norm of X.
+    fn sketch(
+        &self,
+        range: FrameRange,
+        mean: &[f64],
+        om: &[u64],
+        l: usize,
+        progress: &dyn Progress,
+    ) -> Result<(Vec<f64>, f64), Self::Error>;
+    /// `Z = Xᵀ Q` (N x r, row per sample) for `Q` (T x r, row per frame).
+    fn project_samples(
+        &self,
+        range: FrameRange,
+        mean: &[f64],
+        q: &[f64],
+        r: usize,
+        progress: &dyn Progress,
+    ) -> Result<Vec<f64>, Self::Error>;
+    /// `Y = X Z` (T x r) for `Z` (N x r).
+    fn project_frames(
+        &self,
+        range: FrameRange,
+        mean: &[f64],
+        z: &[f64],
+        r: usize,
+        progress: &dyn Progress,
+    ) -> Result<Vec<f64>, Self::Error>;
+}
+
+/// The passes on the CPU, in f64.
+pub struct CpuPasses<'a>(pub &'a Stack);
+
+impl PcaPasses for CpuPasses<'_> {
+    type Error = OpError;
+    fn sketch(
+        &self,
+        range: FrameRange,
+        mean: &[f64],
+        om: &[u64],
+        l: usize,
+        progress: &dyn Progress,
+    ) -> Result<(Vec<f64>, f64), OpError> {
+        sketch(self.0, range, mean, om, l, progress)
+    }
+    fn project_samples(
+        &self,
+        range: FrameRange,
+        mean: &[f64],
+        q: &[f64],
+        r: usize,
+        progress: &dyn Progress,
+    ) -> Result<Vec<f64>, OpError> {
+        project_samples(self.0, range, mean, q, r, progress)
+    }
+    fn project_frames(
+        &self,
+        range: FrameRange,
+        mean: &[f64],
+        z: &[f64],
+        r: usize,
+        progress: &dyn Progress,
+    ) -> Result<Vec<f64>, OpError> {
+        project_frames(self.0, range, mean, z, r, progress)
+    }
+}
+
 /// [`pca`] telling `progress` each pass over the frames and stopping with
 /// [`OpError::Cancelled`] soon after it is cancelled.
 pub fn pca_watched(
@@ -417,20 +490,31 @@ pub fn pca_watched(
     method: PcaMethod,
     progress: &dyn Progress,
 ) -> Result<Pca, OpError> {
+    pca_with(stack, k, range, method, &CpuPasses(stack), progress)
+}
+
+/// [`pca_watched`] with the products over the frames computed by `passes`.
+pub fn pca_with<P: PcaPasses>(
+    stack: &Stack,
+    k: usize,
+    range: FrameRange,
+    method: PcaMethod,
+    passes: &P,
+    progress: &dyn Progress,
+) -> Result<Pca, P::Error> {
     let sh = stack.shape();
     range.check(sh.frames)?;
     let frames = range.len();
     if k == 0 {
-        return Err(OpError::Invalid(
-            "PCA: ask for at least one component (k >= 1)".into(),
-        ));
+        return Err(OpError::Invalid("PCA: ask for at least one component (k >= 1)".into()).into());
     }
     if frames < 2 || k > frames - 1 {
         return Err(OpError::Invalid(format!(
             "PCA: k = {k} is more than the {} components {frames} frames have (the frames \
              less one, once the mean frame is removed)",
             frames.saturating_sub(1)
-        )));
+        ))
+        .into());
     }
     let n = sh.frame_len();
     let (l, power, name) = match method {
@@ -459,7 +543,8 @@ pub fn pca_watched(
              frame (--size-ratio, --crop)",
             crate::load::human_bytes(need),
             crate::load::human_bytes(ram)
-        )));
+        ))
+        .into());
     }
     let mean = mean_frame(stack, range, progress)?;
     // the sketch: at most 64 sign columns at a time
@@ -469,7 +554,7 @@ pub fn pca_watched(
     while done < l {
         let cols = (l - done).min(64);
         let om = signs(n, done / 64);
-        let (part, t) = sketch(stack, range, &mean, &om, cols, progress)?;
+        let (part, t) = passes.sketch(range, &mean, &om, cols, progress)?;
         for i in 0..frames {
             y[i * l + done..i * l + done + cols].copy_from_slice(&part[i * cols..(i + 1) * cols]);
         }
@@ -478,11 +563,11 @@ pub fn pca_watched(
     }
     let (mut q, mut r) = orthonormal(&y, frames, l);
     for _ in 0..power {
-        let z = project_samples(stack, range, &mean, &q, r, progress)?;
-        let y = project_frames(stack, range, &mean, &z, r, progress)?;
+        let z = passes.project_samples(range, &mean, &q, r, progress)?;
+        let y = passes.project_frames(range, &mean, &z, r, progress)?;
         (q, r) = orthonormal(&y, frames, r);
     }
-    let z = project_samples(stack, range, &mean, &q, r, progress)?;
+    let z = passes.project_samples(range, &mean, &q, r, progress)?;
     // Zᵀ Z = B Bᵀ with B = Qᵀ X
     let mut m = vec![0.0f64; r * r];
     for zs in z.chunks_exact(r) {

@@ -21,6 +21,16 @@ pub struct Stats {
     pub max: f32,
 }
 
+impl Stats {
+    /// The statistics of no pixel (every one NaN).
+    pub const EMPTY: Stats = Stats {
+        mean: f32::NAN,
+        std: f32::NAN,
+        min: f32::NAN,
+        max: f32::NAN,
+    };
+}
+
 /// The table of several ROIs over a range of frames.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RoiTable {
@@ -35,6 +45,26 @@ pub struct RoiTable {
 }
 
 impl RoiTable {
+    /// The table of `rois` (pixels `spans`) over `range` from its rows of `stats`.
+    pub fn new(
+        rois: &[NamedRoi],
+        spans: &[Vec<Span>],
+        channels: usize,
+        range: FrameRange,
+        stats: Vec<Stats>,
+    ) -> RoiTable {
+        RoiTable {
+            names: rois.iter().map(|r| r.name.clone()).collect(),
+            areas: spans
+                .iter()
+                .map(|s| s.iter().map(|s| s.x1 - s.x0).sum())
+                .collect(),
+            channels,
+            frames: (range.first..=range.last).collect(),
+            stats,
+        }
+    }
+
     /// Statistics of ROI `r`, channel `c` in row `i`.
     pub fn get(&self, i: usize, r: usize, c: usize) -> Stats {
         self.stats[(i * self.names.len() + r) * self.channels + c]
@@ -72,12 +102,7 @@ fn frame_row(
         }
         for ch in 0..c {
             out[r * c + ch] = if n[ch] == 0 {
-                Stats {
-                    mean: f32::NAN,
-                    std: f32::NAN,
-                    min: f32::NAN,
-                    max: f32::NAN,
-                }
+                Stats::EMPTY
             } else {
                 let m = sum[ch] / n[ch] as f64;
                 let var = (sq[ch] / n[ch] as f64 - m * m).max(0.0);
@@ -107,23 +132,12 @@ pub fn roi_table_watched(
 ) -> Result<RoiTable, OpError> {
     let sh = stack.shape();
     range.check(sh.frames)?;
-    if rois.is_empty() {
-        return Err(OpError::Invalid("no ROI given".into()));
-    }
-    let spans = rois
-        .iter()
-        .map(|r| {
-            r.roi
-                .spans(sh.height, sh.width)
-                .map_err(|e| OpError::Invalid(format!("ROI '{}': {e}", r.name)))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let spans = table_spans(rois, sh.height, sh.width)?;
     let c = sh.channels;
     let per_row = rois.len() * c;
-    let frames: Vec<usize> = (range.first..=range.last).collect();
-    let mut stats = vec![Stats::default(); frames.len() * per_row];
+    let mut stats = vec![Stats::default(); range.len() * per_row];
     let chunk = per_frame_chunk(stack, stack.default_chunk_bytes());
-    progress.start("roi table", frames.len() as u64);
+    progress.start("roi table", range.len() as u64);
     stack.for_each_chunk(range.first..range.last + 1, chunk, |ts| {
         if progress.is_cancelled() {
             return Err(OpError::Cancelled);
@@ -137,14 +151,20 @@ pub fn roi_table_watched(
         progress.advance(n);
         Ok(())
     })?;
-    Ok(RoiTable {
-        names: rois.iter().map(|r| r.name.clone()).collect(),
-        areas: spans
-            .iter()
-            .map(|s| s.iter().map(|s| s.x1 - s.x0).sum())
-            .collect(),
-        channels: c,
-        frames,
-        stats,
-    })
+    Ok(RoiTable::new(rois, &spans, c, range, stats))
+}
+
+/// The pixel spans of each of `rois` in an `h` x `w` frame; an empty set, or a ROI with
+/// no pixel in the frame, is an error naming the ROI.
+pub fn table_spans(rois: &[NamedRoi], h: usize, w: usize) -> Result<Vec<Vec<Span>>, OpError> {
+    if rois.is_empty() {
+        return Err(OpError::Invalid("no ROI given".into()));
+    }
+    rois.iter()
+        .map(|r| {
+            r.roi
+                .spans(h, w)
+                .map_err(|e| OpError::Invalid(format!("ROI '{}': {e}", r.name)))
+        })
+        .collect()
 }

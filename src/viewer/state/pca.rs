@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use crate::ops::Image;
-use crate::ops::pca::{Pca, PcaMethod, pca_watched};
+use crate::ops::pca::{Pca, PcaMethod};
 
 use super::ViewerState;
 use super::job::Job;
@@ -51,8 +51,11 @@ impl ViewerState {
             "PCA: {k} components of frames {}..={}",
             range.first, range.last
         );
+        let engine = self.compute.engine.clone();
         let job = Job::spawn(what, move |ctx| {
-            Ok(pca_watched(&stack, k, range, PcaMethod::Auto, ctx)?)
+            Ok(engine
+                .pca_watched(&stack, k, range, PcaMethod::Auto, ctx)?
+                .0)
         });
         self.jobs.pca = Some(job);
     }

@@ -9,13 +9,12 @@ use std::path::Path;
 use crate::export;
 use crate::ops::FrameRange;
 use crate::ops::roi::set::{NamedRoi, read_rois};
-use crate::ops::roi::table::{RoiTable, roi_table_watched};
+use crate::ops::roi::table::RoiTable;
 
 use super::ViewerState;
 use super::job::Job;
 
 /// The kept ROIs and their table.
-#[derive(Default)]
 pub struct RoiSet {
     pub rois: Vec<NamedRoi>,
     /// The table over every frame of the displayed stack, once computed.
@@ -25,6 +24,20 @@ pub struct RoiSet {
     pub failed: Option<String>,
     /// The set file's path as typed.
     pub path_input: String,
+    /// The angle in degrees the "Turn" button turns the drawn ROI by.
+    pub turn_by: f32,
+}
+
+impl Default for RoiSet {
+    fn default() -> RoiSet {
+        RoiSet {
+            rois: Vec::new(),
+            table: None,
+            failed: None,
+            path_input: String::new(),
+            turn_by: 15.0,
+        }
+    }
 }
 
 impl ViewerState {
@@ -72,9 +85,10 @@ impl ViewerState {
             return;
         }
         let (stack, rois) = (self.pipeline.stack.clone(), set.rois.clone());
+        let engine = self.compute.engine.clone();
         let all = FrameRange::all(stack.shape().frames);
         self.jobs.roi_table = Some(Job::spawn("ROI table".to_string(), move |ctx| {
-            Ok(roi_table_watched(&stack, &rois, all, ctx)?)
+            Ok(engine.roi_table_watched(&stack, &rois, all, ctx)?.0)
         }));
     }
 
