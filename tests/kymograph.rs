@@ -343,3 +343,72 @@ fn cli_profile_along_a_line() {
     ]);
     assert!(!err.is_empty());
 }
+
+#[test]
+fn cli_gives_positions_in_units_with_a_pixel_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("u.csv");
+    let c = csv.to_str().unwrap();
+    // the profile along a line: arc_mm beside arc_px
+    common::ok(&[
+        "profile",
+        "demo:5,20,30",
+        "--line",
+        "2,3,26,10",
+        "--pixel-size",
+        "0.5mm",
+        "-o",
+        c,
+    ]);
+    let (header, rows) = common::read_csv(&csv);
+    assert_eq!(header[..3], ["arc_px", "arc_mm", "value"]);
+    assert_eq!(rows.len(), 26);
+    for r in &rows {
+        assert!((r[1] - 0.5 * r[0]).abs() < 1e-4, "{r:?}");
+    }
+    // a row profile: position_um beside the pixel position
+    common::ok(&[
+        "profile",
+        "demo:5,20,30",
+        "--row",
+        "4",
+        "--pixel-size",
+        "2.5um",
+        "-o",
+        c,
+    ]);
+    let (header, rows) = common::read_csv(&csv);
+    assert_eq!(header[..3], ["position", "position_um", "value"]);
+    for r in &rows {
+        assert!((r[1] - 2.5 * r[0]).abs() < 1e-4, "{r:?}");
+    }
+    // the kymograph CSV: a comment line with each column's position in units
+    common::ok(&[
+        "kymograph",
+        "demo:6,32,40",
+        "--col",
+        "3",
+        "--pixel-size",
+        "2um",
+        "-o",
+        c,
+    ]);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let first = text.lines().next().unwrap();
+    let at: Vec<f64> = first
+        .strip_prefix("# position_um of p0..p31: ")
+        .unwrap_or_else(|| panic!("{first}"))
+        .split(' ')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert_eq!(at.len(), 32);
+    for (i, v) in at.iter().enumerate() {
+        assert!((v - 2.0 * i as f64).abs() < 1e-4, "p{i}: {v}");
+    }
+    assert_eq!(common::read_csv(&csv).1.len(), 6);
+    for bad in ["0um", "-1mm", "3furlongs"] {
+        let option = format!("--pixel-size={bad}");
+        let err = common::fails(&["kymograph", "demo:6,32,40", "--col", "3", &option, "-o", c]);
+        assert!(err.contains(&format!("--pixel-size '{bad}'")), "{err}");
+    }
+}

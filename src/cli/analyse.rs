@@ -16,11 +16,10 @@ use blitz::ops::normalize::{Normalize, SourceSpec, Step};
 use blitz::ops::profile::{self, Orientation};
 use blitz::ops::reduce::ReduceOp;
 use blitz::ops::roi::set::{NamedRoi, read_rois};
-use blitz::ops::roi::table::roi_table;
 use blitz::ops::roi::{Roi, Stat};
 
 use super::args::{
-    EngineArgs, Input, LineArgs, LineChoice, RangeArgs, engine_used, parse_option, source_spec,
+    EngineArgs, Input, LineArgs, LineChoice, RangeArgs, engine_used, pixel_size, source_spec,
 };
 
 /// `blitz normalize`.
@@ -256,10 +255,16 @@ pub fn profile(a: ProfileArgs) -> Result<()> {
         LineChoice::Poly(text) => {
             a.engine.cpu_only("line profile");
             return super::kymograph::line_profile(
-                &a.input, text, width, a.frame, a.envelope, &a.output,
+                &a.input,
+                (text, width),
+                a.frame,
+                a.envelope,
+                pixel_size(&a.path.pixel_size)?,
+                &a.output,
             );
         }
     };
+    let pixel = pixel_size(&a.path.pixel_size)?;
     let (stack, _) = a.input.load()?;
     // the envelope over every frame is the part with a GPU kernel; the profile of one
     // frame is computed on the CPU
@@ -296,7 +301,8 @@ pub fn profile(a: ProfileArgs) -> Result<()> {
         envelopes: env.iter().map(|(e, _)| (ENV_DATASET, e)).collect(),
     };
     let out = &a.output;
-    export::write_profiles_csv(out, &[curve]).with_context(|| writing(out))?;
+    export::write_profiles_csv_described(out, &[curve], &[], pixel)
+        .with_context(|| writing(out))?;
     outln!(
         "engine {name}: {orient} profile at {orient} {pos} (width {}) of frame {}, {} positions{} in {:.3} s -> {}",
         width,
@@ -400,24 +406,22 @@ pub fn roi(a: RoiArgs) -> Result<()> {
 /// `blitz roi` with several ROIs: the results table as CSV.
 fn roi_table_csv(a: &RoiArgs, rois: &[NamedRoi]) -> Result<()> {
     let (stack, range) = a.input.load_range(a.range)?;
+    let engine = a.engine.open();
     let t0 = Instant::now();
-    let table = roi_table(&stack, rois, range)?;
+    let (table, ran) = engine.roi_table(&stack, rois, range)?;
     let secs = t0.elapsed().as_secs_f64();
+    let name = engine_used(&engine, &ran);
     let (index, time) = stack.source.clock(table.frames.iter().copied());
     let clock = export::FrameClock {
         index: &index,
         time: &time,
     };
     let out = &a.output;
-    let pixel = a
-        .pixel_size
-        .as_deref()
-        .map(|p| parse_option::<blitz::calibration::PixelSize>("--pixel-size", p))
-        .transpose()?;
+    let pixel = pixel_size(&a.pixel_size)?;
     export::write_roi_table_csv(out, &table, rois, &[], clock, pixel)
         .with_context(|| writing(out))?;
     outln!(
-        "engine cpu: {} ROIs ({}), frames {}..={} in {:.3} s -> {}",
+        "engine {name}: {} ROIs ({}), frames {}..={} in {:.3} s -> {}",
         rois.len(),
         table.names.join(", "),
         range.first,

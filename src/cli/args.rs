@@ -124,6 +124,9 @@ pub struct LineArgs {
     /// Half-width of the band averaged across the line: 2K+1 lines or points.
     #[arg(long, default_value_t = 0, value_name = "K")]
     pub width: usize,
+    /// Size of a pixel with its unit (e.g. 2.5um): the CSV gives each position in it too.
+    #[arg(long, value_name = "SIZE")]
+    pub pixel_size: Option<String>,
 }
 
 /// Which line [`LineArgs`] gave.
@@ -243,6 +246,13 @@ impl LoadArgs {
 pub fn parse_option<T: FromStr<Err = SpecError>>(option: &str, text: &str) -> Result<T> {
     text.parse()
         .map_err(|e: SpecError| anyhow::anyhow!("{option} '{text}': {e}"))
+}
+
+/// The `--pixel-size` given, if any, parsed by the library's grammar.
+pub fn pixel_size(text: &Option<String>) -> Result<Option<blitz::calibration::PixelSize>> {
+    text.as_deref()
+        .map(|p| parse_option("--pixel-size", p))
+        .transpose()
 }
 
 /// The reference spec given to `option`, if any, with the option and its text.

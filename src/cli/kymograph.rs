@@ -10,7 +10,9 @@ use clap::Args;
 use blitz::export;
 use blitz::ops::kymograph::{self, Line};
 
-use super::args::{EngineArgs, Input, LineArgs, LineChoice, RangeArgs, engine_used};
+use blitz::calibration::PixelSize;
+
+use super::args::{EngineArgs, Input, LineArgs, LineChoice, RangeArgs, engine_used, pixel_size};
 
 /// `blitz kymograph`.
 #[derive(Args)]
@@ -32,6 +34,7 @@ pub struct KymographArgs {
 
 pub fn run(a: KymographArgs) -> Result<()> {
     let width = a.path.width;
+    let pixel = pixel_size(&a.path.pixel_size)?;
     let choice = a.path.choice()?;
     // a bad --line is said before anything is loaded
     let parsed = match choice {
@@ -78,7 +81,24 @@ pub fn run(a: KymographArgs) -> Result<()> {
             v.extend_from_slice(r);
             v
         });
-        export::write_csv(out, &header, rows).with_context(writing)?;
+        // the columns' positions along the line in units, where calibrated
+        let comments: Vec<String> = pixel
+            .map(|px| {
+                // as the CSV writes its numbers: an f32 as Rust prints it
+                let at = line
+                    .arc_lengths()
+                    .into_iter()
+                    .map(|a| ((a as f64 * px.value) as f32).to_string());
+                format!(
+                    "position_{} of p0..p{}: {}",
+                    px.unit.ascii(),
+                    img.width.saturating_sub(1),
+                    at.collect::<Vec<_>>().join(" ")
+                )
+            })
+            .into_iter()
+            .collect();
+        export::write_csv_commented(out, &comments, &header, rows).with_context(writing)?;
     } else {
         export::write_image(out, &img).with_context(writing)?;
     }
@@ -107,10 +127,10 @@ fn inside(option: &str, pos: usize, n: usize, dim: &str) -> Result<()> {
 /// [, dataset_min, dataset_max].
 pub fn line_profile(
     input: &Input,
-    text: &str,
-    width: usize,
+    (text, width): (&str, usize),
     frame: usize,
     envelope: Option<u32>,
+    pixel: Option<PixelSize>,
     out: &std::path::Path,
 ) -> Result<()> {
     let line = Line::parse(text, width)?;
@@ -124,12 +144,18 @@ pub fn line_profile(
         .context(format!("--envelope with {what}"))?;
     let arc = line.arc_lengths();
     let mut header = vec!["arc_px".to_string()];
+    if let Some(px) = pixel {
+        header.push(format!("arc_{}", px.unit.ascii()));
+    }
     header.extend(export::channel_columns("value", p.channels));
     if env.is_some() {
         header.extend(["dataset_min".to_string(), "dataset_max".to_string()]);
     }
     let rows = (0..p.len()).map(|i| {
         let mut row = vec![arc[i]];
+        if let Some(px) = pixel {
+            row.push((arc[i] as f64 * px.value) as f32);
+        }
         row.extend((0..p.channels).map(|c| p.get(i, c)));
         if let Some(e) = &env {
             row.extend([e.lo[i], e.hi[i]]);
