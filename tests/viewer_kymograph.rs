@@ -1,13 +1,14 @@
 //! The line tool in the viewer, driven through its state: the profile along a line at
 //! any angle and its kymograph over the selection are the library's (`ops::kymograph`,
 //! the functions `blitz profile --line` and `blitz kymograph` call), a click on the
-//! kymograph shows its frame and marks its position, the kymograph exports, and a line
-//! too short or outside the frame says so.
+//! kymograph shows its frame and marks its position, the kymograph exports, clicks make
+//! the line a polyline whose dataset envelope comes from its kymograph, and a line too
+//! short or outside the frame says so.
 
 mod common;
 
 use blitz::ops::FrameRange;
-use blitz::ops::kymograph::{Line, kymograph, line_profile};
+use blitz::ops::kymograph::{Line, kymograph, line_envelope, line_profile};
 use blitz::viewer::state::{ExportKind, Loaded};
 use blitz::{LoadOptions, NoProgress};
 use common::{demo_small as demo, export_to};
@@ -76,4 +77,49 @@ fn a_line_too_short_or_outside_the_frame_says_so() {
     v.wait_jobs();
     assert!(v.error.take().unwrap().starts_with("kymograph: "));
     assert!(v.lines.kymograph.is_none());
+}
+
+#[test]
+fn clicks_make_a_polyline_and_its_kymograph_gives_the_dataset_envelope() {
+    let stack = demo();
+    let mut v = common::viewer_of(demo());
+    v.profile.width = 0;
+    // a click before any line is dragged adds nothing
+    v.line_extend((5.0, 5.0));
+    assert!(v.lines.points.is_empty());
+    v.line_drag((2.0, 2.0), (20.0, 4.0));
+    v.line_extend((22.0, 16.0));
+    v.line_extend((6.0, 15.0));
+    let line = Line {
+        points: vec![(2.0, 2.0), (20.0, 4.0), (22.0, 16.0), (6.0, 15.0)],
+        width: 0,
+    };
+    assert_eq!(v.line(), Some(line.clone()));
+    let (p, arc) = v.line_profile().unwrap().unwrap();
+    assert_eq!(p.values, line_profile(&stack, 0, &line).unwrap().values);
+    assert_eq!(arc, line.arc_lengths());
+    // the envelope waits for the kymograph of this line
+    v.profile.env_dataset = true;
+    assert!(v.line_envelope().is_none());
+    v.start_kymograph();
+    v.wait_jobs();
+    let all = FrameRange::all(stack.shape().frames);
+    for q in [0, 10] {
+        v.profile.env_q = q;
+        let (range, env) = v.line_envelope().unwrap();
+        assert_eq!(range, all);
+        let want = line_envelope(&stack, &line, q).unwrap();
+        assert_eq!((env.lo, env.hi), (want.lo, want.hi), "q = {q}");
+    }
+    // switched off, or another line: no envelope
+    v.profile.env_dataset = false;
+    assert!(v.line_envelope().is_none());
+    v.profile.env_dataset = true;
+    // a right click takes the last vertex back: another line than the kymograph's
+    v.line_undo_vertex();
+    assert_eq!(v.lines.points.len(), 3);
+    assert!(v.line_envelope().is_none());
+    v.line_undo_vertex();
+    v.line_undo_vertex();
+    assert!(v.lines.points.is_empty() && v.line().is_none());
 }

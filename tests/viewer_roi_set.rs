@@ -87,3 +87,46 @@ fn the_ellipse_tool_draws_the_ellipse_in_the_box_it_spans() {
     v.ellipse_drag((20.0, 2.0), (20.4, 9.0));
     assert_eq!(v.roi.region, Some(want));
 }
+
+#[test]
+fn a_drawn_roi_turns_about_its_centre() {
+    let stack = demo();
+    let mut v = common::viewer_of(demo());
+    // a rectangle turned by 35 degrees is the turned rectangle of the set grammar
+    v.roi.region = Some(Roi::parse_rect("4,3,12,6").unwrap());
+    v.turn_roi(35.0);
+    let want = Roi::parse_rect_turned("4,3,12,6,35").unwrap();
+    assert_eq!(v.roi.region, Some(want.clone()));
+    v.wait_jobs();
+    let series = blitz::ops::roi::roi_series(
+        &stack,
+        &want,
+        blitz::ops::roi::Stat::Mean,
+        FrameRange::all(12),
+    )
+    .unwrap();
+    assert_eq!(v.roi.series.as_ref(), Some(&series));
+    // turned again by -35 degrees: the corners of the rectangle, as a polygon
+    v.turn_roi(-35.0);
+    let Some(Roi::Polygon(p)) = &v.roi.region else {
+        panic!("{:?}", v.roi.region);
+    };
+    let corners = [(4.0, 3.0), (16.0, 3.0), (16.0, 9.0), (4.0, 9.0)];
+    for (a, b) in p.iter().zip(corners) {
+        assert!(
+            (a.0 - b.0).abs() < 1e-4 && (a.1 - b.1).abs() < 1e-4,
+            "{p:?}"
+        );
+    }
+    // an ellipse turns its axes
+    v.roi.region = Some(Roi::parse_ellipse("10,8,6,3,10").unwrap());
+    v.turn_roi(20.0);
+    assert_eq!(
+        v.roi.region,
+        Some(Roi::parse_ellipse("10,8,6,3,30").unwrap())
+    );
+    // no ROI: nothing to turn, nothing changes
+    v.roi.region = None;
+    v.turn_roi(20.0);
+    assert!(v.roi.region.is_none());
+}

@@ -72,7 +72,8 @@ pub struct SetupArgs {
     /// ROI rectangle X,Y,W,H whose time series is plotted.
     #[arg(long, value_name = "X,Y,W,H", allow_hyphen_values = true)]
     pub rect: Option<String>,
-    /// The line tool's line X1,Y1,X2,Y2: its profile at any angle replaces the H profile.
+    /// The line tool's line X1,Y1,X2,Y2[,X3,Y3...] (a polyline from three points): its
+    /// profile at any angle replaces the H profile.
     #[arg(long, value_name = "X1,Y1,X2,Y2", allow_hyphen_values = true)]
     pub line: Option<String>,
     /// Compute the kymograph of --line over the frames at start (its panel opens).
@@ -151,13 +152,9 @@ impl SetupArgs {
                 .line
                 .as_deref()
                 .map(|t| {
-                    let l = Line::parse(t, 0).map_err(|e| anyhow::anyhow!("--line '{t}': {e}"))?;
-                    match l.points.as_slice() {
-                        [a, b] => Ok((*a, *b)),
-                        _ => Err(anyhow::anyhow!(
-                            "--line '{t}': the viewer's line has two points"
-                        )),
-                    }
+                    Line::parse(t, 0)
+                        .map(|l| l.points)
+                        .map_err(|e| anyhow::anyhow!("--line '{t}': {e}"))
                 })
                 .transpose()?,
             kymograph: self.kymograph,

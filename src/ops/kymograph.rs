@@ -337,6 +337,15 @@ pub fn line_envelope(
         return Err(OpError::Invalid("the stack has no frames".into()));
     }
     let img = kymograph(stack, line, FrameRange::all(frames))?;
+    Ok(kymograph_envelope(&img, q))
+}
+
+/// The envelope of a kymograph's positions over its frames (rows) and channels: at each
+/// position min/max for `q = 0`, else the percentiles `q` and `100 - q` (NaN skipped;
+/// NaN where nothing is left). `q` must have passed
+/// [`crate::ops::profile::check_percentile`].
+pub fn kymograph_envelope(img: &Image, q: u32) -> crate::ops::profile::Envelope {
+    let frames = img.height;
     let (len, c) = (img.width, img.channels);
     let (lo, hi): (Vec<f32>, Vec<f32>) = (0..len)
         .into_par_iter()
@@ -361,5 +370,5 @@ pub fn line_envelope(
             )
         })
         .unzip();
-    Ok(crate::ops::profile::Envelope { lo, hi })
+    crate::ops::profile::Envelope { lo, hi }
 }

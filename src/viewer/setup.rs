@@ -42,7 +42,7 @@ pub struct ViewSetup {
     pub roi: Option<Roi>,
     /// The line tool's line (its profile at any angle), and its kymograph computed at
     /// start.
-    pub line: Option<((f32, f32), (f32, f32))>,
+    pub line: Option<Vec<(f32, f32)>>,
     pub kymograph: bool,
     /// A ROI set (its table computed at start).
     pub rois: Vec<crate::ops::roi::set::NamedRoi>,

@@ -72,6 +72,44 @@ impl Roi {
         )
     }
 
+    /// This ROI turned by `angle` degrees (clockwise on screen, y pointing down) about
+    /// its centre: a rectangle becomes the polygon of its turned corners, a polygon
+    /// turns about the mean of its vertices, an ellipse turns its axes.
+    pub fn turned(&self, angle: f32) -> Roi {
+        match self {
+            Roi::Rect { x, y, w, h } => {
+                Roi::turned_rect((*x as f32, *y as f32), (*w as f32, *h as f32), angle)
+            }
+            Roi::Polygon(p) => {
+                let n = p.len().max(1) as f32;
+                let cx = p.iter().map(|v| v.0).sum::<f32>() / n;
+                let cy = p.iter().map(|v| v.1).sum::<f32>() / n;
+                let (s, c) = angle.to_radians().sin_cos();
+                Roi::Polygon(
+                    p.iter()
+                        .map(|&(x, y)| {
+                            let (u, v) = (x - cx, y - cy);
+                            (cx + u * c - v * s, cy + u * s + v * c)
+                        })
+                        .collect(),
+                )
+            }
+            Roi::Ellipse {
+                cx,
+                cy,
+                rx,
+                ry,
+                angle: a,
+            } => Roi::Ellipse {
+                cx: *cx,
+                cy: *cy,
+                rx: *rx,
+                ry: *ry,
+                angle: a + angle,
+            },
+        }
+    }
+
     /// Parses an ellipse `CX,CY,RX,RY[,ANGLE]`: centre, radii (positive) and the angle
     /// of its x axis in degrees (default 0).
     pub fn parse_ellipse(s: &str) -> Result<Roi, SpecError> {

@@ -1,11 +1,13 @@
-//! The line tool: a straight line drawn on the image, its profile at any angle in the
-//! frame shown (bilinear along the line, band-averaged across it by the profile width)
-//! and its kymograph over the timeline selection, computed in a background job by the
-//! engine (the function `blitz kymograph` calls). The kymograph panel is linked to the
-//! view: a click on it shows that frame and marks that position on the line.
+//! The line tool: a straight line dragged on the image (clicks add vertices: a
+//! polyline), its profile at any angle in the frame shown (bilinear along the line,
+//! band-averaged across it by the profile width) and its kymograph over the timeline
+//! selection, computed in a background job by the engine (the function `blitz
+//! kymograph` calls). The kymograph gives the line profile's dataset envelope over its
+//! frames. The kymograph panel is linked to the view: a click on it shows that frame and
+//! marks that position on the line.
 
-use crate::ops::kymograph::{Line, line_profile};
-use crate::ops::profile::Profile;
+use crate::ops::kymograph::{Line, kymograph_envelope, line_profile};
+use crate::ops::profile::{Envelope, Profile};
 use crate::ops::{FrameRange, Image, OpError};
 
 use super::ViewerState;
@@ -14,8 +16,8 @@ use super::job::Job;
 /// The line, its kymograph and what is marked on it.
 #[derive(Default)]
 pub struct LineState {
-    /// End points in data coordinates of the shown frame.
-    pub ends: Option<((f32, f32), (f32, f32))>,
+    /// Vertices in data coordinates of the shown frame (none, or two and more).
+    pub points: Vec<(f32, f32)>,
     /// The last kymograph: of which line and frames, and the image (frames x positions).
     pub kymograph: Option<(Line, FrameRange, Image)>,
     /// Increases with every new kymograph (the panel keeps one texture per value).
@@ -23,24 +25,76 @@ pub struct LineState {
     /// Position along the line (in samples) marked on the image after a click on the
     /// kymograph.
     pub mark: Option<usize>,
+    /// The dataset envelope taken from the kymograph: of which generation and
+    /// percentile.
+    pub envelope: Option<(u64, u32, Envelope)>,
 }
 
 impl ViewerState {
     /// The line of the line tool with the profile width as its band, None without one
     /// (or one shorter than a pixel).
     pub fn line(&self) -> Option<Line> {
-        let (a, b) = self.lines.ends?;
+        if self.lines.points.len() < 2 {
+            return None;
+        }
         let l = Line {
-            points: vec![a, b],
+            points: self.lines.points.clone(),
             width: self.profile.width,
         };
         (l.length() >= 1.0).then_some(l)
     }
 
-    /// A drag of the line tool from `from` to `to` (data coordinates).
+    /// A drag of the line tool from `from` to `to` (data coordinates): a new straight
+    /// line.
     pub fn line_drag(&mut self, from: (f32, f32), to: (f32, f32)) {
-        self.lines.ends = Some((from, to));
+        self.lines.points = vec![from, to];
         self.lines.mark = None;
+    }
+
+    /// A click of the line tool at `p`: the line goes on to `p` (a polyline); nothing
+    /// before a line is dragged.
+    pub fn line_extend(&mut self, p: (f32, f32)) {
+        if self.lines.points.len() >= 2 {
+            self.lines.points.push(p);
+            self.lines.mark = None;
+        }
+    }
+
+    /// A right click of the line tool: the last vertex is taken back; a straight line
+    /// goes.
+    pub fn line_undo_vertex(&mut self) {
+        if self.lines.points.len() > 2 {
+            self.lines.points.pop();
+        } else {
+            self.lines.points.clear();
+        }
+        self.lines.mark = None;
+    }
+
+    /// The line profile's dataset envelope (min/max, or the percentiles of the profile
+    /// settings) over the frames of the line's kymograph, with those frames; None while
+    /// it is switched off or no kymograph of this line (and band) is at hand.
+    pub fn line_envelope(&mut self) -> Option<(FrameRange, Envelope)> {
+        let p = &self.pipeline;
+        // an ops preview shows one processed frame: raw frames' envelope would mislead
+        if !self.profile.env_dataset || (p.shown.is_some() && p.aggregate.is_none()) {
+            return None;
+        }
+        let line = self.line()?;
+        let (kl, range, img) = self.lines.kymograph.as_ref()?;
+        if *kl != line {
+            return None;
+        }
+        let (generation, q) = (self.lines.generation, self.profile.env_q);
+        match &self.lines.envelope {
+            Some((g, qq, e)) if *g == generation && *qq == q => Some((*range, e.clone())),
+            _ => {
+                let e = kymograph_envelope(img, q);
+                let range = *range;
+                self.lines.envelope = Some((generation, q, e.clone()));
+                Some((range, e))
+            }
+        }
     }
 
     /// The profile along the line in the frame shown, with the arc length of each

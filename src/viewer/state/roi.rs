@@ -195,6 +195,15 @@ impl ViewerState {
         }
     }
 
+    /// Turns the ROI drawn by `angle` degrees about its centre (a rectangle becomes a
+    /// turned rectangle); its series is computed again.
+    pub fn turn_roi(&mut self, angle: f32) {
+        if let Some(r) = &self.roi.region {
+            self.roi.region = Some(r.turned(angle));
+            self.compute_roi();
+        }
+    }
+
     /// A click of the polygon tool adds a vertex at data position (x, y).
     pub fn polygon_click(&mut self, x: f32, y: f32) {
         self.roi.polygon_draft.push((x, y));

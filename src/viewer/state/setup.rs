@@ -92,8 +92,8 @@ impl ViewerState {
             self.roi_set.rois = v.rois.clone();
             self.roi_set_changed();
         }
-        if let Some((a, b)) = v.line {
-            self.line_drag(a, b);
+        if let Some(points) = &v.line {
+            self.lines.points = points.clone();
             if v.kymograph {
                 self.start_kymograph();
             }

@@ -156,6 +156,18 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui, image: &mut ImageFn<'_>) {
                     s.line_drag((a.x, a.y), (b.x, b.y));
                 }
             }
+            if s.tool == Tool::Line {
+                // a click adds a vertex (a polyline), a right click takes the last back
+                if resp.clicked()
+                    && let Some(p) = resp.interact_pointer_pos()
+                {
+                    let d = data(p, s);
+                    s.line_extend((d.x, d.y));
+                }
+                if resp.secondary_clicked() {
+                    s.line_undo_vertex();
+                }
+            }
         }
         Tool::Pin => {
             if resp.clicked()
@@ -264,9 +276,14 @@ fn overlays(s: &ViewerState, ui: &Ui, rect: Rect) {
             colours::pin(i),
         );
     }
-    if let Some((a, b)) = s.lines.ends {
+    if s.lines.points.len() >= 2 {
         let st = Stroke::new(2.0, colours::LINE);
-        painter.line_segment([at(a.0, a.1), at(b.0, b.1)], st);
+        let pts: Vec<Pos2> = s.lines.points.iter().map(|&(x, y)| at(x, y)).collect();
+        for p in &pts[1..pts.len() - 1] {
+            // the polyline's inner vertices
+            painter.circle_stroke(*p, 3.0, st);
+        }
+        painter.line(pts, st);
         if let Some(p) = s.lines.mark.and_then(|i| s.kymograph_point(i)) {
             painter.circle_stroke(at(p.0, p.1), 5.0, Stroke::new(2.0, Color32::WHITE));
         }

@@ -19,7 +19,7 @@ struct Drawn {
 }
 
 pub fn show(s: &mut ViewerState, ctx: &egui::Context) {
-    if s.lines.ends.is_none() {
+    if s.lines.points.is_empty() {
         return;
     }
     egui::Window::new("Kymograph")

@@ -94,7 +94,8 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
             None => None,
         };
         if let Some((prof, arc)) = &line {
-            line_plot(&mut c0[0], h, prof, arc, s.calibration.pixel);
+            let env = s.line_envelope();
+            line_plot(&mut c0[0], h, (prof, arc), env, s.calibration.pixel);
         }
         if let Some(p) = &profiles {
             for (k, (ui, prof, name)) in [
@@ -245,8 +246,8 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
 fn line_plot(
     ui: &mut Ui,
     h: f32,
-    prof: &crate::ops::profile::Profile,
-    arc: &[f32],
+    (prof, arc): (&crate::ops::profile::Profile, &[f32]),
+    env: Option<(crate::ops::FrameRange, crate::ops::profile::Envelope)>,
     pixel: Option<crate::calibration::PixelSize>,
 ) {
     let mut pl = plot("line profile", ui, h).x_axis_label("along the line (px)");
@@ -256,6 +257,18 @@ fn line_plot(
             .x_axis_formatter(move |m, _| short(m.value * p.value));
     }
     pl.show(ui, |pui| {
+        if let Some((range, e)) = &env {
+            let name = format!("dataset, frames {}..={}", range.first, range.last);
+            let xs: Vec<f64> = arc.iter().map(|&a| a as f64).collect();
+            let lo: Vec<f64> = e.lo.iter().map(|&v| v as f64).collect();
+            let hi: Vec<f64> = e.hi.iter().map(|&v| v as f64).collect();
+            let colour = envelope_colour("dataset");
+            pui.add(
+                FilledArea::new(name, &xs, &lo, &hi)
+                    .fill_color(colour)
+                    .stroke(Stroke::new(1.0, colour.gamma_multiply(2.5))),
+            );
+        }
         for c in 0..prof.channels {
             let pts: PlotPoints = (0..prof.len())
                 .map(|i| [arc[i] as f64, prof.get(i, c) as f64])

@@ -24,6 +24,22 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
             s.add_roi_to_set();
         }
     });
+    ui.horizontal(|ui| {
+        // rectangles (also turned), polygons and ellipses: a drawn ROI turns about its
+        // centre
+        let turn = ui
+            .add_enabled(s.roi.region.is_some(), egui::Button::new("Turn the ROI by"))
+            .on_hover_text("turns the ROI drawn about its centre (a rectangle stays one)");
+        ui.add(
+            egui::DragValue::new(&mut s.roi_set.turn_by)
+                .range(-180.0..=180.0)
+                .speed(1.0)
+                .suffix("°"),
+        );
+        if turn.clicked() {
+            s.turn_roi(s.roi_set.turn_by);
+        }
+    });
     let frame = s.playback.frame;
     let pixel = s.calibration.pixel;
     let mut remove = None;
