@@ -44,6 +44,8 @@ fn a_session_s_settings_come_back_in_the_next_and_reset_forgets_them() {
     v.display.params.colormap = Colormap::Viridis;
     v.display.auto_colormap = false;
     v.panels_hidden = true;
+    v.panel_sizes.left = Some(310.5);
+    v.panel_sizes.bottom = Some(240.0);
     v.load_opts.grayscale = true;
     let cal = Calibration {
         pixel: Some(PixelSize::new(2.5, Unit::Um).unwrap()),
@@ -58,6 +60,8 @@ fn a_session_s_settings_come_back_in_the_next_and_reset_forgets_them() {
     w.use_settings(file.clone());
     assert_eq!(w.display.params.colormap, Colormap::Viridis);
     assert!(!w.display.auto_colormap && w.panels_hidden && w.load_opts.grayscale);
+    assert_eq!(w.panel_sizes, v.panel_sizes);
+    assert_eq!(w.panel_sizes.right, None);
     assert_eq!(w.calibration, cal);
     assert_eq!(w.calibration_input.pixel, "2.5um");
     assert_eq!(w.last_folder(), Some(dir.path()));
@@ -72,6 +76,7 @@ fn a_session_s_settings_come_back_in_the_next_and_reset_forgets_them() {
     assert!(!file.exists());
     assert_eq!(w.calibration, Calibration::default());
     assert!(w.display.auto_colormap && !w.panels_hidden && !w.load_opts.grayscale);
+    assert_eq!(w.panel_sizes, Default::default());
 
     // a broken file: the defaults, with a note, and it is replaced at the next save
     std::fs::write(&file, "{ not json").unwrap();

@@ -74,7 +74,7 @@ pub struct SetupArgs {
     pub rect: Option<String>,
     /// The line tool's line X1,Y1,X2,Y2[,X3,Y3...] (a polyline from three points): its
     /// profile at any angle replaces the H profile.
-    #[arg(long, value_name = "X1,Y1,X2,Y2", allow_hyphen_values = true)]
+    #[arg(long, value_name = "X1,Y1,X2,Y2[,...]", allow_hyphen_values = true)]
     pub line: Option<String>,
     /// Compute the kymograph of --line over the frames at start (its panel opens).
     #[arg(long, requires = "line")]

@@ -117,6 +117,9 @@ pub struct ViewerState {
     pub show_help: bool,
     /// The side and bottom panels are hidden (Tab): the image takes the window.
     pub panels_hidden: bool,
+    /// The panels' sizes as last dragged (kept in the settings; the next start opens
+    /// them so).
+    pub panel_sizes: settings::PanelSizes,
     /// Frame and view set-up for the first stack, once it has loaded in the background.
     pub pending_setup: Option<(usize, ViewSetup)>,
     /// The changes Ctrl+Z takes back, oldest first.
@@ -173,6 +176,7 @@ impl ViewerState {
             last_compute: String::new(),
             show_help: false,
             panels_hidden: false,
+            panel_sizes: Default::default(),
             pending_setup: None,
             undo: Vec::new(),
             calibration: Default::default(),

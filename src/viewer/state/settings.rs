@@ -43,6 +43,15 @@ impl LoadSettings {
     }
 }
 
+/// The sizes of the side and bottom panels as last dragged (points); None: the default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PanelSizes {
+    pub left: Option<f32>,
+    pub right: Option<f32>,
+    pub bottom: Option<f32>,
+}
+
 /// What is kept between sessions.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -55,6 +64,7 @@ pub struct Settings {
     pub auto_colormap: Option<bool>,
     pub colorbar: Option<bool>,
     pub panels_hidden: bool,
+    pub panel_sizes: PanelSizes,
     /// Calibration of each source, by its path.
     pub calibration: BTreeMap<String, Calibration>,
 }
@@ -154,6 +164,7 @@ impl ViewerState {
             self.display.colorbar = c;
         }
         self.panels_hidden = s.panels_hidden;
+        self.panel_sizes = s.panel_sizes;
         self.recall_calibration(s);
     }
 
@@ -189,6 +200,7 @@ impl ViewerState {
             auto_colormap: Some(self.display.auto_colormap),
             colorbar: Some(self.display.colorbar),
             panels_hidden: self.panels_hidden,
+            panel_sizes: self.panel_sizes,
             calibration,
         }
     }
@@ -227,6 +239,7 @@ impl ViewerState {
         self.display.auto_colormap = true;
         self.display.colorbar = true;
         self.panels_hidden = false;
+        self.panel_sizes = Default::default();
         self.calibration = Default::default();
         self.calibration_input = Default::default();
         self.fit_levels();

@@ -89,9 +89,12 @@ fn side_panels(s: &mut ViewerState, ui: &mut egui::Ui) {
     // 600 x 400 they took it all); Tab hides them
     let side = (ui.available_width() * 0.3).max(120.0);
     let bottom = (ui.available_height() * 0.35).max(80.0);
-    egui::Panel::left("load")
+    // the sizes last dragged (from the settings) open the first frame; each frame's
+    // sizes are kept for the next start
+    let sizes = s.panel_sizes;
+    let left = egui::Panel::left("load")
         .resizable(true)
-        .default_size(250.0)
+        .default_size(sizes.left.unwrap_or(250.0))
         .max_size(side)
         .show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
@@ -100,9 +103,9 @@ fn side_panels(s: &mut ViewerState, ui: &mut egui::Ui) {
                 info::show(s, ui);
             });
         });
-    egui::Panel::right("levels")
+    let right = egui::Panel::right("levels")
         .resizable(true)
-        .default_size(290.0)
+        .default_size(sizes.right.unwrap_or(290.0))
         .max_size(side)
         .show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
@@ -111,11 +114,16 @@ fn side_panels(s: &mut ViewerState, ui: &mut egui::Ui) {
                 analysis::show(s, ui);
             });
         });
-    egui::Panel::bottom("plots")
+    let plots = egui::Panel::bottom("plots")
         .resizable(true)
-        .default_size(190.0)
+        .default_size(sizes.bottom.unwrap_or(190.0))
         .max_size(bottom)
         .show(ui, |ui| plots::show(s, ui));
+    s.panel_sizes = crate::viewer::state::settings::PanelSizes {
+        left: Some(left.response.rect.width()),
+        right: Some(right.response.rect.width()),
+        bottom: Some(plots.response.rect.height()),
+    };
 }
 
 /// How often the window redraws to show the progress of background work.
