@@ -11,13 +11,19 @@
 //! eigen-decomposition of the small `Zᵀ Z` give the singular values and vectors. Every
 //! product is a pass over the frames in order, chunk by chunk, so a stack bigger than
 //! RAM (mapped) is read from disk a few times and never held; memory is the l x N
-//! accumulator and one chunk of frames. NaN samples count as the mean (0 once centred).
+//! accumulator (f64), the same in f32 for the pass's weights, and one chunk of frames.
+//! The passes multiply in f32 and add up in f64 (`pca/cpu.rs`, or the GPU's
+//! `gpu/pca.rs`). NaN samples count as the mean (0 once centred).
 
 use rayon::prelude::*;
 
 use super::{FrameRange, Image, OpError};
 use crate::load::{NoProgress, Progress};
-use crate::stack::{Samples, Stack};
+use crate::stack::{Dtype, Samples, Stack};
+
+mod cpu;
+
+pub use cpu::CpuPasses;
 
 /// Frames up to which the sketch takes every direction (the exact SVD).
 pub const EXACT_MAX_FRAMES: usize = 200;
@@ -100,57 +106,6 @@ pub fn pca(stack: &Stack, k: usize, range: FrameRange, method: PcaMethod) -> Res
     pca_watched(stack, k, range, method, &NoProgress)
 }
 
-/// Frames a pass reads at a time: about 64 MiB of f32, at least one.
-fn chunk_frames(n: usize) -> usize {
-    ((64 << 20) / (n.max(1) * 4)).max(1)
-}
-
-/// Frame `t` centred on `mean` into `out` (NaN: 0).
-fn centred(frame: Samples<'_>, mean: &[f64], out: &mut [f32]) {
-    fn go<T: Copy + Into<f64>>(s: &[T], mean: &[f64], out: &mut [f32]) {
-        for ((o, &v), &m) in out.iter_mut().zip(s).zip(mean) {
-            let d = v.into() - m;
-            *o = if d.is_nan() { 0.0 } else { d as f32 };
-        }
-    }
-    match frame {
-        Samples::U8(s) => go(s, mean, out),
-        Samples::U16(s) => go(s, mean, out),
-        Samples::F32(s) => go(s, mean, out),
-    }
-}
-
-/// One pass over the centred frames of `range`, chunk by chunk in order: `each` gets the
-/// chunk's first index (from 0) and its frames.
-fn pass(
-    stack: &Stack,
-    range: FrameRange,
-    mean: &[f64],
-    what: &str,
-    progress: &dyn Progress,
-    mut each: impl FnMut(usize, &[Vec<f32>]),
-) -> Result<(), OpError> {
-    let n = mean.len();
-    let per = chunk_frames(n);
-    progress.start(what, range.len() as u64);
-    let mut bufs: Vec<Vec<f32>> = Vec::new();
-    let mut a = range.first;
-    while a <= range.last {
-        if progress.is_cancelled() {
-            return Err(OpError::Cancelled);
-        }
-        let b = (a + per - 1).min(range.last);
-        bufs.resize_with(b - a + 1, || vec![0.0; n]);
-        bufs.par_iter_mut()
-            .enumerate()
-            .for_each(|(i, buf)| centred(stack.frame(a + i), mean, buf));
-        each(a - range.first, &bufs);
-        progress.advance((b - a + 1) as u64);
-        a = b + 1;
-    }
-    Ok(())
-}
-
 /// The mean frame over `range`, NaN skipped (NaN where every frame is NaN).
 fn mean_frame(
     stack: &Stack,
@@ -165,21 +120,29 @@ fn mean_frame(
         if progress.is_cancelled() {
             return Err(OpError::Cancelled);
         }
-        let f = stack.frame(t);
-        sum.par_chunks_mut(1 << 16)
-            .zip(count.par_chunks_mut(1 << 16))
-            .enumerate()
-            .for_each(|(c, (s, k))| {
-                let base = c << 16;
-                for (i, (s, k)) in s.iter_mut().zip(k).enumerate() {
-                    let v = f.get_f32(base + i);
+        const PART: usize = 1 << 16;
+        let parts = sum.par_chunks_mut(PART).zip(count.par_chunks_mut(PART));
+        // typed loops: integers have no NaN and add without a branch
+        match stack.frame(t) {
+            Samples::U8(f) => parts.zip(f.par_chunks(PART)).for_each(|((s, _), f)| {
+                s.iter_mut().zip(f).for_each(|(s, &v)| *s += v as f64);
+            }),
+            Samples::U16(f) => parts.zip(f.par_chunks(PART)).for_each(|((s, _), f)| {
+                s.iter_mut().zip(f).for_each(|(s, &v)| *s += v as f64);
+            }),
+            Samples::F32(f) => parts.zip(f.par_chunks(PART)).for_each(|((s, k), f)| {
+                for ((s, k), &v) in s.iter_mut().zip(k).zip(f) {
                     if !v.is_nan() {
                         *s += v as f64;
                         *k += 1;
                     }
                 }
-            });
+            }),
+        }
         progress.advance(1);
+    }
+    if stack.dtype() != Dtype::F32 {
+        count.fill(range.len() as u32);
     }
     Ok(sum
         .into_iter()
@@ -201,119 +164,6 @@ pub(crate) fn signs(n: usize, block: usize) -> Vec<u64> {
             z ^ (z >> 31)
         })
         .collect()
-}
-
-/// Rows of `Y = X Ω` for `l <= 64` columns of the sign block `om`, and the total
-/// squared norm of X.
-fn sketch(
-    stack: &Stack,
-    range: FrameRange,
-    mean: &[f64],
-    om: &[u64],
-    l: usize,
-    progress: &dyn Progress,
-) -> Result<(Vec<f64>, f64), OpError> {
-    let mut y = vec![0.0f64; range.len() * l];
-    let mut total = 0.0f64;
-    pass(stack, range, mean, "pca: sketch", progress, |t0, frames| {
-        let rows: Vec<(Vec<f64>, f64)> = frames
-            .par_iter()
-            .map(|c| {
-                let mut acc = vec![0.0f64; l];
-                let mut sq = 0.0f64;
-                for (&v, &bits) in c.iter().zip(om) {
-                    let v = v as f64;
-                    sq += v * v;
-                    for (j, a) in acc.iter_mut().enumerate() {
-                        // bit j set: +v, else -v
-                        *a += v * (((bits >> j) & 1) as f64 * 2.0 - 1.0);
-                    }
-                }
-                (acc, sq)
-            })
-            .collect();
-        for (i, (row, sq)) in rows.into_iter().enumerate() {
-            y[(t0 + i) * l..(t0 + i + 1) * l].copy_from_slice(&row);
-            total += sq;
-        }
-    })?;
-    Ok((y, total))
-}
-
-/// `Z = Xᵀ Q` (N x r, row per sample) for `Q` (T x r, row per frame).
-fn project_samples(
-    stack: &Stack,
-    range: FrameRange,
-    mean: &[f64],
-    q: &[f64],
-    r: usize,
-    progress: &dyn Progress,
-) -> Result<Vec<f64>, OpError> {
-    let n = mean.len();
-    let mut z = vec![0.0f64; n * r];
-    pass(
-        stack,
-        range,
-        mean,
-        "pca: projecting",
-        progress,
-        |t0, frames| {
-            const BLOCK: usize = 4096;
-            z.par_chunks_mut(BLOCK * r).enumerate().for_each(|(b, zb)| {
-                let base = b * BLOCK;
-                for (i, c) in frames.iter().enumerate() {
-                    let qt = &q[(t0 + i) * r..(t0 + i + 1) * r];
-                    for (s, zs) in zb.chunks_exact_mut(r).enumerate() {
-                        let v = c[base + s] as f64;
-                        if v != 0.0 {
-                            for (zj, qj) in zs.iter_mut().zip(qt) {
-                                *zj += v * qj;
-                            }
-                        }
-                    }
-                }
-            });
-        },
-    )?;
-    Ok(z)
-}
-
-/// `Y = X Z` (T x r) for `Z` (N x r).
-fn project_frames(
-    stack: &Stack,
-    range: FrameRange,
-    mean: &[f64],
-    z: &[f64],
-    r: usize,
-    progress: &dyn Progress,
-) -> Result<Vec<f64>, OpError> {
-    let mut y = vec![0.0f64; range.len() * r];
-    pass(
-        stack,
-        range,
-        mean,
-        "pca: power iteration",
-        progress,
-        |t0, frames| {
-            let rows: Vec<Vec<f64>> = frames
-                .par_iter()
-                .map(|c| {
-                    let mut acc = vec![0.0f64; r];
-                    for (&v, zs) in c.iter().zip(z.chunks_exact(r)) {
-                        let v = v as f64;
-                        for (a, zj) in acc.iter_mut().zip(zs) {
-                            *a += v * zj;
-                        }
-                    }
-                    acc
-                })
-                .collect();
-            for (i, row) in rows.into_iter().enumerate() {
-                y[(t0 + i) * r..(t0 + i + 1) * r].copy_from_slice(&row);
-            }
-        },
-    )?;
-    Ok(y)
 }
 
 /// An orthonormal basis of the columns of `y` (rows x cols, row-major), by modified
@@ -442,43 +292,6 @@ pub trait PcaPasses {
         r: usize,
         progress: &dyn Progress,
     ) -> Result<Vec<f64>, Self::Error>;
-}
-
-/// The passes on the CPU, in f64.
-pub struct CpuPasses<'a>(pub &'a Stack);
-
-impl PcaPasses for CpuPasses<'_> {
-    type Error = OpError;
-    fn sketch(
-        &self,
-        range: FrameRange,
-        mean: &[f64],
-        om: &[u64],
-        l: usize,
-        progress: &dyn Progress,
-    ) -> Result<(Vec<f64>, f64), OpError> {
-        sketch(self.0, range, mean, om, l, progress)
-    }
-    fn project_samples(
-        &self,
-        range: FrameRange,
-        mean: &[f64],
-        q: &[f64],
-        r: usize,
-        progress: &dyn Progress,
-    ) -> Result<Vec<f64>, OpError> {
-        project_samples(self.0, range, mean, q, r, progress)
-    }
-    fn project_frames(
-        &self,
-        range: FrameRange,
-        mean: &[f64],
-        z: &[f64],
-        r: usize,
-        progress: &dyn Progress,
-    ) -> Result<Vec<f64>, OpError> {
-        project_frames(self.0, range, mean, z, r, progress)
-    }
 }
 
 /// [`pca`] telling `progress` each pass over the frames and stopping with
