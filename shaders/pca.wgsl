@@ -15,7 +15,7 @@
 //   4 out     storage, read_write: `sketch` and `frames_times`: per frame of the range
 //             and block of samples, width (+1: the squared norm, `sketch` only) partial
 //             sums, this dispatch's at col0; `samples_times`: Z (samples x width), added
-//             to
+//             to in f32 over every frame of the range
 //
 // Software adapters stop an invocation after about 65 535 loop iterations in all, so
 // every loop here is bounded: a frame product's invocation folds SPAN samples times
@@ -111,21 +111,23 @@ fn frame_product(wg: vec3<u32>, lid: u32, signed: bool) {
             }
         }
     }
-    var n = params.cols;
+    // a row of width (+1: the squared norm) sums per frame and block; this dispatch's
+    // columns at col0
+    var n = params.width;
     if signed {
         n += 1u;
     }
-    let o = ((params.out_frame + wg.y) * params.blocks + block) * n;
+    let row = ((params.out_frame + wg.y) * params.blocks + block) * n;
     for (var j = 0u; j < params.cols; j++) {
         let total = workgroup_sum(lid, acc[j]);
         if lid == 0u {
-            out[o + j] = total;
+            out[row + params.col0 + j] = total;
         }
     }
     if signed {
         let total = workgroup_sum(lid, sq);
         if lid == 0u {
-            out[o + params.cols] = total;
+            out[row + params.width] = total;
         }
     }
 }

@@ -196,6 +196,18 @@ fn bad_k_and_a_cancel_are_errors_with_a_message() {
 /// The GPU's PCA against the CPU's: the same variances (to f32 sums' precision), the
 /// same component directions and signs, the same scores.
 fn check_gpu(g: &blitz::gpu::GpuDevice, s: &Stack, k: usize, method: PcaMethod, what: &str) {
+    check_gpu_first(g, s, (k, k), method, what)
+}
+
+/// [`check_gpu`] for `k` components of which the first `compare` (those above the
+/// noise, whose directions are defined) are compared.
+fn check_gpu_first(
+    g: &blitz::gpu::GpuDevice,
+    s: &Stack,
+    (k, compare): (usize, usize),
+    method: PcaMethod,
+    what: &str,
+) {
     let range = FrameRange::all(s.shape().frames);
     let cpu = pca(s, k, range, method).unwrap();
     let got = blitz::gpu::pca::GpuPca::new(g)
@@ -207,7 +219,8 @@ fn check_gpu(g: &blitz::gpu::GpuDevice, s: &Stack, k: usize, method: PcaMethod, 
         got.mean.data, cpu.mean.data,
         "{what}: the mean frame is the CPU's"
     );
-    for j in 0..k {
+    assert_eq!(got.k(), k, "{what}");
+    for j in 0..compare {
         assert!(
             common::close_rel(got.variance[j], cpu.variance[j], 1e-3),
             "{what}: variance {j}: {} vs {}",
@@ -267,6 +280,10 @@ fn gpu_passes_give_the_cpu_pca() {
         PcaMethod::Exact,
         "exact, 100 columns",
     );
+    // 56 components: a sketch of 66 directions, two blocks of sign columns and power
+    // iterations over 64 + 2 columns (the noise components are compared no further
+    // than the three patterns)
+    check_gpu_first(&g, &many, (56, 3), randomized, "randomized, 66 columns");
     // frames over one workgroup's block of 16 384 samples
     check_gpu(
         &g,
@@ -301,6 +318,15 @@ fn the_engine_runs_the_pca_on_the_gpu_and_stops_when_cancelled() {
         fn is_cancelled(&self) -> bool {
             true
         }
+    }
+    // frames that do not vary have no component: said, on either engine
+    let flat = Stack::from_vec(Shape::new(6, 4, 4, 1), vec![7u8; 96]).unwrap();
+    for e in [&engine, &Engine::new(EngineChoice::Cpu)] {
+        let err = e
+            .pca_watched(&flat, 2, FrameRange::all(6), PcaMethod::Auto, &NoProgress)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("do not vary"), "{err}");
     }
     let r = engine.pca_watched(&s, 2, FrameRange::all(20), PcaMethod::Auto, &Stop);
     assert!(

@@ -192,6 +192,9 @@ impl GpuPasses<'_> {
             ),
             FrameFactor::Matrix(z, r) => (f32_bits(z), r, false),
         };
+        if width == 0 {
+            return Ok(vec![0.0; range.len() * signed as usize]);
+        }
         let stride = width + signed as usize;
         let out_bytes = (range.len() * blocks * stride * 4) as u64;
         self.fits(out_bytes)?;
@@ -299,6 +302,9 @@ impl PcaPasses for GpuPasses<'_> {
     ) -> Result<Vec<f64>, GpuError> {
         let gpu = self.gpu();
         let n = self.stack.shape().frame_len();
+        if r == 0 {
+            return Ok(Vec::new());
+        }
         let groups = n.div_ceil(256);
         if groups > MAX_GROUPS * MAX_GROUPS {
             return Err(GpuError::Unsupported("PCA of frames over 2^40 samples"));

@@ -375,6 +375,13 @@ pub fn pca_with<P: PcaPasses>(
         done += cols;
     }
     let (mut q, mut r) = orthonormal(&y, frames, l);
+    if r == 0 {
+        return Err(OpError::Invalid(
+            "PCA: the frames do not vary (each equals the mean frame): there is no component"
+                .into(),
+        )
+        .into());
+    }
     for _ in 0..power {
         let z = passes.project_samples(range, &mean, &q, r, progress)?;
         let y = passes.project_frames(range, &mean, &z, r, progress)?;
