@@ -71,8 +71,10 @@ fn a_session_s_settings_come_back_in_the_next_and_reset_forgets_them() {
     w.set_loaded(loaded(&a));
     assert_eq!(w.calibration, cal);
 
-    // reset: the file goes, the defaults come back
+    // reset: the file goes, the defaults come back, the panels start anew
+    let generation = w.layout_generation;
     w.reset_settings();
+    assert_eq!(w.layout_generation, generation + 1);
     assert!(!file.exists());
     assert_eq!(w.calibration, Calibration::default());
     assert!(w.display.auto_colormap && !w.panels_hidden && !w.load_opts.grayscale);

@@ -120,6 +120,9 @@ pub struct ViewerState {
     /// The panels' sizes as last dragged (kept in the settings; the next start opens
     /// them so).
     pub panel_sizes: settings::PanelSizes,
+    /// Increases at each reset of the settings: the panels start again at their
+    /// default sizes.
+    pub layout_generation: u64,
     /// Frame and view set-up for the first stack, once it has loaded in the background.
     pub pending_setup: Option<(usize, ViewSetup)>,
     /// The changes Ctrl+Z takes back, oldest first.
@@ -177,6 +180,7 @@ impl ViewerState {
             show_help: false,
             panels_hidden: false,
             panel_sizes: Default::default(),
+            layout_generation: 0,
             pending_setup: None,
             undo: Vec::new(),
             calibration: Default::default(),

@@ -240,6 +240,7 @@ impl ViewerState {
         self.display.colorbar = true;
         self.panels_hidden = false;
         self.panel_sizes = Default::default();
+        self.layout_generation += 1;
         self.calibration = Default::default();
         self.calibration_input = Default::default();
         self.fit_levels();

@@ -89,10 +89,12 @@ fn side_panels(s: &mut ViewerState, ui: &mut egui::Ui) {
     // 600 x 400 they took it all); Tab hides them
     let side = (ui.available_width() * 0.3).max(120.0);
     let bottom = (ui.available_height() * 0.35).max(80.0);
-    // the sizes last dragged (from the settings) open the first frame; each frame's
-    // sizes are kept for the next start
+    // the sizes last dragged (from the settings) open the first frame; a reset of the
+    // settings starts new panels (new ids) at the default sizes
     let sizes = s.panel_sizes;
-    let left = egui::Panel::left("load")
+    let generation = s.layout_generation;
+    let id = |name: &str| egui::Id::unique((name, generation));
+    let left = egui::Panel::left(id("load"))
         .resizable(true)
         .default_size(sizes.left.unwrap_or(250.0))
         .max_size(side)
@@ -103,7 +105,7 @@ fn side_panels(s: &mut ViewerState, ui: &mut egui::Ui) {
                 info::show(s, ui);
             });
         });
-    let right = egui::Panel::right("levels")
+    let right = egui::Panel::right(id("levels"))
         .resizable(true)
         .default_size(sizes.right.unwrap_or(290.0))
         .max_size(side)
@@ -114,16 +116,37 @@ fn side_panels(s: &mut ViewerState, ui: &mut egui::Ui) {
                 analysis::show(s, ui);
             });
         });
-    let plots = egui::Panel::bottom("plots")
+    let plots = egui::Panel::bottom(id("plots"))
         .resizable(true)
         .default_size(sizes.bottom.unwrap_or(190.0))
         .max_size(bottom)
         .show(ui, |ui| plots::show(s, ui));
-    s.panel_sizes = crate::viewer::state::settings::PanelSizes {
-        left: Some(left.response.rect.width()),
-        right: Some(right.response.rect.width()),
-        bottom: Some(plots.response.rect.height()),
-    };
+    let now = [
+        left.response.rect.width(),
+        right.response.rect.width(),
+        plots.response.rect.height(),
+    ];
+    kept_when_dragged(s, ui, now);
+}
+
+/// Keeps the panels' sizes `now` (left, right, bottom) for the next start once a drag
+/// that changed them ends; sizes a smaller window clamps are not kept.
+fn kept_when_dragged(s: &mut ViewerState, ui: &egui::Ui, now: [f32; 3]) {
+    let key = egui::Id::unique("panel sizes seen");
+    let (seen, mut dragged): ([f32; 3], bool) =
+        ui.ctx().data(|d| d.get_temp(key)).unwrap_or((now, false));
+    let down = ui.input(|i| i.pointer.primary_down());
+    dragged |= down && seen != now;
+    if dragged && !down {
+        let [left, right, bottom] = now.map(Some);
+        s.panel_sizes = crate::viewer::state::settings::PanelSizes {
+            left,
+            right,
+            bottom,
+        };
+        dragged = false;
+    }
+    ui.ctx().data_mut(|d| d.insert_temp(key, (now, dragged)));
 }
 
 /// How often the window redraws to show the progress of background work.
