@@ -14,7 +14,6 @@ use crate::gpu::pca::GpuPca;
 use crate::gpu::profile::GpuProfile;
 use crate::gpu::reduce::{GpuReduce, GpuStack};
 use crate::gpu::roi::GpuRoi;
-use crate::gpu::roi_table::GpuRoiTable;
 use crate::gpu::{GpuDevice, GpuError};
 use crate::load::{NoProgress, Progress};
 use crate::ops::histogram::{Histogram, histogram};
@@ -76,7 +75,6 @@ struct Kernels {
     reduce: GpuReduce,
     normalize: GpuNormalize,
     roi: GpuRoi,
-    roi_table: GpuRoiTable,
     histogram: GpuHistogram,
     profile: GpuProfile,
     kymograph: GpuKymograph,
@@ -90,7 +88,6 @@ impl Kernels {
             reduce: GpuReduce::new(d)?,
             normalize: GpuNormalize::new(d)?,
             roi: GpuRoi::new(d)?,
-            roi_table: GpuRoiTable::new(d)?,
             histogram: GpuHistogram::new(d)?,
             profile: GpuProfile::new(d)?,
             kymograph: GpuKymograph::new(d)?,
@@ -450,7 +447,7 @@ impl Engine {
         progress: &dyn Progress,
     ) -> Result<(RoiTable, Ran), OpError> {
         self.dispatch_watched(
-            self.kernel(|k| &k.roi_table),
+            self.kernel(|k| &k.roi),
             progress,
             ("roi table", range.len() as u64),
             |g| g.table(stack, rois, range),

@@ -7,7 +7,7 @@ mod common;
 
 use blitz::engine::{Engine, EngineChoice, EngineKind};
 use blitz::gpu::GpuError;
-use blitz::gpu::roi_table::GpuRoiTable;
+use blitz::gpu::roi::GpuRoi;
 use blitz::ops::FrameRange;
 use blitz::ops::roi::Roi;
 use blitz::ops::roi::set::NamedRoi;
@@ -79,7 +79,7 @@ fn roi_table_matches_the_cpu_across_chunks() {
             let frame_bytes = (shape.frame_len() * s.dtype().size()) as u64;
             // two frames and a few bytes per chunk: chunk borders are crossed
             for gpu in [g.clone(), g.clone().with_chunk_limit(2 * frame_bytes + 3)] {
-                let k = GpuRoiTable::new(&gpu).unwrap();
+                let k = GpuRoi::new(&gpu).unwrap();
                 for range in [FrameRange::all(t), FrameRange::new(1, t - 2)] {
                     let what = format!("{} {shape} {range:?}", s.dtype());
                     let cpu = roi_table(&s, &rois, range).unwrap();
@@ -107,7 +107,7 @@ fn roi_table_std_keeps_its_digits_far_from_zero() {
         Values::floats(1000.0, 1000.5),
     );
     let rois = vec![named("all", Roi::parse_rect("0,0,50,40").unwrap())];
-    let k = GpuRoiTable::new(&g).unwrap();
+    let k = GpuRoi::new(&g).unwrap();
     let got = k.table(&s, &rois, FrameRange::all(4)).unwrap();
     let cpu = roi_table(&s, &rois, FrameRange::all(4)).unwrap();
     for (a, b) in got.stats.iter().zip(&cpu.stats) {
@@ -136,7 +136,7 @@ fn the_engine_runs_the_table_on_the_gpu_and_refuses_bad_rois() {
         REDUCE_REL,
         "engine",
     );
-    let k = GpuRoiTable::new(&g).unwrap();
+    let k = GpuRoi::new(&g).unwrap();
     let outside = vec![named("far", Roi::parse_rect("20,20,2,2").unwrap())];
     match k.table(&s, &outside, FrameRange::all(3)) {
         Err(GpuError::Op(e)) => assert!(e.to_string().contains("'far'"), "{e}"),

@@ -100,6 +100,9 @@ pub fn run(a: KymographArgs) -> Result<()> {
             .collect();
         export::write_csv_commented(out, &comments, &header, rows).with_context(writing)?;
     } else {
+        if pixel.is_some() {
+            eprintln!("note: --pixel-size adds the positions to a CSV output only");
+        }
         export::write_image(out, &img).with_context(writing)?;
     }
     outln!(

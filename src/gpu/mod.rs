@@ -12,7 +12,6 @@ pub mod pca;
 pub mod profile;
 pub mod reduce;
 pub mod roi;
-pub mod roi_table;
 pub mod shader;
 pub(crate) mod stream;
 

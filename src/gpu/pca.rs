@@ -1,8 +1,10 @@
 //! PCA on the GPU (`shaders/pca.wgsl`): the products over the frames that each pass of
 //! [`crate::ops::pca`] computes (the sketch `X Ω`, `X Z` and `Xᵀ Q`) run in f32 on the
-//! GPU, the frames streamed in chunks that fit one storage binding; the partial sums are
-//! added up, and the orthonormalization and small eigen-problem solved, on the CPU in
-//! f64, by the same method ([`crate::ops::pca::pca_with`]).
+//! GPU, the frames streamed in chunks that fit one storage binding. The frame products'
+//! partial sums (per frame and block of 16 384 samples) are added up on the CPU in f64;
+//! `Xᵀ Q` accumulates in f32 on the GPU over every frame. The orthonormalization and the
+//! small eigen-problem run on the CPU in f64, by the same method
+//! ([`crate::ops::pca::pca_with`]).
 
 use super::stream::{self, FrameStream};
 use super::{GpuDevice, GpuError};

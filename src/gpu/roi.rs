@@ -1,26 +1,31 @@
-//! ROI time series on the GPU (`shaders/roi.wgsl`): per frame and channel the mean, min
-//! and max over a rectangle or polygon, as [`crate::ops::roi::roi_series`] computes them
-//! with [`Stat::Mean`]. The frames stream in chunks that fit one storage binding; one
-//! workgroup reduces one frame and channel. The median is left to the CPU.
+//! ROI statistics on the GPU (`shaders/roi.wgsl`), one kernel for both: the time series
+//! of one ROI (mean, min, max per frame and channel, as [`crate::ops::roi::roi_series`]
+//! computes them with [`Stat::Mean`]; the median is left to the CPU) and the results
+//! table of several (mean, standard deviation, min and max per frame, ROI and channel,
+//! as [`crate::ops::roi::table::roi_table`]). The frames stream in chunks that fit one
+//! storage binding; one workgroup reduces one frame, ROI and channel.
 
 use super::stream::{self, FrameStream};
 use super::{GpuDevice, GpuError};
 use crate::ops::FrameRange;
-use crate::ops::roi::{Roi, RoiSeries, Stat};
+use crate::ops::roi::set::NamedRoi;
+use crate::ops::roi::table::{RoiTable, Stats, table_spans};
+use crate::ops::roi::{Roi, RoiSeries, Span, Stat};
 use crate::stack::Stack;
 
 /// The WGSL source of the ROI kernel.
 pub const SHADER: &str = super::shader::kernel_source!("roi.wgsl");
 
-/// Workgroups one dispatch dimension may hold (the frames of one chunk).
-const MAX_FRAMES_PER_DISPATCH: usize = 65_535;
+/// Workgroups one dispatch dimension may hold (the frames of one chunk, the ROIs times
+/// channels).
+const MAX_GROUPS: usize = 65_535;
 
 super::shader::uniform_params! {
     /// Mirror of the shader's `Params`.
     struct Params {
         n_samples: u32,
         channels: u32,
-        n_pixels: u32,
+        n_rois: u32,
         dtype: u32,
         out_frame: u32,
         pad0: u32,
@@ -39,7 +44,7 @@ pub struct GpuRoi {
 impl GpuRoi {
     /// Compiles the kernel on `gpu`.
     pub fn new(gpu: &GpuDevice) -> Result<GpuRoi, GpuError> {
-        // data, pixel list (read), output
+        // data, starts and pixel lists (read), output
         let (layout, mut p) =
             gpu.compute_pipeline("roi", SHADER, &["roi"], &[true, true, false])?;
         Ok(GpuRoi {
@@ -63,17 +68,63 @@ impl GpuRoi {
         let sh = stack.shape();
         range.check(sh.frames)?;
         let spans = roi.spans(sh.height, sh.width)?;
+        let pixels = spans.iter().map(|s| s.x1 - s.x0).sum();
+        let stats = self.stats(stack, std::slice::from_ref(&spans), range)?;
+        Ok(RoiSeries {
+            channels: sh.channels,
+            frames: (range.first..=range.last).collect(),
+            value: stats.iter().map(|s| s.mean).collect(),
+            min: stats.iter().map(|s| s.min).collect(),
+            max: stats.iter().map(|s| s.max).collect(),
+            pixels,
+        })
+    }
+
+    /// The table of `rois` over frames `range` of `stack`.
+    pub fn table(
+        &self,
+        stack: &Stack,
+        rois: &[NamedRoi],
+        range: FrameRange,
+    ) -> Result<RoiTable, GpuError> {
+        let sh = stack.shape();
+        range.check(sh.frames)?;
+        let spans = table_spans(rois, sh.height, sh.width)?;
+        let stats = self.stats(stack, &spans, range)?;
+        Ok(RoiTable::new(rois, &spans, sh.channels, range, stats))
+    }
+
+    /// The statistics of the ROIs of pixels `spans` per frame of `range`, ROI and
+    /// channel (in that order, channel fastest).
+    fn stats(
+        &self,
+        stack: &Stack,
+        spans: &[Vec<Span>],
+        range: FrameRange,
+    ) -> Result<Vec<Stats>, GpuError> {
+        let sh = stack.shape();
         let c = sh.channels;
-        let pix: Vec<u32> = spans
-            .iter()
-            .flat_map(|s| (s.x0..s.x1).map(move |x| ((s.y * sh.width + x) * c) as u32))
-            .collect();
-        // each invocation folds every 256th pixel: software adapters stop an invocation
-        // after ~65 535 loop iterations, half of which is used, as a margin
-        if pix.len() / 256 > 32_767 {
-            return Err(GpuError::Unsupported("ROIs over 8 million pixels"));
+        let n_rois = spans.len();
+        if n_rois * c > MAX_GROUPS {
+            return Err(GpuError::Unsupported(
+                "more than 65 535 ROIs times channels",
+            ));
         }
-        let n = sh.frame_len();
+        // the starts of each ROI's pixels, then the pixels as sample offsets
+        let mut pix: Vec<u32> = vec![0; n_rois + 1];
+        for (r, sp) in spans.iter().enumerate() {
+            let before = pix.len();
+            pix.extend(
+                sp.iter()
+                    .flat_map(|s| (s.x0..s.x1).map(move |x| ((s.y * sh.width + x) * c) as u32)),
+            );
+            // each invocation folds every 256th pixel: software adapters stop an
+            // invocation after ~65 535 loop iterations, half of which is used, as a margin
+            if (pix.len() - before) / 256 > 32_767 {
+                return Err(GpuError::Unsupported("ROIs over 8 million pixels"));
+            }
+            pix[r + 1] = (pix.len() - n_rois - 1) as u32;
+        }
         let pix_bytes = (pix.len() * 4) as u64;
         if pix_bytes > self.gpu.binding_bytes() {
             return Err(GpuError::FrameTooLarge {
@@ -81,9 +132,14 @@ impl GpuRoi {
                 limit: self.gpu.binding_bytes(),
             });
         }
-        let per_chunk =
-            stream::chunk_frames(&self.gpu, stack, MAX_FRAMES_PER_DISPATCH)?.min(range.len());
-        let out_len = range.len() * c * 4;
+        let per_chunk = stream::chunk_frames(&self.gpu, stack, MAX_GROUPS)?.min(range.len());
+        let per_row = n_rois * c;
+        let out_bytes = (range.len() * per_row * 5 * 4) as u64;
+        if out_bytes > self.gpu.binding_bytes() {
+            return Err(GpuError::Unsupported(
+                "ROI statistics of more frames and ROIs than one storage binding holds",
+            ));
+        }
         let gpu = &self.gpu;
         let raw = gpu.scoped(|| {
             let dst = wgpu::BufferUsages::COPY_DST;
@@ -93,7 +149,6 @@ impl GpuRoi {
             let pix_buf = gpu.buffer("roi pixels", pix_bytes, storage | dst);
             gpu.queue
                 .write_buffer(&pix_buf, 0, bytemuck::cast_slice(&pix));
-            let out_bytes = (out_len * 4) as u64;
             let out_buf = gpu.buffer(
                 "roi output",
                 out_bytes,
@@ -107,16 +162,16 @@ impl GpuRoi {
             let chunks = frames.chunks(range.first..range.last + 1);
             frames.run(&chunks, |_, chunk| {
                 let params = Params {
-                    n_samples: n as u32,
+                    n_samples: sh.frame_len() as u32,
                     channels: c as u32,
-                    n_pixels: pix.len() as u32,
+                    n_rois: n_rois as u32,
                     dtype: super::dtype_code(stack.dtype()),
                     out_frame: (chunk.start - range.first) as u32,
                     ..bytemuck::Zeroable::zeroed()
                 };
                 gpu.queue
                     .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
-                let groups = (chunk.len() as u32, c as u32);
+                let groups = (chunk.len() as u32, per_row as u32);
                 let encoder = gpu.encode_pass("roi", &self.pipeline, &bind, groups);
                 Ok(Some(gpu.queue.submit([encoder.finish()])))
             })?;
@@ -127,23 +182,21 @@ impl GpuRoi {
                 });
             gpu.read_f32(encoder, &out_buf, out_bytes)
         })?;
-        let rows = range.len() * c;
-        let (mut value, mut min, mut max) = (vec![0f32; rows], vec![0f32; rows], vec![0f32; rows]);
-        for (k, q) in raw.chunks_exact(4).enumerate() {
-            let (sum, count, lo, hi) = (q[0], q[1], q[2], q[3]);
-            if count == 0.0 {
-                (value[k], min[k], max[k]) = (f32::NAN, f32::NAN, f32::NAN);
-            } else {
-                (value[k], min[k], max[k]) = (sum / count, lo, hi);
-            }
-        }
-        Ok(RoiSeries {
-            channels: c,
-            frames: (range.first..=range.last).collect(),
-            value,
-            min,
-            max,
-            pixels: pix.len(),
-        })
+        Ok(raw
+            .chunks_exact(5)
+            .map(|q| {
+                let (n, mean, m2, lo, hi) = (q[0], q[1], q[2], q[3], q[4]);
+                if n == 0.0 {
+                    Stats::EMPTY
+                } else {
+                    Stats {
+                        mean,
+                        std: (m2.max(0.0) / n).sqrt(),
+                        min: lo,
+                        max: hi,
+                    }
+                }
+            })
+            .collect())
     }
 }

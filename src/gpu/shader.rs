@@ -63,7 +63,7 @@ pub struct Kernel {
 
 /// Every compute kernel, composed (`display.wgsl`, a render shader of the viewer that
 /// shares nothing with them, is compiled on its own).
-pub const KERNELS: [Kernel; 9] = [
+pub const KERNELS: [Kernel; 8] = [
     Kernel {
         file: "reduce.wgsl",
         source: super::reduce::SHADER,
@@ -75,10 +75,6 @@ pub const KERNELS: [Kernel; 9] = [
     Kernel {
         file: "roi.wgsl",
         source: super::roi::SHADER,
-    },
-    Kernel {
-        file: "roi_table.wgsl",
-        source: super::roi_table::SHADER,
     },
     Kernel {
         file: "profile.wgsl",
@@ -157,10 +153,6 @@ mod tests {
                 rust_layout::<normalize::Params>(normalize::Params::LAYOUT),
             ),
             ("roi.wgsl", rust_layout::<roi::Params>(roi::Params::LAYOUT)),
-            (
-                "roi_table.wgsl",
-                rust_layout::<roi_table::Params>(roi_table::Params::LAYOUT),
-            ),
             (
                 "profile.wgsl",
                 rust_layout::<profile::Params>(profile::Params::LAYOUT),

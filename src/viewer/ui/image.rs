@@ -152,7 +152,8 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui, image: &mut ImageFn<'_>) {
                 let (a, b) = (data(start, s), data(p, s));
                 if s.tool == Tool::Measure {
                     s.measure_drag((a.x, a.y), (b.x, b.y));
-                } else {
+                } else if (b - a).length() >= 1.0 {
+                    // a long press that has not moved a pixel keeps the line there is
                     s.line_drag((a.x, a.y), (b.x, b.y));
                 }
             }
