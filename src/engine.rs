@@ -427,32 +427,39 @@ impl Engine {
     }
 
     /// The results table of `rois` over frames `range` on the GPU when in use, else on
-    /// the CPU.
+    /// the CPU (no median).
     pub fn roi_table(
         &self,
         stack: &Stack,
         rois: &[NamedRoi],
         range: FrameRange,
     ) -> Result<(RoiTable, Ran), OpError> {
-        self.roi_table_watched(stack, rois, range, &NoProgress)
+        self.roi_table_watched(stack, rois, range, false, &NoProgress)
     }
 
-    /// [`Engine::roi_table`] telling `progress` the frames done (chunk by chunk on the
-    /// CPU, the one call on the GPU) and stopping once it is cancelled.
+    /// [`Engine::roi_table`], with the median when `median` (on the CPU: the GPU kernel
+    /// has none), telling `progress` the frames done (chunk by chunk on the CPU, the one
+    /// call on the GPU) and stopping once it is cancelled.
     pub fn roi_table_watched(
         &self,
         stack: &Stack,
         rois: &[NamedRoi],
         range: FrameRange,
+        median: bool,
         progress: &dyn Progress,
     ) -> Result<(RoiTable, Ran), OpError> {
-        self.dispatch_watched(
-            self.kernel(|k| &k.roi),
+        let kernel = self.kernel(|k| &k.roi).filter(|_| !median);
+        let (t, mut ran) = self.dispatch_watched(
+            kernel,
             progress,
             ("roi table", range.len() as u64),
             |g| g.table(stack, rois, range),
-            || roi_table_watched(stack, rois, range, progress),
-        )
+            || roi_table_watched(stack, rois, range, median, progress),
+        )?;
+        if median && self.kernels.is_some() {
+            ran.note = Some("the GPU engine has no ROI median; computed on the CPU".into());
+        }
+        Ok((t, ran))
     }
 
     /// The first `k` principal components of frames `range`, the passes over the frames

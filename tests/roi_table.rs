@@ -33,8 +33,8 @@ fn set() -> Vec<NamedRoi> {
 }
 
 /// Naive mean, std (of the pixels), min, max over the masked samples of frame `t`,
-/// channel `c`, NaN skipped.
-fn naive_stats(s: &Stack, mask: &[bool], t: usize, c: usize) -> [f64; 4] {
+/// channel `c`, NaN skipped, and the median.
+fn naive_stats(s: &Stack, mask: &[bool], t: usize, c: usize) -> [f64; 5] {
     let sh = s.shape();
     let v: Vec<f64> = (0..sh.height * sh.width)
         .filter(|&i| mask[i])
@@ -46,7 +46,16 @@ fn naive_stats(s: &Stack, mask: &[bool], t: usize, c: usize) -> [f64; 4] {
     let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n;
     let lo = v.iter().cloned().fold(f64::INFINITY, f64::min);
     let hi = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    [m, var.sqrt(), lo, hi]
+    // numpy's median: the middle value, or the mean of the two middle ones
+    let mut sorted = v.clone();
+    sorted.sort_by(f64::total_cmp);
+    let k = sorted.len();
+    let median = if k % 2 == 1 {
+        sorted[k / 2]
+    } else {
+        (sorted[k / 2 - 1] + sorted[k / 2]) / 2.0
+    };
+    [m, var.sqrt(), lo, hi, median]
 }
 
 #[test]
@@ -59,7 +68,22 @@ fn the_table_matches_the_naive_mask_for_every_shape() {
     ] {
         let s = common::make(kind, Shape::new(5, h, w, c), &[3, c as u32], values);
         let rois = set();
-        let t = roi_table(&s, &rois, FrameRange::new(1, 4)).unwrap();
+        // with the median; the table without it is the same but for NaN medians
+        let t = blitz::ops::roi::table::roi_table_watched(
+            &s,
+            &rois,
+            FrameRange::new(1, 4),
+            true,
+            &blitz::NoProgress,
+        )
+        .unwrap();
+        assert!(t.medians);
+        let plain = roi_table(&s, &rois, FrameRange::new(1, 4)).unwrap();
+        assert!(!plain.medians);
+        for (a, b) in plain.stats.iter().zip(&t.stats) {
+            assert!(a.median.is_none());
+            assert_eq!((a.mean, a.std, a.min, a.max), (b.mean, b.std, b.min, b.max));
+        }
         assert_eq!(t.frames, vec![1, 2, 3, 4]);
         assert_eq!(t.names, vec!["rect", "turned", "poly", "ell", "edge"]);
         for (r, nr) in rois.iter().enumerate() {
@@ -71,7 +95,7 @@ fn the_table_matches_the_naive_mask_for_every_shape() {
                 for ch in 0..c {
                     let want = naive_stats(&s, &mask, f, ch);
                     let got = t.get(i, r, ch);
-                    let got = [got.mean, got.std, got.min, got.max];
+                    let got = [got.mean, got.std, got.min, got.max, got.median.unwrap()];
                     for (k, (g, w)) in got.iter().zip(want).enumerate() {
                         assert!(
                             common::close(*g as f64, w, 1e-5),
@@ -272,18 +296,59 @@ fn cli_roi_with_several_rois_writes_the_table_and_the_set() {
     // bad input: a message naming the option or the file
     let e = common::fails(&["roi", "demo:6,24,32", "--ellipse", "3,3,0,2", "-o", "x.csv"]);
     assert!(e.contains("--ellipse '3,3,0,2'"), "{e}");
-    let e = common::fails(&[
+    // --median with several ROIs: a median column beside each mean, the library's
+    let med = dir.path().join("med.csv");
+    common::ok(&[
         "roi",
         "demo:6,24,32",
         "--rect",
         "2,3,10,8",
-        "--rect",
-        "1,1,2,2",
+        "--ellipse",
+        "12,12,6,4",
         "--median",
         "-o",
-        "x.csv",
+        med.to_str().unwrap(),
     ]);
-    assert!(e.contains("--median is for one ROI"), "{e}");
+    let (header, rows) = read_csv(&med);
+    assert_eq!(
+        header[3..8],
+        [
+            "rect1_mean",
+            "rect1_median",
+            "rect1_std",
+            "rect1_min",
+            "rect1_max"
+        ]
+    );
+    let demo = blitz::load(
+        std::path::Path::new("demo:6,24,32"),
+        &Default::default(),
+        &blitz::NoProgress,
+    )
+    .unwrap();
+    let rois = [
+        named("rect1", Roi::parse_rect("2,3,10,8").unwrap()),
+        named("ellipse1", Roi::parse_ellipse("12,12,6,4").unwrap()),
+    ];
+    let t = blitz::ops::roi::table::roi_table_watched(
+        &demo,
+        &rois,
+        FrameRange::all(6),
+        true,
+        &blitz::NoProgress,
+    )
+    .unwrap();
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(
+            row[at("rect1_median")],
+            t.get(i, 0, 0).median.unwrap() as f64
+        );
+        assert_eq!(
+            row[at("ellipse1_median")],
+            t.get(i, 1, 0).median.unwrap() as f64
+        );
+    }
     let e = common::fails(&[
         "roi",
         "demo:6,24,32",

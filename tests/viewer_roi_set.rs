@@ -5,9 +5,11 @@
 
 mod common;
 
+use blitz::NoProgress;
 use blitz::ops::FrameRange;
 use blitz::ops::roi::Roi;
-use blitz::ops::roi::table::roi_table;
+use blitz::ops::roi::Stat;
+use blitz::ops::roi::table::{roi_table, roi_table_watched};
 use blitz::viewer::state::ExportKind;
 use common::{demo_small as demo, export_to};
 
@@ -29,6 +31,15 @@ fn rois_added_to_the_set_get_their_table_export_and_file() {
     assert_eq!(v.roi_set.rois[2].name, "roi1", "the first free name");
     v.wait_jobs();
     let want = roi_table(&stack, &v.roi_set.rois, FrameRange::all(12)).unwrap();
+    assert_eq!(v.roi_set.table.as_ref(), Some(&want));
+    // the median statistic: the table comes again with the median, and back
+    v.set_roi_stat(Stat::Median);
+    v.wait_jobs();
+    let all = FrameRange::all(12);
+    let with_median = roi_table_watched(&stack, &v.roi_set.rois, all, true, &NoProgress);
+    assert_eq!(v.roi_set.table.as_ref(), Some(&with_median.unwrap()));
+    v.set_roi_stat(Stat::Mean);
+    v.wait_jobs();
     assert_eq!(v.roi_set.table.as_ref(), Some(&want));
 
     // the CSV: units once calibrated, and the file round trip

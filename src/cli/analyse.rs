@@ -95,7 +95,7 @@ pub struct RoiArgs {
     /// Write the ROIs used as a set file, for --rois or the viewer.
     #[arg(long, value_name = "FILE.json")]
     save_rois: Option<PathBuf>,
-    /// Median instead of mean (one ROI).
+    /// Median instead of mean (one ROI); with several, a median column beside the mean.
     #[arg(long)]
     median: bool,
     #[command(flatten)]
@@ -363,11 +363,6 @@ pub fn roi(a: RoiArgs) -> Result<()> {
     let single =
         rois.len() == 1 && a.rois.is_none() && a.ellipse.is_empty() && a.pixel_size.is_none();
     if !single {
-        if a.median {
-            anyhow::bail!(
-                "--median is for one ROI; the table of several gives mean, std, min, max"
-            );
-        }
         return roi_table_csv(&a, &rois);
     }
     let (option, roi) = (
@@ -408,7 +403,8 @@ fn roi_table_csv(a: &RoiArgs, rois: &[NamedRoi]) -> Result<()> {
     let (stack, range) = a.input.load_range(a.range)?;
     let engine = a.engine.open();
     let t0 = Instant::now();
-    let (table, ran) = engine.roi_table(&stack, rois, range)?;
+    let (table, ran) =
+        engine.roi_table_watched(&stack, rois, range, a.median, &blitz::NoProgress)?;
     let secs = t0.elapsed().as_secs_f64();
     let name = engine_used(&engine, &ran);
     let (index, time) = stack.source.clock(table.frames.iter().copied());

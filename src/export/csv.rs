@@ -200,7 +200,7 @@ pub fn write_csv_commented(
 }
 
 /// Writes the results table of several ROIs: `frame, source_frame, time_s`, then per
-/// ROI `NAME_mean, NAME_std, NAME_min, NAME_max` (per channel for colour) and
+/// ROI `NAME_mean[, NAME_median], NAME_std, NAME_min, NAME_max` (per channel for colour) and
 /// `NAME_area_px`, and `NAME_area_UNIT2` when `pixel` calibrates it; after `# ` lines
 /// with `comments` and each ROI's shape.
 pub fn write_roi_table_csv(
@@ -215,8 +215,13 @@ pub fn write_roi_table_csv(
     let mut header = ["frame", "source_frame", "time_s"]
         .map(String::from)
         .to_vec();
+    let whats: &[&str] = if t.medians {
+        &["mean", "median", "std", "min", "max"]
+    } else {
+        &["mean", "std", "min", "max"]
+    };
     for name in &t.names {
-        for what in ["mean", "std", "min", "max"] {
+        for what in whats {
             header.extend(channel_columns(&format!("{name}_{what}"), c));
         }
         header.push(format!("{name}_area_px"));
@@ -240,6 +245,9 @@ pub fn write_roi_table_csv(
         for r in 0..t.names.len() {
             let s: Vec<_> = (0..c).map(|ch| t.get(i, r, ch)).collect();
             row.extend(s.iter().map(|s| s.mean));
+            if t.medians {
+                row.extend(s.iter().map(|s| s.median.unwrap_or(f32::NAN)));
+            }
             row.extend(s.iter().map(|s| s.std));
             row.extend(s.iter().map(|s| s.min));
             row.extend(s.iter().map(|s| s.max));

@@ -91,7 +91,13 @@ impl GpuRoi {
         range.check(sh.frames)?;
         let spans = table_spans(rois, sh.height, sh.width)?;
         let stats = self.stats(stack, &spans, range)?;
-        Ok(RoiTable::new(rois, &spans, sh.channels, range, stats))
+        Ok(RoiTable::new(
+            rois,
+            &spans,
+            sh.channels,
+            range,
+            (stats, false),
+        ))
     }
 
     /// The statistics of the ROIs of pixels `spans` per frame of `range`, ROI and
@@ -194,6 +200,7 @@ impl GpuRoi {
                         std: (m2.max(0.0) / n).sqrt(),
                         min: lo,
                         max: hi,
+                        median: None,
                     }
                 }
             })

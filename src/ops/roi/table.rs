@@ -1,7 +1,7 @@
 //! Several named ROIs at once (the results table): per ROI, frame and channel the mean,
 //! standard deviation (of the pixels, not of a sample: numpy's default), min and max of
-//! its pixels, NaN skipped, and its area in pixels, in one pass over the frames in order
-//! (every ROI reads each frame while it is at hand).
+//! its pixels, and the median when asked, NaN skipped, and its area in pixels, in one
+//! pass over the frames in order (every ROI reads each frame while it is at hand).
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -9,16 +9,19 @@ use serde::Serialize;
 use super::set::NamedRoi;
 use super::{OpError, Span};
 use crate::load::{NoProgress, Progress};
+use crate::ops::profile::percentile;
 use crate::ops::{FrameRange, per_frame_chunk};
 use crate::stack::Stack;
 
-/// Mean, standard deviation, min and max of a ROI's pixels in one frame and channel.
+/// Mean, standard deviation, min, max and median of a ROI's pixels in one frame and
+/// channel (the median None where it was not asked for or there is no pixel).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct Stats {
     pub mean: f32,
     pub std: f32,
     pub min: f32,
     pub max: f32,
+    pub median: Option<f32>,
 }
 
 impl Stats {
@@ -28,6 +31,7 @@ impl Stats {
         std: f32::NAN,
         min: f32::NAN,
         max: f32::NAN,
+        median: None,
     };
 }
 
@@ -42,16 +46,19 @@ pub struct RoiTable {
     pub frames: Vec<usize>,
     /// Row-major: frame, then ROI, then channel.
     pub stats: Vec<Stats>,
+    /// The stats hold the median (else it is None).
+    pub medians: bool,
 }
 
 impl RoiTable {
-    /// The table of `rois` (pixels `spans`) over `range` from its rows of `stats`.
+    /// The table of `rois` (pixels `spans`) over `range` from its rows of `stats`
+    /// (holding the median when `medians`).
     pub fn new(
         rois: &[NamedRoi],
         spans: &[Vec<Span>],
         channels: usize,
         range: FrameRange,
-        stats: Vec<Stats>,
+        (stats, medians): (Vec<Stats>, bool),
     ) -> RoiTable {
         RoiTable {
             names: rois.iter().map(|r| r.name.clone()).collect(),
@@ -62,6 +69,7 @@ impl RoiTable {
             channels,
             frames: (range.first..=range.last).collect(),
             stats,
+            medians,
         }
     }
 
@@ -75,11 +83,14 @@ impl RoiTable {
 fn frame_row(
     f: crate::stack::Samples<'_>,
     spans: &[Vec<Span>],
-    w: usize,
-    c: usize,
+    (w, c): (usize, usize),
+    median: bool,
     out: &mut [Stats],
 ) {
+    // each channel's values, for the median
+    let mut vals: Vec<Vec<f32>> = vec![Vec::new(); if median { c } else { 0 }];
     for (r, sp) in spans.iter().enumerate() {
+        vals.iter_mut().for_each(Vec::clear);
         let mut sum = vec![0f64; c];
         let mut sq = vec![0f64; c];
         let mut n = vec![0usize; c];
@@ -98,6 +109,9 @@ fn frame_row(
                 n[ch] += 1;
                 lo[ch] = lo[ch].min(v);
                 hi[ch] = hi[ch].max(v);
+                if median {
+                    vals[ch].push(v);
+                }
             }
         }
         for ch in 0..c {
@@ -111,23 +125,25 @@ fn frame_row(
                     std: var.sqrt() as f32,
                     min: lo[ch],
                     max: hi[ch],
+                    median: vals.get_mut(ch).map(|v| percentile(v, 50.0)),
                 }
             };
         }
     }
 }
 
-/// The results table of `rois` over frames `range` of `stack`.
+/// The results table of `rois` over frames `range` of `stack` (no median).
 pub fn roi_table(stack: &Stack, rois: &[NamedRoi], range: FrameRange) -> Result<RoiTable, OpError> {
-    roi_table_watched(stack, rois, range, &NoProgress)
+    roi_table_watched(stack, rois, range, false, &NoProgress)
 }
 
-/// [`roi_table`] telling `progress` the frames done and stopping with
-/// [`OpError::Cancelled`] between chunks once it is cancelled.
+/// [`roi_table`], with the median when `median`, telling `progress` the frames done and
+/// stopping with [`OpError::Cancelled`] between chunks once it is cancelled.
 pub fn roi_table_watched(
     stack: &Stack,
     rois: &[NamedRoi],
     range: FrameRange,
+    median: bool,
     progress: &dyn Progress,
 ) -> Result<RoiTable, OpError> {
     let sh = stack.shape();
@@ -147,11 +163,11 @@ pub fn roi_table_watched(
         stats[rows]
             .par_chunks_mut(per_row)
             .zip(ts.into_par_iter())
-            .for_each(|(out, t)| frame_row(stack.frame(t), &spans, sh.width, c, out));
+            .for_each(|(out, t)| frame_row(stack.frame(t), &spans, (sh.width, c), median, out));
         progress.advance(n);
         Ok(())
     })?;
-    Ok(RoiTable::new(rois, &spans, c, range, stats))
+    Ok(RoiTable::new(rois, &spans, c, range, (stats, median)))
 }
 
 /// The pixel spans of each of `rois` in an `h` x `w` frame; an empty set, or a ROI with

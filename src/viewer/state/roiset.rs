@@ -8,6 +8,7 @@ use std::path::Path;
 
 use crate::export;
 use crate::ops::FrameRange;
+use crate::ops::roi::Stat;
 use crate::ops::roi::set::{NamedRoi, read_rois};
 use crate::ops::roi::table::RoiTable;
 
@@ -74,11 +75,14 @@ impl ViewerState {
         self.jobs.roi_table = None;
     }
 
-    /// Starts the table when the set has ROIs and none is there or running.
+    /// Starts the table when the set has ROIs and none is there, or the one there lacks
+    /// (or holds) the median the ROI statistic asks for, and none is running; a table of
+    /// the other statistic stays shown until the new one arrives.
     pub(super) fn update_roi_table(&mut self) {
         let set = &self.roi_set;
+        let median = self.roi.stat == Stat::Median;
         if set.rois.is_empty()
-            || set.table.is_some()
+            || set.table.as_ref().is_some_and(|t| t.medians == median)
             || set.failed.is_some()
             || self.jobs.roi_table.is_some()
         {
@@ -88,7 +92,7 @@ impl ViewerState {
         let engine = self.compute.engine.clone();
         let all = FrameRange::all(stack.shape().frames);
         self.jobs.roi_table = Some(Job::spawn("ROI table".to_string(), move |ctx| {
-            Ok(engine.roi_table_watched(&stack, &rois, all, ctx)?.0)
+            Ok(engine.roi_table_watched(&stack, &rois, all, median, ctx)?.0)
         }));
     }
 

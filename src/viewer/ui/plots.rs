@@ -7,6 +7,7 @@ use crate::viewer::state::ViewerState;
 
 use super::colours;
 use crate::calibration::{FrameTime, fmt_seconds, short};
+use crate::ops::roi::table::Stats;
 
 /// A legend in a plot of `size` (points), or none where it would cover the curves: a
 /// small plot shows its names on hover instead.
@@ -198,13 +199,31 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
                 }
             }
             if let Some(t) = &s.roi_set.table {
+                // the set's ROIs in their colours: the median where the table has it,
+                // else the mean (of the first channel), with min/max bands when on
+                let (stat, of): (&str, fn(Stats) -> f32) = if t.medians {
+                    ("median", |st| st.median.unwrap_or(f32::NAN))
+                } else {
+                    ("mean", |st| st.mean)
+                };
+                let ch = colours::channel_name(0, t.channels);
+                let xs: Vec<f64> = t.frames.iter().map(|&f| f as f64).collect();
                 for (r, name) in t.names.iter().enumerate() {
-                    let pts: PlotPoints = (0..t.frames.len())
-                        .map(|i| [t.frames[i] as f64, t.get(i, r, 0).mean as f64])
-                        .collect();
+                    let colour = colours::set_roi(r);
+                    let at = |i: usize| t.get(i, r, 0);
+                    if s.roi.bands {
+                        let lo: Vec<f64> = (0..xs.len()).map(|i| at(i).min as f64).collect();
+                        let hi: Vec<f64> = (0..xs.len()).map(|i| at(i).max as f64).collect();
+                        pui.add(
+                            FilledArea::new(format!("{name} min/max{ch}"), &xs, &lo, &hi)
+                                .fill_color(colours::band(colour)),
+                        );
+                    }
+                    let pts: PlotPoints =
+                        (0..xs.len()).map(|i| [xs[i], of(at(i)) as f64]).collect();
                     pui.line(
-                        Line::new(format!("{name} mean"), pts)
-                            .color(colours::set_roi(r))
+                        Line::new(format!("{name} {stat}{ch}"), pts)
+                            .color(colour)
                             .width(1.5),
                     );
                 }
