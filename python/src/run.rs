@@ -80,6 +80,9 @@ pub fn run<R: Send + 'static>(
     loop {
         match py.detach(|| recv(&rx, TICK)) {
             Ok(r) => {
+                // a Ctrl+C while the work ran raises, even where the work finished
+                // before the next look at the signals (a busy machine delays it)
+                py.check_signals()?;
                 report(progress, &watch, &mut reported, true)?;
                 return Ok(r);
             }

@@ -1,9 +1,20 @@
 import os
+import signal
 
 import numpy as np
 import pytest
 
 os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def sigint_raises():
+    """Ctrl+C raises KeyboardInterrupt in the suite even where it was started with SIGINT
+    ignored (a background job of a shell without job control: Python then installs no
+    handler, and `_thread.interrupt_main` does nothing), as the interrupt tests assume."""
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, old)
 
 
 @pytest.fixture
