@@ -59,6 +59,21 @@ fn a_typed_calibration_reaches_the_probe_the_clock_and_the_measure_tool() {
     for r in &rows {
         assert!((r[1] - r[0] * 2.5).abs() < 1e-9, "{r:?}");
     }
+    // the ROI series' CSV gives each frame's time by the interval set
+    v.roi.region = Some("2,2,5,4".parse().unwrap());
+    v.compute_roi();
+    v.wait_jobs();
+    let roi_csv = dir.path().join("r.csv");
+    v.run_export(&common::export_to(
+        blitz::viewer::state::ExportKind::Roi,
+        &roi_csv,
+    ))
+    .unwrap();
+    let (header, rows) = common::read_csv(&roi_csv);
+    assert_eq!(&header[..3], ["frame", "source_frame", "time_s"]);
+    for r in &rows {
+        assert!((r[2] - r[0] * 1e-5).abs() < 1e-12, "{r:?}");
+    }
     // an exported frame has the scale bar burnt in (10 µm = 4 px of the 20 px wide
     // frame, white, from x 4, on the rows above y 6), the rest as rendered
     v.reset_masks_and_transforms();

@@ -473,11 +473,7 @@ impl ViewerState {
             .series
             .as_ref()
             .ok_or_else(|| refused("no ROI drawn".into()))?;
-        let (index, time) = self
-            .pipeline
-            .raw
-            .source
-            .clock(s.frames.iter().map(|&t| self.loaded_frame(t)));
+        let (index, time) = self.export_clock(&s.frames);
         let clock = export::FrameClock {
             index: &index,
             time: &time,

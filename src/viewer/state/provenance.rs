@@ -24,6 +24,15 @@ impl ViewerState {
             .time(k, self.pipeline.raw.source.time_of(k))
     }
 
+    /// The source frame numbers and times in seconds (the calibration's, NaN where
+    /// nothing says) of displayed frames `ts`: the `source_frame` and `time_s` columns
+    /// of every CSV export.
+    pub fn export_clock(&self, ts: &[usize]) -> (Vec<usize>, Vec<f64>) {
+        ts.iter()
+            .map(|&t| (self.source_frame(t), self.frame_time(t).unwrap_or(f64::NAN)))
+            .unzip()
+    }
+
     /// Displayed frames per second at real time: the source's rate over the step between
     /// kept frames (`--step 10` from 1000 fps: 100); None when the source gives no rate.
     pub fn source_rate(&self) -> Option<f64> {

@@ -141,11 +141,7 @@ impl ViewerState {
                 "no ROI table yet: add ROIs to the set and wait for its table".into(),
             ));
         };
-        let (index, time): (Vec<usize>, Vec<f64>) = t
-            .frames
-            .iter()
-            .map(|&f| (self.source_frame(f), self.frame_time(f).unwrap_or(f64::NAN)))
-            .unzip();
+        let (index, time) = self.export_clock(&t.frames);
         let clock = export::FrameClock {
             index: &index,
             time: &time,
