@@ -13,14 +13,7 @@ use blitz::ops::roi::Roi;
 use blitz::ops::roi::set::NamedRoi;
 use blitz::ops::roi::table::{RoiTable, roi_table};
 use blitz::{Shape, Stack};
-use common::{Kind, REDUCE_REL, Values, gpu, make, random};
-
-fn named(name: &str, roi: Roi) -> NamedRoi {
-    NamedRoi {
-        name: name.into(),
-        roi,
-    }
-}
+use common::{Kind, REDUCE_REL, Values, gpu, make, named, random};
 
 /// A rectangle, a turned rectangle, a polygon, a turned ellipse, one cut by the frame's
 /// edge and a single pixel.

@@ -11,14 +11,7 @@ use blitz::ops::roi::set::{NamedRoi, parse_rois, read_rois, rois_json};
 use blitz::ops::roi::table::roi_table;
 use blitz::{Shape, Stack};
 use common::naive;
-use common::{Kind, Values, read_csv};
-
-fn named(name: &str, roi: Roi) -> NamedRoi {
-    NamedRoi {
-        name: name.into(),
-        roi,
-    }
-}
+use common::{Kind, Values, named, read_csv};
 
 /// The test set: a rectangle, a turned rectangle, a polygon, a turned ellipse and one
 /// cut by the frame's edge.

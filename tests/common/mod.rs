@@ -468,3 +468,11 @@ pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
         .collect();
     (header, rows)
 }
+
+/// A ROI with its name, as a ROI set holds it.
+pub fn named(name: &str, roi: blitz::ops::roi::Roi) -> blitz::ops::roi::set::NamedRoi {
+    blitz::ops::roi::set::NamedRoi {
+        name: name.into(),
+        roi,
+    }
+}
