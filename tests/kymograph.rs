@@ -295,6 +295,59 @@ fn a_line_profile_and_its_envelope_come_from_the_kymograph() {
 }
 
 #[test]
+fn a_row_or_column_line_has_the_band_envelope_of_the_crosshair() {
+    use blitz::ops::kymograph::line_band_envelope;
+    use blitz::ops::profile::band_envelope;
+    let (h, w) = (12, 17);
+    for (kind, c) in [(Kind::U8, 3), (Kind::F32, 1)] {
+        let s = make(
+            kind,
+            Shape::new(4, h, w, c),
+            &[5],
+            Values::default().nan_every(9),
+        );
+        // bands cut by the frame's edge (row 1, col 15) and inside it
+        for (pos, k) in [(1usize, 2usize), (6, 1), (15, 3)] {
+            for q in [0u32, 10] {
+                let lines = [
+                    (Orientation::Row, Line::row(pos.min(h - 1), w, k)),
+                    (Orientation::Col, Line::col(pos, h, k)),
+                ];
+                for (orient, line) in lines {
+                    let at = if orient == Orientation::Row {
+                        pos.min(h - 1)
+                    } else {
+                        pos
+                    };
+                    let got = line_band_envelope(&s, 2, &line, q).unwrap();
+                    let want = band_envelope(&s, 2, orient, at, k, q).unwrap();
+                    let what = format!("{kind:?} {orient:?} {at} band {k} q {q}");
+                    assert_eq!(got.lo.len(), want.lo.len(), "{what}");
+                    for i in 0..got.lo.len() {
+                        assert!(
+                            same(got.lo[i], want.lo[i]) && same(got.hi[i], want.hi[i]),
+                            "{what} position {i}: {:?} vs {:?}",
+                            (got.lo[i], got.hi[i]),
+                            (want.lo[i], want.hi[i])
+                        );
+                    }
+                }
+            }
+        }
+    }
+    // a slanted line's band: each position's spread holds its band mean (the profile)
+    let s = make(Kind::U16, Shape::new(3, h, w, 1), &[8], Values::default());
+    let line = Line::parse("1,1,15,10", 2).unwrap();
+    let e = line_band_envelope(&s, 1, &line, 0).unwrap();
+    let p = blitz::ops::kymograph::line_profile(&s, 1, &line).unwrap();
+    for (i, v) in p.values.iter().enumerate() {
+        assert!(e.lo[i] <= *v && *v <= e.hi[i], "position {i}");
+    }
+    assert!(line_band_envelope(&s, 3, &line, 0).is_err(), "frame 3 of 3");
+    assert!(line_band_envelope(&s, 1, &line, 50).is_err(), "q 50");
+}
+
+#[test]
 fn cli_profile_along_a_line() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("p.csv");

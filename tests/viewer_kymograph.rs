@@ -111,6 +111,20 @@ fn clicks_make_a_polyline_and_its_kymograph_gives_the_dataset_envelope() {
         let want = line_envelope(&stack, &line, q).unwrap();
         assert_eq!((env.lo, env.hi), (want.lo, want.hi), "q = {q}");
     }
+    // the band envelope of the frame shown: none for a band one point wide
+    v.profile.env_band = true;
+    assert!(v.line_band_envelope().is_none());
+    v.profile.width = 2;
+    let wide = Line {
+        width: 2,
+        ..line.clone()
+    };
+    let got = v.line_band_envelope().unwrap();
+    let want = blitz::ops::kymograph::line_band_envelope(&stack, 0, &wide, 10).unwrap();
+    assert_eq!((got.lo, got.hi), (want.lo, want.hi));
+    v.profile.env_band = false;
+    assert!(v.line_band_envelope().is_none());
+    v.profile.width = 0;
     // switched off, or another line: no envelope
     v.profile.env_dataset = false;
     assert!(v.line_envelope().is_none());

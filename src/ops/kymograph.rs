@@ -232,17 +232,28 @@ fn bilinear_taps(x: f32, y: f32, height: usize, width: usize, taps: &mut Vec<Tap
 }
 
 impl LinePlan {
+    /// Channel `c` of `frame` at a band point (the range `taps` of its bilinear taps).
+    fn point_value<T: Sample>(
+        &self,
+        frame: &[T],
+        channels: usize,
+        c: usize,
+        (t0, t1): (usize, usize),
+    ) -> f32 {
+        self.taps[t0..t1]
+            .iter()
+            .map(|&(o, w)| frame[o * channels + c].to_f32() * w)
+            .sum()
+    }
+
     /// The line's profile in one frame (`frame`: H * W * C samples), per position and
     /// channel, into `out` (len * channels).
     fn profile_into<T: Sample>(&self, frame: &[T], channels: usize, out: &mut [f32]) {
         for p in 0..self.len {
             for c in 0..channels {
                 let (mut sum, mut n) = (0f64, 0u32);
-                for &(t0, t1) in &self.points[self.starts[p]..self.starts[p + 1]] {
-                    let v: f32 = self.taps[t0..t1]
-                        .iter()
-                        .map(|&(o, w)| frame[o * channels + c].to_f32() * w)
-                        .sum();
+                for &pt in &self.points[self.starts[p]..self.starts[p + 1]] {
+                    let v = self.point_value(frame, channels, c, pt);
                     if !v.is_nan() {
                         sum += v as f64;
                         n += 1;
@@ -355,20 +366,66 @@ pub fn kymograph_envelope(img: &Image, q: u32) -> crate::ops::profile::Envelope 
                 .map(|(t, ch)| img.data[(t * len + p) * c + ch])
                 .filter(|x| !x.is_nan())
                 .collect();
-            if v.is_empty() {
-                return (f32::NAN, f32::NAN);
-            }
-            if q == 0 {
-                let lo = v.iter().copied().fold(f32::INFINITY, f32::min);
-                let hi = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                return (lo, hi);
-            }
-            let lo = crate::ops::profile::percentile(&mut v, q as f64);
-            (
-                lo,
-                crate::ops::profile::percentile(&mut v, 100.0 - q as f64),
-            )
+            spread(&mut v, q)
         })
         .unzip();
     crate::ops::profile::Envelope { lo, hi }
+}
+
+/// Min and max of `v` (no NaN) for `q = 0`, else its percentiles `q` and `100 - q`; NaN
+/// for an empty `v`.
+fn spread(v: &mut [f32], q: u32) -> (f32, f32) {
+    if v.is_empty() {
+        return (f32::NAN, f32::NAN);
+    }
+    if q == 0 {
+        let lo = v.iter().copied().fold(f32::INFINITY, f32::min);
+        let hi = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        return (lo, hi);
+    }
+    let lo = crate::ops::profile::percentile(v, q as f64);
+    (lo, crate::ops::profile::percentile(v, 100.0 - q as f64))
+}
+
+/// The band envelope of a line profile in frame `frame`: at each position, over the
+/// values of its band's points (each read bilinearly) and channels together, min/max
+/// for `q = 0`, else the percentiles `q` and `100 - q` (NaN skipped), as
+/// [`crate::ops::profile::band_envelope`] gives for a row or a column.
+pub fn line_band_envelope(
+    stack: &Stack,
+    frame: usize,
+    line: &Line,
+    q: u32,
+) -> Result<crate::ops::profile::Envelope, OpError> {
+    crate::ops::profile::check_percentile(q)?;
+    let sh = stack.shape();
+    FrameRange::new(frame, frame).check(sh.frames)?;
+    let plan = line.plan(sh.height, sh.width)?;
+    fn go<T: Sample>(
+        v: ArrayView4<'_, T>,
+        frame: usize,
+        plan: &LinePlan,
+        c: usize,
+        q: u32,
+    ) -> crate::ops::profile::Envelope {
+        let f = v.index_axis(Axis(0), frame);
+        let f = f.as_slice().expect("stack frames are contiguous");
+        let (lo, hi) = (0..plan.len)
+            .map(|p| {
+                let mut vals: Vec<f32> = plan.points[plan.starts[p]..plan.starts[p + 1]]
+                    .iter()
+                    .flat_map(|&pt| (0..c).map(move |ch| plan.point_value(f, c, ch, pt)))
+                    .filter(|x| !x.is_nan())
+                    .collect();
+                spread(&mut vals, q)
+            })
+            .unzip();
+        crate::ops::profile::Envelope { lo, hi }
+    }
+    let c = sh.channels;
+    Ok(match stack.view() {
+        StackView::U8(v) => go(v, frame, &plan, c, q),
+        StackView::U16(v) => go(v, frame, &plan, c, q),
+        StackView::F32(v) => go(v, frame, &plan, c, q),
+    })
 }

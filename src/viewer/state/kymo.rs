@@ -6,7 +6,7 @@
 //! frames. The kymograph panel is linked to the view: a click on it shows that frame and
 //! marks that position on the line.
 
-use crate::ops::kymograph::{Line, kymograph_envelope, line_profile};
+use crate::ops::kymograph::{Line, kymograph_envelope, line_band_envelope, line_profile};
 use crate::ops::profile::{Envelope, Profile};
 use crate::ops::{FrameRange, Image, OpError};
 
@@ -69,6 +69,18 @@ impl ViewerState {
             self.lines.points.clear();
         }
         self.lines.mark = None;
+    }
+
+    /// The line profile's band envelope in the frame shown (over the band's points, with
+    /// the percentile of the profile settings), None while it is switched off, the band
+    /// is one point wide, or there is no line.
+    pub fn line_band_envelope(&self) -> Option<Envelope> {
+        if !self.profile.env_band || self.profile.width == 0 {
+            return None;
+        }
+        let line = self.line()?;
+        let (s, t) = self.shown();
+        line_band_envelope(s, t, &line, self.profile.env_q).ok()
     }
 
     /// The line profile's dataset envelope (min/max, or the percentiles of the profile

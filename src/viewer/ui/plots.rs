@@ -95,8 +95,15 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
             None => None,
         };
         if let Some((prof, arc)) = &line {
-            let env = s.line_envelope();
-            line_plot(&mut c0[0], h, (prof, arc), env, s.calibration.pixel);
+            let mut envs = Vec::new();
+            if let Some(e) = s.line_band_envelope() {
+                envs.push(("crosshair band", "line band".to_string(), e));
+            }
+            if let Some((range, e)) = s.line_envelope() {
+                let name = format!("dataset, frames {}..={}", range.first, range.last);
+                envs.push(("dataset", name, e));
+            }
+            line_plot(&mut c0[0], h, (prof, arc), &envs, s.calibration.pixel);
         }
         if let Some(p) = &profiles {
             for (k, (ui, prof, name)) in [
@@ -266,7 +273,7 @@ fn line_plot(
     ui: &mut Ui,
     h: f32,
     (prof, arc): (&crate::ops::profile::Profile, &[f32]),
-    env: Option<(crate::ops::FrameRange, crate::ops::profile::Envelope)>,
+    envs: &[(&str, String, crate::ops::profile::Envelope)],
     pixel: Option<crate::calibration::PixelSize>,
 ) {
     let mut pl = plot("line profile", ui, h).x_axis_label("along the line (px)");
@@ -276,12 +283,11 @@ fn line_plot(
             .x_axis_formatter(move |m, _| short(m.value * p.value));
     }
     pl.show(ui, |pui| {
-        if let Some((range, e)) = &env {
-            let name = format!("dataset, frames {}..={}", range.first, range.last);
+        for (kind, name, e) in envs {
             let xs: Vec<f64> = arc.iter().map(|&a| a as f64).collect();
             let lo: Vec<f64> = e.lo.iter().map(|&v| v as f64).collect();
             let hi: Vec<f64> = e.hi.iter().map(|&v| v as f64).collect();
-            let colour = envelope_colour("dataset");
+            let colour = envelope_colour(kind);
             pui.add(
                 FilledArea::new(name, &xs, &lo, &hi)
                     .fill_color(colour)
