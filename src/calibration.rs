@@ -20,8 +20,6 @@ pub enum Unit {
 }
 
 impl Unit {
-    pub const ALL: [Unit; 4] = [Unit::Nm, Unit::Um, Unit::Mm, Unit::M];
-
     /// The unit's symbol: nm, µm, mm, m.
     pub fn symbol(self) -> &'static str {
         match self {
@@ -37,16 +35,6 @@ impl Unit {
         match self {
             Unit::Um => "um",
             u => u.symbol(),
-        }
-    }
-
-    /// Metres in one of the unit.
-    pub fn metres(self) -> f64 {
-        match self {
-            Unit::Nm => 1e-9,
-            Unit::Um => 1e-6,
-            Unit::Mm => 1e-3,
-            Unit::M => 1.0,
         }
     }
 }
@@ -112,6 +100,18 @@ impl FromStr for PixelSize {
     }
 }
 
+impl PixelSize {
+    /// `px` pixels in the unit.
+    pub fn length(self, px: f64) -> f64 {
+        px * self.value
+    }
+
+    /// An area of `px` pixels in the unit squared.
+    pub fn area(self, px: f64) -> f64 {
+        px * self.value * self.value
+    }
+}
+
 impl fmt::Display for PixelSize {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.value, self.unit.symbol())
@@ -173,27 +173,17 @@ impl Default for Calibration {
 }
 
 impl Calibration {
-    /// `px` pixels in the pixel size's unit (None when uncalibrated).
-    pub fn length(&self, px: f64) -> Option<f64> {
-        self.pixel.map(|p| px * p.value)
-    }
-
     /// `px` pixels in words: "12.5 px" or "12.5 px = 31.25 µm".
     pub fn describe_length(&self, px: f64) -> String {
         match self.pixel {
             Some(p) => format!(
                 "{} px = {} {}",
                 short(px),
-                short(px * p.value),
+                short(p.length(px)),
                 p.unit.symbol()
             ),
             None => format!("{} px", short(px)),
         }
-    }
-
-    /// An area of `px` pixels in the unit squared.
-    pub fn area(&self, px: f64) -> Option<f64> {
-        self.pixel.map(|p| px * p.value * p.value)
     }
 
     /// The time of frame `k` given the source's time of it (None: the source does not
@@ -278,8 +268,8 @@ mod tests {
             pixel: Some(PixelSize::new(2.5, Unit::Um).unwrap()),
             time: FrameTime::Interval(1e-5),
         };
-        assert_eq!(c.length(4.0), Some(10.0));
-        assert_eq!(c.area(4.0), Some(25.0));
+        let p = c.pixel.unwrap();
+        assert_eq!((p.length(4.0), p.area(4.0)), (10.0, 25.0));
         assert_eq!(c.describe_length(12.5), "12.5 px = 31.25 µm");
         assert!((c.time(3, Some(99.0)).unwrap() - 3e-5).abs() < 1e-18);
         let (px, label) = c.scale_bar(1000.0).unwrap();

@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use blitz::Stack;
+use blitz::calibration::PixelSize;
 use blitz::engine::{Engine, EngineChoice};
 use blitz::export::{self, ENV_DATASET, ProfileColumns};
 use blitz::load::{self, human_bytes};
@@ -20,6 +21,7 @@ use blitz::ops::roi::{Roi, Stat};
 
 use super::args::{
     EngineArgs, Input, LineArgs, LineChoice, RangeArgs, engine_used, pixel_size, source_spec,
+    writing,
 };
 
 /// `blitz normalize`.
@@ -107,10 +109,6 @@ pub struct RoiArgs {
     output: PathBuf,
     #[command(flatten)]
     engine: EngineArgs,
-}
-
-fn writing(out: &Path) -> String {
-    format!("writing {}", out.display())
 }
 
 pub fn convert(input: &Input, out: &Path) -> Result<()> {
@@ -249,6 +247,7 @@ pub fn profile(a: ProfileArgs) -> Result<()> {
         profile::check_percentile(q).with_context(|| format!("--envelope {q}"))?;
     }
     let width = a.path.width;
+    let pixel = pixel_size(&a.path.pixel_size)?;
     let (orient, pos) = match a.path.choice()? {
         LineChoice::Row(y) => (Orientation::Row, y),
         LineChoice::Col(x) => (Orientation::Col, x),
@@ -259,12 +258,11 @@ pub fn profile(a: ProfileArgs) -> Result<()> {
                 (text, width),
                 a.frame,
                 a.envelope,
-                pixel_size(&a.path.pixel_size)?,
+                pixel,
                 &a.output,
             );
         }
     };
-    let pixel = pixel_size(&a.path.pixel_size)?;
     let (stack, _) = a.input.load()?;
     // the envelope over every frame is the part with a GPU kernel; the profile of one
     // frame is computed on the CPU
@@ -355,15 +353,16 @@ fn named_rois(a: &RoiArgs) -> Result<Vec<NamedRoi>> {
 
 pub fn roi(a: RoiArgs) -> Result<()> {
     let rois = named_rois(&a)?;
+    // a bad --pixel-size is said before anything is loaded
+    let pixel = pixel_size(&a.pixel_size)?;
 
     if let Some(p) = &a.save_rois {
         export::write_rois(p, &rois).with_context(|| writing(p))?;
     }
     // the single-ROI columns, unless the table is asked for (a set, an ellipse, units)
-    let single =
-        rois.len() == 1 && a.rois.is_none() && a.ellipse.is_empty() && a.pixel_size.is_none();
+    let single = rois.len() == 1 && a.rois.is_none() && a.ellipse.is_empty() && pixel.is_none();
     if !single {
-        return roi_table_csv(&a, &rois);
+        return roi_table_csv(&a, &rois, pixel);
     }
     let (option, roi) = (
         if a.rect.is_empty() {
@@ -399,7 +398,7 @@ pub fn roi(a: RoiArgs) -> Result<()> {
 }
 
 /// `blitz roi` with several ROIs: the results table as CSV.
-fn roi_table_csv(a: &RoiArgs, rois: &[NamedRoi]) -> Result<()> {
+fn roi_table_csv(a: &RoiArgs, rois: &[NamedRoi], pixel: Option<PixelSize>) -> Result<()> {
     let (stack, range) = a.input.load_range(a.range)?;
     let engine = a.engine.open();
     let t0 = Instant::now();
@@ -413,7 +412,6 @@ fn roi_table_csv(a: &RoiArgs, rois: &[NamedRoi]) -> Result<()> {
         time: &time,
     };
     let out = &a.output;
-    let pixel = pixel_size(&a.pixel_size)?;
     export::write_roi_table_csv(out, &table, rois, &[], clock, pixel)
         .with_context(|| writing(out))?;
     outln!(

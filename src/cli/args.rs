@@ -248,6 +248,11 @@ pub fn parse_option<T: FromStr<Err = SpecError>>(option: &str, text: &str) -> Re
         .map_err(|e: SpecError| anyhow::anyhow!("{option} '{text}': {e}"))
 }
 
+/// The context of an error writing `out`.
+pub fn writing(out: &Path) -> String {
+    format!("writing {}", out.display())
+}
+
 /// The `--pixel-size` given, if any, parsed by the library's grammar.
 pub fn pixel_size(text: &Option<String>) -> Result<Option<blitz::calibration::PixelSize>> {
     text.as_deref()

@@ -12,7 +12,9 @@ use blitz::ops::kymograph::{self, Line};
 
 use blitz::calibration::PixelSize;
 
-use super::args::{EngineArgs, Input, LineArgs, LineChoice, RangeArgs, engine_used, pixel_size};
+use super::args::{
+    EngineArgs, Input, LineArgs, LineChoice, RangeArgs, engine_used, pixel_size, writing,
+};
 
 /// `blitz kymograph`.
 #[derive(Args)]
@@ -63,21 +65,22 @@ pub fn run(a: KymographArgs) -> Result<()> {
     let name = engine_used(&engine, &ran);
     let secs = t0.elapsed().as_secs_f64();
     let out = &a.output;
-    let writing = || format!("writing {}", out.display());
     let is_csv = out
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     if is_csv {
-        let mut header = ["frame", "source_frame", "time_s"]
-            .map(String::from)
-            .to_vec();
+        let mut header = export::FrameClock::header();
         for p in 0..img.width {
             header.extend(export::channel_columns(&format!("p{p}"), img.channels));
         }
         let (index, time) = stack.source.clock(range.first..range.last + 1);
+        let clock = export::FrameClock {
+            index: &index,
+            time: &time,
+        };
         let row_len = img.width * img.channels;
         let rows = img.data.chunks(row_len.max(1)).enumerate().map(|(t, r)| {
-            let mut v = vec![(range.first + t) as f32, index[t] as f32, time[t] as f32];
+            let mut v = clock.row(t, range.first + t);
             v.extend_from_slice(r);
             v
         });
@@ -88,7 +91,7 @@ pub fn run(a: KymographArgs) -> Result<()> {
                 let at = line
                     .arc_lengths()
                     .into_iter()
-                    .map(|a| ((a as f64 * px.value) as f32).to_string());
+                    .map(|a| (px.length(a as f64) as f32).to_string());
                 format!(
                     "position_{} of p0..p{}: {}",
                     px.unit.ascii(),
@@ -98,12 +101,12 @@ pub fn run(a: KymographArgs) -> Result<()> {
             })
             .into_iter()
             .collect();
-        export::write_csv_commented(out, &comments, &header, rows).with_context(writing)?;
+        export::write_csv_commented(out, &comments, &header, rows).with_context(|| writing(out))?;
     } else {
         if pixel.is_some() {
             eprintln!("note: --pixel-size adds the positions to a CSV output only");
         }
-        export::write_image(out, &img).with_context(writing)?;
+        export::write_image(out, &img).with_context(|| writing(out))?;
     }
     outln!(
         "engine {name}: kymograph along {what} (width {}, {:.1} px long, {} positions) of frames {}..={} in {secs:.3} s -> {}",
@@ -157,7 +160,7 @@ pub fn line_profile(
     let rows = (0..p.len()).map(|i| {
         let mut row = vec![arc[i]];
         if let Some(px) = pixel {
-            row.push((arc[i] as f64 * px.value) as f32);
+            row.push(px.length(arc[i] as f64) as f32);
         }
         row.extend((0..p.channels).map(|c| p.get(i, c)));
         if let Some(e) = &env {
@@ -165,7 +168,7 @@ pub fn line_profile(
         }
         row
     });
-    export::write_csv(out, &header, rows).with_context(|| format!("writing {}", out.display()))?;
+    export::write_csv(out, &header, rows).with_context(|| writing(out))?;
     outln!(
         "engine cpu: profile along {what} (width {width}, {:.1} px long) of frame {frame}, {} positions{} in {:.3} s -> {}",
         line.length(),

@@ -11,7 +11,7 @@ use clap::Args;
 use blitz::ops::pca::PcaMethod;
 use blitz::{Shape, Stack, export};
 
-use super::args::{Bar, EngineArgs, Input, RangeArgs, engine_used};
+use super::args::{Bar, EngineArgs, Input, RangeArgs, engine_used, writing};
 
 /// `blitz pca`.
 #[derive(Args)]
@@ -48,11 +48,7 @@ pub fn run(a: PcaArgs) -> Result<()> {
         .method
         .parse()
         .map_err(|e: String| anyhow::anyhow!("--method: {e}"))?;
-    let ext = a
-        .output
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
+    let ext = blitz::load::ext_of_path(&a.output);
     if !["npy", "tif", "tiff"].contains(&ext.as_str()) {
         anyhow::bail!(
             "--output {}: the components are written as .npy or .tif",
@@ -79,18 +75,15 @@ pub fn run(a: PcaArgs) -> Result<()> {
             .collect::<Vec<f32>>(),
     )?;
     let out = &a.output;
-    export::write_stack(out, &comps).with_context(|| format!("writing {}", out.display()))?;
+    export::write_stack(out, &comps).with_context(|| writing(out))?;
     let mean_path = beside(out, "mean", &ext);
     let mean = Stack::from_vec(
         Shape::new(1, sh.height, sh.width, sh.channels),
         p.mean.data.clone(),
     )?;
-    export::write_stack(&mean_path, &mean)
-        .with_context(|| format!("writing {}", mean_path.display()))?;
+    export::write_stack(&mean_path, &mean).with_context(|| writing(&mean_path))?;
     let scores_path = beside(out, "scores", "csv");
-    let mut header = ["frame", "source_frame", "time_s"]
-        .map(String::from)
-        .to_vec();
+    let mut header = export::FrameClock::header();
     header.extend((1..=k).map(|j| format!("pc{j}")));
     let comments = vec![
         format!(
@@ -110,13 +103,17 @@ pub fn run(a: PcaArgs) -> Result<()> {
         ),
     ];
     let (index, time) = stack.source.clock(range.first..range.last + 1);
+    let clock = export::FrameClock {
+        index: &index,
+        time: &time,
+    };
     let rows = (0..range.len()).map(|t| {
-        let mut v = vec![(range.first + t) as f32, index[t] as f32, time[t] as f32];
+        let mut v = clock.row(t, range.first + t);
         v.extend((0..k).map(|j| p.score(t, j)));
         v
     });
     export::write_csv_commented(&scores_path, &comments, &header, rows)
-        .with_context(|| format!("writing {}", scores_path.display()))?;
+        .with_context(|| writing(&scores_path))?;
     outln!(
         "engine {name}: pca of frames {}..={} ({} frames of {} samples), {}, {k} components in {secs:.3} s",
         range.first,

@@ -12,8 +12,8 @@ use blitz::ops::roi::Roi;
 use blitz::viewer::setup::{AggregateSpec, Crosshair, ViewSetup};
 use blitz::viewer::{self, ViewOptions};
 
-use super::args::{EngineArgs, LoadArgs, parse_option, source_spec};
-use blitz::calibration::{Calibration, FrameTime, PixelSize, parse_seconds};
+use super::args::{EngineArgs, LoadArgs, parse_option, pixel_size, source_spec};
+use blitz::calibration::{Calibration, FrameTime, parse_seconds};
 use blitz::ops::kymograph::Line;
 
 /// `blitz view`.
@@ -163,11 +163,7 @@ impl SetupArgs {
                 None => Vec::new(),
             },
             calibration: Calibration {
-                pixel: self
-                    .pixel_size
-                    .as_deref()
-                    .map(|p| parse_option::<PixelSize>("--pixel-size", p))
-                    .transpose()?,
+                pixel: pixel_size(&self.pixel_size)?,
                 time: match self.frame_interval.as_deref() {
                     Some(t) => FrameTime::Interval(
                         parse_seconds(t)

@@ -81,7 +81,7 @@ pub fn write_profiles_csv_described(
     let rows = (0..n).map(|i| {
         let mut row = vec![i as f32 + 0.5];
         if let Some(p) = pixel {
-            row.push(((i as f64 + 0.5) * p.value) as f32);
+            row.push(p.length(i as f64 + 0.5) as f32);
         }
         for c in curves {
             let p = c.profile;
@@ -109,6 +109,27 @@ pub struct FrameClock<'a> {
     pub time: &'a [f64],
 }
 
+impl FrameClock<'_> {
+    /// The columns a clock adds after `frame`.
+    pub const COLUMNS: [&'static str; 2] = ["source_frame", "time_s"];
+
+    /// The header of a CSV with a row per frame: `frame`, then [`Self::COLUMNS`].
+    pub fn header() -> Vec<String> {
+        std::iter::once("frame")
+            .chain(Self::COLUMNS)
+            .map(String::from)
+            .collect()
+    }
+
+    /// The start of row `i`: `frame`, then its source frame and time (NaN where
+    /// unknown).
+    pub fn row(&self, i: usize, frame: usize) -> Vec<f32> {
+        let index = self.index.get(i).map_or(f32::NAN, |&x| x as f32);
+        let time = self.time.get(i).map_or(f32::NAN, |&x| x as f32);
+        vec![frame as f32, index, time]
+    }
+}
+
 /// A ROI series as [`write_roi_csv`] writes it, after `# ` comment lines saying what
 /// produced it, and with the columns `source_frame` and `time_s` after `frame` when a
 /// clock is given.
@@ -118,10 +139,10 @@ pub fn write_roi_csv_described(
     comments: &[String],
     clock: Option<FrameClock<'_>>,
 ) -> Result<(), ExportError> {
-    let mut header = vec!["frame".to_string()];
-    if clock.is_some() {
-        header.extend(["source_frame".to_string(), "time_s".to_string()]);
-    }
+    let mut header = match clock {
+        Some(_) => FrameClock::header(),
+        None => vec!["frame".to_string()],
+    };
     let names: Vec<Vec<String>> = ["value", "min", "max"]
         .iter()
         .map(|n| channel_columns(n, s.channels))
@@ -130,11 +151,10 @@ pub fn write_roi_csv_described(
         header.extend(names.iter().map(|n| n[c].clone()));
     }
     let rows = s.frames.iter().enumerate().map(|(i, &t)| {
-        let mut row = vec![t as f32];
-        if let Some(c) = &clock {
-            let index = c.index.get(i).map_or(f32::NAN, |&x| x as f32);
-            row.extend([index, c.time.get(i).map_or(f32::NAN, |&x| x as f32)]);
-        }
+        let mut row = match &clock {
+            Some(c) => c.row(i, t),
+            None => vec![t as f32],
+        };
         for c in 0..s.channels {
             let k = s.at(i, c);
             row.extend([s.value[k], s.min[k], s.max[k]]);
@@ -212,9 +232,7 @@ pub fn write_roi_table_csv(
     pixel: Option<crate::calibration::PixelSize>,
 ) -> Result<(), ExportError> {
     let c = t.channels;
-    let mut header = ["frame", "source_frame", "time_s"]
-        .map(String::from)
-        .to_vec();
+    let mut header = FrameClock::header();
     let whats: &[&str] = if t.medians {
         &["mean", "median", "std", "min", "max"]
     } else {
@@ -239,9 +257,7 @@ pub fn write_roi_table_csv(
         lines.push(format!("pixel size {p}"));
     }
     let rows = (0..t.frames.len()).map(|i| {
-        let index = clock.index.get(i).map_or(f32::NAN, |&x| x as f32);
-        let time = clock.time.get(i).map_or(f32::NAN, |&x| x as f32);
-        let mut row = vec![t.frames[i] as f32, index, time];
+        let mut row = clock.row(i, t.frames[i]);
         for r in 0..t.names.len() {
             let s: Vec<_> = (0..c).map(|ch| t.get(i, r, ch)).collect();
             row.extend(s.iter().map(|s| s.mean));
@@ -253,7 +269,7 @@ pub fn write_roi_table_csv(
             row.extend(s.iter().map(|s| s.max));
             row.push(t.areas[r] as f32);
             if let Some(p) = pixel {
-                row.push((t.areas[r] as f64 * p.value * p.value) as f32);
+                row.push(p.area(t.areas[r] as f64) as f32);
             }
         }
         row

@@ -119,8 +119,8 @@ impl ViewerState {
         match self.calibration.pixel {
             Some(p) => format!(
                 " = ({}, {}) {}",
-                short(x as f64 * p.value),
-                short(y as f64 * p.value),
+                short(p.length(x as f64)),
+                short(p.length(y as f64)),
                 p.unit.symbol()
             ),
             None => String::new(),

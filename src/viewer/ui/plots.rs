@@ -124,7 +124,7 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
                     // ticks in units; the data stay in pixels
                     pl = pl
                         .x_axis_label(format!("{axis} ({})", p.unit.symbol()))
-                        .x_axis_formatter(move |m, _| short(m.value * p.value));
+                        .x_axis_formatter(move |m, _| short(p.length(m.value)));
                 }
                 let resp = pl.show(ui, |pui| {
                     for (ename, eh, ev) in &p.envelopes {
@@ -280,7 +280,7 @@ fn line_plot(
     if let Some(p) = pixel {
         pl = pl
             .x_axis_label(format!("along the line ({})", p.unit.symbol()))
-            .x_axis_formatter(move |m, _| short(m.value * p.value));
+            .x_axis_formatter(move |m, _| short(p.length(m.value)));
     }
     pl.show(ui, |pui| {
         for (kind, name, e) in envs {

@@ -71,11 +71,7 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
             match row {
                 Some((area, st)) => {
                     let area = match pixel {
-                        Some(p) => format!(
-                            "{} {}²",
-                            short(area as f64 * p.value * p.value),
-                            p.unit.symbol()
-                        ),
+                        Some(p) => format!("{} {}²", short(p.area(area as f64)), p.unit.symbol()),
                         None => format!("{area} px"),
                     };
                     ui.label(area);
