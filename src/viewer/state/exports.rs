@@ -252,7 +252,7 @@ pub fn write_frame_range(
         let name = format!("frame_{t:0digits$}.{ext}");
         let tmp = dir.join(format!(".{name}.part-{pid}.{ext}"));
         let rgba = render_cpu(stack, t, &look.display);
-        let res = write_oriented(&tmp, &rgba, sh, look.orient, |px, w, h| {
+        let res = write_oriented(&tmp, rgba, sh, look.orient, |px, w, h| {
             look.stamps.draw(px, w, h, t)
         });
         if let Err(e) = res {
@@ -280,16 +280,17 @@ pub fn write_frame_range(
 /// A rendered frame of `shape` (RGBA rows) turned as shown, written by [`write_rgba`].
 fn write_oriented(
     path: &Path,
-    rgba: &[u8],
+    rgba: Vec<u8>,
     shape: Shape,
     orient: Orientation,
     stamp: impl FnOnce(&mut [u8], usize, usize),
 ) -> Result<(), ViewerError> {
     let (w, h) = orient.display_size(shape.width, shape.height);
+    // turned into a new buffer; as stored, the rendered one is stamped in place
     let mut px = if orient.is_identity() {
-        rgba.to_vec()
+        rgba
     } else {
-        orient.apply_pixels(rgba, shape.width, shape.height, 4)
+        orient.apply_pixels(&rgba, shape.width, shape.height, 4)
     };
     // burnt into the frame as shown, as the view draws them over it
     stamp(&mut px, w, h);
@@ -330,7 +331,7 @@ impl ViewerState {
         };
         write_oriented(
             path,
-            &rgba,
+            rgba,
             s.shape(),
             self.pipeline.steps.transforms,
             |px, w, h| stamps.draw(px, w, h, frame),

@@ -88,9 +88,7 @@ impl ViewerState {
                 self.jobs.roi = None;
                 self.jobs.pixels = None;
                 // the ROI set's table is of the old stack: computed again
-                self.jobs.roi_table = None;
-                self.roi_set.table = None;
-                self.roi_set.failed = None;
+                self.roi_set_changed();
                 // a kymograph of the old stack's frames
                 self.jobs.kymograph = None;
                 self.lines.kymograph = None;
@@ -106,8 +104,9 @@ impl ViewerState {
                 self.display.upload_needed = true;
             }
             Change::Frame => {
-                // an aggregate image does not depend on the frame; a frame or preview does
-                if self.pipeline.aggregate.is_none() {
+                // an aggregate image or a PCA component does not depend on the frame; a
+                // frame, a preview or a frame rebuilt from components does
+                if self.shows_a_frame() {
                     self.display.upload_needed = true;
                     self.pipeline.shown_dirty = true;
                 }

@@ -13,7 +13,7 @@ use crate::ops::roi::set::{NamedRoi, read_rois};
 use crate::ops::roi::table::RoiTable;
 
 use super::ViewerState;
-use super::job::Job;
+use super::job::{Job, take_finished};
 
 /// The kept ROIs and their table.
 pub struct RoiSet {
@@ -98,10 +98,9 @@ impl ViewerState {
 
     /// Takes a finished table.
     pub(super) fn poll_roi_table(&mut self) {
-        let Some(r) = self.jobs.roi_table.as_mut().and_then(|j| j.poll()) else {
+        let Some(r) = take_finished(&mut self.jobs.roi_table) else {
             return;
         };
-        self.jobs.roi_table = None;
         match r {
             Ok(t) => self.roi_set.table = Some(t),
             Err(e) if e.is_cancelled() => self.roi_set.failed = Some("cancelled".into()),

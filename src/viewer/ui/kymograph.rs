@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use egui::{Color32, ColorImage, Sense, TextureHandle, TextureOptions, Ui};
 
-use crate::stack::{Shape, Stack};
 use crate::viewer::colormap::{DisplayParams, render_cpu};
+use crate::viewer::state::pipeline::image_stack;
 use crate::viewer::state::{ExportKind, ViewerState};
 
 /// The texture of the kymograph shown, with what it was drawn from.
@@ -65,11 +65,7 @@ fn panel(s: &mut ViewerState, ui: &mut Ui) {
     let texture = match cached {
         Some(d) if d.generation == s.lines.generation && d.params == params => d.texture,
         _ => {
-            let stack = Stack::from_vec(
-                Shape::new(1, img.height, img.width, img.channels),
-                img.data.clone(),
-            );
-            let Ok(stack) = stack.map(Arc::new) else {
+            let Ok(stack) = image_stack(img.clone()).map(Arc::new) else {
                 return;
             };
             let rgba = render_cpu(&stack, 0, &params);

@@ -282,9 +282,9 @@ fn line_plot(
             .x_axis_label(format!("along the line ({})", p.unit.symbol()))
             .x_axis_formatter(move |m, _| short(p.length(m.value)));
     }
+    let xs: Vec<f64> = arc.iter().map(|&a| a as f64).collect();
     pl.show(ui, |pui| {
         for (kind, name, e) in envs {
-            let xs: Vec<f64> = arc.iter().map(|&a| a as f64).collect();
             let lo: Vec<f64> = e.lo.iter().map(|&v| v as f64).collect();
             let hi: Vec<f64> = e.hi.iter().map(|&v| v as f64).collect();
             let colour = envelope_colour(kind);
@@ -296,7 +296,7 @@ fn line_plot(
         }
         for c in 0..prof.channels {
             let pts: PlotPoints = (0..prof.len())
-                .map(|i| [arc[i] as f64, prof.get(i, c) as f64])
+                .map(|i| [xs[i], prof.get(i, c) as f64])
                 .collect();
             pui.line(
                 Line::new(

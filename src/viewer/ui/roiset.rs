@@ -52,6 +52,8 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
             ui.end_row();
         }
         let table = s.roi_set.table.as_ref();
+        // the table's row of the frame shown
+        let at = table.and_then(|t| t.frames.iter().position(|&f| f == frame));
         for i in 0..s.roi_set.rois.len() {
             let colour = colours::set_roi(i);
             let mut name = s.roi_set.rois[i].name.clone();
@@ -64,10 +66,7 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
                 s.roi_set.rois[i].name = name;
                 renamed = true;
             }
-            let row = table.and_then(|t| {
-                let at = t.frames.iter().position(|&f| f == frame)?;
-                Some((t.areas[i], t.get(at, i, 0)))
-            });
+            let row = table.zip(at).map(|(t, at)| (t.areas[i], t.get(at, i, 0)));
             match row {
                 Some((area, st)) => {
                     let area = match pixel {
