@@ -321,15 +321,8 @@ pub fn roi_series_watched(
             .for_each_init(
                 || vec![Vec::new(); c],
                 |bufs, (((v, lo), hi), t)| {
-                    let (w, out) = (sh.width, (v, lo, hi));
-                    match (stack.frame(t), c) {
-                        (Samples::U8(f), 1) => frame_stats::<_, 1>(f, &spans, w, stat, bufs, out),
-                        (Samples::U8(f), _) => frame_stats::<_, 3>(f, &spans, w, stat, bufs, out),
-                        (Samples::U16(f), 1) => frame_stats::<_, 1>(f, &spans, w, stat, bufs, out),
-                        (Samples::U16(f), _) => frame_stats::<_, 3>(f, &spans, w, stat, bufs, out),
-                        (Samples::F32(f), 1) => frame_stats::<_, 1>(f, &spans, w, stat, bufs, out),
-                        (Samples::F32(f), _) => frame_stats::<_, 3>(f, &spans, w, stat, bufs, out),
-                    }
+                    let at = (spans.as_slice(), sh.width);
+                    frame_stats(stack.frame(t), at, stat, bufs, (v, lo, hi))
                 },
             );
         progress.advance(n);
@@ -345,50 +338,93 @@ pub fn roi_series_watched(
     })
 }
 
-/// Statistics of one frame into `v`, `lo`, `hi` (one value per channel): one pass over
-/// the ROI's pixels, `C` channels at a time, so an RGB frame is read once.
-fn frame_stats<T: Sample, const C: usize>(
-    f: &[T],
+/// The NaN-skipping moments of a ROI's pixels in one frame, per channel (the first
+/// `channels` entries; a stack has 1 or 3).
+pub(crate) struct Moments {
+    pub n: [usize; 3],
+    pub sum: [f64; 3],
+    pub sq: [f64; 3],
+    pub lo: [f32; 3],
+    pub hi: [f32; 3],
+}
+
+/// The moments of the pixels `spans` of frame `f` (`width` pixels a row), and each
+/// channel's values pushed into `values` when given (for a median): one pass over the
+/// ROI's pixels, all channels at a time, so an RGB frame is read once.
+pub(crate) fn frame_moments(
+    f: Samples<'_>,
+    channels: usize,
     spans: &[Span],
     width: usize,
+    values: Option<&mut [Vec<f32>]>,
+) -> Moments {
+    fn go<T: Sample, const C: usize>(
+        f: &[T],
+        spans: &[Span],
+        width: usize,
+        mut values: Option<&mut [Vec<f32>]>,
+    ) -> Moments {
+        let mut m = Moments {
+            n: [0; 3],
+            sum: [0.0; 3],
+            sq: [0.0; 3],
+            lo: [f32::INFINITY; 3],
+            hi: [f32::NEG_INFINITY; 3],
+        };
+        for s in spans {
+            let row = s.y * width * C;
+            for px in f[row + s.x0 * C..row + s.x1 * C].chunks_exact(C) {
+                for ch in 0..C {
+                    let x = px[ch].to_f32();
+                    if x.is_nan() {
+                        continue;
+                    }
+                    m.sum[ch] += x as f64;
+                    m.sq[ch] += x as f64 * x as f64;
+                    m.n[ch] += 1;
+                    m.lo[ch] = m.lo[ch].min(x);
+                    m.hi[ch] = m.hi[ch].max(x);
+                    if let Some(v) = values.as_deref_mut() {
+                        v[ch].push(x);
+                    }
+                }
+            }
+        }
+        m
+    }
+    match (f, channels) {
+        (Samples::U8(f), 1) => go::<_, 1>(f, spans, width, values),
+        (Samples::U8(f), _) => go::<_, 3>(f, spans, width, values),
+        (Samples::U16(f), 1) => go::<_, 1>(f, spans, width, values),
+        (Samples::U16(f), _) => go::<_, 3>(f, spans, width, values),
+        (Samples::F32(f), 1) => go::<_, 1>(f, spans, width, values),
+        (Samples::F32(f), _) => go::<_, 3>(f, spans, width, values),
+    }
+}
+
+/// Statistics of one frame into `v`, `lo`, `hi` (one value per channel).
+fn frame_stats(
+    f: Samples<'_>,
+    (spans, width): (&[Span], usize),
     stat: Stat,
     bufs: &mut [Vec<f32>],
     out: (&mut [f32], &mut [f32], &mut [f32]),
 ) {
     let (v, lo, hi) = out;
-    let mut sum = [0f64; C];
-    let mut n = [0usize; C];
-    let mut a = [f32::INFINITY; C];
-    let mut b = [f32::NEG_INFINITY; C];
+    let c = v.len();
     bufs.iter_mut().for_each(Vec::clear);
-    for s in spans {
-        let row = s.y * width * C;
-        for px in f[row + s.x0 * C..row + s.x1 * C].chunks_exact(C) {
-            for ch in 0..C {
-                let x = px[ch].to_f32();
-                if x.is_nan() {
-                    continue;
-                }
-                sum[ch] += x as f64;
-                n[ch] += 1;
-                a[ch] = a[ch].min(x);
-                b[ch] = b[ch].max(x);
-                if stat == Stat::Median {
-                    bufs[ch].push(x);
-                }
-            }
-        }
-    }
-    for ch in 0..C {
-        if n[ch] == 0 {
+    let values = (stat == Stat::Median).then_some(&mut *bufs);
+    let m = frame_moments(f, c, spans, width, values);
+    for ch in 0..c {
+        if m.n[ch] == 0 {
             (v[ch], lo[ch], hi[ch]) = (f32::NAN, f32::NAN, f32::NAN);
             continue;
         }
         v[ch] = match stat {
-            Stat::Mean => (sum[ch] / n[ch] as f64) as f32,
+            Stat::Mean => (m.sum[ch] / m.n[ch] as f64) as f32,
             Stat::Median => percentile(&mut bufs[ch], 50.0),
         };
-        (lo[ch], hi[ch]) = (a[ch], b[ch]);
+        (lo[ch], hi[ch]) = (m.lo[ch], m.hi[ch]);
     }
 }
 

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::set::NamedRoi;
-use super::{OpError, Span};
+use super::{OpError, Span, frame_moments};
 use crate::load::{NoProgress, Progress};
 use crate::ops::profile::percentile;
 use crate::ops::{FrameRange, per_frame_chunk};
@@ -79,53 +79,31 @@ impl RoiTable {
     }
 }
 
-/// One frame's statistics for every ROI into `out` (ROI-major, channel fastest).
+/// One frame's statistics for every ROI into `out` (ROI-major, channel fastest);
+/// `vals` holds each channel's values for the median when `median`.
 fn frame_row(
     f: crate::stack::Samples<'_>,
     spans: &[Vec<Span>],
     (w, c): (usize, usize),
-    median: bool,
+    (median, vals): (bool, &mut [Vec<f32>]),
     out: &mut [Stats],
 ) {
-    // each channel's values, for the median
-    let mut vals: Vec<Vec<f32>> = vec![Vec::new(); if median { c } else { 0 }];
     for (r, sp) in spans.iter().enumerate() {
         vals.iter_mut().for_each(Vec::clear);
-        let mut sum = vec![0f64; c];
-        let mut sq = vec![0f64; c];
-        let mut n = vec![0usize; c];
-        let mut lo = vec![f32::INFINITY; c];
-        let mut hi = vec![f32::NEG_INFINITY; c];
-        for s in sp {
-            let row = (s.y * w + s.x0) * c;
-            for i in 0..(s.x1 - s.x0) * c {
-                let v = f.get_f32(row + i);
-                if v.is_nan() {
-                    continue;
-                }
-                let ch = i % c;
-                sum[ch] += v as f64;
-                sq[ch] += v as f64 * v as f64;
-                n[ch] += 1;
-                lo[ch] = lo[ch].min(v);
-                hi[ch] = hi[ch].max(v);
-                if median {
-                    vals[ch].push(v);
-                }
-            }
-        }
+        let m = frame_moments(f, c, sp, w, median.then_some(&mut *vals));
         for ch in 0..c {
-            out[r * c + ch] = if n[ch] == 0 {
+            out[r * c + ch] = if m.n[ch] == 0 {
                 Stats::EMPTY
             } else {
-                let m = sum[ch] / n[ch] as f64;
-                let var = (sq[ch] / n[ch] as f64 - m * m).max(0.0);
+                let n = m.n[ch] as f64;
+                let mean = m.sum[ch] / n;
+                let var = (m.sq[ch] / n - mean * mean).max(0.0);
                 Stats {
-                    mean: m as f32,
+                    mean: mean as f32,
                     std: var.sqrt() as f32,
-                    min: lo[ch],
-                    max: hi[ch],
-                    median: vals.get_mut(ch).map(|v| percentile(v, 50.0)),
+                    min: m.lo[ch],
+                    max: m.hi[ch],
+                    median: median.then(|| percentile(&mut vals[ch], 50.0)),
                 }
             };
         }
@@ -163,7 +141,12 @@ pub fn roi_table_watched(
         stats[rows]
             .par_chunks_mut(per_row)
             .zip(ts.into_par_iter())
-            .for_each(|(out, t)| frame_row(stack.frame(t), &spans, (sh.width, c), median, out));
+            .for_each_init(
+                || vec![Vec::new(); c],
+                |vals, (out, t)| {
+                    frame_row(stack.frame(t), &spans, (sh.width, c), (median, vals), out)
+                },
+            );
         progress.advance(n);
         Ok(())
     })?;
