@@ -177,7 +177,7 @@ impl GpuPasses<'_> {
     fn frame_product(
         &self,
         range: FrameRange,
-        mean: &[f64],
+        mean: &[f32],
         factor: FrameFactor<'_>,
         progress: &dyn Progress,
     ) -> Result<Vec<f64>, GpuError> {
@@ -207,7 +207,7 @@ impl GpuPasses<'_> {
         };
         let raw = gpu.scoped(|| {
             let params_buf = gpu.params_buffer::<Params>("pca params");
-            let mean_buf = self.upload("pca mean", &f32_bits(mean))?;
+            let mean_buf = self.upload("pca mean", bytemuck::cast_slice(mean))?;
             let w_buf = self.upload("pca factor", &words)?;
             let out_buf = gpu.buffer(
                 "pca partial sums",
@@ -268,7 +268,7 @@ impl PcaPasses for GpuPasses<'_> {
     fn sketch(
         &self,
         range: FrameRange,
-        mean: &[f64],
+        mean: &[f32],
         om: &[u64],
         l: usize,
         progress: &dyn Progress,
@@ -286,7 +286,7 @@ impl PcaPasses for GpuPasses<'_> {
     fn project_frames(
         &self,
         range: FrameRange,
-        mean: &[f64],
+        mean: &[f32],
         z: &[f64],
         r: usize,
         progress: &dyn Progress,
@@ -297,7 +297,7 @@ impl PcaPasses for GpuPasses<'_> {
     fn project_samples(
         &self,
         range: FrameRange,
-        mean: &[f64],
+        mean: &[f32],
         q: &[f64],
         r: usize,
         progress: &dyn Progress,
@@ -320,7 +320,7 @@ impl PcaPasses for GpuPasses<'_> {
         self.fits(z_bytes)?;
         let raw = gpu.scoped(|| {
             let params_buf = gpu.params_buffer::<Params>("pca params");
-            let mean_buf = self.upload("pca mean", &f32_bits(mean))?;
+            let mean_buf = self.upload("pca mean", bytemuck::cast_slice(mean))?;
             let q_buf = self.upload("pca q", &f32_bits(q))?;
             // zero-initialized by wgpu
             let z_buf = gpu.buffer(

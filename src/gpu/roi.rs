@@ -10,7 +10,7 @@ use super::{GpuDevice, GpuError};
 use crate::ops::FrameRange;
 use crate::ops::roi::set::NamedRoi;
 use crate::ops::roi::table::{RoiTable, Stats, table_spans};
-use crate::ops::roi::{Roi, RoiSeries, Span, Stat};
+use crate::ops::roi::{Roi, RoiSeries, Span, Stat, area};
 use crate::stack::Stack;
 
 /// The WGSL source of the ROI kernel.
@@ -68,7 +68,7 @@ impl GpuRoi {
         let sh = stack.shape();
         range.check(sh.frames)?;
         let spans = roi.spans(sh.height, sh.width)?;
-        let pixels = spans.iter().map(|s| s.x1 - s.x0).sum();
+        let pixels = area(&spans);
         let stats = self.stats(stack, std::slice::from_ref(&spans), range)?;
         Ok(RoiSeries {
             channels: sh.channels,

@@ -15,11 +15,10 @@
 //! The passes multiply in f32 and add up in f64 (`pca/cpu.rs`, or the GPU's
 //! `gpu/pca.rs`). NaN samples count as the mean (0 once centred).
 
-use rayon::prelude::*;
-
+use super::reduce::{ReduceOp, reduce_watched};
 use super::{FrameRange, Image, OpError};
 use crate::load::{NoProgress, Progress};
-use crate::stack::{Dtype, Samples, Stack};
+use crate::stack::Stack;
 
 mod cpu;
 
@@ -104,51 +103,6 @@ impl Pca {
 /// The first `k` principal components of frames `range` of `stack`.
 pub fn pca(stack: &Stack, k: usize, range: FrameRange, method: PcaMethod) -> Result<Pca, OpError> {
     pca_watched(stack, k, range, method, &NoProgress)
-}
-
-/// The mean frame over `range`, NaN skipped (NaN where every frame is NaN).
-fn mean_frame(
-    stack: &Stack,
-    range: FrameRange,
-    progress: &dyn Progress,
-) -> Result<Vec<f64>, OpError> {
-    let n = stack.shape().frame_len();
-    let mut sum = vec![0.0f64; n];
-    let mut count = vec![0u32; n];
-    progress.start("pca: mean frame", range.len() as u64);
-    for t in range.first..=range.last {
-        if progress.is_cancelled() {
-            return Err(OpError::Cancelled);
-        }
-        const PART: usize = 1 << 16;
-        let parts = sum.par_chunks_mut(PART).zip(count.par_chunks_mut(PART));
-        // typed loops: integers have no NaN and add without a branch
-        match stack.frame(t) {
-            Samples::U8(f) => parts.zip(f.par_chunks(PART)).for_each(|((s, _), f)| {
-                s.iter_mut().zip(f).for_each(|(s, &v)| *s += v as f64);
-            }),
-            Samples::U16(f) => parts.zip(f.par_chunks(PART)).for_each(|((s, _), f)| {
-                s.iter_mut().zip(f).for_each(|(s, &v)| *s += v as f64);
-            }),
-            Samples::F32(f) => parts.zip(f.par_chunks(PART)).for_each(|((s, k), f)| {
-                for ((s, k), &v) in s.iter_mut().zip(k).zip(f) {
-                    if !v.is_nan() {
-                        *s += v as f64;
-                        *k += 1;
-                    }
-                }
-            }),
-        }
-        progress.advance(1);
-    }
-    if stack.dtype() != Dtype::F32 {
-        count.fill(range.len() as u32);
-    }
-    Ok(sum
-        .into_iter()
-        .zip(count)
-        .map(|(s, k)| if k > 0 { s / k as f64 } else { f64::NAN })
-        .collect())
 }
 
 /// Block `block` of the random ±1 sketch matrix: 64 columns, one u64 of sign bits per
@@ -269,7 +223,7 @@ pub trait PcaPasses {
     fn sketch(
         &self,
         range: FrameRange,
-        mean: &[f64],
+        mean: &[f32],
         om: &[u64],
         l: usize,
         progress: &dyn Progress,
@@ -278,7 +232,7 @@ pub trait PcaPasses {
     fn project_samples(
         &self,
         range: FrameRange,
-        mean: &[f64],
+        mean: &[f32],
         q: &[f64],
         r: usize,
         progress: &dyn Progress,
@@ -287,7 +241,7 @@ pub trait PcaPasses {
     fn project_frames(
         &self,
         range: FrameRange,
-        mean: &[f64],
+        mean: &[f32],
         z: &[f64],
         r: usize,
         progress: &dyn Progress,
@@ -359,7 +313,14 @@ pub fn pca_with<P: PcaPasses>(
         ))
         .into());
     }
-    let mean = mean_frame(stack, range, progress)?;
+    // the mean frame, NaN skipped (NaN where every frame is NaN): the reduce's
+    let mean = reduce_watched(
+        stack,
+        ReduceOp::Mean,
+        range,
+        stack.default_chunk_bytes(),
+        progress,
+    )?;
     // the sketch: at most 64 sign columns at a time
     let mut y = vec![0.0f64; frames * l];
     let mut total = 0.0;
@@ -367,7 +328,7 @@ pub fn pca_with<P: PcaPasses>(
     while done < l {
         let cols = (l - done).min(64);
         let om = signs(n, done / 64);
-        let (part, t) = passes.sketch(range, &mean, &om, cols, progress)?;
+        let (part, t) = passes.sketch(range, &mean.data, &om, cols, progress)?;
         for i in 0..frames {
             y[i * l + done..i * l + done + cols].copy_from_slice(&part[i * cols..(i + 1) * cols]);
         }
@@ -383,11 +344,11 @@ pub fn pca_with<P: PcaPasses>(
         .into());
     }
     for _ in 0..power {
-        let z = passes.project_samples(range, &mean, &q, r, progress)?;
-        let y = passes.project_frames(range, &mean, &z, r, progress)?;
+        let z = passes.project_samples(range, &mean.data, &q, r, progress)?;
+        let y = passes.project_frames(range, &mean.data, &z, r, progress)?;
         (q, r) = orthonormal(&y, frames, r);
     }
-    let z = passes.project_samples(range, &mean, &q, r, progress)?;
+    let z = passes.project_samples(range, &mean.data, &q, r, progress)?;
     // Zᵀ Z = B Bᵀ with B = Qᵀ X
     let mut m = vec![0.0f64; r * r];
     for zs in z.chunks_exact(r) {
@@ -447,12 +408,7 @@ pub fn pca_with<P: PcaPasses>(
         .collect();
     Ok(Pca {
         range,
-        mean: Image {
-            height: sh.height,
-            width: sh.width,
-            channels: sh.channels,
-            data: mean.iter().map(|&m| m as f32).collect(),
-        },
+        mean,
         components,
         scores,
         variance,

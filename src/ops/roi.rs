@@ -191,7 +191,7 @@ impl Roi {
 
     /// Number of pixels of the ROI in a frame of `height` x `width`.
     pub fn pixel_count(&self, height: usize, width: usize) -> Result<usize, OpError> {
-        Ok(self.spans(height, width)?.iter().map(|s| s.x1 - s.x0).sum())
+        Ok(area(&self.spans(height, width)?))
     }
 }
 
@@ -297,7 +297,7 @@ pub fn roi_series_watched(
     let sh = stack.shape();
     range.check(sh.frames)?;
     let spans = roi.spans(sh.height, sh.width)?;
-    let pixels = spans.iter().map(|s| s.x1 - s.x0).sum();
+    let pixels = area(&spans);
     let c = sh.channels;
     let frames: Vec<usize> = (range.first..=range.last).collect();
     let mut value = vec![0f32; frames.len() * c];
@@ -336,6 +336,11 @@ pub fn roi_series_watched(
         max,
         pixels,
     })
+}
+
+/// Pixels in `spans`.
+pub fn area(spans: &[Span]) -> usize {
+    spans.iter().map(|s| s.x1 - s.x0).sum()
 }
 
 /// The NaN-skipping moments of a ROI's pixels in one frame, per channel (the first

@@ -46,14 +46,13 @@ fn centred(frame: Samples<'_>, mean: &[f32], out: &mut [f32]) {
 fn pass(
     stack: &Stack,
     range: FrameRange,
-    mean: &[f64],
+    mean: &[f32],
     what: &str,
     progress: &dyn Progress,
     mut each: impl FnMut(usize, &[Vec<f32>]),
 ) -> Result<(), OpError> {
     let n = mean.len();
     let per = chunk_frames(n, 64 << 20);
-    let mean: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
     progress.start(what, range.len() as u64);
     let mut bufs: Vec<Vec<f32>> = Vec::new();
     let mut a = range.first;
@@ -65,7 +64,7 @@ fn pass(
         bufs.resize_with(b - a + 1, || vec![0.0; n]);
         bufs.par_iter_mut()
             .enumerate()
-            .for_each(|(i, buf)| centred(stack.frame(a + i), &mean, buf));
+            .for_each(|(i, buf)| centred(stack.frame(a + i), mean, buf));
         each(a - range.first, &bufs);
         progress.advance((b - a + 1) as u64);
         a = b + 1;
@@ -220,7 +219,7 @@ impl PcaPasses for CpuPasses<'_> {
     fn sketch(
         &self,
         range: FrameRange,
-        mean: &[f64],
+        mean: &[f32],
         om: &[u64],
         l: usize,
         progress: &dyn Progress,
@@ -252,7 +251,7 @@ impl PcaPasses for CpuPasses<'_> {
     fn project_samples(
         &self,
         range: FrameRange,
-        mean: &[f64],
+        mean: &[f32],
         q: &[f64],
         r: usize,
         progress: &dyn Progress,
@@ -281,7 +280,7 @@ impl PcaPasses for CpuPasses<'_> {
     fn project_frames(
         &self,
         range: FrameRange,
-        mean: &[f64],
+        mean: &[f32],
         z: &[f64],
         r: usize,
         progress: &dyn Progress,

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::set::NamedRoi;
-use super::{OpError, Span, frame_moments};
+use super::{OpError, Span, area, frame_moments};
 use crate::load::{NoProgress, Progress};
 use crate::ops::profile::percentile;
 use crate::ops::{FrameRange, per_frame_chunk};
@@ -62,10 +62,7 @@ impl RoiTable {
     ) -> RoiTable {
         RoiTable {
             names: rois.iter().map(|r| r.name.clone()).collect(),
-            areas: spans
-                .iter()
-                .map(|s| s.iter().map(|s| s.x1 - s.x0).sum())
-                .collect(),
+            areas: spans.iter().map(|s| area(s)).collect(),
             channels,
             frames: (range.first..=range.last).collect(),
             stats,
