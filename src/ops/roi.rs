@@ -338,6 +338,14 @@ pub fn roi_series_watched(
     })
 }
 
+/// The point at offset (u, v) from `centre` turned by `angle` degrees about it
+/// (clockwise on screen, y pointing down): the one rotation of turned rectangles,
+/// polygons and ellipse outlines.
+pub(crate) fn turn_about(centre: (f32, f32), angle: f32) -> impl Fn(f32, f32) -> (f32, f32) {
+    let (s, c) = angle.to_radians().sin_cos();
+    move |u, v| (centre.0 + u * c - v * s, centre.1 + u * s + v * c)
+}
+
 /// Pixels in `spans`.
 pub fn area(spans: &[Span]) -> usize {
     spans.iter().map(|s| s.x1 - s.x0).sum()

@@ -65,12 +65,11 @@ pub(super) fn spans(
 
 /// `n` points of the ellipse's outline.
 pub(super) fn outline(c: (f32, f32), r: (f32, f32), angle: f32, n: usize) -> Vec<(f32, f32)> {
-    let (s, co) = angle.to_radians().sin_cos();
+    let turn = super::turn_about(c, angle);
     (0..n)
         .map(|i| {
             let t = i as f32 / n as f32 * std::f32::consts::TAU;
-            let (u, v) = (r.0 * t.cos(), r.1 * t.sin());
-            (c.0 + u * co - v * s, c.1 + u * s + v * co)
+            turn(r.0 * t.cos(), r.1 * t.sin())
         })
         .collect()
 }

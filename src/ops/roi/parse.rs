@@ -7,7 +7,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::Roi;
+use super::{Roi, turn_about};
 use crate::ops::{SpecError, comma_numbers};
 
 fn err(msg: String) -> SpecError {
@@ -61,13 +61,12 @@ impl Roi {
     /// The rectangle at `(x, y)` of size `(w, h)` turned by `angle` degrees about its
     /// centre: the polygon of its corners.
     pub fn turned_rect(at: (f32, f32), size: (f32, f32), angle: f32) -> Roi {
-        let (cx, cy) = (at.0 + size.0 / 2.0, at.1 + size.1 / 2.0);
-        let (s, c) = angle.to_radians().sin_cos();
+        let turn = turn_about((at.0 + size.0 / 2.0, at.1 + size.1 / 2.0), angle);
         let (hw, hh) = (size.0 / 2.0, size.1 / 2.0);
         Roi::Polygon(
             [(-hw, -hh), (hw, -hh), (hw, hh), (-hw, hh)]
                 .iter()
-                .map(|&(u, v)| (cx + u * c - v * s, cy + u * s + v * c))
+                .map(|&(u, v)| turn(u, v))
                 .collect(),
         )
     }
@@ -84,15 +83,8 @@ impl Roi {
                 let n = p.len().max(1) as f32;
                 let cx = p.iter().map(|v| v.0).sum::<f32>() / n;
                 let cy = p.iter().map(|v| v.1).sum::<f32>() / n;
-                let (s, c) = angle.to_radians().sin_cos();
-                Roi::Polygon(
-                    p.iter()
-                        .map(|&(x, y)| {
-                            let (u, v) = (x - cx, y - cy);
-                            (cx + u * c - v * s, cy + u * s + v * c)
-                        })
-                        .collect(),
-                )
+                let turn = turn_about((cx, cy), angle);
+                Roi::Polygon(p.iter().map(|&(x, y)| turn(x - cx, y - cy)).collect())
             }
             Roi::Ellipse {
                 cx,
