@@ -253,6 +253,16 @@ impl GpuDevice {
             & !3
     }
 
+    /// An error naming `what` (a kernel's buffer: "PCA buffers over one storage
+    /// binding") unless `bytes` fit one storage binding; the engine then computes on the
+    /// CPU.
+    pub(crate) fn fits_binding(&self, bytes: u64, what: &'static str) -> Result<(), GpuError> {
+        if bytes > self.binding_bytes() {
+            return Err(GpuError::Unsupported(what));
+        }
+        Ok(())
+    }
+
     /// Bytes of frames a streaming kernel uploads at once.
     pub fn chunk_bytes(&self) -> u64 {
         let b = self.binding_bytes();

@@ -71,12 +71,8 @@ impl GpuKymograph {
         let plan_bytes = (plan.len() * 4) as u64;
         let out_len = range.len() * lp.len * c;
         let out_bytes = (out_len * 4) as u64;
-        let limit = self.gpu.binding_bytes();
-        if plan_bytes > limit || out_bytes > limit {
-            return Err(GpuError::Unsupported(
-                "kymographs whose line plan or result exceeds one storage binding",
-            ));
-        }
+        const WHAT: &str = "kymographs whose line plan or result exceeds one storage binding";
+        self.gpu.fits_binding(plan_bytes.max(out_bytes), WHAT)?;
         if lp.len.div_ceil(WORKGROUP)
             > self.gpu.limits().max_compute_workgroups_per_dimension as usize
         {

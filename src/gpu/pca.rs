@@ -22,6 +22,8 @@ const MAX_COLS: usize = 64;
 const BLOCK: usize = 16_384;
 /// Loop iterations one invocation may spend: half of the software adapters' ~65 535.
 const LOOP_BUDGET: usize = 16_383;
+/// What the GPU does not do: PCA over buffers bigger than one storage binding.
+const BINDING: &str = "PCA buffers over one storage binding";
 /// Workgroups one dispatch dimension may hold.
 const MAX_GROUPS: usize = 65_535;
 
@@ -115,7 +117,7 @@ impl GpuPasses<'_> {
     /// A storage buffer of `words`, or an error when it is over one binding.
     fn upload(&self, label: &str, words: &[u32]) -> Result<wgpu::Buffer, GpuError> {
         let bytes = (words.len().max(1) * 4) as u64;
-        self.fits(bytes)?;
+        self.gpu().fits_binding(bytes, BINDING)?;
         let buf = self.gpu().buffer(
             label,
             bytes,
@@ -123,17 +125,6 @@ impl GpuPasses<'_> {
         );
         self.gpu().upload(&buf, bytemuck::cast_slice(words));
         Ok(buf)
-    }
-
-    fn fits(&self, bytes: u64) -> Result<(), GpuError> {
-        let limit = self.gpu().binding_bytes();
-        if bytes > limit {
-            return Err(GpuError::FrameTooLarge {
-                needed: bytes,
-                limit,
-            });
-        }
-        Ok(())
     }
 
     fn params(&self, p: Params) -> Params {
@@ -199,7 +190,7 @@ impl GpuPasses<'_> {
         }
         let stride = width + signed as usize;
         let out_bytes = (range.len() * blocks * stride * 4) as u64;
-        self.fits(out_bytes)?;
+        self.gpu().fits_binding(out_bytes, BINDING)?;
         let (pipeline, what) = if signed {
             (&self.k.sketch, "pca: sketch (gpu)")
         } else {
@@ -317,7 +308,7 @@ impl PcaPasses for GpuPasses<'_> {
             (groups, 1)
         };
         let z_bytes = (n * r * 4) as u64;
-        self.fits(z_bytes)?;
+        self.gpu().fits_binding(z_bytes, BINDING)?;
         let raw = gpu.scoped(|| {
             let params_buf = gpu.params_buffer::<Params>("pca params");
             let mean_buf = self.upload("pca mean", bytemuck::cast_slice(mean))?;

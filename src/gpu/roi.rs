@@ -132,20 +132,15 @@ impl GpuRoi {
             pix[r + 1] = (pix.len() - n_rois - 1) as u32;
         }
         let pix_bytes = (pix.len() * 4) as u64;
-        if pix_bytes > self.gpu.binding_bytes() {
-            return Err(GpuError::FrameTooLarge {
-                needed: pix_bytes,
-                limit: self.gpu.binding_bytes(),
-            });
-        }
+        self.gpu
+            .fits_binding(pix_bytes, "ROI pixel lists over one storage binding")?;
         let per_chunk = stream::chunk_frames(&self.gpu, stack, MAX_GROUPS)?.min(range.len());
         let per_row = n_rois * c;
         let out_bytes = (range.len() * per_row * 5 * 4) as u64;
-        if out_bytes > self.gpu.binding_bytes() {
-            return Err(GpuError::Unsupported(
-                "ROI statistics of more frames and ROIs than one storage binding holds",
-            ));
-        }
+        self.gpu.fits_binding(
+            out_bytes,
+            "ROI statistics of more frames and ROIs than one storage binding holds",
+        )?;
         let gpu = &self.gpu;
         let raw = gpu.scoped(|| {
             let dst = wgpu::BufferUsages::COPY_DST;
