@@ -116,38 +116,52 @@ impl Roi {
                 )));
             }
         };
-        if !v.iter().all(|c| c.is_finite()) || rx <= 0.0 || ry <= 0.0 {
+        Roi::ellipse((cx, cy), (rx, ry), angle)
+    }
+
+    /// The ellipse of centre `c`, radii `r` (positive) and axis angle `angle` degrees,
+    /// or an error for a radius of 0 or below or a number that is not finite.
+    pub fn ellipse(c: (f32, f32), r: (f32, f32), angle: f32) -> Result<Roi, SpecError> {
+        let all = [c.0, c.1, r.0, r.1, angle];
+        if !all.iter().all(|v| v.is_finite()) || r.0 <= 0.0 || r.1 <= 0.0 {
             return Err(err(
                 "an ellipse needs finite numbers and positive radii".into()
             ));
         }
         Ok(Roi::Ellipse {
-            cx,
-            cy,
-            rx,
-            ry,
+            cx: c.0,
+            cy: c.1,
+            rx: r.0,
+            ry: r.1,
             angle,
         })
+    }
+
+    /// The polygon of `vertices` (at least 3, finite), or an error saying which is
+    /// wrong.
+    pub fn polygon(vertices: Vec<(f32, f32)>) -> Result<Roi, SpecError> {
+        if vertices
+            .iter()
+            .any(|v| !(v.0.is_finite() && v.1.is_finite()))
+        {
+            return Err(err("vertex coordinates must be finite numbers".into()));
+        }
+        if vertices.len() < 3 {
+            return Err(err(format!(
+                "a polygon needs at least 3 vertices, got {}",
+                vertices.len()
+            )));
+        }
+        Ok(Roi::Polygon(vertices))
     }
 
     /// Parses polygon vertices `X1,Y1,X2,Y2,...`: at least three (x, y) pairs.
     pub fn parse_polygon(s: &str) -> Result<Roi, SpecError> {
         let v: Vec<f32> = comma_numbers(s, "numbers X1,Y1,X2,Y2,...")?;
-        if v.iter().any(|c| !c.is_finite()) {
-            return Err(err("vertex coordinates must be finite numbers".into()));
-        }
         if !v.len().is_multiple_of(2) {
             return Err(err(format!("expected x,y pairs, got {} numbers", v.len())));
         }
-        if v.len() < 6 {
-            return Err(err(format!(
-                "a polygon needs at least 3 vertices, got {}",
-                v.len() / 2
-            )));
-        }
-        Ok(Roi::Polygon(
-            v.chunks_exact(2).map(|c| (c[0], c[1])).collect(),
-        ))
+        Roi::polygon(v.chunks_exact(2).map(|c| (c[0], c[1])).collect())
     }
 }
 

@@ -95,19 +95,10 @@ impl Entry {
             return rect(r, self.angle);
         }
         if let Some(p) = &self.polygon {
-            if p.len() < 3 {
-                return Err(format!(
-                    "a polygon needs at least 3 vertices, got {}",
-                    p.len()
-                ));
-            }
-            if p.iter().flatten().any(|v| !v.is_finite()) {
-                return Err("polygon vertices must be finite numbers".into());
-            }
-            return Ok(Roi::Polygon(p.iter().map(|v| (v[0], v[1])).collect()));
+            return Roi::polygon(p.iter().map(|v| (v[0], v[1])).collect()).map_err(|e| e.0);
         }
         let [cx, cy, rx, ry] = self.ellipse.unwrap_or_default();
-        Roi::parse_ellipse(&format!("{cx},{cy},{rx},{ry},{}", self.angle)).map_err(|e| e.0)
+        Roi::ellipse((cx, cy), (rx, ry), self.angle).map_err(|e| e.0)
     }
 
     fn of(r: &NamedRoi) -> Entry {
