@@ -53,9 +53,8 @@ pub fn write_atomic(
     t.commit_file(f).map_err(io)
 }
 
-/// Writes a ROI set file (the JSON of [`crate::ops::roi::set`]).
-pub fn write_rois(path: &Path, rois: &[crate::ops::roi::set::NamedRoi]) -> Result<(), ExportError> {
-    let text = crate::ops::roi::set::rois_json(rois);
+/// Writes `text` to `path` through [`write_atomic`].
+pub fn write_text(path: &Path, text: &str) -> Result<(), ExportError> {
     write_atomic(path, |w| {
         w.write_all(text.as_bytes())
             .map_err(|source| ExportError::Io {
@@ -63,6 +62,11 @@ pub fn write_rois(path: &Path, rois: &[crate::ops::roi::set::NamedRoi]) -> Resul
                 source,
             })
     })
+}
+
+/// Writes a ROI set file (the JSON of [`crate::ops::roi::set`]).
+pub fn write_rois(path: &Path, rois: &[crate::ops::roi::set::NamedRoi]) -> Result<(), ExportError> {
+    write_text(path, &crate::ops::roi::set::rois_json(rois))
 }
 
 /// `.npy` header (version 1.0) for a little-endian C-order array, padded to 64 bytes.

@@ -26,21 +26,23 @@ pub const HEADER_LEN: usize = 128;
 /// Version of the cache layout; part of every key.
 const FORMAT: &str = "blitz-cache-1";
 
+/// The folder an environment variable names; None when it is unset or empty.
+pub(crate) fn env_dir(key: &str) -> Option<PathBuf> {
+    std::env::var_os(key)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
 /// The cache directory: `--cache-dir`, else `$XDG_CACHE_HOME/blitz`, else
 /// `~/.cache/blitz`, else a folder in the system's temporary directory.
 pub fn cache_dir(opts: &LoadOptions) -> PathBuf {
     if let Some(d) = &opts.cache_dir {
         return d.clone();
     }
-    let env = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    if let Some(x) = env("XDG_CACHE_HOME") {
+    if let Some(x) = env_dir("XDG_CACHE_HOME") {
         return x.join("blitz");
     }
-    if let Some(h) = env("HOME") {
+    if let Some(h) = env_dir("HOME") {
         return h.join(".cache").join("blitz");
     }
     std::env::temp_dir().join("blitz-cache")

@@ -33,6 +33,7 @@ use serde::Serialize;
 
 use crate::stack::{Dtype, Shape, Stack};
 
+pub(crate) use cache::env_dir;
 pub use cache::{CacheEntry, CachedFile, cache_dir, clear_cache, list_cache};
 pub use crop::{LoadCrop, Window};
 pub use demo::{DEMO_SHAPE, demo_stack};

@@ -71,14 +71,9 @@ pub struct Settings {
 
 /// The settings file: `settings.json` in the config directory.
 pub fn settings_file() -> Option<PathBuf> {
-    let env = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    let dir = env("BLITZ_CONFIG_DIR")
-        .or_else(|| env("XDG_CONFIG_HOME").map(|d| d.join("blitz")))
-        .or_else(|| env("HOME").map(|h| h.join(".config").join("blitz")))?;
+    let dir = crate::load::env_dir("BLITZ_CONFIG_DIR")
+        .or_else(|| crate::load::env_dir("XDG_CONFIG_HOME").map(|d| d.join("blitz")))
+        .or_else(|| crate::load::env_dir("HOME").map(|h| h.join(".config").join("blitz")))?;
     Some(dir.join("settings.json"))
 }
 
@@ -110,15 +105,7 @@ pub fn write_settings(path: &Path, s: &Settings) -> Result<(), String> {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
     let text = serde_json::to_string_pretty(s).map_err(|e| e.to_string())?;
-    crate::export::write_atomic(path, |w| {
-        use std::io::Write;
-        w.write_all(text.as_bytes())
-            .map_err(|source| crate::export::ExportError::Io {
-                path: path.to_path_buf(),
-                source,
-            })
-    })
-    .map_err(|e| e.to_string())
+    crate::export::write_text(path, &text).map_err(|e| e.to_string())
 }
 
 /// The key a source's calibration is kept under: its absolute path.
