@@ -53,7 +53,7 @@ impl ViewerState {
     pub fn shown_values(&self) -> Values {
         let p = &self.pipeline;
         match (&p.aggregate, &p.shown) {
-            (_, Some(_)) if self.pca.view != super::pca::PcaView::Off => Values::Pca,
+            (_, Some(_)) if self.pca_shown() => Values::Pca,
             (Some(a), Some(_)) => Values::Aggregate(a.op),
             (None, Some(_)) if !self.preview_is_raw() => Values::Preview,
             _ => self.stack_values(),

@@ -134,9 +134,7 @@ impl ViewerState {
     pub fn fit_key(&self) -> FitKey {
         let p = &self.pipeline;
         let what = match (&p.aggregate, &p.shown) {
-            _ if self.pca.view != super::pca::PcaView::Off && p.shown.is_some() => {
-                Fitted::Pca(self.pca.view)
-            }
+            _ if self.pca_shown() && p.shown.is_some() => Fitted::Pca(self.pca.view),
             (Some(a), Some(_)) => Fitted::Aggregate(a.op, a.range),
             (None, Some(_)) => Fitted::Preview(self.gens.ops),
             _ => Fitted::Stack,

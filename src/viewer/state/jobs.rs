@@ -194,7 +194,7 @@ impl ViewerState {
             let dirty = self.pipeline.shown_dirty
                 && (self.pipeline.aggregate.is_some()
                     || self.pipeline.preview_ops().is_some()
-                    || self.pca.view != super::pca::PcaView::Off);
+                    || self.pca_shown());
             if !self.jobs.any() && !dirty {
                 return;
             }

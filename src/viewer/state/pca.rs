@@ -42,6 +42,11 @@ impl Default for PcaState {
 }
 
 impl ViewerState {
+    /// A PCA view (a component or a rebuilt frame) replaces the frame.
+    pub fn pca_shown(&self) -> bool {
+        self.pca.view != PcaView::Off
+    }
+
     /// Starts the PCA of the timeline selection of the processed stack in the background.
     pub fn start_pca(&mut self) {
         let stack = self.pipeline.processed();

@@ -36,7 +36,7 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui) {
             ui.add(egui::Slider::new(&mut p.env_q, 0..=49).text("envelope percentile"));
         });
     // open while a PCA image replaces the frame: its controls are there
-    let pca_shown = s.pca.view != crate::viewer::state::pca::PcaView::Off;
+    let pca_shown = s.pca_shown();
     egui::CollapsingHeader::new("PCA")
         .default_open(false)
         .open(pca_shown.then_some(true))
