@@ -1,6 +1,7 @@
-//! The panels' sizes through the real interface (`viewer::ui::show` in a headless egui
-//! context, no window): sizes are kept for the next start only once the user drags a
-//! panel's edge, not while the panels just show.
+//! The panels' sizes and the line tool through the real interface (`viewer::ui::show`
+//! in a headless egui context, no window): sizes are kept for the next start only once
+//! the user drags a panel's edge, not while the panels just show; a drag of the line
+//! tool draws a line and a click goes on to a new vertex.
 
 mod common;
 
@@ -75,4 +76,33 @@ fn a_dragged_panel_edge_is_kept_and_a_shown_panel_is_not() {
         .data(|d| d.get_temp(egui::Id::unique("panel sizes seen")))
         .unwrap();
     assert_eq!(seen.0, [left, right, bottom], "the default sizes again");
+}
+
+#[test]
+fn a_drag_of_the_line_tool_draws_a_line_and_a_click_adds_a_vertex() {
+    let ctx = egui::Context::default();
+    let mut v = common::viewer_of(common::demo_small());
+    v.tool = blitz::viewer::state::Tool::Line;
+    for _ in 0..3 {
+        frame(&ctx, &mut v, vec![]);
+    }
+    // a drag over the middle of the window, the image area
+    let (a, b) = (Pos2::new(600.0, 250.0), Pos2::new(760.0, 330.0));
+    frame(&ctx, &mut v, vec![Event::PointerMoved(a)]);
+    frame(&ctx, &mut v, vec![button(a, true)]);
+    frame(&ctx, &mut v, vec![Event::PointerMoved(Pos2::new(680.0, 290.0))]);
+    frame(&ctx, &mut v, vec![Event::PointerMoved(b)]);
+    frame(&ctx, &mut v, vec![button(b, false)]);
+    frame(&ctx, &mut v, vec![]);
+    assert_eq!(v.lines.points.len(), 2, "{:?}", v.lines.points);
+    let [p, q] = [v.lines.points[0], v.lines.points[1]];
+    assert!((q.0 - p.0) > 0.0 && (q.1 - p.1) > 0.0, "{p:?} -> {q:?}");
+    // a click (press and release in place) goes on to a third vertex
+    let c = Pos2::new(640.0, 360.0);
+    frame(&ctx, &mut v, vec![Event::PointerMoved(c)]);
+    frame(&ctx, &mut v, vec![button(c, true)]);
+    frame(&ctx, &mut v, vec![button(c, false)]);
+    frame(&ctx, &mut v, vec![]);
+    assert_eq!(v.lines.points.len(), 3, "{:?}", v.lines.points);
+    assert_eq!(&v.lines.points[..2], &[p, q], "the drawn line stays");
 }

@@ -97,13 +97,10 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui, image: &mut ImageFn<'_>) {
             }
         }
         Tool::Rect => {
-            if let (Some(start), Some(p)) = (
-                ui.input(|i| i.pointer.press_origin()),
-                resp.interact_pointer_pos(),
-            ) && resp.dragged()
+            if resp.dragged()
+                && let Some((a, b)) = drag_segment(ui, s, rect, resp.interact_pointer_pos())
             {
-                let (a, b) = (data(start, s), data(p, s));
-                s.roi_drag((a.x, a.y), (b.x, b.y), resp.drag_started());
+                s.roi_drag(a, b, resp.drag_started());
             }
             if resp.drag_stopped() {
                 let at = release_at(ui).or(resp.interact_pointer_pos()).map(|p| {
@@ -124,37 +121,28 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui, image: &mut ImageFn<'_>) {
             }
         }
         Tool::Ellipse => {
-            if let (Some(start), Some(p)) = (
-                ui.input(|i| i.pointer.press_origin()),
-                resp.interact_pointer_pos(),
-            ) && resp.dragged()
+            if resp.dragged()
+                && let Some((a, b)) = drag_segment(ui, s, rect, resp.interact_pointer_pos())
             {
-                let (a, b) = (data(start, s), data(p, s));
-                s.ellipse_drag((a.x, a.y), (b.x, b.y));
+                s.ellipse_drag(a, b);
             }
             if resp.drag_stopped() {
-                if let (Some(start), Some(p)) = (
-                    ui.input(|i| i.pointer.press_origin()),
-                    release_at(ui).or(resp.interact_pointer_pos()),
-                ) {
-                    let (a, b) = (data(start, s), data(p, s));
-                    s.ellipse_drag((a.x, a.y), (b.x, b.y));
+                let end = release_at(ui).or(resp.interact_pointer_pos());
+                if let Some((a, b)) = drag_segment(ui, s, rect, end) {
+                    s.ellipse_drag(a, b);
                 }
                 s.roi_drag_end();
             }
         }
         Tool::Measure | Tool::Line => {
-            if let (Some(start), Some(p)) = (
-                ui.input(|i| i.pointer.press_origin()),
-                resp.interact_pointer_pos(),
-            ) && resp.dragged()
+            if resp.dragged()
+                && let Some((a, b)) = drag_segment(ui, s, rect, resp.interact_pointer_pos())
             {
-                let (a, b) = (data(start, s), data(p, s));
                 if s.tool == Tool::Measure {
-                    s.measure_drag((a.x, a.y), (b.x, b.y));
-                } else if (b - a).length() >= 1.0 {
+                    s.measure_drag(a, b);
+                } else if (b.0 - a.0).hypot(b.1 - a.1) >= 1.0 {
                     // a long press that has not moved a pixel keeps the line there is
-                    s.line_drag((a.x, a.y), (b.x, b.y));
+                    s.line_drag(a, b);
                 }
             }
             if s.tool == Tool::Line {
@@ -199,6 +187,22 @@ pub fn show(s: &mut ViewerState, ui: &mut Ui, image: &mut ImageFn<'_>) {
     );
     overlays(s, ui, rect);
     annotations::show(s, &ui.painter_at(rect), rect);
+}
+
+/// The segment a drag spans, in data coordinates: from where the press began to `end`
+/// (the pointer now, or where it was released).
+fn drag_segment(
+    ui: &Ui,
+    s: &ViewerState,
+    rect: Rect,
+    end: Option<Pos2>,
+) -> Option<((f32, f32), (f32, f32))> {
+    let start = ui.input(|i| i.pointer.press_origin())?;
+    let (a, b) = (
+        s.area_to_data(start - rect.min),
+        s.area_to_data(end? - rect.min),
+    );
+    Some(((a.x, a.y), (b.x, b.y)))
 }
 
 fn overlays(s: &ViewerState, ui: &Ui, rect: Rect) {
