@@ -90,7 +90,11 @@ fn a_drag_of_the_line_tool_draws_a_line_and_a_click_adds_a_vertex() {
     let (a, b) = (Pos2::new(600.0, 250.0), Pos2::new(760.0, 330.0));
     frame(&ctx, &mut v, vec![Event::PointerMoved(a)]);
     frame(&ctx, &mut v, vec![button(a, true)]);
-    frame(&ctx, &mut v, vec![Event::PointerMoved(Pos2::new(680.0, 290.0))]);
+    frame(
+        &ctx,
+        &mut v,
+        vec![Event::PointerMoved(Pos2::new(680.0, 290.0))],
+    );
     frame(&ctx, &mut v, vec![Event::PointerMoved(b)]);
     frame(&ctx, &mut v, vec![button(b, false)]);
     frame(&ctx, &mut v, vec![]);
